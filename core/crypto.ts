@@ -1,0 +1,100 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { DecryptError, SignatureError } from './errors';
+
+/** DingTalk pads to 32-byte blocks, not AES's 16 (PROTOCOL.md, "Unpad"). */
+const PAD_BLOCK = 32;
+const BASE64_PATTERN = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** What a ciphertext holds: the message bytes and the ownerKey it was made for. */
+export interface Plaintext {
+  message: Buffer;
+  ownerKey: string;
+}
+
+/** Lowercase hex SHA-1 of `[token, timestamp, nonce, encrypt]` sorted in byte order. */
+export function sign(token: string, timestamp: string, nonce: string, encrypt: string): string {
+  const parts = [token, timestamp, nonce, encrypt].map((part) => Buffer.from(part, 'utf8')).sort(Buffer.compare);
+  const hash = createHash('sha1');
+  for (const part of parts) hash.update(part);
+  return hash.digest('hex');
+}
+
+/** Whether `received` is the signature of the other four strings, compared in constant time. */
+export function signatureMatches(received: string, token: string, timestamp: string, nonce: string, encrypt: string): boolean {
+  const expected = Buffer.from(sign(token, timestamp, nonce, encrypt), 'latin1');
+  const actual = Buffer.from(received.toLowerCase(), 'latin1');
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+/**
+ * Decrypts a DingTalk ciphertext: AES-256-CBC with IV = the key's first 16 bytes, 32-byte PKCS#7,
+ * then `random16 | uint32be length | message | ownerKey`.
+ * @throws DecryptError when any step does not hold; nothing of the plaintext is put in the message.
+ */
+export function decrypt(aesKey: Buffer, encrypt: string): Plaintext {
+  if (!BASE64_PATTERN.test(encrypt)) throw new DecryptError('encrypt is not base64');
+  const ciphertext = Buffer.from(encrypt, 'base64');
+  if (ciphertext.length === 0 || ciphertext.length % 16 !== 0) {
+    throw new DecryptError('ciphertext length is not a positive multiple of 16 bytes');
+  }
+  const decipher = createDecipheriv('aes-256-cbc', aesKey, aesKey.subarray(0, 16)).setAutoPadding(false);
+  const padded = Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+  const pad = padded[padded.length - 1] ?? 0;
+  if (pad < 1 || pad > PAD_BLOCK || pad > padded.length || !padded.subarray(padded.length - pad).every((byte) => byte === pad)) {
+    throw new DecryptError('ciphertext does not decrypt to valid padding (wrong AES key or tampered ciphertext)');
+  }
+  const plain = padded.subarray(0, padded.length - pad);
+  if (plain.length < 20) throw new DecryptError('plaintext is shorter than its header');
+  const length = plain.readUInt32BE(16);
+  if (length > plain.length - 20) throw new DecryptError('plaintext message length exceeds the plaintext');
+  return {
+    message: plain.subarray(20, 20 + length),
+    ownerKey: plain.subarray(20 + length).toString('utf8'),
+  };
+}
+
+/** Encrypts `message` for `ownerKey` as DingTalk expects it; `random` is fresh unless a test fixes it. */
+export function encrypt(aesKey: Buffer, message: string | Buffer, ownerKey: string, random: Buffer = randomBytes(16)): string {
+  const body = typeof message === 'string' ? Buffer.from(message, 'utf8') : message;
+  const owner = Buffer.from(ownerKey, 'utf8');
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(body.length);
+  const unpadded = 16 + 4 + body.length + owner.length;
+  const pad = PAD_BLOCK - (unpadded % PAD_BLOCK);
+  const plain = Buffer.concat([random.subarray(0, 16), length, body, owner, Buffer.alloc(pad, pad)]);
+  const cipher = createCipheriv('aes-256-cbc', aesKey, aesKey.subarray(0, 16)).setAutoPadding(false);
+  return Buffer.concat([cipher.update(plain), cipher.final()]).toString('base64');
+}
+
+/** The four strings of a signed ciphertext, in a push's query and body or in a reply's body. */
+export interface Envelope {
+  signature: string;
+  timestamp: string;
+  nonce: string;
+  encrypt: string;
+}
+
+/** The secrets an envelope is sealed and opened with: {@link Settings} has them. */
+export interface Secrets {
+  token: string;
+  aesKey: Buffer;
+}
+
+/** Encrypts `message` for `ownerKey` and signs it with a fresh timestamp and nonce. */
+export function seal(secrets: Secrets, message: string | Buffer, ownerKey: string, now = Date.now()): Envelope {
+  const timestamp = String(now);
+  const nonce = randomBytes(6).toString('hex');
+  const ciphertext = encrypt(secrets.aesKey, message, ownerKey);
+  return { signature: sign(secrets.token, timestamp, nonce, ciphertext), timestamp, nonce, encrypt: ciphertext };
+}
+
+/**
+ * Verifies an envelope's signature, then decrypts it.
+ * @throws SignatureError before any decryption when the signature does not match; DecryptError after.
+ */
+export function open(secrets: Secrets, envelope: Envelope): Plaintext {
+  if (!signatureMatches(envelope.signature, secrets.token, envelope.timestamp, envelope.nonce, envelope.encrypt)) {
+    throw new SignatureError('signature does not match');
+  }
+  return decrypt(secrets.aesKey, envelope.encrypt);
+}

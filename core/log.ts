@@ -1,0 +1,26 @@
+/**
+ * One structured line per push. Fields are chosen so that no secret, ciphertext or decrypted
+ * payload can reach a log: only ids, the event type, the outcome, the status and codes.
+ */
+export interface PushLog {
+  level: 'info' | 'warn' | 'error';
+  msg: 'push';
+  requestId?: string;
+  status: number;
+  outcome: 'created' | 'duplicate' | 'check' | 'rejected' | 'store_failed' | 'failed';
+  eventType?: string;
+  eventId?: string;
+  /** The error code answered, for rejections and failures. */
+  error?: string;
+  /** The class name of the underlying failure (for example a store SDK's exception name). */
+  cause?: string;
+  latencyMs: number;
+}
+
+/** Where log lines go. */
+export type Logger = (entry: PushLog) => void;
+
+/** Writes each entry as one JSON line on stdout, where Lambda and Function Compute collect it. */
+export const jsonLogger: Logger = (entry) => {
+  process.stdout.write(`${JSON.stringify(entry)}\n`);
+};

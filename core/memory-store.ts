@@ -1,0 +1,27 @@
+import type { EventRecord } from './events';
+import { DEFAULT_LIST_LIMIT, newestFirst, type EventQuery, type EventStore, type PutOutcome } from './store';
+
+/** An {@link EventStore} in process memory: for tests, benchmarks and trying the core out. */
+export class MemoryEventStore implements EventStore {
+  private readonly records = new Map<string, EventRecord>();
+
+  async put(record: EventRecord): Promise<PutOutcome> {
+    if (this.records.has(record.eventId)) return 'duplicate';
+    this.records.set(record.eventId, { ...record });
+    return 'created';
+  }
+
+  async get(eventId: string): Promise<EventRecord | undefined> {
+    const record = this.records.get(eventId);
+    return record && { ...record };
+  }
+
+  async list(query: EventQuery = {}): Promise<EventRecord[]> {
+    return [...this.records.values()]
+      .filter((record) => query.eventType === undefined || record.eventType === query.eventType)
+      .filter((record) => query.processInstanceId === undefined || record.processInstanceId === query.processInstanceId)
+      .sort(newestFirst)
+      .slice(0, query.limit ?? DEFAULT_LIST_LIMIT)
+      .map((record) => ({ ...record }));
+  }
+}

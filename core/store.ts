@@ -1,0 +1,37 @@
+import type { EventRecord } from './events';
+
+/** What a conditional insert answered: the record is new, or an equal id was already stored. */
+export type PutOutcome = 'created' | 'duplicate';
+
+/** Which records {@link EventStore.list} returns. */
+export interface EventQuery {
+  /** Only events of this type. */
+  eventType?: string;
+  /** Only events of this approval instance. */
+  processInstanceId?: string;
+  /** At most this many records (default 50). */
+  limit?: number;
+}
+
+/** The default and the largest page a store returns from {@link EventStore.list}. */
+export const DEFAULT_LIST_LIMIT = 50;
+
+/**
+ * The storage port. `put` is one conditional insert keyed on `eventId`: the record is its own
+ * idempotency marker. Implementations throw {@link StoreError} (or anything, which the pipeline
+ * treats the same) when the store fails, and answer `duplicate`, not an error, on a failed condition.
+ */
+export interface EventStore {
+  put(record: EventRecord): Promise<PutOutcome>;
+  get(eventId: string): Promise<EventRecord | undefined>;
+  /**
+   * Records newest first by `receivedAt`, filtered by process instance or type when given
+   * (both: the instance's records of that type). With no filter, the newest records of any type.
+   */
+  list(query?: EventQuery): Promise<EventRecord[]>;
+}
+
+/** Orders records newest first, ties by id, as every store's `list` answers. */
+export function newestFirst(a: EventRecord, b: EventRecord): number {
+  return b.receivedAt.localeCompare(a.receivedAt) || a.eventId.localeCompare(b.eventId);
+}

@@ -1,0 +1,17 @@
+import type { Environment } from '../../core/settings';
+
+/**
+ * The fixed development credentials `npm start` and the CLI fall back to when no `DINGTALK_*`
+ * variable is set, so the local stack works with nothing configured. Never deploy them.
+ */
+export const DEV_CREDENTIALS = {
+  DINGTALK_TOKEN: 'dingtalk-callback-dev-token',
+  DINGTALK_AES_KEY: 'ZGluZ3RhbGstY2FsbGJhY2stZGV2ZWxvcG1lbnQta2V',
+  DINGTALK_OWNER_KEY: 'dingdevcorp0000000000',
+} as const;
+
+/** `env` itself when it sets any `DINGTALK_*` credential, else `env` with {@link DEV_CREDENTIALS} filled in. */
+export function withDevCredentials(env: Environment): { env: Environment; usingDev: boolean } {
+  const configured = Object.keys(DEV_CREDENTIALS).some((name) => env[name]?.trim());
+  return configured ? { env, usingDev: false } : { env: { ...env, ...DEV_CREDENTIALS }, usingDev: true };
+}

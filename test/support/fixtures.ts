@@ -1,0 +1,36 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadSettings } from '../../core/settings';
+
+const EVENTS = join(__dirname, '..', 'events');
+
+/** The published self-check credentials of PROTOCOL.md. */
+export const SAMPLE_ENV = {
+  DINGTALK_TOKEN: 'mryue',
+  DINGTALK_AES_KEY: 'Yue0EfdN5900c1ce5cf6A152c63DDe1808a60c5ecd7',
+  DINGTALK_OWNER_KEY: 'ding6ccabc44d2c8d38b',
+};
+
+/** Settings built from {@link SAMPLE_ENV}. */
+export const SAMPLE_SETTINGS = loadSettings(SAMPLE_ENV);
+
+/** The ownerKey of {@link SAMPLE_SETTINGS}. */
+export const SAMPLE_OWNER = SAMPLE_ENV.DINGTALK_OWNER_KEY;
+
+/** A JSON fixture under `test/events/`, parsed. */
+export function loadJson<T = Record<string, unknown>>(name: string): T {
+  return JSON.parse(readFileSync(join(EVENTS, name.endsWith('.json') ? name : `${name}.json`), 'utf8')) as T;
+}
+
+/** A DingTalk event fixture as DingTalk sends it: compact JSON text, optionally with fields overridden. */
+export function eventText(name: string, overrides: Record<string, unknown> = {}): string {
+  return JSON.stringify({ ...loadJson(name), ...overrides });
+}
+
+/** The names of every DingTalk event fixture (API Gateway event fixtures start with `apigw-`/`fc-`). */
+export function eventFixtureNames(): string[] {
+  return readdirSync(EVENTS)
+    .filter((file) => file.endsWith('.json') && !/^(apigw|fc)-/.test(file))
+    .map((file) => file.replace(/\.json$/, ''))
+    .sort();
+}

@@ -1,9 +1,8 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { DecryptError, SignatureError } from './errors';
 
 /** DingTalk pads to 32-byte blocks, not AES's 16 (PROTOCOL.md, "Unpad"). */
 const PAD_BLOCK = 32;
-const BASE64_PATTERN = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** What a ciphertext holds: the message bytes and the ownerKey it was made for. */
 export interface Plaintext {
@@ -11,12 +10,55 @@ export interface Plaintext {
   ownerKey: string;
 }
 
+/** A call to the system's random source costs microseconds whatever its size, so draw many at once. */
+const entropyPool = Buffer.alloc(4096);
+let entropyUsed = entropyPool.length;
+
+/** `size` fresh random bytes (at most 4096), from the pool. */
+function randomBytes(size: number): Buffer {
+  if (entropyUsed + size > entropyPool.length) {
+    randomFillSync(entropyPool);
+    entropyUsed = 0;
+  }
+  entropyUsed += size;
+  return Buffer.from(entropyPool.subarray(entropyUsed - size, entropyUsed));
+}
+
 /** Lowercase hex SHA-1 of `[token, timestamp, nonce, encrypt]` sorted in byte order. */
 export function sign(token: string, timestamp: string, nonce: string, encrypt: string): string {
-  const parts = [token, timestamp, nonce, encrypt].map((part) => Buffer.from(part, 'utf8')).sort(Buffer.compare);
   const hash = createHash('sha1');
-  for (const part of parts) hash.update(part);
+  for (const part of [token, timestamp, nonce, encrypt].sort(byteOrder)) hash.update(part, 'utf8');
   return hash.digest('hex');
+}
+
+/**
+ * Compares strings as their UTF-8 bytes compare, without encoding them: that is code point order,
+ * which differs from JavaScript's UTF-16 order only between surrogates and U+E000–U+FFFF.
+ */
+function byteOrder(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+function codePointRank(unit: number): number {
+  if (unit >= 0xd800 && unit <= 0xdfff) return unit + 0x2000;
+  return unit >= 0xe000 ? unit - 0x800 : unit;
+}
+
+/**
+ * Base64-decodes strictly: Node's decoder skips characters outside the alphabet and stops at the
+ * first '=', so any such character shows as fewer bytes than the length promises.
+ */
+function decodeBase64(text: string): Buffer | undefined {
+  if (text.length % 4 !== 0) return undefined;
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  const bytes = Buffer.from(text, 'base64');
+  return bytes.length === (text.length / 4) * 3 - padding ? bytes : undefined;
 }
 
 /** Whether `received` is the signature of the other four strings, compared in constant time. */
@@ -32,13 +74,14 @@ export function signatureMatches(received: string, token: string, timestamp: str
  * @throws DecryptError when any step does not hold; nothing of the plaintext is put in the message.
  */
 export function decrypt(aesKey: Buffer, encrypt: string): Plaintext {
-  if (!BASE64_PATTERN.test(encrypt)) throw new DecryptError('encrypt is not base64');
-  const ciphertext = Buffer.from(encrypt, 'base64');
+  const ciphertext = decodeBase64(encrypt);
+  if (ciphertext === undefined) throw new DecryptError('encrypt is not base64');
   if (ciphertext.length === 0 || ciphertext.length % 16 !== 0) {
     throw new DecryptError('ciphertext length is not a positive multiple of 16 bytes');
   }
   const decipher = createDecipheriv('aes-256-cbc', aesKey, aesKey.subarray(0, 16)).setAutoPadding(false);
-  const padded = Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+  const padded = decipher.update(ciphertext);
+  decipher.final(); // without padding, update() has already given every block
   const pad = padded[padded.length - 1] ?? 0;
   if (pad < 1 || pad > PAD_BLOCK || pad > padded.length || !padded.subarray(padded.length - pad).every((byte) => byte === pad)) {
     throw new DecryptError('ciphertext does not decrypt to valid padding (wrong AES key or tampered ciphertext)');
@@ -83,8 +126,9 @@ export interface Secrets {
 /** Encrypts `message` for `ownerKey` and signs it with a fresh timestamp and nonce. */
 export function seal(secrets: Secrets, message: string | Buffer, ownerKey: string, now = Date.now()): Envelope {
   const timestamp = String(now);
-  const nonce = randomBytes(6).toString('hex');
-  const ciphertext = encrypt(secrets.aesKey, message, ownerKey);
+  const entropy = randomBytes(22);
+  const nonce = entropy.toString('hex', 16);
+  const ciphertext = encrypt(secrets.aesKey, message, ownerKey, entropy.subarray(0, 16));
   return { signature: sign(secrets.token, timestamp, nonce, ciphertext), timestamp, nonce, encrypt: ciphertext };
 }
 

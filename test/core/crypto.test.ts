@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
 import DingTalkEncryptor from 'dingtalk-encrypt';
+import fc from 'fast-check';
 import { decrypt, encrypt, open, seal, sign, signatureMatches } from '../../core/crypto';
 import { DecryptError, SignatureError } from '../../core/errors';
 import { decodeAesKey } from '../../core/settings';
@@ -46,6 +47,18 @@ describe('core/crypto', function () {
       // 'B' (0x42) sorts before 'a' (0x61) in byte order; a locale-aware sort would put 'a' first.
       expect(sign('a', 'B', '1', 'z')).to.equal(createHash('sha1').update('1Baz').digest('hex'));
       expect(sign('z', '1', 'B', 'a')).to.equal(createHash('sha1').update('1Baz').digest('hex'));
+    });
+
+    it('orders by UTF-8 bytes for any Unicode, surrogate pairs and U+E000–U+FFFF included', function () {
+      const text = fc.string({ unit: 'binary', maxLength: 6 });
+      fc.assert(
+        fc.property(text, text, text, text, (a, b, c, d) => {
+          const bytes = [a, b, c, d].map((part) => Buffer.from(part, 'utf8')).sort(Buffer.compare);
+          expect(sign(a, b, c, d)).to.equal(createHash('sha1').update(Buffer.concat(bytes)).digest('hex'));
+        }),
+        { numRuns: 500 },
+      );
+      expect(sign('\u{10000}', '\ue000', 'a', 'b')).to.equal(createHash('sha1').update('ab\ue000\u{10000}').digest('hex'));
     });
 
     it('rejects any other signature, including a prefix and an empty one', function () {
@@ -103,6 +116,8 @@ describe('core/crypto', function () {
     const cases: Array<[string, string]> = [
       ['not base64', 'not base64!'],
       ['base64 with a bad tail', 'QUJD='],
+      ['base64 with padding in the middle', `QQ==${encrypt(aesKey, 'x', SAMPLE_OWNER).slice(4)}`],
+      ['base64 with a space inside', ` ${encrypt(aesKey, 'x', SAMPLE_OWNER).slice(1)}`],
       ['empty', ''],
       ['not a multiple of 16 bytes', Buffer.alloc(40).toString('base64')],
       ['a pad byte of 0', rawEncrypt(Buffer.alloc(32, 0))],

@@ -1,0 +1,28 @@
+import { createCallback } from '../core/callback';
+import { MemoryEventStore } from '../core/memory-store';
+import { sealPush } from '../core/peer';
+import { SAMPLE_OWNER, SAMPLE_SETTINGS } from '../test/support/fixtures';
+
+/** The value below which `fraction` of the sorted `values` fall. */
+export function percentile(sorted: number[], fraction: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? 0;
+}
+
+/**
+ * Per-push latency of the whole core pipeline (parse, verify, decrypt, record, store in memory,
+ * encrypted reply), pushes one after another, each a distinct event so every one is stored.
+ */
+export async function measurePipeline(message: (n: number) => string, pushes = 5000): Promise<{ p50Us: number; p99Us: number }> {
+  const callback = createCallback({ settings: SAMPLE_SETTINGS, store: new MemoryEventStore(), log: () => {} });
+  const requests = Array.from({ length: pushes + 500 }, (_, n) => ({ method: 'POST', ...sealPush(SAMPLE_SETTINGS, message(n), SAMPLE_OWNER) }));
+  const latencies: number[] = [];
+  for (const [n, request] of requests.entries()) {
+    const started = performance.now();
+    const response = await callback(request);
+    const elapsed = performance.now() - started;
+    if (response.statusCode !== 200) throw new Error(`pipeline answered ${response.statusCode}: ${response.body}`);
+    if (n >= 500) latencies.push(elapsed * 1000); // the first 500 warm the JIT up
+  }
+  latencies.sort((a, b) => a - b);
+  return { p50Us: Math.round(percentile(latencies, 0.5)), p99Us: Math.round(percentile(latencies, 0.99)) };
+}

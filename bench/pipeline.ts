@@ -1,12 +1,8 @@
+import { percentile } from '../cli/stats';
 import { createCallback } from '../core/callback';
 import { MemoryEventStore } from '../core/memory-store';
 import { sealPush } from '../core/peer';
 import { SAMPLE_OWNER, SAMPLE_SETTINGS } from '../test/support/fixtures';
-
-/** The value below which `fraction` of the sorted `values` fall. */
-export function percentile(sorted: number[], fraction: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? 0;
-}
 
 /**
  * Per-push latency of the whole core pipeline (parse, verify, decrypt, record, store in memory,

@@ -1,0 +1,75 @@
+import { parseMessage, toRecord } from '../core/events';
+import { openReply, pushUrl, sealPush } from '../core/peer';
+import type { Settings } from '../core/settings';
+
+/** Where pushes go, and as whom: the credentials DingTalk and the function share. */
+export interface Target {
+  url: string;
+  settings: Settings;
+  ownerKey: string;
+}
+
+/** What became of one push. */
+export interface Delivery {
+  /** The reply verified, decrypted and said what DingTalk expects (`success`, or a suite check's Random). */
+  ok: boolean;
+  status: number;
+  latencyMs: number;
+  /** Why it is not ok: the server's error code and message, or what was wrong with the reply. */
+  problem?: string;
+  /** The id the record is stored under (undefined for check_url, which is not stored, or a non-event). */
+  eventId?: string;
+}
+
+/** What a correct callback answers for `message`: `success`, or the suite URL checks' Random. */
+function expectedReply(fields: Record<string, unknown>): string {
+  return /^check_(create|update)_suite_url$/.test(String(fields.EventType).trim()) ? String(fields.Random) : 'success';
+}
+
+/** The record id the core derives for `message`, computed the same way, or undefined when it stores none. */
+export function expectedEventId(message: string, ownerKey: string): string | undefined {
+  try {
+    const parsed = parseMessage(Buffer.from(message, 'utf8'));
+    return parsed.eventType === 'check_url' ? undefined : toRecord(parsed, ownerKey, new Date()).eventId;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Seals `message` as DingTalk does, POSTs it, and checks the reply as DingTalk would. */
+export async function deliver(target: Target, message: string): Promise<Delivery> {
+  const push = sealPush(target.settings, message, target.ownerKey);
+  const eventId = expectedEventId(message, target.ownerKey);
+  const started = performance.now();
+  let status = 0;
+  let body: string;
+  try {
+    const response = await fetch(pushUrl(target.url, push), { method: 'POST', headers: { 'content-type': 'application/json' }, body: push.body });
+    status = response.status;
+    body = await response.text();
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    return { ok: false, status, latencyMs: performance.now() - started, problem: `could not reach ${target.url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`, eventId };
+  }
+  const latencyMs = performance.now() - started;
+  if (status !== 200) {
+    const answer = safeJson(body);
+    return { ok: false, status, latencyMs, problem: answer ? `${answer.error}: ${answer.message}` : body.slice(0, 120), eventId };
+  }
+  try {
+    const reply = openReply(target.settings, body, target.ownerKey);
+    const expected = expectedReply(JSON.parse(message) as Record<string, unknown>);
+    return reply === expected ? { ok: true, status, latencyMs, eventId } : { ok: false, status, latencyMs, problem: `reply decrypts to "${reply.slice(0, 40)}", not "${expected}"`, eventId };
+  } catch (error) {
+    return { ok: false, status, latencyMs, problem: `reply does not verify: ${(error as Error).message}`, eventId };
+  }
+}
+
+function safeJson(text: string): { error?: unknown; message?: unknown } | undefined {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return typeof value === 'object' && value !== null ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,29 @@
+import { randomInt } from 'node:crypto';
+import type { Command } from './command';
+
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** `length` characters drawn uniformly from A–Z a–z 0–9 with the system's secure random source. */
+export function randomAlphanumeric(length: number): string {
+  return Array.from({ length }, () => ALPHANUMERIC[randomInt(ALPHANUMERIC.length)]).join('');
+}
+
+export const keygen: Command = {
+  name: 'keygen',
+  summary: 'print a fresh token and EncodingAESKey',
+  help: `Usage: dingtalk-callback keygen
+
+Prints a fresh signing token and a 43-character EncodingAESKey as environment assignments,
+ready to paste into the DingTalk developer console (Token, aes_key) and the deploy environment:
+
+  DINGTALK_TOKEN=…
+  DINGTALK_AES_KEY=…
+
+Both use only A-Z a-z 0-9, which the DingTalk console accepts. Set DINGTALK_OWNER_KEY yourself:
+your corpId (enterprise callbacks), appKey (an internal app's events) or suiteKey (an ISV suite).`,
+  options: {},
+  async run() {
+    process.stdout.write(`DINGTALK_TOKEN=${randomAlphanumeric(32)}\nDINGTALK_AES_KEY=${randomAlphanumeric(43)}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,47 @@
+import { ConfigError } from '../core/errors';
+import { parseCommandArgs, UsageError, type Command } from './command';
+import { keygen } from './keygen';
+import { send } from './send';
+
+const COMMANDS: Command[] = [keygen, send];
+
+const HELP = `Usage: dingtalk-callback <command> [options]
+
+A DingTalk simulator and event browser for the dingtalk-callback function.
+
+Commands:
+${COMMANDS.map((command) => `  ${command.name.padEnd(9)}${command.summary}`).join('\n')}
+
+Run "dingtalk-callback <command> --help" for a command's options.`;
+
+/** Runs the CLI with `args` (without node and the script); resolves to the exit status. */
+export async function main(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS.find((candidate) => candidate.name === name);
+  if (!command) {
+    process.stderr.write(`dingtalk-callback: unknown command "${name}"\n\n${HELP}\n`);
+    return 2;
+  }
+  try {
+    const { values, positionals } = parseCommandArgs(command, rest);
+    if (values.help) {
+      process.stdout.write(`${command.help}\n`);
+      return 0;
+    }
+    return await command.run(values, positionals);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`dingtalk-callback ${command.name}: ${error.message}\nRun "dingtalk-callback ${command.name} --help" for usage.\n`);
+      return 2;
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`dingtalk-callback ${command.name}: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}

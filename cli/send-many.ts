@@ -1,0 +1,55 @@
+import { deliver, type Delivery, type Target } from './deliver';
+import { percentile } from './stats';
+
+/** The tally of many deliveries. */
+export interface SendSummary {
+  sent: number;
+  ok: number;
+  failed: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Failure reasons and how often each came. */
+  problems: Map<string, number>;
+  /** The distinct record ids acknowledged with a valid reply. */
+  acknowledged: Set<string>;
+  elapsedMs: number;
+}
+
+export interface SendManyOptions {
+  count: number;
+  concurrency: number;
+  /** The message of the `index`-th push. */
+  message: (index: number) => string;
+  /** Called after every delivery, for progress display. */
+  onDelivery?: (done: number, delivery: Delivery) => void;
+}
+
+/** Delivers `count` pushes with at most `concurrency` in flight, and tallies the outcome. */
+export async function sendMany(target: Target, options: SendManyOptions): Promise<SendSummary> {
+  const latencies: number[] = [];
+  const summary: SendSummary = { sent: 0, ok: 0, failed: 0, p50Ms: 0, p99Ms: 0, problems: new Map(), acknowledged: new Set(), elapsedMs: 0 };
+  const started = performance.now();
+  let next = 0;
+  const worker = async () => {
+    while (next < options.count) {
+      const delivery = await deliver(target, options.message(next++));
+      summary.sent++;
+      latencies.push(delivery.latencyMs);
+      if (delivery.ok) {
+        summary.ok++;
+        if (delivery.eventId) summary.acknowledged.add(delivery.eventId);
+      } else {
+        summary.failed++;
+        const problem = `${delivery.status ? `${delivery.status} ` : ''}${delivery.problem ?? ''}`;
+        summary.problems.set(problem, (summary.problems.get(problem) ?? 0) + 1);
+      }
+      options.onDelivery?.(summary.sent, delivery);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, options.count)) }, worker));
+  summary.elapsedMs = performance.now() - started;
+  latencies.sort((a, b) => a - b);
+  summary.p50Ms = percentile(latencies, 0.5);
+  summary.p99Ms = percentile(latencies, 0.99);
+  return summary;
+}

@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import { UsageError, wholeNumber, type Command } from './command';
+import { deliver, type Delivery } from './deliver';
+import { EVENT_FAMILIES, samplePayload } from './event-payloads';
+import { sendMany, type SendSummary } from './send-many';
+import { TARGET_HELP, TARGET_OPTIONS, targetFrom } from './target';
+
+const families = Object.entries(EVENT_FAMILIES).map(([family, types]) => `  ${family.padEnd(11)}${types.join(', ')}`).join('\n');
+
+export const send: Command = {
+  name: 'send',
+  summary: 'push an event to a callback URL as DingTalk does, and check the reply',
+  help: `Usage: dingtalk-callback send <eventType | file.json | -> [options]
+
+Behaves as DingTalk: builds a realistic payload for the event type (or reads one from a JSON
+file, or from standard input with -), signs and encrypts it, POSTs it, then verifies and decrypts
+the reply. Exit status 0 when every reply is a valid "success" (or, for a suite URL check, its
+Random), 1 otherwise, 2 on a usage error.
+
+Options:
+${TARGET_HELP}
+  --count N          send N pushes (default 1); each is a fresh event unless --duplicate
+  --concurrency C    at most C pushes in flight (default 8)
+  --duplicate        send the same event every time (each with a fresh ciphertext, as DingTalk
+                     retries do): the store must keep exactly one record
+  --records N        records in an attendance or SyncHTTP push (default 3)
+  -h, --help         show this help
+
+Event types (any other name is sent as a generic event):
+${families}
+
+Examples:
+  dingtalk-callback send user_add_org
+  dingtalk-callback send bpms_instance_change --count 200 --concurrency 16
+  echo '{"EventType":"user_leave_org","UserId":["u1"]}' | dingtalk-callback send -`,
+  options: {
+    ...TARGET_OPTIONS,
+    count: { type: 'string' },
+    concurrency: { type: 'string' },
+    duplicate: { type: 'boolean' },
+    records: { type: 'string' },
+  },
+  async run(values, positionals) {
+    if (positionals.length !== 1) throw new UsageError('send takes exactly one event type, JSON file or -');
+    const source = positionals[0] as string;
+    const count = wholeNumber(values.count, 'count', 1);
+    const concurrency = wholeNumber(values.concurrency, 'concurrency', 8, 1, 1000);
+    const records = wholeNumber(values.records, 'records', 3, 0, 100_000);
+    const target = targetFrom(values);
+    const fixed = source === '-' || source.endsWith('.json') ? readMessage(source) : undefined;
+    const fresh = () => fixed ?? JSON.stringify(samplePayload(source, target.ownerKey, records));
+    const first = fresh();
+    const message = values.duplicate ? () => first : (index: number) => (index === 0 ? first : fresh());
+    if (target.usingDev) process.stderr.write('using the development credentials of npm start (no DINGTALK_* variable is set)\n');
+    if (count === 1) {
+      const delivery = await deliver(target, first);
+      process.stdout.write(`${describe(source, delivery)}\n`);
+      return delivery.ok ? 0 : 1;
+    }
+    const summary = await sendMany(target, { count, concurrency, message, onDelivery: progress(count) });
+    process.stdout.write(`${summarise(summary)}\n`);
+    return summary.failed === 0 ? 0 : 1;
+  },
+};
+
+function readMessage(source: string): string {
+  try {
+    const text = readFileSync(source === '-' ? 0 : source, 'utf8').trim();
+    JSON.parse(text);
+    return text;
+  } catch (error) {
+    throw new UsageError(`${source === '-' ? 'standard input' : source} is not a readable JSON file: ${(error as Error).message}`);
+  }
+}
+
+function describe(source: string, delivery: Delivery): string {
+  const latency = `${delivery.latencyMs.toFixed(1)} ms`;
+  const id = delivery.eventId ? ` eventId ${delivery.eventId}` : '';
+  return delivery.ok ? `ok ${source}: ${delivery.status} success in ${latency}${id}` : `FAILED ${source}: ${delivery.status ? `${delivery.status} ` : ''}${delivery.problem} (${latency})`;
+}
+
+/** A progress bar on standard error when it is a terminal, redrawn at most every 100 ms. */
+function progress(total: number): (done: number, delivery: Delivery) => void {
+  if (!process.stderr.isTTY) return () => {};
+  let failed = 0;
+  let drawn = 0;
+  return (done, delivery) => {
+    if (!delivery.ok) failed++;
+    const now = performance.now();
+    if (done < total && now - drawn < 100) return;
+    drawn = now;
+    const width = 30;
+    const filled = Math.round((done / total) * width);
+    process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}  failed ${failed}${done === total ? '\n' : ''}`);
+  };
+}
+
+/** The closing lines of a many-push run. */
+export function summarise(summary: SendSummary): string {
+  const rate = summary.sent / (summary.elapsedMs / 1000);
+  const lines = [
+    `sent ${summary.sent}: ok ${summary.ok}, failed ${summary.failed}; ${summary.acknowledged.size} distinct events acknowledged`,
+    `latency p50 ${summary.p50Ms.toFixed(1)} ms, p99 ${summary.p99Ms.toFixed(1)} ms; ${rate.toFixed(0)} pushes/s over ${(summary.elapsedMs / 1000).toFixed(1)} s`,
+  ];
+  for (const [problem, times] of summary.problems) lines.push(`  ${times} x ${problem}`);
+  return lines.join('\n');
+}

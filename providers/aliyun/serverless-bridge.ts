@@ -20,6 +20,7 @@ interface Serverless {
   config: { servicePath: string };
   cli: { log(message: string): void };
   classes: { Error: new (message: string) => Error };
+  configSchemaHandler: { defineProvider(name: string, schema: object): void };
   getProvider(name: 'aliyun'): AliyunProvider;
 }
 interface AliyunProvider {
@@ -44,11 +45,31 @@ interface RoleProperties {
 /** The function's only Tablestore call: the conditional insert of core's pipeline. */
 const TABLESTORE_ACTIONS = ['ots:PutRow'];
 
+const ENVIRONMENT = { type: 'object', additionalProperties: { anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] } };
+const HTTP_EVENT = { type: 'object', properties: { path: { type: 'string' }, method: { type: 'string' } }, required: ['path'] };
+/** The configuration serverless-aliyun-function-compute reads; it declares none, so Serverless would not check any. */
+const PROVIDER_SCHEMA = {
+  provider: {
+    properties: {
+      runtime: { type: 'string' },
+      region: { type: 'string' },
+      credentials: { type: 'string' },
+      memorySize: { type: 'integer' },
+      timeout: { type: 'integer' },
+      environment: ENVIRONMENT,
+      ramRoleStatements: { type: 'array', items: { type: 'object' } },
+    },
+  },
+  function: { properties: { handler: { type: 'string' }, memorySize: { type: 'integer' }, timeout: { type: 'integer' }, environment: ENVIRONMENT } },
+  functionEvents: { http: HTTP_EVENT, https: HTTP_EVENT, oss: { type: 'object' } },
+};
+
 /**
  * A local Serverless plugin that fills the gaps of serverless-aliyun-function-compute 1.2.6 for this
  * service: it bundles each handler with esbuild into a zip holding nothing else, gives the functions
  * their environment variables, grants their RAM role `ots:PutRow` on the events table and nothing
- * more, and on deploy creates the Tablestore table and indexes when missing.
+ * more, and on deploy creates the Tablestore table and indexes when missing. It also declares the
+ * provider's configuration schema, which the provider plugin lacks.
  */
 export class AliyunBridge {
   readonly hooks: Record<string, () => Promise<void>>;
@@ -57,6 +78,7 @@ export class AliyunBridge {
     private readonly serverless: Serverless,
     private readonly options: { region?: string },
   ) {
+    serverless.configSchemaHandler.defineProvider('aliyun', PROVIDER_SCHEMA);
     this.hooks = {
       'before:package:initialize': async () => this.grantTablestore(),
       'before:package:createDeploymentArtifacts': () => this.bundle(),

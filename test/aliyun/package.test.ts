@@ -24,6 +24,11 @@ describe('sls package --config serverless.aliyun.yml', function () {
 
   const resources = (type: string) => Object.values(packaged.template.Resources).filter((resource) => resource.Type === type);
 
+  it('packages without a warning (the bridge declares the provider configuration schema)', function () {
+    expect(packaged.output).to.contain('Finished Packaging.');
+    expect(packaged.output).not.to.match(/warning/i);
+  });
+
   it('zips the esbuild bundle alone, under 1.5 MB', function () {
     const entries = new AdmZip(packaged.zip).getEntries().map((entry) => entry.entryName);
     expect(entries).to.deep.equal([HANDLER_FILE]);
@@ -62,6 +67,7 @@ describe('sls package --config serverless.aliyun.yml', function () {
     // Serverless and the provider plugin's control-plane clients cannot run here; the rest is real.
     const serverless = {
       config: { servicePath: packaged.dir },
+      configSchemaHandler: { defineProvider: () => {} },
       cli: { log: (message: string) => logs.push(message) },
       getProvider: () => ({
         key: { aliyun_access_key_id: server.credentials.accessKeyId, aliyun_access_key_secret: server.credentials.secretAccessKey },

@@ -51,6 +51,7 @@ describe('providers/aliyun/serverless-bridge', function () {
       const serverless = {
         service: { provider, getAllFunctions: () => ['callback'], getFunction: () => ({ name: 'dingtalk-callback-dev-callback', handler: 'handlers/aliyun.handler' }) },
         classes: { Error },
+        configSchemaHandler: { defineProvider: () => {} },
       } as unknown as ConstructorParameters<typeof AliyunBridge>[0];
       return { provider, initialize: new AliyunBridge(serverless, { region: 'cn-shanghai' }).hooks['before:package:initialize']! };
     }

@@ -4,13 +4,13 @@ import { jsonLogger, type Logger } from '../core/log';
 import { loadSettings, type Environment } from '../core/settings';
 import { createTablestoreClient, TablestoreEventStore } from '../providers/aliyun/tablestore-store';
 
-/** The fields of an API Gateway request, as Function Compute hands it over (the event is a Buffer of this JSON). */
+/**
+ * The fields the handler reads of an API Gateway request, which Function Compute hands over as a
+ * Buffer of `{path, httpMethod, headers, queryParameters, pathParameters, body, isBase64Encoded}`.
+ */
 interface ApiGatewayEvent {
-  path?: unknown;
   httpMethod?: unknown;
-  headers?: unknown;
   queryParameters?: unknown;
-  pathParameters?: unknown;
   body?: unknown;
   isBase64Encoded?: unknown;
 }

@@ -137,7 +137,7 @@ export class TablestoreEventStore implements EventStore {
   }
 
   async list(query: EventQuery = {}): Promise<EventRecord[]> {
-    const limit = Math.min(query.limit ?? DEFAULT_LIST_LIMIT, DEFAULT_LIST_LIMIT);
+    const limit = Math.floor(Math.min(query.limit ?? DEFAULT_LIST_LIMIT, DEFAULT_LIST_LIMIT));
     if (limit <= 0) return [];
     const [byType, byInstance, byTime] = eventIndexes(this.tableName).map((index) => index.name);
     const [tableName, prefix]: [string, TableStore.PrimaryKeyInput] =

@@ -34,9 +34,6 @@ declare module 'tablestore' {
     interface IndexMeta { name: string; primaryKey: string[]; definedColumn: string[]; indexUpdateMode?: number; indexType?: number }
     interface TableMeta { tableName: string; primaryKey: PrimaryKeySchema[]; definedColumn?: DefinedColumnSchema[] }
 
-    /** What the SDK rejects with: `code` is the HTTP status (the SDK does not decode the service's error body) or `NetworkingError`/`TimeoutError`. */
-    interface ClientError extends Error { code: string | number }
-
     class Condition {
       constructor(rowExistenceExpectation: number, columnCondition: null);
     }
@@ -78,7 +75,7 @@ declare module 'tablestore' {
     const Long: { fromNumber(value: number): Int64LE };
 
     // PlainBuffer, the row encoding inside the protobuf messages (used by the local test server).
-    const plainBufferConsts: Record<'HEADER' | 'VT_INTEGER' | 'VT_DOUBLE' | 'VT_BOOLEAN' | 'VT_STRING' | 'VT_BLOB' | 'VT_INF_MIN' | 'VT_INF_MAX', number>;
+    const plainBufferConsts: Record<'VT_INF_MIN' | 'VT_INF_MAX', number>;
     const plainBufferCrc8: { crcInt8(checksum: number, value: number): number };
     class PlainBufferInputStream {
       constructor(data: { buffer: Buffer; offset: number; limit: number });

@@ -4,7 +4,7 @@ import { statSync } from 'node:fs';
 import { openReply, sealPush } from '../../core/peer';
 import { AliyunBridge, type RamClient } from '../../providers/aliyun/serverless-bridge';
 import { createTablestoreClient, ensureEventTable, TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
-import { bareNodeStartMs, packageAliyunService, runFcBundle, type AliyunPackage } from '../support/fc-bundle';
+import { bareNodeStartMs, packageAliyunService, removePackage, runFcBundle, type AliyunPackage } from '../support/fc-bundle';
 import { eventText, loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../support/fixtures';
 import { startTablestoreServer, type LocalTablestore } from '../support/tablestore-server';
 
@@ -20,7 +20,10 @@ describe('sls package --config serverless.aliyun.yml', function () {
     env = { ...SAMPLE_ENV, EVENTS_TABLE: 'events', TABLESTORE_INSTANCE: server.instance, TABLESTORE_ENDPOINT: server.endpoint };
     packaged = await packageAliyunService(env, server.credentials);
   });
-  after(() => server?.close());
+  after(async () => {
+    if (packaged) removePackage(packaged);
+    await server?.close();
+  });
 
   const resources = (type: string) => Object.values(packaged.template.Resources).filter((resource) => resource.Type === type);
 

@@ -1,6 +1,6 @@
 import AdmZip from 'adm-zip';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,7 +16,7 @@ export interface AliyunTemplate {
 
 /** The outcome of {@link packageAliyunService}. */
 export interface AliyunPackage {
-  /** The temporary service directory (its `.serverless/` holds templates and zip). */
+  /** The temporary service directory (its `.serverless/` holds templates and zip); remove it with {@link removePackage}. */
   dir: string;
   /** `.serverless/configuration-template-update.json`. */
   template: AliyunTemplate;
@@ -52,6 +52,11 @@ export async function packageAliyunService(env: Record<string, string>, keys = {
   return { dir, template, zip: join(dir, '.serverless', 'dingtalk-callback.zip'), output: stdout + stderr };
 }
 
+/** Deletes the temporary service directory of a package (its symlinks, not what they point to). */
+export function removePackage(packaged: AliyunPackage): void {
+  rmSync(packaged.dir, { recursive: true, force: true });
+}
+
 /** What a fresh process running a packaged handler answered. */
 export interface FcRun {
   /** The callback's error message, if it got one. */
@@ -79,8 +84,12 @@ handler(Buffer.from(input.event), input.context, (error, response) => {
  */
 export async function runFcBundle(zip: string, file: string, env: Record<string, string>, event: string, context: object): Promise<FcRun> {
   const dir = mkdtempSync(join(tmpdir(), 'dingtalk-fc-'));
-  new AdmZip(zip).extractAllTo(dir, true);
-  return spawnTimed(['-e', RUNNER, join(dir, file), JSON.stringify({ event, context })], env);
+  try {
+    new AdmZip(zip).extractAllTo(dir, true);
+    return await spawnTimed(['-e', RUNNER, join(dir, file), JSON.stringify({ event, context })], env);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Wall-clock milliseconds for a bare `node` to start and print, the baseline for {@link runFcBundle}. */

@@ -1,0 +1,7 @@
+// Serverless loads plugins with require(); the bridge is TypeScript, so compile it on the fly with tsx.
+// (tsx's namespaced require would break esbuild's lookup of its own binary, hence register().)
+const { register } = require('tsx/cjs/api');
+
+const unregister = register();
+module.exports = require('./serverless-bridge.ts').AliyunBridge;
+unregister();

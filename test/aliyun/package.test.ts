@@ -1,0 +1,117 @@
+import AdmZip from 'adm-zip';
+import { expect } from 'chai';
+import { statSync } from 'node:fs';
+import { openReply, sealPush } from '../../core/peer';
+import { AliyunBridge, type RamClient } from '../../providers/aliyun/serverless-bridge';
+import { createTablestoreClient, ensureEventTable, TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
+import { bareNodeStartMs, packageAliyunService, removePackage, runFcBundle, type AliyunPackage } from '../support/fc-bundle';
+import { eventText, loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../support/fixtures';
+import { startTablestoreServer, type LocalTablestore } from '../support/tablestore-server';
+
+const HANDLER_FILE = 'handlers/aliyun.js';
+
+describe('sls package --config serverless.aliyun.yml', function () {
+  this.timeout(120_000);
+  let server: LocalTablestore;
+  let packaged: AliyunPackage;
+  let env: Record<string, string>;
+  before(async function () {
+    server = await startTablestoreServer();
+    env = { ...SAMPLE_ENV, EVENTS_TABLE: 'events', TABLESTORE_INSTANCE: server.instance, TABLESTORE_ENDPOINT: server.endpoint };
+    packaged = await packageAliyunService(env, server.credentials);
+  });
+  after(async () => {
+    if (packaged) removePackage(packaged);
+    await server?.close();
+  });
+
+  const resources = (type: string) => Object.values(packaged.template.Resources).filter((resource) => resource.Type === type);
+
+  it('packages without a warning (the bridge declares the provider configuration schema)', function () {
+    expect(packaged.output).to.contain('Finished Packaging.');
+    expect(packaged.output).not.to.match(/warning/i);
+  });
+
+  it('zips the esbuild bundle alone, under 1.5 MB', function () {
+    const entries = new AdmZip(packaged.zip).getEntries().map((entry) => entry.entryName);
+    expect(entries).to.deep.equal([HANDLER_FILE]);
+    expect(statSync(packaged.zip).size).to.be.below(1.5 * 1024 * 1024);
+  });
+
+  it('compiles one nodejs20 function with the handler and its environment variables', function () {
+    const functions = resources('ALIYUN::FC::Function');
+    expect(functions).to.have.length(1);
+    expect(functions[0]!.Properties).to.include({ runtime: 'nodejs20', handler: 'handlers/aliyun.handler' });
+    expect(functions[0]!.Properties.environmentVariables).to.deep.equal({ ...env, DINGTALK_MAX_SKEW_SECONDS: '0' });
+  });
+
+  it("grants the function's role PutRow on the events table of that instance, and no other Tablestore action", function () {
+    const [role] = resources('ALIYUN::RAM::Role').filter((resource) => String(resource.Properties.RoleName).endsWith('-exec-role'));
+    const statements = (role!.Properties.Policies as Array<{ PolicyDocument: { Statement: Array<{ Action: string[]; Resource: string[] }> } }>)
+      .flatMap((policy) => policy.PolicyDocument.Statement)
+      .filter((statement) => statement.Action.some((action) => action.startsWith('ots:')));
+    expect(statements).to.deep.equal([{ Effect: 'Allow', Action: ['ots:PutRow'], Resource: [`acs:ots:cn-hangzhou:*:instance/${server.instance}/table/events`] }]);
+  });
+
+  it('routes POST /dingtalk over HTTPS through API Gateway to the function', function () {
+    const [api] = resources('ALIYUN::API::HTTP');
+    expect(api!.Properties.RequestConfig).to.include({ RequestProtocol: 'HTTPS', RequestHttpMethod: 'POST', RequestPath: '/dingtalk', RequestMode: 'PASSTHROUGH' });
+    expect(api!.Properties.AuthType).to.equal('ANONYMOUS');
+  });
+
+  it('deploys after creating the table and its indexes when missing, idempotently, and brings the role policy up to date', async function () {
+    const logs: string[] = [];
+    const versions: Array<{ PolicyName: string; PolicyDocument: string }> = [];
+    const ram: RamClient = {
+      getPolicy: async () => ({ DefaultPolicyVersion: { PolicyDocument: '{"Version":"1","Statement":[]}' } }),
+      createPolicyVersion: async (version) => void versions.push(version),
+    };
+    const policyName = 'fc-dingtalk-callback-dev-cn-hangzhou-access';
+    // Serverless and the provider plugin's control-plane clients cannot run here; the rest is real.
+    const serverless = {
+      config: { servicePath: packaged.dir },
+      configSchemaHandler: { defineProvider: () => {} },
+      cli: { log: (message: string) => logs.push(message) },
+      getProvider: () => ({
+        key: { aliyun_access_key_id: server.credentials.accessKeyId, aliyun_access_key_secret: server.credentials.secretAccessKey },
+        ramClient: ram,
+        getExecRoleLogicalId: () => 'sls-fc-exec-role',
+        getExecRolePolicyName: () => policyName,
+      }),
+    } as unknown as ConstructorParameters<typeof AliyunBridge>[0];
+    const deploy = new AliyunBridge(serverless, {}).hooks['before:deploy:deploy']!;
+    await deploy();
+    await deploy();
+    expect(logs.filter((line) => line.startsWith('Tablestore'))).to.deep.equal([`Tablestore table ${server.instance}/events: created`, `Tablestore table ${server.instance}/events: unchanged`]);
+    const { indexMetas } = await createTablestoreClient(server.clientOptions).describeTable({ tableName: 'events' });
+    expect(indexMetas.map((index) => index.name)).to.deep.equal(['events_by_type', 'events_by_instance', 'events_by_time']);
+    expect(versions).to.have.length(2);
+    expect(versions[0]).to.include({ PolicyName: policyName });
+    expect(JSON.parse(versions[0]!.PolicyDocument).Statement).to.deep.include({ Effect: 'Allow', Action: ['ots:PutRow'], Resource: [`acs:ots:cn-hangzhou:*:instance/${server.instance}/table/events`] });
+  });
+
+  it('yields a bundle that a fresh node process loads to answer and store an API Gateway push', async function () {
+    await ensureEventTable(createTablestoreClient(server.clientOptions), 'events');
+    const message = eventText('user_add_org', { TimeStamp: '1700000123456' });
+    const push = sealPush(SAMPLE_SETTINGS, message, SAMPLE_OWNER);
+    const event = { ...loadJson('fc-apigw-check-url'), queryParameters: push.query, body: push.body };
+    const context = { ...loadJson('fc-context'), credentials: { accessKeyId: server.credentials.accessKeyId, accessKeySecret: server.credentials.secretAccessKey } };
+    const functionEnv = resources('ALIYUN::FC::Function')[0]!.Properties.environmentVariables as Record<string, string>;
+    const bare = await bareNodeStartMs();
+    const run = await runFcBundle(packaged.zip, HANDLER_FILE, functionEnv, JSON.stringify(event), context);
+    console.log(`      fresh process answered in ${run.elapsedMs.toFixed(0)} ms; bare node start ${bare.toFixed(0)} ms (+${(run.elapsedMs - bare).toFixed(0)} ms)`);
+    expect(run.error).to.equal(undefined);
+    expect(run.response, run.logs.join('\n')).to.include({ statusCode: 200, isBase64Encoded: false });
+    expect(openReply(SAMPLE_SETTINGS, run.response!.body, SAMPLE_OWNER)).to.equal('success');
+    const stored = await new TablestoreEventStore({ tableName: 'events', client: createTablestoreClient(server.clientOptions) }).list({ eventType: 'user_add_org' });
+    expect(stored.map((record) => record.payload)).to.deep.equal([message]);
+    expect(run.logs).to.have.length(1);
+    expect(JSON.parse(run.logs[0]!)).to.include({ msg: 'push', eventType: 'user_add_org', outcome: 'created', status: 200 });
+  });
+
+  it('yields a bundle that fails every invocation, naming the variable, when a setting is missing', async function () {
+    const run = await runFcBundle(packaged.zip, HANDLER_FILE, { ...env, DINGTALK_OWNER_KEY: '' }, JSON.stringify(loadJson('fc-apigw-check-url')), loadJson('fc-context'));
+    expect(run.error).to.contain('DINGTALK_OWNER_KEY');
+    expect(run.response).to.equal(undefined);
+  });
+});

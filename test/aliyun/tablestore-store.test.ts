@@ -1,0 +1,187 @@
+import { expect } from 'chai';
+import { createServer, type AddressInfo } from 'node:net';
+import TableStore from 'tablestore';
+import { StoreError } from '../../core/errors';
+import { createTablestoreClient, ensureEventTable, eventIndexes, otsCode, TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
+import { describeEventStoreContract, sampleRecord } from '../support/store-contract';
+import { startTablestoreServer, type LocalTablestore } from '../support/tablestore-server';
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** What a promise rejects with (fails the test when it resolves). */
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  const outcome = await promise.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+  if (!('error' in outcome)) expect.fail(`expected a rejection, got ${JSON.stringify(outcome.value)}`);
+  expect(outcome.error).to.be.instanceOf(Error);
+  return outcome.error as Error;
+}
+
+describe('Tablestore', function () {
+  let server: LocalTablestore;
+  let client: TableStore.Client;
+  let tables = 0;
+  before(async function () {
+    server = await startTablestoreServer();
+    client = createTablestoreClient(server.clientOptions);
+  });
+  afterEach(() => server.recover());
+  after(() => server.close());
+
+  /** A store over a new, empty table of the local server. */
+  async function freshStore(): Promise<TablestoreEventStore> {
+    const tableName = `events_${++tables}`;
+    await ensureEventTable(client, tableName);
+    return new TablestoreEventStore({ tableName, client });
+  }
+
+  let deadPort: number;
+  before(async () => (deadPort = await closedPort()));
+  describeEventStoreContract('TablestoreEventStore', {
+    open: freshStore,
+    unreachable: () => new TablestoreEventStore({ tableName: 'events', client: createTablestoreClient({ ...server.clientOptions, endpoint: `http://127.0.0.1:${deadPort}` }) }),
+  });
+
+  describe('TablestoreEventStore beyond the contract', function () {
+    it('turns a server failure into a StoreError naming the Tablestore code, for writes and reads', async function () {
+      const store = await freshStore();
+      server.failWith({ operations: ['PutRow', 'GetRow', 'GetRange'] });
+      for (const call of [() => store.put(sampleRecord(1)), () => store.get('evt'), () => store.list({ eventType: 'x' })]) {
+        const error = await rejection(call());
+        expect(error).to.be.instanceOf(StoreError);
+        expect(error.message).to.contain('OTSServerBusy');
+      }
+      server.recover();
+      expect(await store.put(sampleRecord(1))).to.equal('created');
+    });
+
+    it('does not retry a failed write, so a push fails fast and DingTalk retries it', async function () {
+      const store = await freshStore();
+      const before = server.requests.get('PutRow') ?? 0;
+      server.failWith({ status: 500, code: 'OTSInternalServerError', message: 'Internal server error.' });
+      await rejection(store.put(sampleRecord(2)));
+      expect(server.requests.get('PutRow')).to.equal(before + 1);
+    });
+
+    it('refuses a payload over the 2 MB column limit with a StoreError, storing nothing', async function () {
+      const store = await freshStore();
+      const record = sampleRecord(3, { payload: JSON.stringify({ EventType: 'big', data: 'x'.repeat(2 * 1024 * 1024) }) });
+      const error = await rejection(store.put(record));
+      expect(error).to.be.instanceOf(StoreError);
+      expect(error.message).to.contain('OTSParameterInvalid');
+      expect(await store.get(record.eventId)).to.equal(undefined);
+    });
+
+    it('lists across pages when the records are over the 4 MB a range read returns', async function () {
+      const store = await freshStore();
+      const payload = JSON.stringify({ EventType: 'attendance_check_record', DataList: '考勤'.repeat(300_000) }); // ~1.8 MB
+      for (let n = 0; n < 4; n++) await store.put(sampleRecord(n, { eventType: 'attendance_check_record', payload }));
+      const records = await store.list({ eventType: 'attendance_check_record' });
+      expect(records.map((record) => record.eventId)).to.deep.equal(['evt-000003', 'evt-000002', 'evt-000001', 'evt-000000']);
+      expect(records.every((record) => record.payload === payload)).to.equal(true);
+      expect(server.requests.get('GetRange')).to.be.greaterThan(1);
+    });
+
+    it('orders records received in the same millisecond by id, as every store does', async function () {
+      const store = await freshStore();
+      const receivedAt = '2026-11-27T12:00:00.000Z';
+      for (const id of ['c', 'a', 'd', 'b']) await store.put(sampleRecord(1, { eventId: id, receivedAt, eventType: 'tie' }));
+      await store.put(sampleRecord(1, { eventId: 'z', receivedAt: '2026-11-27T11:00:00.000Z', eventType: 'tie' }));
+      expect((await store.list({ eventType: 'tie', limit: 2 })).map((record) => record.eventId)).to.deep.equal(['a', 'b']);
+      expect((await store.list({ limit: 5 })).map((record) => record.eventId)).to.deep.equal(['a', 'b', 'c', 'd', 'z']);
+    });
+
+    it('lists an approval instance by type when given both', async function () {
+      const store = await freshStore();
+      await store.put(sampleRecord(1, { eventType: 'bpms_task_change', processInstanceId: 'p' }));
+      await store.put(sampleRecord(2, { eventType: 'bpms_instance_change', processInstanceId: 'p' }));
+      await store.put(sampleRecord(3, { eventType: 'bpms_task_change', processInstanceId: 'q' }));
+      await store.put(sampleRecord(4, { eventType: 'bpms_task_change', processInstanceId: 'p' }));
+      const records = await store.list({ processInstanceId: 'p', eventType: 'bpms_task_change' });
+      expect(records.map((record) => record.eventId)).to.deep.equal(['evt-000004', 'evt-000001']);
+    });
+  });
+
+  describe('ensureEventTable', function () {
+    it('creates the table and its three indexes once, then changes nothing', async function () {
+      expect(await ensureEventTable(client, 'provisioned')).to.equal('created');
+      expect(await ensureEventTable(client, 'provisioned')).to.equal('unchanged');
+      const { tableMeta, indexMetas } = await client.describeTable({ tableName: 'provisioned' });
+      expect(tableMeta.primaryKey.map((column) => column.name)).to.deep.equal(['eventId']);
+      expect(indexMetas.map((index) => index.name)).to.deep.equal(['provisioned_by_type', 'provisioned_by_instance', 'provisioned_by_time']);
+      expect((await client.listTable({})).tableNames.filter((name) => name.startsWith('provisioned'))).to.deep.equal(['provisioned']);
+    });
+
+    it('adds a missing index to an existing table and builds it from the rows already there', async function () {
+      const [byType, ...others] = eventIndexes('older');
+      await client.createTable({
+        tableMeta: { tableName: 'older', primaryKey: [{ name: 'eventId', type: TableStore.PrimaryKeyType.STRING }], definedColumn: (await describeColumns()) },
+        reservedThroughput: { capacityUnit: { read: 0, write: 0 } },
+        tableOptions: { timeToLive: -1, maxVersions: 1 },
+        indexMetas: others,
+      });
+      const store = new TablestoreEventStore({ tableName: 'older', client });
+      await store.put(sampleRecord(7, { eventType: 'user_add_org' }));
+      expect(await ensureEventTable(client, 'older')).to.equal('updated');
+      expect((await client.describeTable({ tableName: 'older' })).indexMetas.map((index) => index.name)).to.include(byType!.name);
+      expect((await store.list({ eventType: 'user_add_org' })).map((record) => record.eventId)).to.deep.equal(['evt-000007']);
+    });
+
+    it('refuses to touch a table keyed on something else', async function () {
+      await client.createTable({
+        tableMeta: { tableName: 'foreign', primaryKey: [{ name: 'id', type: TableStore.PrimaryKeyType.INTEGER }] },
+        reservedThroughput: { capacityUnit: { read: 0, write: 0 } },
+        tableOptions: { timeToLive: -1, maxVersions: 1 },
+      });
+      expect((await rejection(ensureEventTable(client, 'foreign'))).message).to.contain('another primary key');
+    });
+
+    /** The predefined columns of a table made by ensureEventTable. */
+    async function describeColumns() {
+      await ensureEventTable(client, 'template');
+      return (await client.describeTable({ tableName: 'template' })).tableMeta.definedColumn;
+    }
+  });
+
+  describe('the local server', function () {
+    it('refuses requests without the signature headers', async function () {
+      const response = await fetch(`${server.endpoint}/ListTable`, { method: 'POST', body: new Uint8Array() });
+      expect(response.status).to.equal(400);
+      expect(Buffer.from(await response.arrayBuffer()).toString()).to.contain('Missing header');
+    });
+
+    it('refuses a wrong secret, a wrong instance and an unknown key, as OTSAuthFailed', async function () {
+      for (const options of [{ secretAccessKey: 'wrong' }, { instance: 'another' }, { accessKeyId: 'LTAI-unknown' }]) {
+        const error = await rejection(createTablestoreClient({ ...server.clientOptions, ...options }).listTable({}));
+        expect(otsCode(error)).to.equal('OTSAuthFailed');
+        expect((error as Error & { code: unknown }).code).to.equal(403);
+      }
+    });
+
+    it('checks the STS token of temporary keys', async function () {
+      const sts = await startTablestoreServer({ credentials: [{ accessKeyId: 'STS.key', secretAccessKey: 'sts-secret', securityToken: 'token-1' }] });
+      try {
+        expect((await createTablestoreClient(sts.clientOptions).listTable({})).tableNames).to.deep.equal([]);
+        const error = await rejection(createTablestoreClient({ ...sts.clientOptions, securityToken: 'token-0' }).listTable({}));
+        expect(otsCode(error)).to.equal('OTSAuthFailed');
+      } finally {
+        await sts.close();
+      }
+    });
+
+    it('answers a missing table with OTSObjectNotExist and a second CreateTable with OTSObjectAlreadyExist', async function () {
+      expect(otsCode(await rejection(client.describeTable({ tableName: 'nowhere' })))).to.equal('OTSObjectNotExist');
+      await ensureEventTable(client, 'twice');
+      expect(otsCode(await rejection(client.createTable({ tableMeta: { tableName: 'twice', primaryKey: [{ name: 'k', type: 2 }] }, reservedThroughput: { capacityUnit: { read: 0, write: 0 } }, tableOptions: { timeToLive: -1, maxVersions: 1 } })))).to.equal('OTSObjectAlreadyExist');
+    });
+  });
+});

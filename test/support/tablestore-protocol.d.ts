@@ -1,0 +1,10 @@
+// Types for the protobuf messages compiled into the `tablestore` SDK, as the local test server uses them.
+declare module 'tablestore/lib/protocol/tablestore_compiled_proto.js' {
+  interface MessageType {
+    decode(bytes: Uint8Array): unknown;
+    encode(message: object): { finish(): Uint8Array };
+    create(properties?: object): object;
+  }
+  const protocol: { main: { proto: Record<string, MessageType> } };
+  export = protocol;
+}

@@ -4,22 +4,31 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import DingTalkEncryptor from 'dingtalk-encrypt';
 import { openReply, pushUrl, sealPush } from '../../core/peer';
-import { loadSettings, type Settings } from '../../core/settings';
+import { loadSettings } from '../../core/settings';
 import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
 import { openLocalEventStore } from '../../providers/local/local-dynamodb';
-import { eventText, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../support/fixtures';
+import { eventText, SAMPLE_ENV } from '../support/fixtures';
 import { startLocalStack, type LocalStack } from '../support/local-stack';
 
 const DEV = loadSettings(DEV_CREDENTIALS);
-const OWNER = DEV_CREDENTIALS.DINGTALK_OWNER_KEY;
 
-/** Pushes `message` to the stack as DingTalk does, over HTTP, answering the status and the decrypted reply. */
-async function push(stack: LocalStack, message: string, settings: Settings = DEV, ownerKey: string = OWNER): Promise<{ status: number; reply: string }> {
-  const sealed = sealPush(settings, message, ownerKey);
+/**
+ * Pushes `message` to the stack as DingTalk does, over HTTP, answering the status and the reply,
+ * which the npm peer dingtalk-encrypt must verify and decrypt to the same text as the core does.
+ */
+async function push(stack: LocalStack, message: string, env: Record<keyof typeof DEV_CREDENTIALS, string> = DEV_CREDENTIALS): Promise<{ status: number; reply: string }> {
+  const settings = loadSettings(env);
+  const sealed = sealPush(settings, message, env.DINGTALK_OWNER_KEY);
   const response = await fetch(pushUrl(stack.pushUrl, sealed), { method: 'POST', headers: { 'content-type': 'application/json' }, body: sealed.body });
   const body = await response.text();
-  return { status: response.status, reply: response.status === 200 ? openReply(settings, body, ownerKey) : body };
+  if (response.status !== 200) return { status: response.status, reply: body };
+  const reply = openReply(settings, body, env.DINGTALK_OWNER_KEY);
+  const { msg_signature, timeStamp, nonce, encrypt } = JSON.parse(body) as Record<string, string>;
+  const peer = new DingTalkEncryptor(env.DINGTALK_TOKEN, env.DINGTALK_AES_KEY, env.DINGTALK_OWNER_KEY);
+  expect(peer.getDecryptMsg(msg_signature!, timeStamp!, nonce!, encrypt!), 'the reply as dingtalk-encrypt reads it').to.equal(reply);
+  return { status: response.status, reply };
 }
 
 /** The id ARCHITECTURE.md agrees on: the payload's eventId, else the SHA-256 of the message. */
@@ -88,7 +97,7 @@ describe('npm start: the local stack', function () {
     const approval = stored[1]!;
     expect((await store.get(agreedId(approval)))?.payload).to.equal(approval);
     expect((await push(stack, approval)).status).to.equal(401);
-    expect(await push(stack, approval, SAMPLE_SETTINGS, SAMPLE_OWNER)).to.deep.equal({ status: 200, reply: 'success' });
+    expect(await push(stack, approval, SAMPLE_ENV)).to.deep.equal({ status: 200, reply: 'success' });
     expect(await store.list()).to.have.length(stored.length + 1);
     await stack.stop('SIGTERM');
     expect(stack.output()).to.include('Local DynamoDB stopped');

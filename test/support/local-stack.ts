@@ -39,7 +39,17 @@ export async function startLocalStack(dataDir: string, env: Record<string, strin
     await exited;
     clearTimeout(timer);
   };
-  const ready = await Promise.race([waitFor(() => /Server ready/.test(output), 60_000), exited.then(() => false)]);
+  const ready = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 60_000);
+    const settle = (up: boolean) => {
+      clearTimeout(timer);
+      resolve(up);
+    };
+    const check = () => /Server ready/.test(output) && settle(true);
+    child.stdout?.on('data', check);
+    child.stderr?.on('data', check);
+    void exited.then(() => settle(false));
+  });
   const pushUrl = /DingTalk push URL: (\S+)/.exec(output)?.[1];
   if (!ready || !pushUrl) {
     await stop('SIGKILL');
@@ -54,13 +64,4 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   } catch {
     // The group is gone already.
   }
-}
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return true;
 }

@@ -1,0 +1,118 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { createCallback, type Callback, type CallbackRequest, type CallbackResponse } from '../core/callback';
+import { ConfigError } from '../core/errors';
+import type { Logger } from '../core/log';
+import { loadSettings, type Environment } from '../core/settings';
+import { DynamoDbEventStore } from '../providers/aws/dynamodb-store';
+import { loadSsmSettings } from '../providers/aws/ssm-settings';
+
+/** The fields of an API Gateway REST API (payload 1.0) proxy event this shim reads. */
+interface RestApiEvent {
+  httpMethod: string;
+  queryStringParameters?: Record<string, string | undefined> | null;
+  multiValueQueryStringParameters?: Record<string, string[] | undefined> | null;
+  body?: string | null;
+  isBase64Encoded?: boolean;
+  requestContext?: { requestId?: string };
+}
+
+/** The fields of an API Gateway HTTP API (payload 2.0) proxy event this shim reads. */
+interface HttpApiEvent {
+  version: '2.0';
+  rawQueryString?: string;
+  body?: string;
+  isBase64Encoded?: boolean;
+  requestContext: { http: { method: string }; requestId?: string };
+}
+
+/** What Lambda hands back to API Gateway; both payload versions accept this shape. */
+export interface ProxyResult extends CallbackResponse {
+  isBase64Encoded: false;
+}
+
+/** What a container's handler is built from; tests inject their own. */
+export interface AwsHandlerOptions {
+  /** Default: `process.env`, read at the first invocation. */
+  env?: Environment;
+  /** Default: a client for the function's region, or `DYNAMODB_ENDPOINT`. */
+  dynamodb?: DynamoDBClient;
+  /** Default: a client for the function's region. */
+  ssm?: SSMClient;
+  log?: Logger;
+}
+
+const MALFORMED: ProxyResult = {
+  statusCode: 400,
+  headers: { 'content-type': 'application/json; charset=utf-8' },
+  body: JSON.stringify({ error: 'bad_request', message: 'not an API Gateway proxy event' }),
+  isBase64Encoded: false,
+};
+
+/**
+ * Builds a Lambda handler for API Gateway proxy events. Settings and the store are built at the
+ * first invocation and kept for the container's life; a failed build (a bad setting, SSM down) is
+ * thrown, so Lambda logs it and API Gateway answers 5xx, and is tried again on the next invocation.
+ */
+export function createHandler(options: AwsHandlerOptions = {}): (event: unknown) => Promise<ProxyResult> {
+  let ready: Promise<Callback> | undefined;
+  return async (event) => {
+    ready ??= buildCallback(options).catch((error: unknown) => {
+      ready = undefined;
+      throw error;
+    });
+    const callback = await ready;
+    const request = toCallbackRequest(event);
+    return request ? { ...(await callback(request)), isBase64Encoded: false } : MALFORMED;
+  };
+}
+
+/** The Lambda entry point of `serverless.aws.yml`. */
+export const handler = createHandler();
+
+async function buildCallback({ env = process.env, dynamodb, ssm, log }: AwsHandlerOptions): Promise<Callback> {
+  const prefix = env.DINGTALK_SSM_PREFIX?.trim();
+  const settings = prefix ? await loadSsmSettings(prefix, env, ssm ?? new SSMClient({})) : loadSettings(env);
+  const tableName = env.EVENTS_TABLE?.trim();
+  if (!tableName) throw new ConfigError('EVENTS_TABLE', 'is not set');
+  const endpoint = env.DYNAMODB_ENDPOINT?.trim() || undefined;
+  const store = new DynamoDbEventStore({ tableName, client: dynamodb ?? new DynamoDBClient({ endpoint }) });
+  return createCallback({ settings, store, ...(log && { log }) });
+}
+
+/** Chooses the processor by the event's shape; anything else is no request at all. */
+function toCallbackRequest(event: unknown): CallbackRequest | undefined {
+  if (typeof event !== 'object' || event === null) return undefined;
+  const candidate = event as Partial<HttpApiEvent> & Partial<RestApiEvent>;
+  if (candidate.version === '2.0' && typeof candidate.requestContext?.http?.method === 'string') return fromHttpApi(candidate as HttpApiEvent);
+  if (typeof candidate.httpMethod === 'string') return fromRestApi(candidate as RestApiEvent);
+  return undefined;
+}
+
+function fromHttpApi(event: HttpApiEvent): CallbackRequest {
+  // The parsed `queryStringParameters` joins repeated names with commas; the raw string keeps them apart.
+  const query: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(event.rawQueryString ?? '')) query[name] ??= value;
+  return {
+    method: event.requestContext.http.method,
+    query,
+    body: event.body ?? null,
+    isBase64Encoded: event.isBase64Encoded === true,
+    requestId: event.requestContext.requestId,
+  };
+}
+
+function fromRestApi(event: RestApiEvent): CallbackRequest {
+  // `queryStringParameters` keeps the last of repeated names; the core reads the first.
+  const query: Record<string, string | undefined> = { ...event.queryStringParameters };
+  for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
+    if (values?.[0] !== undefined) query[name] = values[0];
+  }
+  return {
+    method: event.httpMethod,
+    query,
+    body: event.body ?? null,
+    isBase64Encoded: event.isBase64Encoded === true,
+    requestId: event.requestContext?.requestId,
+  };
+}

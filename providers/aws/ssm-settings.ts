@@ -1,0 +1,36 @@
+import { GetParametersCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { ConfigError } from '../../core/errors';
+import { loadSettings, type Environment, type Settings } from '../../core/settings';
+
+/** The SecureStrings read under `DINGTALK_SSM_PREFIX`, and the variable each one stands for. */
+export const SSM_PARAMETERS = {
+  token: 'DINGTALK_TOKEN',
+  'aes-key': 'DINGTALK_AES_KEY',
+  'owner-key': 'DINGTALK_OWNER_KEY',
+} as const;
+
+/**
+ * Reads the DingTalk secrets from the SSM SecureStrings `<prefix>/token`, `<prefix>/aes-key` and
+ * `<prefix>/owner-key` in one decrypting `GetParameters` call; anything else (such as
+ * `DINGTALK_MAX_SKEW_SECONDS`) still comes from `env`. Call it once per container: it costs a
+ * round trip to SSM.
+ * @throws ConfigError naming the parameter that is missing or invalid; SSM's own errors as they are.
+ */
+export async function loadSsmSettings(prefix: string, env: Environment, client: SSMClient): Promise<Settings> {
+  const base = prefix.trim().replace(/\/+$/, '');
+  const path = (name: string) => `${base}/${name}`;
+  const { Parameters = [], InvalidParameters = [] } = await client.send(
+    new GetParametersCommand({ Names: Object.keys(SSM_PARAMETERS).map(path), WithDecryption: true }),
+  );
+  if (InvalidParameters.length > 0) {
+    throw new ConfigError('DINGTALK_SSM_PREFIX', `SSM has no parameter ${InvalidParameters.sort().join(', ')}`);
+  }
+  const values = new Map(Parameters.map((parameter) => [parameter.Name, parameter.Value]));
+  const fromSsm = Object.fromEntries(Object.entries(SSM_PARAMETERS).map(([name, variable]) => [variable, values.get(path(name))]));
+  try {
+    return loadSettings({ ...env, ...fromSsm });
+  } catch (error) {
+    const name = error instanceof ConfigError && Object.entries(SSM_PARAMETERS).find(([, variable]) => variable === error.variable)?.[0];
+    throw name ? new ConfigError(path(name), (error as ConfigError).message) : error;
+  }
+}

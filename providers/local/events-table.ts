@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CreateTableCommand, ResourceInUseException, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { load } from 'js-yaml';
+
+/** The Serverless configuration whose `EventsTable` resource defines the table everywhere. */
+export const SERVERLESS_AWS_YML = join(__dirname, '..', '..', 'serverless.aws.yml');
+
+type TableProperties = Pick<CreateTableCommandInput, 'AttributeDefinitions' | 'KeySchema' | 'GlobalSecondaryIndexes' | 'BillingMode'>;
+
+/**
+ * The `EventsTable` CloudFormation resource of `serverless.aws.yml` as a `CreateTable` input named
+ * `tableName`: keys, indexes and billing mode; what DynamoDB alone cannot honour locally (backups,
+ * encryption) is left to the cloud.
+ */
+export function eventsTableInput(tableName: string, configPath = SERVERLESS_AWS_YML): CreateTableCommandInput {
+  const config = load(readFileSync(configPath, 'utf8')) as { resources?: { Resources?: Record<string, { Properties?: TableProperties }> } };
+  const properties = config.resources?.Resources?.EventsTable?.Properties;
+  if (!properties?.KeySchema) throw new Error(`${configPath} defines no EventsTable resource with a KeySchema`);
+  const { AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, BillingMode } = properties;
+  return { TableName: tableName, AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, BillingMode };
+}
+
+/** Creates the events table as `serverless.aws.yml` defines it, unless a table of that name exists. */
+export async function ensureEventsTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(new CreateTableCommand(eventsTableInput(tableName)));
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+}

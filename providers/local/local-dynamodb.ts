@@ -1,0 +1,31 @@
+import { DynamoDbEventStore } from '../aws/dynamodb-store';
+
+/** The port `npm start` serves its embedded DynamoDB-compatible endpoint on, unless told otherwise. */
+export const LOCAL_DYNAMODB_PORT = 8000;
+
+/** The table `npm start` keeps the events in. */
+export const LOCAL_TABLE_NAME = 'dingtalk-callback-events';
+
+/** The endpoint of the local store on `port`. */
+export function localDynamoDbEndpoint(port = LOCAL_DYNAMODB_PORT): string {
+  return `http://localhost:${port}`;
+}
+
+/**
+ * What the AWS SDK needs to talk to the local store: it signs every request, so it wants some
+ * credentials, but the local server checks none; fixed ones keep a real account out of it.
+ */
+export const LOCAL_AWS_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+
+/** The region the local store claims to be in. */
+export const LOCAL_REGION = 'us-east-1';
+
+/** The event store of a running `npm start` (for the CLI and the tests). */
+export function openLocalEventStore(port = LOCAL_DYNAMODB_PORT): DynamoDbEventStore {
+  return new DynamoDbEventStore({
+    tableName: LOCAL_TABLE_NAME,
+    endpoint: localDynamoDbEndpoint(port),
+    region: LOCAL_REGION,
+    credentials: LOCAL_AWS_CREDENTIALS,
+  });
+}

@@ -1,0 +1,137 @@
+import { resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConfigError } from '../../core/errors';
+import { loadSettings, type Environment } from '../../core/settings';
+import { withDevCredentials } from './dev-credentials';
+import { startDynamoDbServer, type DynamoDbServer } from './dynamodb-server';
+import { ensureEventsTable } from './events-table';
+import { LOCAL_AWS_CREDENTIALS, LOCAL_DYNAMODB_PORT, LOCAL_REGION, LOCAL_TABLE_NAME, localDynamoDbEndpoint } from './local-dynamodb';
+
+/** Where `npm start` keeps the local store, relative to the service directory. */
+export const LOCAL_DATA_DIR = '.data/dynamodb';
+
+/** The parts of Serverless Framework v3 this plugin touches. */
+interface Serverless {
+  serviceDir: string;
+  /** Serverless prints these as a message, without a stack trace. */
+  classes: { Error: new (message: string, code: string) => Error };
+  service: { provider: { environment?: Record<string, unknown> } };
+}
+
+interface Options {
+  dynamodbPort?: string;
+  dataDir?: string;
+  host?: string;
+  httpPort?: string;
+}
+
+interface PluginUtils {
+  writeText: (text: string) => void;
+}
+
+const OPTIONS = {
+  dynamodbPort: { usage: `Port of the embedded DynamoDB-compatible store (default ${LOCAL_DYNAMODB_PORT})`, type: 'string' },
+  dataDir: { usage: `Directory the store keeps its data in (default ${LOCAL_DATA_DIR})`, type: 'string' },
+};
+
+/**
+ * What `sls offline` needs to run the AWS function with nothing set up: an embedded DynamoDB
+ * (dynalite) with the events table of `serverless.aws.yml`, the function pointed at it, and the
+ * development credentials when no `DINGTALK_*` is set. Stopped with serverless-offline (Ctrl-C).
+ */
+export class LocalStackPlugin {
+  readonly commands = { offline: { options: OPTIONS, commands: { start: { options: OPTIONS } } } };
+  readonly hooks = {
+    'before:offline:start': () => this.start(),
+    'before:offline:start:init': () => this.start(),
+    'before:offline:start:end': () => this.end(),
+  };
+  private server?: DynamoDbServer;
+  private dataDir = '';
+
+  constructor(
+    private readonly serverless: Serverless,
+    private readonly options: Options,
+    private readonly utils: PluginUtils,
+  ) {}
+
+  private async start(): Promise<void> {
+    const { env, usingDev } = withDevCredentials(process.env);
+    try {
+      // Fail now, naming the variable, rather than at the first push.
+      loadSettings(env);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      throw this.failure(`${error.message} (or set no DINGTALK_* variable at all, to use the development credentials)`, 'DINGTALK_SETTINGS');
+    }
+    const dataDir = resolve(this.serverless.serviceDir, this.options.dataDir ?? LOCAL_DATA_DIR);
+    this.dataDir = dataDir;
+    const port = Number(this.options.dynamodbPort ?? LOCAL_DYNAMODB_PORT);
+    this.server = await startDynamoDbServer({ port, dataDir }).catch((error: unknown) => {
+      if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;
+      throw this.failure(`port ${port} is in use: choose another with --dynamodbPort`, 'DYNAMODB_PORT_IN_USE');
+    });
+    const endpoint = localDynamoDbEndpoint(this.server.port);
+    const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_AWS_CREDENTIALS });
+    try {
+      await ensureEventsTable(client, LOCAL_TABLE_NAME);
+    } catch (error) {
+      // A running server would keep the process alive after Serverless reports the error.
+      await this.stop().catch(() => undefined);
+      throw error;
+    } finally {
+      client.destroy();
+    }
+    const { provider } = this.serverless.service;
+    const { DINGTALK_SSM_PREFIX: _deployedOnly, ...environment } = provider.environment ?? {};
+    provider.environment = {
+      ...environment,
+      ...dingTalkVariables(env),
+      EVENTS_TABLE: LOCAL_TABLE_NAME,
+      DYNAMODB_ENDPOINT: endpoint,
+      AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
+    };
+    this.announce(endpoint, dataDir, usingDev ? env : undefined);
+  }
+
+  private failure(message: string, code: string): Error {
+    return new this.serverless.classes.Error(message, code);
+  }
+
+  private async end(): Promise<void> {
+    await this.stop();
+    this.utils.writeText(`Local DynamoDB stopped; the events stay in ${this.dataDir}\n`);
+  }
+
+  private async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    await server?.close();
+  }
+
+  private announce(endpoint: string, dataDir: string, devCredentials: Environment | undefined): void {
+    const url = `http://${this.options.host ?? 'localhost'}:${this.options.httpPort ?? 3000}/dingtalk`;
+    const lines = [
+      '',
+      `DingTalk push URL: ${url}`,
+      `Events: DynamoDB ${endpoint}, table ${LOCAL_TABLE_NAME}, data in ${dataDir}`,
+    ];
+    if (devCredentials) {
+      lines.push(
+        'No DINGTALK_* variable is set, so the development credentials are in use (never deploy them):',
+        `  DINGTALK_TOKEN=${devCredentials.DINGTALK_TOKEN}`,
+        `  DINGTALK_AES_KEY=${devCredentials.DINGTALK_AES_KEY}`,
+        `  DINGTALK_OWNER_KEY=${devCredentials.DINGTALK_OWNER_KEY}`,
+      );
+    }
+    this.utils.writeText(`${lines.join('\n')}\n`);
+  }
+}
+
+/** The function's own settings from the local environment; the SSM prefix is for deployed stages only. */
+function dingTalkVariables(env: Environment): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => entry[0].startsWith('DINGTALK_') && entry[0] !== 'DINGTALK_SSM_PREFIX' && entry[1] !== undefined),
+  );
+}

@@ -1,0 +1,74 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { expect } from 'chai';
+import { StoreError } from '../../core/errors';
+import { DynamoDbEventStore, PLAIN_PAYLOAD_MAX_BYTES } from '../../providers/aws/dynamodb-store';
+import { ensureEventsTable } from '../../providers/local/events-table';
+import { dynamoDbClient, startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
+import { freePort } from '../support/ports';
+import { describeEventStoreContract, sampleRecord } from '../support/store-contract';
+
+describe('providers/aws/dynamodb-store', function () {
+  let dynamo: TestDynamoDb;
+  let closedPort: number;
+  let tables = 0;
+  before(async function () {
+    dynamo = await startTestDynamoDb();
+    closedPort = await freePort();
+  });
+  after(async function () {
+    dynamo.client.destroy();
+    await dynamo.server.close();
+  });
+
+  /** A fresh table, made from the definition in serverless.aws.yml. */
+  async function freshStore(): Promise<DynamoDbEventStore> {
+    const tableName = `events-${++tables}`;
+    await ensureEventsTable(dynamo.client, tableName);
+    return new DynamoDbEventStore({ tableName, client: dynamo.client });
+  }
+
+  describeEventStoreContract('DynamoDbEventStore on dynalite', {
+    open: freshStore,
+    unreachable: () => new DynamoDbEventStore({ tableName: 'events', client: dynamoDbClient(`http://127.0.0.1:${closedPort}`, 1) }),
+  });
+
+  it('builds its own client from an endpoint and region', async function () {
+    const tableName = `events-${++tables}`;
+    await ensureEventsTable(dynamo.client, tableName);
+    const store = new DynamoDbEventStore({ tableName, endpoint: dynamo.endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    expect(await store.put(sampleRecord(1))).to.equal('created');
+    expect(await store.get(sampleRecord(1).eventId)).to.deep.equal(sampleRecord(1));
+  });
+
+  it('keeps a payload that fits as readable text, and a larger one gzip-compressed', async function () {
+    const store = await freshStore();
+    const small = sampleRecord(1);
+    const large = sampleRecord(2, { payload: JSON.stringify({ EventType: 'attendance_check_record', pad: '钉'.repeat(PLAIN_PAYLOAD_MAX_BYTES / 3 + 1) }) });
+    await store.put(small);
+    await store.put(large);
+    const raw = async (eventId: string) =>
+      (await dynamo.client.send(new GetItemCommand({ TableName: store.tableName, Key: { eventId: { S: eventId } } }))).Item ?? {};
+    expect((await raw(small.eventId)).payload?.S).to.equal(small.payload);
+    const stored = await raw(large.eventId);
+    expect(stored.payload).to.equal(undefined);
+    expect(stored.payloadGzip?.B?.length).to.be.lessThan(Buffer.byteLength(large.payload) / 10);
+    expect(await store.get(large.eventId)).to.deep.equal(large);
+  });
+
+  it('answers a store failure with a StoreError that keeps the SDK error as its cause', async function () {
+    const store = new DynamoDbEventStore({ tableName: 'no-such-table', client: dynamo.client });
+    const failure = await store.put(sampleRecord(1)).catch((error: unknown) => error);
+    expect(failure).to.be.instanceOf(StoreError);
+    expect((failure as StoreError).status).to.equal(503);
+    expect((failure as StoreError).cause).to.have.property('name', 'ResourceNotFoundException');
+  });
+
+  it('lists the records of one process instance and one type', async function () {
+    const store = await freshStore();
+    await store.put(sampleRecord(1, { processInstanceId: 'p', eventType: 'bpms_task_change' }));
+    await store.put(sampleRecord(2, { processInstanceId: 'p', eventType: 'bpms_instance_change' }));
+    await store.put(sampleRecord(3, { processInstanceId: 'p', eventType: 'bpms_task_change' }));
+    const tasks = await store.list({ processInstanceId: 'p', eventType: 'bpms_task_change', limit: 1 });
+    expect(tasks.map((record) => record.eventId)).to.deep.equal(['evt-000003']);
+  });
+});

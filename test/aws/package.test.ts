@@ -1,0 +1,166 @@
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import JSZip from 'jszip';
+import { expect } from 'chai';
+import { openReply, sealPush } from '../../core/peer';
+import type { ProxyResult } from '../../handlers/aws';
+import { PROCESS_INDEX, TYPE_INDEX } from '../../providers/aws/dynamodb-store';
+import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
+import { ensureEventsTable } from '../../providers/local/events-table';
+import { LOCAL_AWS_CREDENTIALS } from '../../providers/local/local-dynamodb';
+import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
+import { invokeBundle, zipEntries } from '../support/bundle';
+import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
+import { FakeSsm } from '../support/fake-ssm';
+import { eventText, loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../support/fixtures';
+import { packageService } from '../support/serverless';
+
+interface Statement {
+  Effect: string;
+  Action: string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+
+interface Template {
+  Resources: Record<string, { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
+}
+
+describe('serverless.aws.yml, packaged for real', function () {
+  this.timeout(120_000);
+  let out: string;
+  let template: Template;
+  const zipPath = () => join(out, 'dingtalk-callback.zip');
+  const resource = (type: string) => Object.values(template.Resources).filter((candidate) => candidate.Type === type);
+
+  before(async function () {
+    out = await packageService('serverless.aws.yml', ['--stage', 'test', '--region', 'eu-central-1']);
+    template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+  });
+  after(function () {
+    if (out) rmSync(out, { recursive: true, force: true });
+  });
+
+  describe('the zip', function () {
+    it('holds the bundle alone, minified, under 500 KB', async function () {
+      const entries = await zipEntries(zipPath());
+      expect(entries.map((entry) => entry.name)).to.deep.equal(['handlers/aws.js']);
+      expect(statSync(zipPath()).size).to.be.lessThan(500 * 1024);
+      const bundle = await (await JSZip.loadAsync(readFileSync(zipPath()))).file('handlers/aws.js')?.async('string');
+      // Minified: no indentation, and few lines for hundreds of kilobytes.
+      expect(bundle?.split('\n').length).to.be.lessThan(entries[0]!.size / 1000);
+      expect(bundle).not.to.include(DEV_CREDENTIALS.DINGTALK_AES_KEY);
+    });
+
+    describe('loaded in a fresh node process', function () {
+      let dynamo: TestDynamoDb;
+      let ssm: FakeSsm;
+      before(async function () {
+        dynamo = await startTestDynamoDb();
+        await ensureEventsTable(dynamo.client, 'events');
+        ssm = await new FakeSsm().start();
+      });
+      after(async function () {
+        dynamo.client.destroy();
+        await dynamo.server.close();
+        await ssm.stop();
+      });
+
+      const lambdaEnv = () => ({
+        EVENTS_TABLE: 'events',
+        DYNAMODB_ENDPOINT: dynamo.endpoint,
+        AWS_REGION: 'eu-central-1',
+        AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      });
+      const httpApiEvent = (message: string) => {
+        const push = sealPush(SAMPLE_SETTINGS, message, SAMPLE_OWNER);
+        return { ...loadJson('apigw-http-v2'), rawQueryString: new URLSearchParams(push.query).toString(), body: push.body, isBase64Encoded: false };
+      };
+
+      it('answers a push and stores it, with settings from the environment', async function () {
+        const text = eventText('bpms_task_change');
+        const answer = await invokeBundle({ zipPath: zipPath(), entry: 'handlers/aws.js', exportName: 'handler', event: httpApiEvent(text), env: { ...lambdaEnv(), ...SAMPLE_ENV } });
+        const response = answer.response as ProxyResult;
+        expect(response.statusCode).to.equal(200);
+        expect(openReply(SAMPLE_SETTINGS, response.body, SAMPLE_OWNER)).to.equal('success');
+        const [record] = await new DynamoDbEventStore({ tableName: 'events', client: dynamo.client }).list({ eventType: 'bpms_task_change' });
+        expect(record?.payload).to.equal(text);
+        const log = JSON.parse(answer.stdout.trim()) as Record<string, unknown>;
+        expect(log).to.include({ msg: 'push', outcome: 'created', status: 200, eventId: record?.eventId });
+        expect(answer.stdout).not.to.include(SAMPLE_ENV.DINGTALK_TOKEN);
+      });
+
+      it('answers a push with settings read from SSM', async function () {
+        ssm.parameters.set('/dingtalk-callback/test/token', SAMPLE_ENV.DINGTALK_TOKEN);
+        ssm.parameters.set('/dingtalk-callback/test/aes-key', SAMPLE_ENV.DINGTALK_AES_KEY);
+        ssm.parameters.set('/dingtalk-callback/test/owner-key', SAMPLE_ENV.DINGTALK_OWNER_KEY);
+        const env = { ...lambdaEnv(), DINGTALK_SSM_PREFIX: '/dingtalk-callback/test', AWS_ENDPOINT_URL_SSM: ssm.endpoint };
+        const answer = await invokeBundle({ zipPath: zipPath(), entry: 'handlers/aws.js', exportName: 'handler', event: httpApiEvent(eventText('user_add_org')), env });
+        expect(openReply(SAMPLE_SETTINGS, (answer.response as ProxyResult).body, SAMPLE_OWNER)).to.equal('success');
+        expect(ssm.requests).to.deep.equal([{ Names: ['token', 'aes-key', 'owner-key'].map((name) => `/dingtalk-callback/test/${name}`), WithDecryption: true }]);
+      });
+    });
+  });
+
+  describe('the CloudFormation template', function () {
+    it('defines the events table: keyed on eventId, two indexes on receivedAt, on demand, backed up, encrypted, retained', function () {
+      const [table] = resource('AWS::DynamoDB::Table');
+      const properties = table!.Properties;
+      expect(properties.TableName).to.equal('dingtalk-callback-test-events');
+      expect(properties.KeySchema).to.deep.equal([{ AttributeName: 'eventId', KeyType: 'HASH' }]);
+      const indexes = properties.GlobalSecondaryIndexes as { IndexName: string; KeySchema: unknown }[];
+      expect(indexes.map((index) => [index.IndexName, index.KeySchema])).to.deep.equal([
+        [TYPE_INDEX, [{ AttributeName: 'eventType', KeyType: 'HASH' }, { AttributeName: 'receivedAt', KeyType: 'RANGE' }]],
+        [PROCESS_INDEX, [{ AttributeName: 'processInstanceId', KeyType: 'HASH' }, { AttributeName: 'receivedAt', KeyType: 'RANGE' }]],
+      ]);
+      expect(properties.BillingMode).to.equal('PAY_PER_REQUEST');
+      expect(properties.PointInTimeRecoverySpecification).to.deep.equal({ PointInTimeRecoveryEnabled: true });
+      expect(properties.SSESpecification).to.deep.equal({ SSEEnabled: true });
+      expect([table!.DeletionPolicy, table!.UpdateReplacePolicy]).to.deep.equal(['Retain', 'Retain']);
+    });
+
+    it('runs the bundle on nodejs22.x, pointed at the table and the stage SSM prefix', function () {
+      const [fn] = resource('AWS::Lambda::Function');
+      expect(fn!.Properties).to.include({ Runtime: 'nodejs22.x', Handler: 'handlers/aws.handler' });
+      expect(fn!.Properties.Environment).to.deep.equal({ Variables: { EVENTS_TABLE: 'dingtalk-callback-test-events', DINGTALK_SSM_PREFIX: '/dingtalk-callback/test' } });
+      const state = JSON.parse(readFileSync(join(out, 'serverless-state.json'), 'utf8')) as { service: { provider: { region: string; stage: string } } };
+      expect(state.service.provider).to.include({ region: 'eu-central-1', stage: 'test' });
+    });
+
+    it('routes POST /dingtalk to it, and keeps its logs 30 days', function () {
+      expect(resource('AWS::ApiGatewayV2::Route').map((route) => route.Properties.RouteKey)).to.deep.equal(['POST /dingtalk']);
+      expect(resource('AWS::Logs::LogGroup').map((group) => group.Properties.RetentionInDays)).to.deep.equal([30]);
+    });
+
+    describe('IAM', function () {
+      const statements = () => {
+        const [role] = resource('AWS::IAM::Role');
+        const [policy] = role!.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[];
+        return policy!.PolicyDocument.Statement;
+      };
+      const actions = () => statements().flatMap((statement) => statement.Action);
+      const grant = (action: string) => statements().filter((statement) => statement.Action.includes(action));
+
+      it('grants no wildcard action and nothing but Allow', function () {
+        expect(actions().filter((action) => action.includes('*'))).to.deep.equal([]);
+        expect(statements().map((statement) => statement.Effect)).to.satisfy((effects: string[]) => effects.every((effect) => effect === 'Allow'));
+      });
+
+      it('lets the function write to its table only, and do nothing else there', function () {
+        expect(actions().filter((action) => action.startsWith('dynamodb:'))).to.deep.equal(['dynamodb:PutItem']);
+        expect(grant('dynamodb:PutItem').map((statement) => statement.Resource)).to.deep.equal([{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }]);
+      });
+
+      it('lets it read the three parameters under its prefix, and decrypt them through SSM only', function () {
+        const [ssm] = grant('ssm:GetParameters');
+        expect(ssm!.Action).to.deep.equal(['ssm:GetParameters']);
+        expect(JSON.stringify(ssm!.Resource).match(/parameter[^"]*/g)).to.deep.equal(['token', 'aes-key', 'owner-key'].map((name) => `parameter/dingtalk-callback/test/${name}`));
+        const [kms] = grant('kms:Decrypt');
+        expect(kms!.Action).to.deep.equal(['kms:Decrypt']);
+        expect(kms!.Condition).to.deep.equal({ StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } } });
+      });
+    });
+  });
+});

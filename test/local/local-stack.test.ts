@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import DingTalkEncryptor from 'dingtalk-encrypt';
+import { openReply, pushUrl, sealPush } from '../../core/peer';
+import { loadSettings } from '../../core/settings';
+import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
+import { openLocalEventStore } from '../../providers/local/local-dynamodb';
+import { eventText, SAMPLE_ENV } from '../support/fixtures';
+import { startLocalStack, type LocalStack } from '../support/local-stack';
+
+const DEV = loadSettings(DEV_CREDENTIALS);
+
+/**
+ * Pushes `message` to the stack as DingTalk does, over HTTP, answering the status and the reply,
+ * which the npm peer dingtalk-encrypt must verify and decrypt to the same text as the core does.
+ */
+async function push(stack: LocalStack, message: string, env: Record<keyof typeof DEV_CREDENTIALS, string> = DEV_CREDENTIALS): Promise<{ status: number; reply: string }> {
+  const settings = loadSettings(env);
+  const sealed = sealPush(settings, message, env.DINGTALK_OWNER_KEY);
+  const response = await fetch(pushUrl(stack.pushUrl, sealed), { method: 'POST', headers: { 'content-type': 'application/json' }, body: sealed.body });
+  const body = await response.text();
+  if (response.status !== 200) return { status: response.status, reply: body };
+  const reply = openReply(settings, body, env.DINGTALK_OWNER_KEY);
+  const { msg_signature, timeStamp, nonce, encrypt } = JSON.parse(body) as Record<string, string>;
+  const peer = new DingTalkEncryptor(env.DINGTALK_TOKEN, env.DINGTALK_AES_KEY, env.DINGTALK_OWNER_KEY);
+  expect(peer.getDecryptMsg(msg_signature!, timeStamp!, nonce!, encrypt!), 'the reply as dingtalk-encrypt reads it').to.equal(reply);
+  return { status: response.status, reply };
+}
+
+/** The id ARCHITECTURE.md agrees on: the payload's eventId, else the SHA-256 of the message. */
+function agreedId(message: string): string {
+  const eventId = (JSON.parse(message) as { eventId?: unknown }).eventId;
+  return typeof eventId === 'string' && eventId ? eventId : createHash('sha256').update(message, 'utf8').digest('hex');
+}
+
+async function portIsClosed(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => resolve(socket.destroy() && false));
+    socket.once('error', () => resolve(true));
+  });
+}
+
+describe('npm start: the local stack', function () {
+  this.timeout(120_000);
+  let dataDir: string;
+  let stack: LocalStack | undefined;
+  before(async function () {
+    dataDir = await mkdtemp(join(tmpdir(), 'local-stack-'));
+  });
+  afterEach(async function () {
+    await stack?.stop('SIGKILL');
+    stack = undefined;
+  });
+  after(async function () {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const attendance = JSON.stringify({
+    EventType: 'attendance_check_record',
+    DataList: Array.from({ length: 300 }, (_, i) => ({ userId: `user${i}`, address: `杭州市余杭区文一西路${i}号`, checkTime: 1_700_000_000_000 + i, locationMethod: 'MAP' })),
+  });
+  const stored = [eventText('user_add_org'), eventText('bpms_instance_change'), attendance, eventText('unknown_future_event'), eventText('suite_ticket')];
+  const suiteCheck = eventText('check_create_suite_url', { Random: 'LPIdSnlF' });
+
+  it('serves the push URL with the development credentials, stores pushes verbatim, and stops on Ctrl-C', async function () {
+    stack = await startLocalStack(dataDir);
+    expect(stack.pushUrl).to.equal(`http://localhost:${stack.httpPort}/dingtalk`);
+    expect(stack.output()).to.include(`DINGTALK_AES_KEY=${DEV_CREDENTIALS.DINGTALK_AES_KEY}`);
+
+    for (const message of stored) expect(await push(stack, message)).to.deep.equal({ status: 200, reply: 'success' });
+    expect(await push(stack, eventText('check_url'))).to.deep.equal({ status: 200, reply: 'success' });
+    expect(await push(stack, suiteCheck)).to.deep.equal({ status: 200, reply: 'LPIdSnlF' });
+    const wrongOwner = sealPush(DEV, eventText('user_add_org'), 'dingsomeoneelse');
+    expect((await fetch(pushUrl(stack.pushUrl, wrongOwner), { method: 'POST', body: wrongOwner.body })).status).to.equal(403);
+
+    const store = openLocalEventStore(stack.dynamodbPort);
+    for (const message of [...stored, suiteCheck]) expect((await store.get(agreedId(message)))?.payload).to.equal(message);
+    expect(await store.list(), 'everything but check_url').to.have.length(stored.length + 1);
+
+    const { httpPort, lambdaPort, dynamodbPort } = stack;
+    await stack.stop('SIGINT');
+    expect(stack.output()).to.include(`Local DynamoDB stopped; the events stay in ${dataDir}`);
+    stack = undefined;
+    for (const port of [httpPort, lambdaPort, dynamodbPort]) expect(await portIsClosed(port), `port ${port} closed`).to.equal(true);
+  });
+
+  it('keeps the records across a restart, uses the DINGTALK_* variables set, and stores a redelivery once', async function () {
+    stack = await startLocalStack(dataDir, SAMPLE_ENV);
+    expect(stack.output()).not.to.include(DEV_CREDENTIALS.DINGTALK_AES_KEY);
+    expect(stack.output()).not.to.include(SAMPLE_ENV.DINGTALK_AES_KEY);
+    const store = openLocalEventStore(stack.dynamodbPort);
+    const approval = stored[1]!;
+    expect((await store.get(agreedId(approval)))?.payload).to.equal(approval);
+    expect((await push(stack, approval)).status).to.equal(401);
+    expect(await push(stack, approval, SAMPLE_ENV)).to.deep.equal({ status: 200, reply: 'success' });
+    expect(await store.list()).to.have.length(stored.length + 1);
+    await stack.stop('SIGTERM');
+    expect(stack.output()).to.include('Local DynamoDB stopped');
+    stack = undefined;
+  });
+
+  it('refuses to start on a bad DINGTALK_* variable, naming it', async function () {
+    const failure = await startLocalStack(dataDir, { DINGTALK_TOKEN: 'mine', DINGTALK_AES_KEY: 'too-short', DINGTALK_OWNER_KEY: 'dingmine' }).catch((error: unknown) => error);
+    expect((failure as Error).message).to.include('DINGTALK_AES_KEY: must be exactly 43');
+    expect((failure as Error).message).not.to.include(DEV_CREDENTIALS.DINGTALK_TOKEN);
+  });
+});

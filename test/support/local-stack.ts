@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { freePort } from './ports';
+import { offlineServerlessEnv } from './serverless';
+
+/** `npm start`, running on spare ports. */
+export interface LocalStack {
+  /** The push URL it printed. */
+  pushUrl: string;
+  httpPort: number;
+  lambdaPort: number;
+  dynamodbPort: number;
+  /** Everything it printed so far, stdout and stderr. */
+  output: () => string;
+  /** Sends `signal` to the whole process group, as Ctrl-C does, and waits until every process of it has gone. */
+  stop: (signal?: NodeJS.Signals) => Promise<void>;
+}
+
+const ROOT = join(__dirname, '..', '..');
+
+/**
+ * Runs `npm start` for real on spare ports with its data in `dataDir`, with no `DINGTALK_*` set
+ * unless `env` sets some, and waits until it serves (up to 60 s).
+ * @throws with its output when it exits or does not come up.
+ */
+export async function startLocalStack(dataDir: string, env: Record<string, string> = {}): Promise<LocalStack> {
+  const [httpPort, lambdaPort, dynamodbPort] = [await freePort(), await freePort(), await freePort()];
+  const baseEnv = Object.fromEntries(Object.entries(await offlineServerlessEnv()).filter(([name]) => !name.startsWith('DINGTALK_')));
+  const args = ['start', '--', '--httpPort', String(httpPort), '--lambdaPort', String(lambdaPort), '--dynamodbPort', String(dynamodbPort), '--dataDir', dataDir];
+  const child = spawn('npm', args, { cwd: ROOT, env: { ...baseEnv, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  // 'close' comes once every process holding the pipes (npm, its shell, serverless) has exited.
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  const stop = async (signal: NodeJS.Signals = 'SIGINT') => {
+    signalGroup(child, signal);
+    const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), 20_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const ready = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 60_000);
+    const settle = (up: boolean) => {
+      clearTimeout(timer);
+      resolve(up);
+    };
+    const check = () => /Server ready/.test(output) && settle(true);
+    child.stdout?.on('data', check);
+    child.stderr?.on('data', check);
+    void exited.then(() => settle(false));
+  });
+  const pushUrl = /DingTalk push URL: (\S+)/.exec(output)?.[1];
+  if (!ready || !pushUrl) {
+    await stop('SIGKILL');
+    throw new Error(`npm start did not come up:\n${output}`);
+  }
+  return { pushUrl, httpPort, lambdaPort, dynamodbPort, output: () => output, stop };
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid) process.kill(-child.pid, signal);
+  } catch {
+    // The group is gone already.
+  }
+}

@@ -29,12 +29,6 @@ export function deliveryDocs(): string {
   return readme.slice(start, end === -1 ? undefined : end);
 }
 
-/**
- * The serverless configs the AWS and Alibaba branches bring (ARCHITECTURE.md). Until those branches are
- * merged a reference to one of these names is accepted without the file; any other name must exist.
- */
-const CONFIGS_ARRIVING_AT_MERGE = ['serverless.aws.yml', 'serverless.aliyun.yml'];
-
 /** Which cloud each serverless config deploys to, checked against the config once it exists. */
 const PROVIDER_OF_CONFIG: Record<string, string> = { 'serverless.aws.yml': 'aws', 'serverless.aliyun.yml': 'aliyun' };
 
@@ -46,12 +40,9 @@ export function expectResolvable(command: string, where: string): void {
   const scripts = (JSON.parse(readRepoFile('package.json')) as { scripts: Record<string, string> }).scripts;
   for (const [, config] of command.matchAll(/--config[= ]"?([^\s"]+)/g)) {
     expect(PROVIDER_OF_CONFIG, `${where}: --config ${config} is a known serverless config`).to.have.property(config!);
-    if (existsSync(join(ROOT, config!))) {
-      const provider = (loadRepoYaml(config!).provider as { name?: string } | undefined)?.name;
-      expect(provider, `${where}: ${config} deploys to ${PROVIDER_OF_CONFIG[config!]}`).to.equal(PROVIDER_OF_CONFIG[config!]);
-    } else {
-      expect(CONFIGS_ARRIVING_AT_MERGE, `${where}: ${config} exists in the repository`).to.include(config);
-    }
+    expect(existsSync(join(ROOT, config!)), `${where}: ${config} exists in the repository`).to.equal(true);
+    const provider = (loadRepoYaml(config!).provider as { name?: string } | undefined)?.name;
+    expect(provider, `${where}: ${config} deploys to ${PROVIDER_OF_CONFIG[config!]}`).to.equal(PROVIDER_OF_CONFIG[config!]);
   }
   for (const [, script] of command.matchAll(/\bnpm (?:run(?:-script)? )?([\w:-]+)/g)) {
     if (script === 'ci' || script === 'install') continue;

@@ -1,9 +1,11 @@
-import { ConfigError } from '../core/errors';
+import { ConfigError, StoreError } from '../core/errors';
 import { parseCommandArgs, UsageError, type Command } from './command';
+import { events } from './events';
 import { keygen } from './keygen';
+import { load } from './load';
 import { send } from './send';
 
-const COMMANDS: Command[] = [keygen, send];
+const COMMANDS: Command[] = [keygen, send, events, load];
 
 const HELP = `Usage: dingtalk-callback <command> [options]
 
@@ -41,6 +43,11 @@ export async function main(args: string[]): Promise<number> {
     if (error instanceof ConfigError) {
       process.stderr.write(`dingtalk-callback ${command.name}: ${error.message}\n`);
       return 2;
+    }
+    if (error instanceof StoreError) {
+      const cause = error.cause instanceof Error ? `: ${error.cause.name} ${error.cause.message}` : '';
+      process.stderr.write(`dingtalk-callback ${command.name}: cannot read the store (${error.message}${cause})\n`);
+      return 1;
     }
     throw error;
   }

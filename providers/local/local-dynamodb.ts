@@ -20,11 +20,11 @@ export const LOCAL_AWS_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'l
 /** The region the local store claims to be in. */
 export const LOCAL_REGION = 'us-east-1';
 
-/** The event store of a running `npm start` (for the CLI and the tests). */
-export function openLocalEventStore(port = LOCAL_DYNAMODB_PORT): DynamoDbEventStore {
+/** The event store of a running `npm start` at `endpoint` (for the CLI and the tests). */
+export function openLocalEventStore(endpoint = localDynamoDbEndpoint()): DynamoDbEventStore {
   return new DynamoDbEventStore({
     tableName: LOCAL_TABLE_NAME,
-    endpoint: localDynamoDbEndpoint(port),
+    endpoint,
     region: LOCAL_REGION,
     credentials: LOCAL_AWS_CREDENTIALS,
   });

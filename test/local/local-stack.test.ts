@@ -8,7 +8,7 @@ import DingTalkEncryptor from 'dingtalk-encrypt';
 import { openReply, pushUrl, sealPush } from '../../core/peer';
 import { loadSettings } from '../../core/settings';
 import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
-import { openLocalEventStore } from '../../providers/local/local-dynamodb';
+import { localDynamoDbEndpoint, openLocalEventStore } from '../../providers/local/local-dynamodb';
 import { eventText, SAMPLE_ENV } from '../support/fixtures';
 import { startLocalStack, type LocalStack } from '../support/local-stack';
 
@@ -78,7 +78,7 @@ describe('npm start: the local stack', function () {
     const wrongOwner = sealPush(DEV, eventText('user_add_org'), 'dingsomeoneelse');
     expect((await fetch(pushUrl(stack.pushUrl, wrongOwner), { method: 'POST', body: wrongOwner.body })).status).to.equal(403);
 
-    const store = openLocalEventStore(stack.dynamodbPort);
+    const store = openLocalEventStore(localDynamoDbEndpoint(stack.dynamodbPort));
     for (const message of [...stored, suiteCheck]) expect((await store.get(agreedId(message)))?.payload).to.equal(message);
     expect(await store.list(), 'everything but check_url').to.have.length(stored.length + 1);
 
@@ -93,7 +93,7 @@ describe('npm start: the local stack', function () {
     stack = await startLocalStack(dataDir, SAMPLE_ENV);
     expect(stack.output()).not.to.include(DEV_CREDENTIALS.DINGTALK_AES_KEY);
     expect(stack.output()).not.to.include(SAMPLE_ENV.DINGTALK_AES_KEY);
-    const store = openLocalEventStore(stack.dynamodbPort);
+    const store = openLocalEventStore(localDynamoDbEndpoint(stack.dynamodbPort));
     const approval = stored[1]!;
     expect((await store.get(agreedId(approval)))?.payload).to.equal(approval);
     expect((await push(stack, approval)).status).to.equal(401);

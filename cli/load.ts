@@ -1,0 +1,86 @@
+import type { EventStore } from '../core/store';
+import { UsageError, wholeNumber, type Command } from './command';
+import { expectedEventId } from './deliver';
+import { EVENT_FAMILIES, samplePayload } from './event-payloads';
+import { sendMany } from './send-many';
+import { summarise } from './send';
+import { openStore, STORE_HELP, STORE_OPTIONS } from './stores';
+import { TARGET_HELP, TARGET_OPTIONS, targetFrom } from './target';
+
+/** Every stored event type: check_url is answered but never stored, so it has no place in a load. */
+const LOAD_TYPES = Object.values(EVENT_FAMILIES).flat().filter((type) => type !== 'check_url');
+
+export const load: Command = {
+  name: 'load',
+  summary: 'push many events, a share of them redelivered, then check the store holds each once',
+  help: `Usage: dingtalk-callback load [options]
+
+Sends --count pushes to a running endpoint, --concurrency at a time, cycling through every event
+family; a --duplicates share of them redelivers an event sent before (with a fresh ciphertext, as
+DingTalk's retries do). Then reads the store back: every acknowledged event must be there once,
+with its payload byte for byte. Reports failures, distinct records and p50 / p99 latency.
+Exit status 0 when no push failed and every acknowledged event is stored intact, 1 otherwise.
+
+Options:
+${TARGET_HELP}
+  --count N          pushes to send (default 2000)
+  --concurrency C    pushes in flight at once (default 32)
+  --duplicates F     share of pushes that redeliver an earlier event, 0 to 0.9 (default 0.25)
+  --no-verify        do not read the store back (when it is not reachable from here)
+  -h, --help         show this help
+
+${STORE_HELP}`,
+  options: {
+    ...TARGET_OPTIONS,
+    ...STORE_OPTIONS,
+    count: { type: 'string' },
+    concurrency: { type: 'string' },
+    duplicates: { type: 'string' },
+    'no-verify': { type: 'boolean' },
+  },
+  async run(values, positionals) {
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const count = wholeNumber(values.count, 'count', 2000);
+    const concurrency = wholeNumber(values.concurrency, 'concurrency', 32, 1, 1000);
+    const share = values.duplicates === undefined ? 0.25 : Number(values.duplicates);
+    if (!(share >= 0 && share <= 0.9)) throw new UsageError('--duplicates must be a share from 0 to 0.9');
+    const target = targetFrom(values);
+    const store = values['no-verify'] ? undefined : openStore(values);
+
+    const sent = new Map<string, string>();
+    const fresh: string[] = [];
+    const message = (index: number): string => {
+      // Spreads the redeliveries evenly: exactly round(count * share) of them, never the first push.
+      const redeliver = fresh.length > 0 && Math.floor((index + 1) * share) > Math.floor(index * share);
+      if (redeliver) return fresh[Math.floor(Math.random() * fresh.length)] as string;
+      const text = JSON.stringify(samplePayload(LOAD_TYPES[fresh.length % LOAD_TYPES.length] as string, target.ownerKey));
+      fresh.push(text);
+      const eventId = expectedEventId(text, target.ownerKey);
+      if (eventId) sent.set(eventId, text);
+      return text;
+    };
+    const summary = await sendMany(target, { count, concurrency, message });
+    process.stdout.write(`${summarise(summary)}\n${count - fresh.length} redeliveries of ${fresh.length} distinct events\n`);
+    if (!store) return summary.failed === 0 ? 0 : 1;
+    const { intact, missing, altered } = await verify(store, [...summary.acknowledged], sent);
+    process.stdout.write(`store: ${intact} of ${summary.acknowledged.size} acknowledged events stored intact, ${missing} missing, ${altered} altered\n`);
+    return summary.failed === 0 && missing === 0 && altered === 0 ? 0 : 1;
+  },
+};
+
+/** Reads each acknowledged event back, 16 at a time, and compares its payload with what was sent. */
+async function verify(store: EventStore, eventIds: string[], sent: Map<string, string>) {
+  const tally = { intact: 0, missing: 0, altered: 0 };
+  let next = 0;
+  const reader = async () => {
+    while (next < eventIds.length) {
+      const eventId = eventIds[next++] as string;
+      const record = await store.get(eventId);
+      if (!record) tally.missing++;
+      else if (record.payload !== sent.get(eventId)) tally.altered++;
+      else tally.intact++;
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, reader));
+  return tally;
+}

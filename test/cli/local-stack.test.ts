@@ -1,0 +1,124 @@
+import { expect } from 'chai';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EventRecord } from '../../core/events';
+import { createTablestoreClient, ensureEventTable, TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
+import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
+import { localDynamoDbEndpoint, LOCAL_TABLE_NAME } from '../../providers/local/local-dynamodb';
+import { CLEAN_ENV, runCli } from '../support/cli';
+import { startLocalStack, type LocalStack } from '../support/local-stack';
+import { sampleRecord } from '../support/store-contract';
+import { startTablestoreServer } from '../support/tablestore-server';
+
+/** One send per family of PROTOCOL.md, plus an event type DingTalk has not invented yet. */
+const FAMILY_SAMPLES = ['user_add_org', 'org_dept_remove', 'bpms_instance_change', 'bpms_task_change', 'attendance_check_record', 'suite_ticket', 'check_create_suite_url', 'chat_update_title', 'SYNC_HTTP_PUSH_MEDIUM', 'hrm_user_record_change'];
+
+describe('dingtalk-callback against npm start (end to end)', function () {
+  this.timeout(120_000);
+  let stack: LocalStack;
+  let store: string[];
+  before(async function () {
+    stack = await startLocalStack(mkdtempSync(join(tmpdir(), 'dingtalk-cli-e2e-')));
+    store = ['--endpoint', localDynamoDbEndpoint(stack.dynamodbPort)];
+  });
+  after(async function () {
+    await stack?.stop();
+  });
+
+  const send = (...args: string[]) => runCli(['send', ...args, '--url', stack.pushUrl]);
+  const listed = async (...args: string[]) => {
+    const { status, stdout, stderr } = await runCli(['events', '--json', '--limit', '1000', ...args, ...store]);
+    expect(status, stderr).to.equal(0);
+    return JSON.parse(stdout) as EventRecord[];
+  };
+
+  it('sends every family, and events lists each newest first, with check_url answered but not stored', async function () {
+    const ids: string[] = [];
+    for (const eventType of FAMILY_SAMPLES) {
+      const { status, stdout, stderr } = await send(eventType, '--records', '300');
+      expect(status, stdout + stderr).to.equal(0);
+      ids.push(String(/eventId (\S+)/.exec(stdout)?.[1]));
+    }
+    expect((await send('check_url')).status).to.equal(0);
+    const records = await listed();
+    expect(records.map((record) => record.eventId)).to.deep.equal([...ids].reverse());
+    expect(records.map((record) => record.eventType)).to.deep.equal([...FAMILY_SAMPLES].reverse());
+    const attendance = records.find((record) => record.eventType === 'attendance_check_record');
+    expect(JSON.parse(String(attendance?.payload)).DataList).to.have.length(300);
+  });
+
+  it('filters by type and by process instance, and shows one event with its payload', async function () {
+    const [approval] = await listed('--type', 'bpms_instance_change');
+    expect(approval?.processInstanceId).to.be.a('string');
+    const table = await runCli(['events', '--type', 'bpms_instance_change', ...store]);
+    expect(table.stdout).to.match(/^RECEIVED \(UTC\)\s+EVENT TYPE\s+EVENT ID/);
+    expect(table.stdout).to.include(String(approval?.eventId));
+    const byInstance = await listed('--process-instance', String(approval?.processInstanceId));
+    expect(byInstance.map((record) => record.eventId)).to.deep.equal([approval?.eventId]);
+    const shown = await runCli(['events', 'get', String(approval?.eventId), ...store]);
+    expect(shown.status).to.equal(0);
+    expect(shown.stdout).to.match(/^eventId\s+\S+/);
+    expect(shown.stdout).to.include('payload:\n{\n  "EventType": "bpms_instance_change"');
+    expect(shown.stdout).to.match(/"title": ".+提交的请假申请"/);
+    const missing = await runCli(['events', 'get', 'no-such-event', ...store]);
+    expect(missing.status).to.equal(1);
+    expect(missing.stderr).to.include('no event with id no-such-event');
+  });
+
+  it('stores a duplicate send once', async function () {
+    const before = await listed('--type', 'label_conf_modify');
+    const { status, stdout } = await send('label_conf_modify', '--count', '12', '--concurrency', '6', '--duplicate');
+    expect(status, stdout).to.equal(0);
+    expect(stdout).to.match(/^sent 12: ok 12, failed 0; 1 distinct events acknowledged$/m);
+    expect(await listed('--type', 'label_conf_modify')).to.have.length(before.length + 1);
+  });
+
+  it('exits non-zero when the token is wrong, and nothing is stored', async function () {
+    const before = (await listed()).length;
+    const { status, stdout } = await runCli(['send', 'user_modify_org', '--url', stack.pushUrl], { env: { ...CLEAN_ENV, ...DEV_CREDENTIALS, DINGTALK_TOKEN: 'wrong-token' } });
+    expect(status).to.equal(1);
+    expect(stdout).to.match(/^FAILED user_modify_org: 401 bad_signature/);
+    expect(await listed()).to.have.length(before);
+  });
+
+  it('load: every acknowledged event stored once and intact, a quarter redelivered', async function () {
+    const { status, stdout, stderr } = await runCli(['load', '--count', '120', '--concurrency', '12', '--url', stack.pushUrl, ...store]);
+    expect(status, stdout + stderr).to.equal(0);
+    expect(stdout).to.match(/^sent 120: ok 120, failed 0; 90 distinct events acknowledged$/m);
+    expect(stdout).to.include('30 redeliveries of 90 distinct events');
+    expect(stdout).to.include('store: 90 of 90 acknowledged events stored intact, 0 missing, 0 altered');
+  });
+
+  it('reads the same table as DynamoDB with --aws, and says so when the store is down', async function () {
+    const env = { ...CLEAN_ENV, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
+    const viaAws = await runCli(['events', '--json', '--aws', '--table', LOCAL_TABLE_NAME, '--region', 'us-east-1', ...store], { env });
+    expect(viaAws.status, viaAws.stderr).to.equal(0);
+    expect(JSON.parse(viaAws.stdout)).to.deep.equal(await listed('--limit', '20'));
+    const down = await runCli(['events', '--endpoint', 'http://127.0.0.1:9']);
+    expect(down.status).to.equal(1);
+    expect(down.stderr).to.match(/^dingtalk-callback events: cannot read the store/);
+  });
+});
+
+describe('dingtalk-callback events --aliyun', function () {
+  it('reads a Tablestore table with credentials from the environment', async function () {
+    const server = await startTablestoreServer();
+    try {
+      const client = createTablestoreClient(server.clientOptions);
+      await ensureEventTable(client, 'events');
+      const records = [sampleRecord(1), sampleRecord(2, { eventType: 'user_add_org' })];
+      for (const record of records) await new TablestoreEventStore({ tableName: 'events', client }).put(record);
+      const flags = ['--aliyun', '--endpoint', server.endpoint, '--instance', server.instance, '--table', 'events'];
+      const env = { ...CLEAN_ENV, ALIBABA_CLOUD_ACCESS_KEY_ID: server.clientOptions.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: server.clientOptions.secretAccessKey };
+      const { status, stdout, stderr } = await runCli(['events', '--json', ...flags], { env });
+      expect(status, stderr).to.equal(0);
+      expect(JSON.parse(stdout)).to.deep.equal([...records].reverse());
+      const unsigned = await runCli(['events', ...flags]);
+      expect(unsigned.status).to.equal(2);
+      expect(unsigned.stderr).to.include('ALIBABA_CLOUD_ACCESS_KEY_ID');
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -190,14 +190,15 @@ describe('GitHub Actions workflows', function () {
       expect(readRepoFile('.github/workflows/deploy.yml')).to.not.match(/aws-(access-key-id|secret-access-key)/);
     });
 
-    it('runs `sls deploy --config serverless.aws.yml` for the stage and region, passing only the settings that are set', function () {
+    it('runs `sls deploy --config serverless.aws.yml` for the stage and region, with the SSM prefix only when it is set', function () {
       const deployStep = stepRunning(aws, 'sls deploy');
+      expect(Object.keys(deployStep.env!)).to.deep.equal(['DINGTALK_SSM_PREFIX']);
       const recorded = fakeNpx(dir);
-      runStep(deployStep, { STAGE: 'dev', AWS_REGION: 'ap-northeast-1', DINGTALK_SSM_PREFIX: '/dingtalk-callback/dev', DINGTALK_TOKEN: '', DINGTALK_AES_KEY: '', DINGTALK_OWNER_KEY: '' }, dir);
+      runStep(deployStep, { STAGE: 'dev', AWS_REGION: 'ap-northeast-1', DINGTALK_SSM_PREFIX: '/dingtalk-callback/dev' }, dir);
       expect(recorded().args).to.deep.equal(['sls', 'deploy', '--config', 'serverless.aws.yml', '--stage', 'dev', '--region', 'ap-northeast-1']);
       expect(recorded().env).to.include({ DINGTALK_SSM_PREFIX: '/dingtalk-callback/dev' });
-      expect(recorded().env).to.not.have.any.keys('DINGTALK_TOKEN', 'DINGTALK_AES_KEY', 'DINGTALK_OWNER_KEY');
-      expect(Object.keys(deployStep.env!)).to.have.members(['DINGTALK_SSM_PREFIX', 'DINGTALK_TOKEN', 'DINGTALK_AES_KEY', 'DINGTALK_OWNER_KEY']);
+      runStep(deployStep, { STAGE: 'dev', AWS_REGION: 'ap-northeast-1', DINGTALK_SSM_PREFIX: '' }, dir);
+      expect(recorded().env).to.not.have.any.keys('DINGTALK_SSM_PREFIX');
     });
 
     it('writes the Alibaba secrets to a private credentials file that the provider plugin itself accepts', function () {

@@ -86,6 +86,7 @@ export function hostilePushes(ledger: SecretLedger): HostilePush[] {
   const { settings, ownerKey } = ledger;
   const valid = () => ledger.seal(ledger.message('user_add_org'));
   const post = (what: string, push: Push, status: number, error: string): HostilePush => ({ what, method: 'POST', query: push.query, body: push.body, status, error });
+  const withQuery = (push: Push, query: Record<string, string>): Push => ({ ...push, query: { ...push.query, ...query } });
   const without = (name: string): HostilePush => {
     const push = valid();
     const { [name]: _dropped, ...query } = push.query;
@@ -109,7 +110,7 @@ export function hostilePushes(ledger: SecretLedger): HostilePush[] {
     without('signature'),
     without('timestamp'),
     without('nonce'),
-    post('a wrong signature', { ...valid(), query: { ...valid().query, signature: '0'.repeat(40) } }, 401, 'bad_signature'),
+    post('a wrong signature', withQuery(valid(), { signature: '0'.repeat(40) }), 401, 'bad_signature'),
     post('a signature made with another token', ledger.seal(ledger.message('user_add_org'), ownerKey, { token: `${settings.token}x`, aesKey: settings.aesKey }), 401, 'bad_signature'),
     post('an empty body', { ...valid(), body: '' }, 400, 'bad_request'),
     post('a body that is not JSON', { ...valid(), body: `encrypt=${encodeURIComponent((JSON.parse(valid().body) as { encrypt: string }).encrypt)}` }, 400, 'bad_request'),

@@ -82,6 +82,7 @@ export function createCallback(options: CallbackOptions): Callback {
       entry.error = failure.code;
       if (failure.cause instanceof Error) entry.cause = failure.cause.name;
       response = answer(failure.status, { error: failure.code, message: failure.message });
+      if (failure instanceof MethodNotAllowedError) response.headers.allow = 'POST'; // RFC 9110: a 405 names the methods allowed
     }
     const status = response.statusCode;
     log({ level: status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info', msg: 'push', ...entry, status, outcome: entry.outcome ?? 'failed', latencyMs: Math.round((performance.now() - started) * 1000) / 1000 });

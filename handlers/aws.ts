@@ -76,8 +76,17 @@ async function buildCallback({ env = process.env, dynamodb, ssm, log }: AwsHandl
   const tableName = env.EVENTS_TABLE?.trim();
   if (!tableName) throw new ConfigError('EVENTS_TABLE', 'is not set');
   const endpoint = env.DYNAMODB_ENDPOINT?.trim() || undefined;
-  const store = new DynamoDbEventStore({ tableName, client: dynamodb ?? new DynamoDBClient({ endpoint }) });
+  const store = new DynamoDbEventStore({ tableName, client: dynamodb ?? new DynamoDBClient({ endpoint }), putDeadlineMs: putDeadline(env) });
   return createCallback({ settings, store, ...(log && { log }) });
+}
+
+/** `DYNAMODB_PUT_DEADLINE_MS`, if set (`npm start` sets it; README "Reliability"). */
+function putDeadline(env: Environment): number | undefined {
+  const value = env.DYNAMODB_PUT_DEADLINE_MS?.trim();
+  if (!value) return undefined;
+  const deadline = Number(value);
+  if (!Number.isInteger(deadline) || deadline <= 0) throw new ConfigError('DYNAMODB_PUT_DEADLINE_MS', 'must be a whole number of milliseconds above 0');
+  return deadline;
 }
 
 /** Chooses the processor by the event's shape; anything else is no request at all. */

@@ -26,10 +26,19 @@ export const PROCESS_INDEX = 'byProcessInstance';
  */
 export const PLAIN_PAYLOAD_MAX_BYTES = 350 * 1024;
 
+/**
+ * How long a put may take, the SDK's retries and backoff included, before it fails. DingTalk waits
+ * 1500 ms for the answer; left alone, the SDK retries a throttled put for up to 5 s and waits for a
+ * hung connection forever, so the answer would come too late to tell DingTalk anything.
+ */
+export const PUT_DEADLINE_MS = 1000;
+
 /** How to reach the table: a ready client, or the config to build one (`endpoint`, `region`, …). */
 export interface DynamoDbEventStoreOptions extends DynamoDBClientConfig {
   tableName: string;
   client?: DynamoDBClient;
+  /** Default {@link PUT_DEADLINE_MS}. */
+  putDeadlineMs?: number;
 }
 
 type Item = Record<string, AttributeValue>;
@@ -45,17 +54,21 @@ const gunzipAsync = promisify(gunzip);
 export class DynamoDbEventStore implements EventStore {
   readonly tableName: string;
   private readonly client: DynamoDBClient;
+  private readonly putDeadlineMs: number;
 
-  constructor({ tableName, client, ...config }: DynamoDbEventStoreOptions) {
+  constructor({ tableName, client, putDeadlineMs = PUT_DEADLINE_MS, ...config }: DynamoDbEventStoreOptions) {
     this.tableName = tableName;
     this.client = client ?? new DynamoDBClient(config);
+    this.putDeadlineMs = putDeadlineMs;
   }
 
   async put(record: EventRecord): Promise<PutOutcome> {
     const item = await toItem(record);
     try {
+      // A put cut short may still have been written: the retry DingTalk then sends is a duplicate.
       await this.client.send(
         new PutItemCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(eventId)' }),
+        { abortSignal: AbortSignal.timeout(this.putDeadlineMs) },
       );
       return 'created';
     } catch (error) {

@@ -10,6 +10,9 @@ import { LOCAL_AWS_CREDENTIALS, LOCAL_DYNAMODB_PORT, LOCAL_REGION, LOCAL_TABLE_N
 /** Where `npm start` keeps the local store, relative to the service directory. */
 export const LOCAL_DATA_DIR = '.data/dynamodb';
 
+/** How long a put may take locally: the function's timeout in `serverless.aws.yml`. */
+const LOCAL_PUT_DEADLINE_MS = 10_000;
+
 /** The parts of Serverless Framework v3 this plugin touches. */
 interface Serverless {
   serviceDir: string;
@@ -89,6 +92,9 @@ export class LocalStackPlugin {
       ...dingTalkVariables(env),
       EVENTS_TABLE: LOCAL_TABLE_NAME,
       DYNAMODB_ENDPOINT: endpoint,
+      // Here the store shares the CPU with every local Lambda worker, and a burst of cold workers
+      // slows puts past the deadline that suits DynamoDB: allow a put the function's whole timeout.
+      DYNAMODB_PUT_DEADLINE_MS: String(LOCAL_PUT_DEADLINE_MS),
       AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
     };

@@ -53,9 +53,9 @@ describe('sls package --config serverless.aliyun.yml', function () {
     expect(statements).to.deep.equal([{ Effect: 'Allow', Action: ['ots:PutRow'], Resource: [`acs:ots:cn-hangzhou:*:instance/${server.instance}/table/events`] }]);
   });
 
-  it('routes POST /dingtalk over HTTPS through API Gateway to the function', function () {
+  it('routes /dingtalk (any method: the function answers all but POST with 405) over HTTPS through API Gateway to the function', function () {
     const [api] = resources('ALIYUN::API::HTTP');
-    expect(api!.Properties.RequestConfig).to.include({ RequestProtocol: 'HTTPS', RequestHttpMethod: 'POST', RequestPath: '/dingtalk', RequestMode: 'PASSTHROUGH' });
+    expect(api!.Properties.RequestConfig).to.include({ RequestProtocol: 'HTTPS', RequestHttpMethod: 'ANY', RequestPath: '/dingtalk', RequestMode: 'PASSTHROUGH' });
     expect(api!.Properties.AuthType).to.equal('ANONYMOUS');
   });
 

@@ -129,8 +129,8 @@ describe('serverless.aws.yml, packaged for real', function () {
       expect(state.service.provider).to.include({ region: 'eu-central-1', stage: 'test' });
     });
 
-    it('routes POST /dingtalk to it, and keeps its logs 30 days', function () {
-      expect(resource('AWS::ApiGatewayV2::Route').map((route) => route.Properties.RouteKey)).to.deep.equal(['POST /dingtalk']);
+    it('routes every method of /dingtalk to it (it answers all but POST with 405), and keeps its logs 30 days', function () {
+      expect(resource('AWS::ApiGatewayV2::Route').map((route) => route.Properties.RouteKey)).to.deep.equal(['ANY /dingtalk']);
       expect(resource('AWS::Logs::LogGroup').map((group) => group.Properties.RetentionInDays)).to.deep.equal([30]);
     });
 

@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+import { expect } from 'chai';
+import { openReply, type Push } from '../../core/peer';
+import { createHandler, type ApiGatewayResponse, type FcContext, type FcHandler } from '../../handlers/aliyun';
+import { createTablestoreClient, ensureEventTable, TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
+import { captureOutput } from '../support/capture-output';
+import { loadJson } from '../support/fixtures';
+import { freshDingTalkEnv, hostilePushes, SecretLedger } from '../support/hostile-pushes';
+import { startTablestoreServer, type LocalTablestore, type TablestoreFailure } from '../support/tablestore-server';
+
+const TABLE = 'dingtalk_events';
+const CHECK_URL = loadJson('fc-apigw-check-url');
+const CONTEXT = loadJson<FcContext>('fc-context');
+
+/** The API Gateway event of a request, as Function Compute hands it over: a Buffer of JSON. */
+function gatewayEvent(method: string, query: Record<string, string>, body?: string): Buffer {
+  return Buffer.from(JSON.stringify({ ...CHECK_URL, httpMethod: method, queryParameters: query, body, isBase64Encoded: false }));
+}
+
+const pushEvent = (push: Push) => gatewayEvent('POST', push.query, push.body);
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+describe('handlers/aliyun: hostile input, duplicate storms, large pushes and Tablestore errors', function () {
+  const ledger = new SecretLedger(freshDingTalkEnv());
+  let server: LocalTablestore;
+  let store: TablestoreEventStore;
+  /** The handler with its default logger, which writes to stdout. */
+  let handler: FcHandler;
+  let context: FcContext;
+  let invocations = 0;
+  const invoke = (event: Buffer) =>
+    new Promise<ApiGatewayResponse>((resolve, reject) => handler(event, { ...context, requestId: `request-${++invocations}` }, (error, response) => (error ? reject(error) : resolve(response!))));
+  const replyOf = (response: ApiGatewayResponse) => openReply(ledger.settings, response.body, ledger.ownerKey);
+
+  before(async function () {
+    server = await startTablestoreServer();
+    const client = createTablestoreClient({ ...server.clientOptions });
+    await ensureEventTable(client, TABLE);
+    store = new TablestoreEventStore({ tableName: TABLE, client });
+    handler = createHandler({ ...ledger.env, EVENTS_TABLE: TABLE, TABLESTORE_ENDPOINT: server.endpoint, TABLESTORE_INSTANCE: server.instance });
+    const { accessKeyId, secretAccessKey } = server.credentials;
+    context = { ...CONTEXT, credentials: { accessKeyId, accessKeySecret: secretAccessKey } };
+  });
+  afterEach(() => server.recover());
+  after(() => server.close());
+
+  it('answers every hostile push with its 4xx and prints one JSON line per push, never a secret, ciphertext or payload', async function () {
+    const pushes = hostilePushes(ledger);
+    const valid = ledger.message('user_add_org', { TimeStamp: '1700000000001' });
+    const { result, output, pushLogs } = await captureOutput(async () => {
+      const answers: ApiGatewayResponse[] = [];
+      for (const hostile of pushes) answers.push(await invoke(gatewayEvent(hostile.method, hostile.query, hostile.body)));
+      answers.push(await invoke(pushEvent(ledger.seal(valid))));
+      return answers;
+    });
+    const rejected = result.slice(0, -1);
+    expect(rejected.map((answer) => [answer.statusCode, (JSON.parse(answer.body) as { error: string }).error])).to.deep.equal(pushes.map((hostile) => [hostile.status, hostile.error]));
+    expect(replyOf(result.at(-1)!)).to.equal('success');
+    expect((await store.get(sha256(valid)))?.payload).to.equal(valid);
+
+    expect(ledger.leaksIn(`${output}${result.map((answer) => answer.body).join('')}`)).to.deep.equal([]);
+    expect(pushLogs.map((entry) => [entry.status, entry.outcome])).to.deep.equal([...pushes.map((hostile) => [hostile.status, 'rejected']), [200, 'created']]);
+    expect(new Set(pushLogs.map((entry) => entry.requestId)).size, 'a request id of its own on each line').to.equal(pushes.length + 1);
+    expect(pushLogs.at(-1)).to.include({ eventType: 'user_add_org', eventId: sha256(valid) });
+    for (const entry of pushLogs) expect(entry.latencyMs).to.be.a('number');
+  });
+
+  it('answers 50 concurrent deliveries of one event, each a fresh ciphertext, with success, and keeps one record', async function () {
+    const message = ledger.message('bpms_instance_change', { processInstanceId: 'storm-50' });
+    const { result, pushLogs } = await captureOutput(() => Promise.all(Array.from({ length: 50 }, () => invoke(pushEvent(ledger.seal(message))))));
+    expect(result.map(replyOf)).to.deep.equal(Array.from({ length: 50 }, () => 'success'));
+    expect((await store.list({ processInstanceId: 'storm-50' })).map((record) => record.payload)).to.deep.equal([message]);
+    expect(pushLogs.filter((entry) => entry.outcome === 'created')).to.have.length(1);
+    expect(pushLogs.filter((entry) => entry.outcome === 'duplicate')).to.have.length(49);
+  });
+
+  it('stores an attendance push of 4,000 records, over 400 KB, and reads it back exactly', async function () {
+    const DataList = Array.from({ length: 4000 }, (_, i) => ({ bizId: `1005-${i}`, userId: `user${i % 500}`, checkTime: 1_700_000_000_000 + i * 1000, address: `杭州市余杭区文一西路${969 + (i % 50)}号 🏢` }));
+    const message = ledger.message('attendance_check_record', { DataList });
+    expect(Buffer.byteLength(message)).to.be.above(400 * 1024);
+    const { result } = await captureOutput(() => invoke(pushEvent(ledger.seal(message))));
+    expect(replyOf(result)).to.equal('success');
+    expect((await store.get(sha256(message)))?.payload).to.equal(message);
+  });
+
+  describe('Tablestore answering errors: 503 with nothing stored, then the same push stored once it recovers', function () {
+    const failures: TablestoreFailure[] = [
+      { code: 'OTSServerBusy', status: 503 },
+      { code: 'OTSNotEnoughCapacityUnit', status: 403, message: 'Remaining capacity unit is not enough.' },
+      { code: 'OTSPartitionUnavailable', status: 503, message: 'The partition is not available.' },
+      { code: 'OTSInternalServerError', status: 500, message: 'Internal server error.' },
+    ];
+    for (const [n, failure] of failures.entries()) {
+      it(`${failure.status} ${failure.code}`, async function () {
+        const message = ledger.message('user_add_org', { TimeStamp: String(1_700_000_100_000 + n) });
+        const event = pushEvent(ledger.seal(message));
+        server.failWith({ ...failure, operations: ['PutRow'] });
+        const { result: failed, pushLogs } = await captureOutput(() => invoke(event));
+        server.recover();
+        expect(failed.statusCode).to.equal(503);
+        expect(JSON.parse(failed.body)).to.include({ error: 'store_unavailable' });
+        expect(pushLogs).to.have.length(1);
+        expect(pushLogs[0]).to.include({ level: 'error', outcome: 'store_failed', status: 503, eventId: sha256(message) });
+        expect(await store.get(sha256(message)), 'nothing stored').to.equal(undefined);
+
+        const { result: again } = await captureOutput(() => invoke(event));
+        expect(replyOf(again)).to.equal('success');
+        expect((await store.get(sha256(message)))?.payload).to.equal(message);
+      });
+    }
+  });
+});

@@ -1,0 +1,125 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConfigError } from '../../core/errors';
+import { openReply, type Push } from '../../core/peer';
+import { createHandler, type ProxyResult } from '../../handlers/aws';
+import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
+import { ensureEventsTable } from '../../providers/local/events-table';
+import { captureOutput } from '../support/capture-output';
+import { dynamoDbClient, startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
+import { startDynamoDbProxy, type DynamoDbProxy } from '../support/dynamodb-proxy';
+import { loadJson } from '../support/fixtures';
+import { freshDingTalkEnv, hostilePushes, SecretLedger } from '../support/hostile-pushes';
+
+const TABLE = 'dingtalk-callback-events';
+const HTTP_API_EVENT = loadJson<{ requestContext: { http: object } }>('apigw-http-v2');
+
+/** The HTTP API (payload 2.0) event of a request, with a request id of its own. */
+function httpApiEvent(method: string, query: Record<string, string>, body?: string): object {
+  return {
+    ...HTTP_API_EVENT,
+    rawQueryString: new URLSearchParams(query).toString(),
+    queryStringParameters: query,
+    body,
+    isBase64Encoded: false,
+    requestContext: { ...HTTP_API_EVENT.requestContext, http: { ...HTTP_API_EVENT.requestContext.http, method }, requestId: randomUUID() },
+  };
+}
+
+const pushEvent = (push: Push) => httpApiEvent('POST', push.query, push.body);
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+describe('handlers/aws: hostile input, duplicate storms and DynamoDB outages', function () {
+  const ledger = new SecretLedger(freshDingTalkEnv());
+  let dynamo: TestDynamoDb;
+  let proxy: DynamoDbProxy;
+  /** A client with the SDK's default retries, as the function builds it, but through the proxy. */
+  let client: DynamoDBClient;
+  /** Reads dynalite directly, whatever the proxy is doing. */
+  let store: DynamoDbEventStore;
+  /** The handler with its default logger, which writes to stdout. */
+  let handler: (event: unknown) => Promise<ProxyResult>;
+  const replyOf = (result: ProxyResult) => openReply(ledger.settings, result.body, ledger.ownerKey);
+
+  before(async function () {
+    dynamo = await startTestDynamoDb();
+    await ensureEventsTable(dynamo.client, TABLE);
+    store = new DynamoDbEventStore({ tableName: TABLE, client: dynamo.client });
+    proxy = await startDynamoDbProxy(dynamo.endpoint);
+    client = dynamoDbClient(proxy.endpoint);
+    handler = createHandler({ env: { ...ledger.env, EVENTS_TABLE: TABLE }, dynamodb: client });
+  });
+  after(async function () {
+    client.destroy();
+    await proxy.close();
+    dynamo.client.destroy();
+    await dynamo.server.close();
+  });
+
+  it('answers every hostile push with its 4xx and prints one JSON line per push, never a secret, ciphertext or payload', async function () {
+    const pushes = hostilePushes(ledger);
+    const valid = ledger.message('user_add_org', { TimeStamp: '1700000000001' });
+    const { result, output, pushLogs } = await captureOutput(async () => {
+      const answers: ProxyResult[] = [];
+      for (const hostile of pushes) answers.push(await handler(httpApiEvent(hostile.method, hostile.query, hostile.body)));
+      answers.push(await handler(pushEvent(ledger.seal(valid))));
+      return answers;
+    });
+    const rejected = result.slice(0, -1);
+    expect(rejected.map((answer) => [answer.statusCode, (JSON.parse(answer.body) as { error: string }).error])).to.deep.equal(pushes.map((hostile) => [hostile.status, hostile.error]));
+    expect(replyOf(result.at(-1)!)).to.equal('success');
+    expect((await store.get(sha256(valid)))?.payload).to.equal(valid);
+
+    expect(ledger.leaksIn(`${output}${result.map((answer) => answer.body).join('')}`)).to.deep.equal([]);
+    expect(pushLogs.map((entry) => [entry.status, entry.outcome])).to.deep.equal([...pushes.map((hostile) => [hostile.status, 'rejected']), [200, 'created']]);
+    expect(new Set(pushLogs.map((entry) => entry.requestId)).size, 'a request id of its own on each line').to.equal(pushes.length + 1);
+    expect(pushLogs.at(-1)).to.include({ eventType: 'user_add_org', eventId: sha256(valid) });
+    for (const entry of pushLogs) expect(entry.latencyMs).to.be.a('number');
+  });
+
+  it('answers 50 concurrent deliveries of one event, each a fresh ciphertext, with success, and keeps one record', async function () {
+    const message = ledger.message('bpms_instance_change', { processInstanceId: 'storm-50' });
+    const { result, pushLogs } = await captureOutput(() => Promise.all(Array.from({ length: 50 }, () => handler(pushEvent(ledger.seal(message))))));
+    expect(result.map(replyOf)).to.deep.equal(Array.from({ length: 50 }, () => 'success'));
+    expect((await store.list({ processInstanceId: 'storm-50' })).map((record) => record.payload)).to.deep.equal([message]);
+    expect(pushLogs.filter((entry) => entry.outcome === 'created')).to.have.length(1);
+    expect(pushLogs.filter((entry) => entry.outcome === 'duplicate')).to.have.length(49);
+  });
+
+  it('refuses to start with a DYNAMODB_PUT_DEADLINE_MS that is no whole number of milliseconds, naming it', async function () {
+    for (const value of ['soon', '0', '1.5']) {
+      const failure = await createHandler({ env: { ...ledger.env, EVENTS_TABLE: TABLE, DYNAMODB_PUT_DEADLINE_MS: value }, dynamodb: client })({}).catch((error: unknown) => error);
+      expect(failure).to.be.instanceOf(ConfigError).with.property('variable', 'DYNAMODB_PUT_DEADLINE_MS');
+    }
+  });
+
+  describe('DynamoDB failing: 503 with nothing stored, then the same push stored once DynamoDB is back', function () {
+    const outages: Array<[string, () => unknown, () => unknown]> = [
+      ['throttling every request (ProvisionedThroughputExceededException, over HTTP)', () => proxy.set('throttling'), () => proxy.set('up')],
+      ['refusing connections', () => proxy.unreachable(), () => proxy.restore()],
+      ['accepting requests and never answering (the put deadline ends the wait)', () => proxy.set('hanging'), () => proxy.set('up')],
+    ];
+    for (const [n, [what, fail, mend]] of outages.entries()) {
+      it(what, async function () {
+        const message = ledger.message('user_add_org', { TimeStamp: String(1_700_000_100_000 + n) });
+        const event = pushEvent(ledger.seal(message));
+        const puts = proxy.requests.get('PutItem') ?? 0;
+        await fail();
+        const { result: failed, pushLogs } = await captureOutput(() => handler(event));
+        await mend();
+        expect(failed.statusCode).to.equal(503);
+        expect(JSON.parse(failed.body)).to.include({ error: 'store_unavailable' });
+        expect(pushLogs).to.have.length(1);
+        expect(pushLogs[0]).to.include({ level: 'error', outcome: 'store_failed', status: 503, eventId: sha256(message) });
+        expect(await store.get(sha256(message)), 'nothing stored').to.equal(undefined);
+        if (what.startsWith('refusing')) expect(proxy.requests.get('PutItem') ?? 0).to.equal(puts);
+        else expect(proxy.requests.get('PutItem') ?? 0, 'the put went out over HTTP').to.be.above(puts);
+
+        const { result: again } = await captureOutput(() => handler(event));
+        expect(replyOf(again)).to.equal('success');
+        expect((await store.get(sha256(message)))?.payload).to.equal(message);
+      });
+    }
+  });
+});

@@ -1,0 +1,133 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { MAX_BODY_BYTES } from '../../core/callback';
+import type { PushLog } from '../../core/log';
+import { openReply, pushUrl, type Push } from '../../core/peer';
+import { openLocalEventStore } from '../../providers/local/local-dynamodb';
+import type { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
+import { pushLogLines } from '../support/capture-output';
+import { freshDingTalkEnv, hostilePushes, SecretLedger } from '../support/hostile-pushes';
+import { startLocalStack, type LocalStack } from '../support/local-stack';
+
+/** API Gateway's own payload limit (HTTP API, and serverless-offline's default): beyond it the function is never called. */
+const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+describe('npm start over HTTP: hostile input, duplicate storms and large pushes', function () {
+  this.timeout(120_000);
+  const ledger = new SecretLedger(freshDingTalkEnv());
+  /** What the per-push log lines must say, one entry per request that reached the function. */
+  const expectedLogs: Array<Partial<PushLog>> = [];
+  let dataDir: string;
+  let stack: LocalStack;
+  let store: DynamoDbEventStore;
+
+  before(async function () {
+    dataDir = await mkdtemp(join(tmpdir(), 'hostile-stack-'));
+    stack = await startLocalStack(dataDir, ledger.env);
+    store = openLocalEventStore(stack.dynamodbPort);
+  });
+  after(async function () {
+    await stack?.stop('SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function send(method: string, push: Partial<Push> & { query: Record<string, string> }): Promise<{ status: number; body: string; allow: string | null }> {
+    const body = method === 'GET' || method === 'HEAD' ? undefined : push.body;
+    const response = await fetch(pushUrl(stack.pushUrl, { query: push.query, body: '' }), { method, body, headers: { 'content-type': 'application/json' } });
+    return { status: response.status, body: await response.text(), allow: response.headers.get('allow') };
+  }
+
+  /** Pushes `message` as DingTalk does, answering the status and the decrypted reply. */
+  async function deliver(message: string): Promise<{ status: number; reply: string }> {
+    const { status, body } = await send('POST', ledger.seal(message));
+    return { status, reply: status === 200 ? openReply(ledger.settings, body, ledger.ownerKey) : body };
+  }
+
+  // One sequence of tests against one stack (mocha would run a nested suite after these tests).
+  for (const hostile of hostilePushes(ledger)) {
+    it(`answers ${hostile.status} ${hostile.error} to ${hostile.what}, with a small JSON error`, async function () {
+      const { status, body, allow } = await send(hostile.method, hostile);
+      expect(status).to.equal(hostile.status);
+      expect(allow).to.equal(status === 405 ? 'POST' : null);
+      expect(body.length, 'a small body').to.be.below(200);
+      const error = JSON.parse(body) as Record<string, unknown>;
+      expect(Object.keys(error).sort()).to.deep.equal(['error', 'message']);
+      expect(error.error).to.equal(hostile.error);
+      expect(ledger.leaksIn(body)).to.deep.equal([]);
+      expectedLogs.push({ status: hostile.status, outcome: 'rejected', error: hostile.error });
+    });
+  }
+
+  it('answers 405 to a HEAD, with no body', async function () {
+    const { status, body, allow } = await send('HEAD', ledger.seal(ledger.message('user_add_org')));
+    expect([status, body, allow]).to.deep.equal([405, '', 'POST']);
+    expectedLogs.push({ status: 405, outcome: 'rejected', error: 'method_not_allowed' });
+  });
+
+  it(`answers 413 from the gateway itself to a body over its ${GATEWAY_MAX_BODY_BYTES} bytes, before the function`, async function () {
+    const { status, body } = await send('POST', { query: ledger.seal(ledger.message('user_add_org')).query, body: 'x'.repeat(GATEWAY_MAX_BODY_BYTES + 1) });
+    expect(status).to.equal(413);
+    expect(JSON.parse(body)).to.include({ error: 'Request Entity Too Large' });
+  });
+
+  it('stored nothing for any of them, and still serves a valid push', async function () {
+    expect(await store.list()).to.deep.equal([]);
+    const message = ledger.message('user_add_org', { TimeStamp: '1700000000001' });
+    expect(await deliver(message)).to.deep.equal({ status: 200, reply: 'success' });
+    expect((await store.list()).map((record) => record.payload)).to.deep.equal([message]);
+    expectedLogs.push({ status: 200, outcome: 'created', eventType: 'user_add_org' });
+  });
+
+  it('stores an attendance push of 4,000 records, over 400 KB decrypted, and reads it back exactly', async function () {
+    const DataList = Array.from({ length: 4000 }, (_, i) => ({
+      bizId: `1005-${i}`, userId: `user${i % 500}`, checkTime: 1_700_000_000_000 + i * 1000, locationResult: 'Normal', address: `杭州市余杭区文一西路${969 + (i % 50)}号 🏢`,
+    }));
+    const message = ledger.message('attendance_check_record', { DataList });
+    expect(Buffer.byteLength(message), 'over a DynamoDB item').to.be.above(400 * 1024);
+    const push = ledger.seal(message);
+    expect(Buffer.byteLength(push.body), 'under the body limit').to.be.below(MAX_BODY_BYTES);
+    const { status, body } = await send('POST', push);
+    expect(status).to.equal(200);
+    expect(openReply(ledger.settings, body, ledger.ownerKey)).to.equal('success');
+    const [record] = await store.list({ eventType: 'attendance_check_record' });
+    expect(record?.payload).to.equal(message);
+    expectedLogs.push({ status: 200, outcome: 'created', eventType: 'attendance_check_record' });
+  });
+
+  // serverless-offline runs each concurrent invocation in a worker thread of its own, each one cold:
+  // a storm of 50 is left to the handler tests, where it costs no 50 cold starts on a shared CPU.
+  it('answers 8 concurrent deliveries of one event, each a fresh ciphertext, with success, and keeps one record', async function () {
+    const message = ledger.message('bpms_instance_change', { processInstanceId: 'storm' });
+    const answers = await Promise.all(Array.from({ length: 8 }, () => deliver(message)));
+    expect(answers).to.deep.equal(Array.from({ length: 8 }, () => ({ status: 200, reply: 'success' })));
+    const records = await store.list({ processInstanceId: 'storm' });
+    expect(records.map((record) => record.payload)).to.deep.equal([message]);
+    expectedLogs.push({ status: 200, outcome: 'created', eventType: 'bpms_instance_change' });
+    for (let n = 1; n < 8; n++) expectedLogs.push({ status: 200, outcome: 'duplicate', eventType: 'bpms_instance_change' });
+  });
+
+  it('printed one JSON line per push, and no secret, ciphertext or payload, in all it printed', async function () {
+    const lines = await pushLinesOnceWritten(stack, expectedLogs.length);
+    expect(ledger.leaksIn(`a line quoting ${ledger.canary}`), 'the search itself').to.deep.equal(['the canary']);
+    expect(ledger.leaksIn(stack.output())).to.deep.equal([]);
+    const summary = (entry: Partial<PushLog>) => [entry.status, entry.outcome, entry.error ?? entry.eventType].join(' ');
+    expect(lines.map(summary).sort()).to.deep.equal(expectedLogs.map(summary).sort());
+    for (const line of lines) {
+      expect(line.requestId).to.be.a('string');
+      expect(line.latencyMs).to.be.a('number');
+      if (line.status === 200) expect(line.eventId).to.match(/^[0-9a-f]{64}$/);
+    }
+  });
+});
+
+/** The stack's per-push lines, once `count` of them have come through its pipes (they trail the HTTP answers). */
+async function pushLinesOnceWritten(stack: LocalStack, count: number): Promise<PushLog[]> {
+  for (let waited = 0; waited < 10_000; waited += 50) {
+    const lines = pushLogLines(stack.output());
+    if (lines.length >= count) return lines;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return pushLogLines(stack.output());
+}

@@ -1,0 +1,88 @@
+import { request as forward, createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** How the proxy treats the requests it receives. */
+export type ProxyMode =
+  /** Pass every request to the upstream DynamoDB. */
+  | 'up'
+  /** Answer every request as DynamoDB does when a table's throughput is exceeded (HTTP 400). */
+  | 'throttling'
+  /** Accept every request and never answer it, as a store behind a network partition does. */
+  | 'hanging';
+
+/**
+ * A real HTTP proxy in front of a local DynamoDB (dynalite), so that the real AWS SDK meets the
+ * failures dynalite cannot produce, over HTTP: throttling, a hang, and no listener at all.
+ */
+export interface DynamoDbProxy {
+  /** `http://127.0.0.1:<port>`, stable across {@link DynamoDbProxy.unreachable} and {@link DynamoDbProxy.restore}. */
+  readonly endpoint: string;
+  /** How many requests each DynamoDB operation (`PutItem`, …) reached the proxy with, in any mode. */
+  readonly requests: Map<string, number>;
+  /** From now on, treat requests this way (and drop the connections a hang holds). */
+  set(mode: ProxyMode): void;
+  /** Stop listening and drop every connection: connections are refused, as with DynamoDB out of reach. */
+  unreachable(): Promise<void>;
+  /** Listen again on the same port, passing requests on. */
+  restore(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** DynamoDB's own answer to a throttled request (JSON 1.0 protocol). */
+const THROTTLED = JSON.stringify({
+  __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+  message: 'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
+});
+
+/** Starts a proxy to `upstream` (`http://host:port`) on a spare loopback port, passing requests on. */
+export async function startDynamoDbProxy(upstream: string): Promise<DynamoDbProxy> {
+  const target = new URL(upstream);
+  const requests = new Map<string, number>();
+  let mode: ProxyMode = 'up';
+  const server: Server = createServer((req, res) => {
+    const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+    requests.set(operation, (requests.get(operation) ?? 0) + 1);
+    if (mode === 'hanging') return;
+    if (mode === 'throttling') {
+      req.resume();
+      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'THROTTLED' }).end(THROTTLED);
+      return;
+    }
+    const upstreamRequest = forward({ hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstreamRequest.on('error', () => res.destroy());
+    req.pipe(upstreamRequest);
+  });
+  const listen = (port: number) => new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  await listen(0);
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    requests,
+    set: (next) => {
+      if (mode === 'hanging') server.closeAllConnections();
+      mode = next;
+    },
+    unreachable: stop,
+    restore: async () => {
+      mode = 'up';
+      await listen(port);
+    },
+    close: async () => {
+      if (server.listening) await stop();
+    },
+  };
+}

@@ -26,6 +26,11 @@ interface HttpApiEvent {
   requestContext: { http: { method: string }; requestId?: string };
 }
 
+/** The field of the Lambda context this shim reads. */
+interface LambdaContext {
+  awsRequestId?: string;
+}
+
 /** What Lambda hands back to API Gateway; both payload versions accept this shape. */
 export interface ProxyResult extends CallbackResponse {
   isBase64Encoded: false;
@@ -54,16 +59,18 @@ const MALFORMED: ProxyResult = {
  * first invocation and kept for the container's life; a failed build (a bad setting, SSM down) is
  * thrown, so Lambda logs it and API Gateway answers 5xx, and is tried again on the next invocation.
  */
-export function createHandler(options: AwsHandlerOptions = {}): (event: unknown) => Promise<ProxyResult> {
+export function createHandler(options: AwsHandlerOptions = {}): (event: unknown, context?: LambdaContext) => Promise<ProxyResult> {
   let ready: Promise<Callback> | undefined;
-  return async (event) => {
+  return async (event, context) => {
     ready ??= buildCallback(options).catch((error: unknown) => {
       ready = undefined;
       throw error;
     });
     const callback = await ready;
     const request = toCallbackRequest(event);
-    return request ? { ...(await callback(request)), isBase64Encoded: false } : MALFORMED;
+    if (!request) return MALFORMED;
+    // Lambda's own id is the one its log lines (START, END, REPORT) carry; the gateway's is a fallback.
+    return { ...(await callback({ ...request, requestId: context?.awsRequestId ?? request.requestId })), isBase64Encoded: false };
   };
 }
 

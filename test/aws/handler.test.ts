@@ -77,6 +77,11 @@ describe('handlers/aws', function () {
       expect(logs[0]).to.include({ requestId: 'OsyJdG8FSQ0EKhQ=', outcome: 'check' });
     });
 
+    it("logs Lambda's own request id when the context has one", async function () {
+      await handlerWith()(loadJson('apigw-http-v2'), { awsRequestId: '3e1a7b52-1f7c-4c4e-9d2f-0f6c2a1b9e77' });
+      expect(logs[0]).to.include({ requestId: '3e1a7b52-1f7c-4c4e-9d2f-0f6c2a1b9e77', outcome: 'check' });
+    });
+
     for (const [name, toEvent] of [
       ['a REST API (v1) event', (request: CallbackRequest) => restApiEvent(request)],
       ['a REST API (v1) event with a base64 body', (request: CallbackRequest) => restApiEvent(request, true)],

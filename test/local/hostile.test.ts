@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { MAX_BODY_BYTES } from '../../core/callback';
 import type { PushLog } from '../../core/log';
 import { openReply, pushUrl, type Push } from '../../core/peer';
-import { openLocalEventStore } from '../../providers/local/local-dynamodb';
+import { localDynamoDbEndpoint, openLocalEventStore } from '../../providers/local/local-dynamodb';
 import type { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { pushLogLines } from '../support/capture-output';
 import { freshDingTalkEnv, hostilePushes, SecretLedger } from '../support/hostile-pushes';
@@ -26,7 +26,7 @@ describe('npm start over HTTP: hostile input, duplicate storms and large pushes'
   before(async function () {
     dataDir = await mkdtemp(join(tmpdir(), 'hostile-stack-'));
     stack = await startLocalStack(dataDir, ledger.env);
-    store = openLocalEventStore(stack.dynamodbPort);
+    store = openLocalEventStore(localDynamoDbEndpoint(stack.dynamodbPort));
   });
   after(async function () {
     await stack?.stop('SIGKILL');

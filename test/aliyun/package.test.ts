@@ -114,6 +114,10 @@ describe('sls package --config serverless.aliyun.yml', function () {
     expect(stored.map((record) => record.payload)).to.deep.equal([message]);
     expect(run.logs).to.have.length(1);
     expect(JSON.parse(run.logs[0]!)).to.include({ msg: 'push', eventType: 'user_add_org', outcome: 'created', status: 200 });
+    // A redelivery: Tablestore's condition error, decoded by the bundled SDK, is acknowledged as a duplicate.
+    const again = await invokeBundle(packaged.zip, { entry: HANDLER_FILE, event, eventAsBuffer: true, context, env: functionEnv });
+    expect(openReply(SAMPLE_SETTINGS, (again.response as ApiGatewayResponse).body, SAMPLE_OWNER)).to.equal('success');
+    expect(again.logs.map((line) => JSON.parse(line) as Record<string, unknown>)).to.have.deep.nested.property('[0].outcome', 'duplicate');
   });
 
   it('yields a bundle that fails every invocation, naming the variable, when a setting is missing', async function () {

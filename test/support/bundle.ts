@@ -48,8 +48,11 @@ export interface Answer {
   logs: string[];
   /** Wall-clock milliseconds from spawning `node` to the answer: the cold start, nothing taken off. */
   elapsedMs: number;
-  /** Milliseconds since the process started, by its own clock: node booted, the module loaded, the function answered. */
-  timings?: { bootedMs: number; loadedMs: number; answeredMs: number };
+  /**
+   * Milliseconds since the process started, by its own clock: node booted, the module loaded, the
+   * function answered; and the CPU time it had used by then (steadier than the clock on a busy machine).
+   */
+  timings?: { bootedMs: number; loadedMs: number; answeredMs: number; cpuMs: number };
 }
 
 /**
@@ -61,6 +64,7 @@ const { readFileSync, writeSync } = require('node:fs');
 const input = JSON.parse(readFileSync(0, 'utf8'));
 const bootedMs = performance.now();
 const report = (outcome) => { writeSync(3, JSON.stringify(outcome) + '\\n'); process.exit(0); };
+const cpuMs = () => { const { user, system } = process.cpuUsage(); return (user + system) / 1000; };
 const failure = (error) => String((error && error.stack) || error);
 try {
   const handler = require(input.entry)[input.exportName];
@@ -70,7 +74,7 @@ try {
     const result = handler(event, input.context, (error, value) => (error ? reject(error) : resolve(value)));
     if (result && typeof result.then === 'function') result.then(resolve, reject);
   }).then(
-    (response) => report({ response, timings: { bootedMs, loadedMs, answeredMs: performance.now() } }),
+    (response) => report({ response, timings: { bootedMs, loadedMs, answeredMs: performance.now(), cpuMs: cpuMs() } }),
     (error) => report({ error: failure(error) }),
   );
 } catch (error) {
@@ -114,9 +118,11 @@ export async function invokeBundle(zipPath: string, invocation: Invocation): Pro
   }
 }
 
-/** Wall-clock milliseconds for a bare `node` to start and answer the same way: the baseline of a cold start. */
-export async function bareNodeStartMs(): Promise<number> {
-  return (await runNode(['-e', `require('node:fs').writeSync(3, '{"response":null}\\n')`], tmpdir(), {}, '')).elapsedMs;
+/** A bare `node` starting and answering the same way, with nothing to load: the baseline of a cold start. */
+export function bareNodeStart(): Promise<Answer> {
+  const script = `const now = performance.now(), { user, system } = process.cpuUsage();
+require('node:fs').writeSync(3, JSON.stringify({ response: null, timings: { bootedMs: now, loadedMs: now, answeredMs: now, cpuMs: (user + system) / 1000 } }) + '\\n');`;
+  return runNode(['-e', script], tmpdir(), {}, '');
 }
 
 async function runNode(args: string[], cwd: string, env: Record<string, string>, input: string): Promise<Answer> {

@@ -29,6 +29,8 @@ export interface ColdStart {
   firstPushMs: number;
   /** The CPU time the process had used by its answer. */
   cpuMs: number;
+  /** How much longer than bare node's start in the same round: paired, so a busy spell on the machine cancels out. */
+  overBareMs: number;
 }
 
 /** The cold starts of both bundles and of a bare node. */
@@ -116,7 +118,7 @@ export async function measureColdStarts(packages: Packages, runs: number): Promi
       answers.bareNode.push(await bareNodeStart());
       for (const cloud of ['aws', 'aliyun'] as const) answers[cloud].push(checked(cloud, await bundles[cloud].invoke(invocations[cloud]())));
     }
-    return { bareNode: summary(answers.bareNode), aws: summary(answers.aws), aliyun: summary(answers.aliyun) };
+    return { bareNode: summary(answers.bareNode, answers.bareNode), aws: summary(answers.aws, answers.bareNode), aliyun: summary(answers.aliyun, answers.bareNode) };
   } finally {
     await Promise.all([bundles.aws.remove(), bundles.aliyun.remove(), dynamo.close(), tablestore.close(), ssm.stop()]);
   }
@@ -132,10 +134,12 @@ function checked(cloud: Cloud, answer: Answer): Answer {
   return answer;
 }
 
-function summary(answers: Answer[]): ColdStart {
-  const median = (value: (timings: NonNullable<Answer['timings']>, answer: Answer) => number) =>
-    percentile(answers.map((answer) => value(answer.timings!, answer)).sort((a, b) => a - b), 0.5);
+/** Medians over the rounds; `bare` holds bare node's start of each round. */
+function summary(answers: Answer[], bare: Answer[]): ColdStart {
+  const median = (value: (timings: NonNullable<Answer['timings']>, answer: Answer, round: number) => number) =>
+    percentile(answers.map((answer, round) => value(answer.timings!, answer, round)).sort((a, b) => a - b), 0.5);
   return {
+    overBareMs: median((_, answer, round) => answer.elapsedMs - bare[round]!.elapsedMs),
     totalMs: median((_, answer) => answer.elapsedMs),
     loadMs: median((timings) => timings.loadedMs - timings.bootedMs),
     firstPushMs: median((timings) => timings.answeredMs - timings.loadedMs),

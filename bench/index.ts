@@ -43,7 +43,7 @@ export async function runBench(scale: (typeof SCALES)[keyof typeof SCALES], prin
     print(`  per push, quietest round: p50 ${pipeline.p50Us} µs, p99 ${pipeline.p99Us} µs (target p99 < 1000 µs)`);
 
     const cold = await measureColdStarts(packages, scale.coldStarts);
-    print(`\ncold start: fresh node, load the bundle, answer one push as deployed (median of ${scale.coldStarts})`);
+    print(`\ncold start: fresh node, load the bundle, answer one push as deployed (medians of ${scale.coldStarts} rounds; over bare: paired by round)`);
     print(row(COLD_WIDTHS, ['', 'answered', 'over bare', 'load', 'first push', 'cpu', 'zip']));
     print(coldRow('bare node', cold.bareNode, cold));
     print(coldRow('aws', cold.aws, cold, bundleBytes.aws));
@@ -71,7 +71,7 @@ const ratio = (value: number) => `${value.toFixed(value < 10 ? 2 : 1)}x`;
 const kb = (bytes: number) => (bytes < 10_240 ? `${(bytes / 1024).toFixed(1)} KB` : `${Math.round(bytes / 1024)} KB`);
 const ms = (value: number) => `${Math.round(value)} ms`;
 function coldRow(name: string, start: ColdStart, cold: ColdStarts, zipBytes?: number): string {
-  const over = start === cold.bareNode ? '' : `+${ms(start.totalMs - cold.bareNode.totalMs)}`;
+  const over = start === cold.bareNode ? '' : `+${ms(start.overBareMs)}`;
   return row(COLD_WIDTHS, [name, ms(start.totalMs), over, ms(start.loadMs), ms(start.firstPushMs), ms(start.cpuMs), zipBytes === undefined ? '' : kb(zipBytes)]);
 }
 

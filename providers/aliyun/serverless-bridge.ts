@@ -6,6 +6,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { ConfigError } from '../../core/errors';
 import type { Environment } from '../../core/settings';
 import { createHandler } from '../../handlers/aliyun';
+import { lazyTablestoreProtobuf } from './lazy-protobuf';
 import { createTablestoreClient, ensureEventTable } from './tablestore-store';
 
 /** The parts of Serverless v3 and of serverless-aliyun-function-compute's provider that the bridge uses. */
@@ -144,6 +145,7 @@ export class AliyunBridge {
         // Not strict: the tablestore SDK assigns undeclared variables, which throws in strict code,
         // and a bundle starting with "use strict" (tsconfig's strict implies it) makes all of it strict.
         tsconfigRaw: { compilerOptions: { alwaysStrict: false } },
+        plugins: [lazyTablestoreProtobuf],
         write: false,
         logLevel: 'warning',
       });

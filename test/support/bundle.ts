@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import JSZip from 'jszip';
+import { join, resolve } from 'node:path';
+import AdmZip from 'adm-zip';
 
 /** A file in a deployment zip. */
 export interface ZipEntry {
@@ -12,39 +12,47 @@ export interface ZipEntry {
 }
 
 /** The files (not folders) of a zip, in stored order. */
-export async function zipEntries(zipPath: string): Promise<ZipEntry[]> {
-  const zip = await JSZip.loadAsync(await readFile(zipPath));
-  const files = Object.values(zip.files).filter((file) => !file.dir);
-  return Promise.all(files.map(async (file) => ({ name: file.name, size: (await file.async('nodebuffer')).length })));
+export function zipEntries(zipPath: string): ZipEntry[] {
+  return new AdmZip(zipPath)
+    .getEntries()
+    .filter((entry) => !entry.isDirectory)
+    .map((entry) => ({ name: entry.entryName, size: entry.header.size }));
 }
 
-/** One invocation of a packaged function. */
-export interface BundleInvocation {
-  /** The deployment zip. */
-  zipPath: string;
+/** One invocation of a packaged function, as its cloud's runtime makes it. */
+export interface Invocation {
   /** The module in the zip, for example `handlers/aws.js`. */
   entry: string;
-  /** Its exported function, for example `handler`. */
-  exportName: string;
+  /** Its exported function; default `handler`. */
+  exportName?: string;
   /** The event, as JSON. */
   event: unknown;
   /** Hand the event over as a Buffer of its JSON (Function Compute's event handlers get one). */
   eventAsBuffer?: boolean;
   /** The second argument; plain data only. */
   context?: Record<string, unknown>;
-  /** The function's whole environment: nothing of the test process's is passed on but `PATH`. */
+  /** The function's whole environment: nothing of the caller's is passed on but `PATH`. */
   env?: Record<string, string>;
 }
 
-/** What the function answered, and when. */
-export interface BundleAnswer {
-  /** The resolved value, or what it passed to its callback. */
-  response: unknown;
-  /** What the function wrote (its log lines). */
+/** What a fresh process running a packaged function answered, and when. */
+export interface Answer {
+  /** The resolved value, or what it passed to its callback; absent when it failed. */
+  response?: unknown;
+  /** What it threw, rejected with or passed to its callback as an error (the stack, or the message). */
+  error?: string;
+  /** What the function wrote on stdout (its log lines), and on stderr. */
   stdout: string;
   stderr: string;
-  /** Milliseconds since the process started: when node had booted, when the module was loaded, and when it answered. */
-  timings: { bootedMs: number; loadedMs: number; answeredMs: number };
+  /** The non-empty lines of `stdout`. */
+  logs: string[];
+  /** Wall-clock milliseconds from spawning `node` to the answer: the cold start, nothing taken off. */
+  elapsedMs: number;
+  /**
+   * Milliseconds since the process started, by its own clock: node booted, the module loaded, the
+   * function answered; and the CPU time it had used by then (steadier than the clock on a busy machine).
+   */
+  timings?: { bootedMs: number; loadedMs: number; answeredMs: number; cpuMs: number };
 }
 
 /**
@@ -55,56 +63,85 @@ const RUNNER = `
 const { readFileSync, writeSync } = require('node:fs');
 const input = JSON.parse(readFileSync(0, 'utf8'));
 const bootedMs = performance.now();
-const report = (outcome) => { writeSync(3, JSON.stringify(outcome)); process.exit(0); };
+const report = (outcome) => { writeSync(3, JSON.stringify(outcome) + '\\n'); process.exit(0); };
+const cpuMs = () => { const { user, system } = process.cpuUsage(); return (user + system) / 1000; };
+const failure = (error) => String((error && error.stack) || error);
 try {
-  const handler = require(require('node:path').resolve(input.entry))[input.exportName];
+  const handler = require(input.entry)[input.exportName];
   const loadedMs = performance.now();
   const event = input.eventAsBuffer ? Buffer.from(JSON.stringify(input.event)) : input.event;
   new Promise((resolve, reject) => {
     const result = handler(event, input.context, (error, value) => (error ? reject(error) : resolve(value)));
     if (result && typeof result.then === 'function') result.then(resolve, reject);
   }).then(
-    (response) => report({ response, timings: { bootedMs, loadedMs, answeredMs: performance.now() } }),
-    (error) => report({ error: String((error && error.stack) || error) }),
+    (response) => report({ response, timings: { bootedMs, loadedMs, answeredMs: performance.now(), cpuMs: cpuMs() } }),
+    (error) => report({ error: failure(error) }),
   );
 } catch (error) {
-  report({ error: String((error && error.stack) || error) });
+  report({ error: failure(error) });
 }
 `;
 
-/**
- * Unpacks a deployment zip into an empty temporary folder, far from any `node_modules`, and has a
- * fresh `node` process load the entry and answer one event: proof that the bundle is self-contained.
- * @throws when the function throws, rejects, or does not answer within 20 s.
- */
-export async function invokeBundle(invocation: BundleInvocation): Promise<BundleAnswer> {
-  const dir = await mkdtemp(join(tmpdir(), 'bundle-'));
-  try {
-    const zip = await JSZip.loadAsync(await readFile(invocation.zipPath));
-    for (const file of Object.values(zip.files)) {
-      if (file.dir) continue;
-      await mkdir(dirname(join(dir, file.name)), { recursive: true });
-      await writeFile(join(dir, file.name), await file.async('nodebuffer'));
-    }
-    return await runNode(dir, invocation);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+/** A deployment zip unpacked in an empty temporary folder, far from any `node_modules`. */
+export class UnpackedBundle {
+  private constructor(readonly dir: string) {}
+
+  /** Unpacks `zipPath`; {@link remove} the folder when done. */
+  static async from(zipPath: string): Promise<UnpackedBundle> {
+    const dir = await mkdtemp(join(tmpdir(), 'bundle-'));
+    new AdmZip(zipPath).extractAllTo(dir, true);
+    return new UnpackedBundle(dir);
+  }
+
+  /**
+   * Has a fresh `node` process load the entry and answer one event: a cold start, and proof that
+   * the bundle is self-contained.
+   * @throws when the process ends without answering, or does not answer within 20 s.
+   */
+  invoke({ entry, exportName = 'handler', event, eventAsBuffer = false, context = {}, env = {} }: Invocation): Promise<Answer> {
+    const input = JSON.stringify({ entry: resolve(this.dir, entry), exportName, event, eventAsBuffer, context });
+    return runNode(['-e', RUNNER], this.dir, env, input);
+  }
+
+  async remove(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
   }
 }
 
-async function runNode(dir: string, invocation: BundleInvocation): Promise<BundleAnswer> {
-  const { entry, exportName, event, eventAsBuffer = false, context = {}, env = {} } = invocation;
-  const child = spawn(process.execPath, ['-e', RUNNER], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+/** Unpacks a deployment zip, invokes it once in a fresh process (see {@link UnpackedBundle.invoke}), and cleans up. */
+export async function invokeBundle(zipPath: string, invocation: Invocation): Promise<Answer> {
+  const bundle = await UnpackedBundle.from(zipPath);
+  try {
+    return await bundle.invoke(invocation);
+  } finally {
+    await bundle.remove();
+  }
+}
+
+/** A bare `node` starting and answering the same way, with nothing to load: the baseline of a cold start. */
+export function bareNodeStart(): Promise<Answer> {
+  const script = `const now = performance.now(), { user, system } = process.cpuUsage();
+require('node:fs').writeSync(3, JSON.stringify({ response: null, timings: { bootedMs: now, loadedMs: now, answeredMs: now, cpuMs: (user + system) / 1000 } }) + '\\n');`;
+  return runNode(['-e', script], tmpdir(), {}, '');
+}
+
+async function runNode(args: string[], cwd: string, env: Record<string, string>, input: string): Promise<Answer> {
+  const started = performance.now();
+  const child = spawn(process.execPath, args, { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
   const streams = { stdout: '', stderr: '', outcome: '' };
+  let answeredAt = 0;
   child.stdout.on('data', (chunk: Buffer) => (streams.stdout += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (streams.stderr += chunk.toString('utf8')));
-  child.stdio[3]?.on('data', (chunk: Buffer) => (streams.outcome += chunk.toString('utf8')));
-  child.stdin.end(JSON.stringify({ entry, exportName, event, eventAsBuffer, context }));
+  child.stdio[3]?.on('data', (chunk: Buffer) => {
+    streams.outcome += chunk.toString('utf8');
+    if (streams.outcome.endsWith('\n')) answeredAt ||= performance.now();
+  });
+  child.stdin.end(input);
   const timer = setTimeout(() => child.kill(), 20_000);
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const code = await new Promise<number | null>((done) => child.on('close', done));
   clearTimeout(timer);
-  if (!streams.outcome) throw new Error(`the bundle did not answer (exit ${code}): ${streams.stderr}`);
-  const outcome = JSON.parse(streams.outcome) as { response?: unknown; error?: string; timings?: BundleAnswer['timings'] };
-  if (outcome.error !== undefined || !outcome.timings) throw new Error(`the bundle failed: ${outcome.error}`);
-  return { response: outcome.response, stdout: streams.stdout, stderr: streams.stderr, timings: outcome.timings };
+  if (!answeredAt) throw new Error(`node ended without answering (exit ${code}): ${streams.stderr}`);
+  const outcome = JSON.parse(streams.outcome) as Pick<Answer, 'response' | 'error' | 'timings'>;
+  const logs = streams.stdout.split('\n').filter((line) => line !== '');
+  return { ...outcome, stdout: streams.stdout, stderr: streams.stderr, logs, elapsedMs: answeredAt - started };
 }

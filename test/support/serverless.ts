@@ -1,11 +1,13 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
+const ROOT = join(__dirname, '..', '..');
+
 /** The project's own Serverless Framework v3 CLI. */
-export const SERVERLESS_BIN = join(__dirname, '..', '..', 'node_modules', 'serverless', 'bin', 'serverless.js');
+export const SERVERLESS_BIN = join(ROOT, 'node_modules', 'serverless', 'bin', 'serverless.js');
 
 /**
  * The environment to run `serverless` in: no telemetry or notifications, and nothing that could
@@ -17,13 +19,67 @@ export async function offlineServerlessEnv(extra: Record<string, string> = {}): 
   return { ...env, HOME: home, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', ...extra };
 }
 
-/** Runs `serverless package` for real into a fresh temporary folder, answering that folder. */
-export async function packageService(config: string, options: string[] = []): Promise<string> {
-  const out = await mkdtemp(join(tmpdir(), 'sls-package-'));
-  await promisify(execFile)(process.execPath, [SERVERLESS_BIN, 'package', '--config', config, '--package', out, ...options], {
-    cwd: join(__dirname, '..', '..'),
-    env: await offlineServerlessEnv(),
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  return out;
+/** How to run {@link packageService}. */
+export interface PackageOptions {
+  /** More arguments for `serverless package`, for example `['--stage', 'test']`. */
+  args?: string[];
+  /** The whole environment of `serverless` besides `PATH` and a fresh `HOME`: nothing else of the caller's is passed on. */
+  env?: Record<string, string>;
+  /** Files to put in that `HOME` (name → content), for example a cloud's credentials file. */
+  home?: Record<string, string>;
+}
+
+/** A service packaged by {@link packageService}. */
+export interface PackagedService {
+  /** The temporary service folder: symlinks to the repository, and `.serverless/` with what was made. */
+  dir: string;
+  /** The deployment zip, `.serverless/<service>.zip`. */
+  zip: string;
+  /** What `serverless package` printed, stdout then stderr. */
+  output: string;
+  /** Parses a JSON file of `.serverless/`, such as the compiled template. */
+  json<T>(name: string): Promise<T>;
+  /** Deletes the temporary folder (its symlinks, not what they point to). */
+  remove(): Promise<void>;
+}
+
+/**
+ * Runs the real `serverless package --config <config>` offline, in a temporary copy of the service
+ * made of symlinks (so the repository's own `.serverless/` and `.esbuild/` are never touched), with
+ * that folder as `HOME` so no real account's configuration is seen.
+ */
+export async function packageService(config: string, { args = [], env = {}, home = {} }: PackageOptions = {}): Promise<PackagedService> {
+  const dir = await mkdtemp(join(tmpdir(), 'sls-package-'));
+  const remove = () => rm(dir, { recursive: true, force: true });
+  try {
+    for (const name of await readdir(ROOT)) if (!name.startsWith('.')) await symlink(join(ROOT, name), join(dir, name));
+    for (const [name, content] of Object.entries(home)) await writeFile(join(dir, name), content);
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [SERVERLESS_BIN, 'package', '--config', config, ...args], {
+      cwd: dir,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: dir,
+        CI: 'true', // serverless-aliyun-function-compute reports usage to Google Analytics unless it runs in CI
+        SLS_TELEMETRY_DISABLED: '1',
+        SLS_NOTIFICATIONS_MODE: 'off',
+        ...env,
+      },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const out = join(dir, '.serverless');
+    const service = (await readdir(out)).find((name) => name.endsWith('.zip'));
+    if (!service) throw new Error(`serverless package made no zip:\n${stdout}${stderr}`);
+    return { dir, zip: join(out, service), output: stdout + stderr, json: async <T>(name: string) => JSON.parse(await readFile(join(out, name), 'utf8')) as T, remove };
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+}
+
+/**
+ * The `~/.aliyun_credentials` ini file serverless-aliyun-function-compute reads even to package,
+ * for {@link PackageOptions.home}: dummy keys unless given.
+ */
+export function aliyunCredentialsFile(keys = { accessKeyId: 'LTAI-dummy', secretAccessKey: 'dummy-secret' }): Record<string, string> {
+  return { '.aliyun_credentials': `[default]\naliyun_account_id = 1234567890123456\naliyun_access_key_id = ${keys.accessKeyId}\naliyun_access_key_secret = ${keys.secretAccessKey}\n` };
 }

@@ -1,0 +1,148 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { percentile } from '../cli/stats';
+import { openReply, sealPush } from '../core/peer';
+import { createTablestoreClient, ensureEventTable } from '../providers/aliyun/tablestore-store';
+import { SSM_PARAMETERS } from '../providers/aws/ssm-settings';
+import { startDynamoDbServer } from '../providers/local/dynamodb-server';
+import { ensureEventsTable } from '../providers/local/events-table';
+import { LOCAL_AWS_CREDENTIALS, LOCAL_REGION, localDynamoDbEndpoint } from '../providers/local/local-dynamodb';
+import { bareNodeStart, UnpackedBundle, type Answer, type Invocation } from '../test/support/bundle';
+import { FakeSsm } from '../test/support/fake-ssm';
+import { loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../test/support/fixtures';
+import { aliyunCredentialsFile, packageService, type PackagedService } from '../test/support/serverless';
+import { startTablestoreServer } from '../test/support/tablestore-server';
+import { approvalPayload } from './payloads';
+
+/** The clouds, by the names the bench reports them under. */
+export type Cloud = 'aws' | 'aliyun';
+
+/** Each cloud's deployment, made by the real `serverless package`. */
+export type Packages = Record<Cloud, PackagedService>;
+
+/** Medians of the cold starts of one bundle (or of bare node), in milliseconds. */
+export interface ColdStart {
+  /** Spawning node to the answer: what DingTalk waits for. */
+  totalMs: number;
+  /** Of which loading the bundle, once node had booted. */
+  loadMs: number;
+  /** Of which the first push: settings, clients, the store's round trip, the reply. */
+  firstPushMs: number;
+  /** The CPU time the process had used by its answer. */
+  cpuMs: number;
+  /** How much longer than bare node's start in the same round: paired, so a busy spell on the machine cancels out. */
+  overBareMs: number;
+}
+
+/** The cold starts of both bundles and of a bare node. */
+export type ColdStarts = Record<Cloud | 'bareNode', ColdStart>;
+
+interface AwsTemplate {
+  Resources: Record<string, { Type: string; Properties: { Environment?: { Variables: Record<string, string> } } }>;
+}
+interface AliyunTemplate {
+  Resources: Record<string, { Type: string; Properties: { environmentVariables?: Record<string, string> } }>;
+}
+
+/** Packages both configurations side by side, each in its own temporary folder. */
+export async function packageBoth(): Promise<Packages> {
+  // `sls package` needs the Alibaba settings; the function gets a local endpoint when invoked.
+  const aliyunEnv = { ...SAMPLE_ENV, EVENTS_TABLE: 'dingtalk_events', TABLESTORE_INSTANCE: 'bench', TABLESTORE_ENDPOINT: 'http://127.0.0.1' };
+  const [aws, aliyun] = await Promise.allSettled([
+    packageService('serverless.aws.yml'),
+    packageService('serverless.aliyun.yml', { env: aliyunEnv, home: aliyunCredentialsFile() }),
+  ]);
+  if (aws.status === 'fulfilled' && aliyun.status === 'fulfilled') return { aws: aws.value, aliyun: aliyun.value };
+  await Promise.all([aws, aliyun].map((outcome) => outcome.status === 'fulfilled' && outcome.value.remove()));
+  throw [aws, aliyun].map((outcome) => outcome.status === 'rejected' && outcome.reason).find(Boolean);
+}
+
+/**
+ * Cold starts of each packaged bundle, as deployed: a fresh `node` loads it and answers one approval
+ * push with the environment its template gives the function (so the AWS one reads its settings
+ * from SSM first), against local stand-ins (dynalite, the local Tablestore server, a fake SSM);
+ * and of a bare `node` for reference. `runs` rounds taking turns; the median of each.
+ * @throws when a bundle does not store a push and answer it with a reply DingTalk accepts.
+ */
+export async function measureColdStarts(packages: Packages, runs: number): Promise<ColdStarts> {
+  const awsFunction = Object.values((await packages.aws.json<AwsTemplate>('cloudformation-template-update-stack.json')).Resources).find((resource) => resource.Type === 'AWS::Lambda::Function');
+  const aliyunFunction = Object.values((await packages.aliyun.json<AliyunTemplate>('configuration-template-update.json')).Resources).find((resource) => resource.Type === 'ALIYUN::FC::Function');
+  const awsEnv = awsFunction?.Properties.Environment?.Variables ?? {};
+  const aliyunEnv = aliyunFunction?.Properties.environmentVariables ?? {};
+
+  const dynamo = await startDynamoDbServer({ port: 0 });
+  const tablestore = await startTablestoreServer();
+  const ssm = await new FakeSsm().start();
+  const bundles = { aws: await UnpackedBundle.from(packages.aws.zip), aliyun: await UnpackedBundle.from(packages.aliyun.zip) };
+  try {
+    for (const [name, variable] of Object.entries(SSM_PARAMETERS)) ssm.parameters.set(`${awsEnv.DINGTALK_SSM_PREFIX}/${name}`, SAMPLE_ENV[variable]);
+    const endpoint = localDynamoDbEndpoint(dynamo.port);
+    const dynamodb = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_AWS_CREDENTIALS });
+    await ensureEventsTable(dynamodb, awsEnv.EVENTS_TABLE!);
+    dynamodb.destroy();
+    await ensureEventTable(createTablestoreClient(tablestore.clientOptions), aliyunEnv.EVENTS_TABLE!);
+
+    let pushes = 0;
+    const push = () => sealPush(SAMPLE_SETTINGS, approvalPayload(++pushes), SAMPLE_OWNER);
+    const invocations: Record<Cloud, () => Invocation> = {
+      aws: () => {
+        const { query, body } = push();
+        return {
+          entry: 'handlers/aws.js',
+          event: { ...loadJson<object>('apigw-http-v2'), rawQueryString: new URLSearchParams(query).toString(), body, isBase64Encoded: false },
+          env: {
+            ...awsEnv,
+            DYNAMODB_ENDPOINT: endpoint,
+            AWS_ENDPOINT_URL_SSM: ssm.endpoint,
+            AWS_REGION: LOCAL_REGION,
+            AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          },
+        };
+      },
+      aliyun: () => {
+        const { query, body } = push();
+        const { accessKeyId, secretAccessKey } = tablestore.credentials;
+        return {
+          entry: 'handlers/aliyun.js',
+          event: { ...loadJson<object>('fc-apigw-check-url'), queryParameters: query, body },
+          eventAsBuffer: true,
+          context: { ...loadJson<object>('fc-context'), credentials: { accessKeyId, accessKeySecret: secretAccessKey } },
+          env: { ...aliyunEnv, TABLESTORE_INSTANCE: tablestore.instance, TABLESTORE_ENDPOINT: tablestore.endpoint },
+        };
+      },
+    };
+
+    const answers: Record<keyof ColdStarts, Answer[]> = { bareNode: [], aws: [], aliyun: [] };
+    for (let round = 0; round < runs; round++) {
+      answers.bareNode.push(await bareNodeStart());
+      for (const cloud of ['aws', 'aliyun'] as const) answers[cloud].push(checked(cloud, await bundles[cloud].invoke(invocations[cloud]())));
+    }
+    return { bareNode: summary(answers.bareNode, answers.bareNode), aws: summary(answers.aws, answers.bareNode), aliyun: summary(answers.aliyun, answers.bareNode) };
+  } finally {
+    await Promise.all([bundles.aws.remove(), bundles.aliyun.remove(), dynamo.close(), tablestore.close(), ssm.stop()]);
+  }
+}
+
+/** A fast wrong answer is no cold start: the push must be stored and acknowledged as DingTalk checks it. */
+function checked(cloud: Cloud, answer: Answer): Answer {
+  const response = answer.response as { statusCode?: number; body?: string } | undefined;
+  if (answer.error !== undefined || response?.statusCode !== 200 || openReply(SAMPLE_SETTINGS, response.body ?? '', SAMPLE_OWNER) !== 'success') {
+    throw new Error(`the ${cloud} bundle did not acknowledge the push: ${answer.error ?? JSON.stringify(response)}\n${answer.stderr}`);
+  }
+  if (!answer.logs.some((line) => (JSON.parse(line) as { outcome?: string }).outcome === 'created')) throw new Error(`the ${cloud} bundle did not store the push: ${answer.stdout}`);
+  return answer;
+}
+
+/** Medians over the rounds; `bare` holds bare node's start of each round. */
+function summary(answers: Answer[], bare: Answer[]): ColdStart {
+  const median = (value: (timings: NonNullable<Answer['timings']>, answer: Answer, round: number) => number) =>
+    percentile(answers.map((answer, round) => value(answer.timings!, answer, round)).sort((a, b) => a - b), 0.5);
+  return {
+    overBareMs: median((_, answer, round) => answer.elapsedMs - bare[round]!.elapsedMs),
+    totalMs: median((_, answer) => answer.elapsedMs),
+    loadMs: median((timings) => timings.loadedMs - timings.bootedMs),
+    firstPushMs: median((timings) => timings.answeredMs - timings.loadedMs),
+    cpuMs: median((timings) => timings.cpuMs),
+  };
+}

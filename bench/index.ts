@@ -1,0 +1,87 @@
+import { statSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { packageBoth, measureColdStarts, type ColdStart, type ColdStarts } from './cold-start';
+import { measureCrypto, type CryptoResult } from './crypto';
+import { approvalPayload, attendancePayload } from './payloads';
+import { measurePipeline } from './pipeline';
+
+/** How long each measurement runs: `full` for the figures, `quick` to check the bench works (`--quick`). */
+export const SCALES = {
+  full: { cryptoRounds: 7, cryptoRoundMillis: 250, pipelinePushes: 5000, pipelineWarmUp: 500, coldStarts: 11 },
+  quick: { cryptoRounds: 1, cryptoRoundMillis: 10, pipelinePushes: 20, pipelineWarmUp: 5, coldStarts: 1 },
+};
+
+/** The last line `npm run bench` prints (issue 7). */
+export interface BenchResult {
+  crypto: CryptoResult;
+  pipeline: { p50Us: number; p99Us: number };
+  coldStartMs: { aws: number; aliyun: number; bareNode: number };
+  bundleBytes: { aws: number; aliyun: number };
+}
+
+/** Runs every measurement at `scale`, printing a table as it goes (through `print`), and answers the figures. */
+export async function runBench(scale: (typeof SCALES)[keyof typeof SCALES], print: (line: string) => void): Promise<BenchResult> {
+  print(`dingtalk-callback bench · ${cpus()[0]?.model.trim()} × ${cpus().length} · node ${process.version} · load ${loadavg()[0]?.toFixed(2)}`);
+  const packages = await packageBoth();
+  try {
+    const bundleBytes = { aws: statSync(packages.aws.zip).size, aliyun: statSync(packages.aliyun.zip).size };
+
+    print('\nverify + decrypt + encrypt the reply, pushes per second (best round of each, taking turns)');
+    const cryptoRow = (...cells: string[]) => row([18, 10, 18, 19, 11, 11], cells);
+    print(cryptoRow('payload', 'ours', 'dingtalk-encrypt', 'node:crypto floor', 'ours/peer', 'ours/floor'));
+    const rows: Array<[string, string]> = [['approval', approvalPayload()], ['attendance', attendancePayload()]];
+    const [crypto] = rows.map(([name, message]) => {
+      const result = measureCrypto(message, scale.cryptoRounds, scale.cryptoRoundMillis);
+      const { oursPerSec, peerPerSec, floorPerSec, messageBytes } = result;
+      print(cryptoRow(`${name} ${kb(messageBytes)}`, count(oursPerSec), count(peerPerSec), count(floorPerSec), ratio(oursPerSec / peerPerSec), ratio(oursPerSec / floorPerSec)));
+      return result;
+    });
+    print('  targets, approval: ours >= 10x the peer and >= 0.6x the floor');
+
+    const pipeline = await measurePipeline(approvalPayload, scale.pipelinePushes, scale.pipelineWarmUp);
+    print(`\nwhole core pipeline with the memory store, ${scale.pipelinePushes} pushes one after another, in 5 rounds`);
+    print(`  per push, quietest round: p50 ${pipeline.p50Us} µs, p99 ${pipeline.p99Us} µs (target p99 < 1000 µs)`);
+
+    const cold = await measureColdStarts(packages, scale.coldStarts);
+    print(`\ncold start: fresh node, load the bundle, answer one push as deployed (medians of ${scale.coldStarts} rounds; over bare: paired by round)`);
+    print(row(COLD_WIDTHS, ['', 'answered', 'over bare', 'load', 'first push', 'cpu', 'zip']));
+    print(coldRow('bare node', cold.bareNode, cold));
+    print(coldRow('aws', cold.aws, cold, bundleBytes.aws));
+    print(coldRow('aliyun', cold.aliyun, cold, bundleBytes.aliyun));
+    print('  targets: within 150 ms of bare node; zip under 500 KB (aws), 1.5 MB (aliyun)');
+
+    return {
+      crypto: crypto!,
+      pipeline,
+      coldStartMs: { aws: Math.round(cold.aws.totalMs), aliyun: Math.round(cold.aliyun.totalMs), bareNode: Math.round(cold.bareNode.totalMs) },
+      bundleBytes,
+    };
+  } finally {
+    await Promise.all([packages.aws.remove(), packages.aliyun.remove()]);
+  }
+}
+
+/** A table row: the first cell left-aligned, the others right-aligned, each `widths` wide. */
+function row(widths: number[], cells: string[]): string {
+  return cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('');
+}
+const COLD_WIDTHS = [12, 10, 11, 8, 12, 8, 9];
+const count = (perSec: number) => perSec.toLocaleString('en-US');
+const ratio = (value: number) => `${value.toFixed(value < 10 ? 2 : 1)}x`;
+const kb = (bytes: number) => (bytes < 10_240 ? `${(bytes / 1024).toFixed(1)} KB` : `${Math.round(bytes / 1024)} KB`);
+const ms = (value: number) => `${Math.round(value)} ms`;
+function coldRow(name: string, start: ColdStart, cold: ColdStarts, zipBytes?: number): string {
+  const over = start === cold.bareNode ? '' : `+${ms(start.overBareMs)}`;
+  return row(COLD_WIDTHS, [name, ms(start.totalMs), over, ms(start.loadMs), ms(start.firstPushMs), ms(start.cpuMs), zipBytes === undefined ? '' : kb(zipBytes)]);
+}
+
+if (require.main === module) {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'; // the bench's own DynamoDB client, on node 20
+  runBench(process.argv.includes('--quick') ? SCALES.quick : SCALES.full, (line) => console.log(line)).then(
+    (result) => console.log(JSON.stringify(result)),
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,42 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+
+const ROOT = join(__dirname, '..', '..');
+
+/** The figures' keys, exactly as issue 7 sets them: anything more or less breaks whoever reads the line. */
+const SHAPE = {
+  crypto: ['oursPerSec', 'peerPerSec', 'floorPerSec', 'messageBytes'],
+  pipeline: ['p50Us', 'p99Us'],
+  coldStartMs: ['aws', 'aliyun', 'bareNode'],
+  bundleBytes: ['aws', 'aliyun'],
+};
+
+describe('npm run bench, at the quick scale', function () {
+  this.timeout(180_000);
+  let lines: string[];
+  before(async function () {
+    // Everything npm run bench does (packaging both configurations, every measurement), only shorter.
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/index.ts', '--quick'], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+    lines = stdout.trimEnd().split('\n');
+  });
+
+  it('ends with one JSON object holding exactly the keys of issue 7, each a positive number', function () {
+    const result = JSON.parse(lines.at(-1)!) as Record<string, Record<string, unknown>>;
+    expect(Object.keys(result)).to.deep.equal(Object.keys(SHAPE));
+    for (const [group, keys] of Object.entries(SHAPE)) {
+      expect(Object.keys(result[group]!), group).to.deep.equal(keys);
+      for (const key of keys) expect(result[group]![key], `${group}.${key}`).to.be.a('number').above(0);
+    }
+    expect(result.crypto!.messageBytes).to.be.within(900, 1500); // the ~1 KB approval
+  });
+
+  it('prints the table first: both payloads, the pipeline, and a cold start row per bundle', function () {
+    const table = lines.slice(0, -1).join('\n');
+    expect(table).to.match(/^approval 1\.\d KB +[\d,]+ +[\d,]+ +[\d,]+ +[\d.]+x +[\d.]+x$/m);
+    expect(table).to.match(/^attendance 2\d KB +[\d,]+/m);
+    expect(table).to.match(/p50 \d+ µs, p99 \d+ µs/);
+    for (const name of ['bare node', 'aws', 'aliyun']) expect(table).to.match(new RegExp(`^${name} +\\d+ ms`, 'm'));
+  });
+});

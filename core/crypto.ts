@@ -98,15 +98,21 @@ export function decrypt(aesKey: Buffer, encrypt: string): Plaintext {
 
 /** Encrypts `message` for `ownerKey` as DingTalk expects it; `random` is fresh unless a test fixes it. */
 export function encrypt(aesKey: Buffer, message: string | Buffer, ownerKey: string, random: Buffer = randomBytes(16)): string {
-  const body = typeof message === 'string' ? Buffer.from(message, 'utf8') : message;
-  const owner = Buffer.from(ownerKey, 'utf8');
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(body.length);
-  const unpadded = 16 + 4 + body.length + owner.length;
+  const length = typeof message === 'string' ? Buffer.byteLength(message, 'utf8') : message.length;
+  const unpadded = 16 + 4 + length + Buffer.byteLength(ownerKey, 'utf8');
   const pad = PAD_BLOCK - (unpadded % PAD_BLOCK);
-  const plain = Buffer.concat([random.subarray(0, 16), length, body, owner, Buffer.alloc(pad, pad)]);
+  // One buffer, written in place: every byte of it is set below.
+  const plain = Buffer.allocUnsafe(unpadded + pad);
+  random.copy(plain, 0, 0, 16);
+  plain.writeUInt32BE(length, 16);
+  if (typeof message === 'string') plain.write(message, 20, 'utf8');
+  else message.copy(plain, 20);
+  plain.write(ownerKey, 20 + length, 'utf8');
+  plain.fill(pad, unpadded);
   const cipher = createCipheriv('aes-256-cbc', aesKey, aesKey.subarray(0, 16)).setAutoPadding(false);
-  return Buffer.concat([cipher.update(plain), cipher.final()]).toString('base64');
+  const ciphertext = cipher.update(plain);
+  cipher.final(); // without padding, update() has already given every block
+  return ciphertext.toString('base64');
 }
 
 /** The four strings of a signed ciphertext, in a push's query and body or in a reply's body. */

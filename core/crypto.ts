@@ -26,9 +26,13 @@ function randomBytes(size: number): Buffer {
 
 /** Lowercase hex SHA-1 of `[token, timestamp, nonce, encrypt]` sorted in byte order. */
 export function sign(token: string, timestamp: string, nonce: string, encrypt: string): string {
+  return signatureDigest(token, timestamp, nonce, encrypt).toString('hex');
+}
+
+function signatureDigest(token: string, timestamp: string, nonce: string, encrypt: string): Buffer {
   const hash = createHash('sha1');
   for (const part of [token, timestamp, nonce, encrypt].sort(byteOrder)) hash.update(part, 'utf8');
-  return hash.digest('hex');
+  return hash.digest();
 }
 
 /**
@@ -61,11 +65,11 @@ function decodeBase64(text: string): Buffer | undefined {
   return bytes.length === (text.length / 4) * 3 - padding ? bytes : undefined;
 }
 
-/** Whether `received` is the signature of the other four strings, compared in constant time. */
+/** Whether `received` is the signature of the other four strings (hex, any case), compared in constant time. */
 export function signatureMatches(received: string, token: string, timestamp: string, nonce: string, encrypt: string): boolean {
-  const expected = Buffer.from(sign(token, timestamp, nonce, encrypt), 'latin1');
-  const actual = Buffer.from(received.toLowerCase(), 'latin1');
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+  // Buffer's hex decoder stops at the first character that is not hex, so anything else comes out short.
+  const actual = Buffer.from(received, 'hex');
+  return received.length === 40 && actual.length === 20 && timingSafeEqual(actual, signatureDigest(token, timestamp, nonce, encrypt));
 }
 
 /**
@@ -80,8 +84,8 @@ export function decrypt(aesKey: Buffer, encrypt: string): Plaintext {
     throw new DecryptError('ciphertext length is not a positive multiple of 16 bytes');
   }
   const decipher = createDecipheriv('aes-256-cbc', aesKey, aesKey.subarray(0, 16)).setAutoPadding(false);
+  // Without padding, update() gives every whole block at once and final() would add nothing.
   const padded = decipher.update(ciphertext);
-  decipher.final(); // without padding, update() has already given every block
   const pad = padded[padded.length - 1] ?? 0;
   if (pad < 1 || pad > PAD_BLOCK || pad > padded.length || !padded.subarray(padded.length - pad).every((byte) => byte === pad)) {
     throw new DecryptError('ciphertext does not decrypt to valid padding (wrong AES key or tampered ciphertext)');
@@ -110,9 +114,7 @@ export function encrypt(aesKey: Buffer, message: string | Buffer, ownerKey: stri
   plain.write(ownerKey, 20 + length, 'utf8');
   plain.fill(pad, unpadded);
   const cipher = createCipheriv('aes-256-cbc', aesKey, aesKey.subarray(0, 16)).setAutoPadding(false);
-  const ciphertext = cipher.update(plain);
-  cipher.final(); // without padding, update() has already given every block
-  return ciphertext.toString('base64');
+  return cipher.update(plain).toString('base64'); // a whole number of blocks: final() would add nothing
 }
 
 /** The four strings of a signed ciphertext, in a push's query and body or in a reply's body. */

@@ -66,6 +66,8 @@ describe('core/crypto', function () {
       expect(signatureMatches(good.toUpperCase(), token, '1', 'n', 'e')).to.equal(true);
       expect(signatureMatches(good.slice(0, 39), token, '1', 'n', 'e')).to.equal(false);
       expect(signatureMatches('', token, '1', 'n', 'e')).to.equal(false);
+      expect(signatureMatches(`${good.slice(0, 38)}zz`, token, '1', 'n', 'e')).to.equal(false);
+      expect(signatureMatches(`${good}00`, token, '1', 'n', 'e')).to.equal(false);
       expect(signatureMatches(good, token, '2', 'n', 'e')).to.equal(false);
       expect(signatureMatches(good, 'other-token', '1', 'n', 'e')).to.equal(false);
     });

@@ -4,8 +4,9 @@ import { openReply, type Push } from '../../core/peer';
 import { createHandler, type ApiGatewayResponse, type FcContext, type FcHandler } from '../../handlers/aliyun';
 import { createTablestoreClient, ensureEventTable, TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
 import { captureOutput } from '../support/capture-output';
+import { itHoldsUnderAttack } from '../support/handler-under-attack';
 import { loadJson } from '../support/fixtures';
-import { freshDingTalkEnv, hostilePushes, SecretLedger } from '../support/hostile-pushes';
+import { freshDingTalkEnv, SecretLedger } from '../support/hostile-pushes';
 import { startTablestoreServer, type LocalTablestore, type TablestoreFailure } from '../support/tablestore-server';
 
 const TABLE = 'dingtalk_events';
@@ -44,35 +45,7 @@ describe('handlers/aliyun: hostile input, duplicate storms, large pushes and Tab
   afterEach(() => server.recover());
   after(() => server.close());
 
-  it('answers every hostile push with its 4xx and prints one JSON line per push, never a secret, ciphertext or payload', async function () {
-    const pushes = hostilePushes(ledger);
-    const valid = ledger.message('user_add_org', { TimeStamp: '1700000000001' });
-    const { result, output, pushLogs } = await captureOutput(async () => {
-      const answers: ApiGatewayResponse[] = [];
-      for (const hostile of pushes) answers.push(await invoke(gatewayEvent(hostile.method, hostile.query, hostile.body)));
-      answers.push(await invoke(pushEvent(ledger.seal(valid))));
-      return answers;
-    });
-    const rejected = result.slice(0, -1);
-    expect(rejected.map((answer) => [answer.statusCode, (JSON.parse(answer.body) as { error: string }).error])).to.deep.equal(pushes.map((hostile) => [hostile.status, hostile.error]));
-    expect(replyOf(result.at(-1)!)).to.equal('success');
-    expect((await store.get(sha256(valid)))?.payload).to.equal(valid);
-
-    expect(ledger.leaksIn(`${output}${result.map((answer) => answer.body).join('')}`)).to.deep.equal([]);
-    expect(pushLogs.map((entry) => [entry.status, entry.outcome])).to.deep.equal([...pushes.map((hostile) => [hostile.status, 'rejected']), [200, 'created']]);
-    expect(new Set(pushLogs.map((entry) => entry.requestId)).size, 'a request id of its own on each line').to.equal(pushes.length + 1);
-    expect(pushLogs.at(-1)).to.include({ eventType: 'user_add_org', eventId: sha256(valid) });
-    for (const entry of pushLogs) expect(entry.latencyMs).to.be.a('number');
-  });
-
-  it('answers 50 concurrent deliveries of one event, each a fresh ciphertext, with success, and keeps one record', async function () {
-    const message = ledger.message('bpms_instance_change', { processInstanceId: 'storm-50' });
-    const { result, pushLogs } = await captureOutput(() => Promise.all(Array.from({ length: 50 }, () => invoke(pushEvent(ledger.seal(message))))));
-    expect(result.map(replyOf)).to.deep.equal(Array.from({ length: 50 }, () => 'success'));
-    expect((await store.list({ processInstanceId: 'storm-50' })).map((record) => record.payload)).to.deep.equal([message]);
-    expect(pushLogs.filter((entry) => entry.outcome === 'created')).to.have.length(1);
-    expect(pushLogs.filter((entry) => entry.outcome === 'duplicate')).to.have.length(49);
-  });
+  itHoldsUnderAttack({ ledger, send: (method, query, body) => invoke(gatewayEvent(method, query, body)), store: () => store });
 
   it('stores an attendance push of 4,000 records, over 400 KB, and reads it back exactly', async function () {
     const DataList = Array.from({ length: 4000 }, (_, i) => ({ bizId: `1005-${i}`, userId: `user${i % 500}`, checkTime: 1_700_000_000_000 + i * 1000, address: `杭州市余杭区文一西路${969 + (i % 50)}号 🏢` }));

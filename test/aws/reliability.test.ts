@@ -7,10 +7,11 @@ import { createHandler, type ProxyResult } from '../../handlers/aws';
 import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { ensureEventsTable } from '../../providers/local/events-table';
 import { captureOutput } from '../support/capture-output';
+import { itHoldsUnderAttack } from '../support/handler-under-attack';
 import { dynamoDbClient, startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
 import { startDynamoDbProxy, type DynamoDbProxy } from '../support/dynamodb-proxy';
 import { loadJson } from '../support/fixtures';
-import { freshDingTalkEnv, hostilePushes, SecretLedger } from '../support/hostile-pushes';
+import { freshDingTalkEnv, SecretLedger } from '../support/hostile-pushes';
 
 const TABLE = 'dingtalk-callback-events';
 const HTTP_API_EVENT = loadJson<{ requestContext: { http: object } }>('apigw-http-v2');
@@ -57,35 +58,7 @@ describe('handlers/aws: hostile input, duplicate storms and DynamoDB outages', f
     await dynamo.server.close();
   });
 
-  it('answers every hostile push with its 4xx and prints one JSON line per push, never a secret, ciphertext or payload', async function () {
-    const pushes = hostilePushes(ledger);
-    const valid = ledger.message('user_add_org', { TimeStamp: '1700000000001' });
-    const { result, output, pushLogs } = await captureOutput(async () => {
-      const answers: ProxyResult[] = [];
-      for (const hostile of pushes) answers.push(await handler(httpApiEvent(hostile.method, hostile.query, hostile.body)));
-      answers.push(await handler(pushEvent(ledger.seal(valid))));
-      return answers;
-    });
-    const rejected = result.slice(0, -1);
-    expect(rejected.map((answer) => [answer.statusCode, (JSON.parse(answer.body) as { error: string }).error])).to.deep.equal(pushes.map((hostile) => [hostile.status, hostile.error]));
-    expect(replyOf(result.at(-1)!)).to.equal('success');
-    expect((await store.get(sha256(valid)))?.payload).to.equal(valid);
-
-    expect(ledger.leaksIn(`${output}${result.map((answer) => answer.body).join('')}`)).to.deep.equal([]);
-    expect(pushLogs.map((entry) => [entry.status, entry.outcome])).to.deep.equal([...pushes.map((hostile) => [hostile.status, 'rejected']), [200, 'created']]);
-    expect(new Set(pushLogs.map((entry) => entry.requestId)).size, 'a request id of its own on each line').to.equal(pushes.length + 1);
-    expect(pushLogs.at(-1)).to.include({ eventType: 'user_add_org', eventId: sha256(valid) });
-    for (const entry of pushLogs) expect(entry.latencyMs).to.be.a('number');
-  });
-
-  it('answers 50 concurrent deliveries of one event, each a fresh ciphertext, with success, and keeps one record', async function () {
-    const message = ledger.message('bpms_instance_change', { processInstanceId: 'storm-50' });
-    const { result, pushLogs } = await captureOutput(() => Promise.all(Array.from({ length: 50 }, () => handler(pushEvent(ledger.seal(message))))));
-    expect(result.map(replyOf)).to.deep.equal(Array.from({ length: 50 }, () => 'success'));
-    expect((await store.list({ processInstanceId: 'storm-50' })).map((record) => record.payload)).to.deep.equal([message]);
-    expect(pushLogs.filter((entry) => entry.outcome === 'created')).to.have.length(1);
-    expect(pushLogs.filter((entry) => entry.outcome === 'duplicate')).to.have.length(49);
-  });
+  itHoldsUnderAttack({ ledger, send: (method, query, body) => handler(httpApiEvent(method, query, body)), store: () => store });
 
   it('refuses to start with a DYNAMODB_PUT_DEADLINE_MS that is no whole number of milliseconds, naming it', async function () {
     for (const value of ['soon', '0', '1.5']) {

@@ -1,0 +1,69 @@
+import { expect } from 'chai';
+import { createHash } from 'node:crypto';
+import { openReply } from '../../core/peer';
+import type { EventStore } from '../../core/store';
+import { captureOutput } from './capture-output';
+import { hostilePushes, type SecretLedger } from './hostile-pushes';
+
+/** What a cloud handler answered, reduced to what these tests read. */
+export interface HandlerAnswer {
+  statusCode: number;
+  body: string;
+}
+
+/** A cloud handler under test, over its own event shape and its own store. */
+export interface HandlerUnderAttack {
+  ledger: SecretLedger;
+  /** Sends one request through the handler, wrapped as its cloud hands requests over. */
+  send: (method: string, query: Record<string, string>, body?: string) => Promise<HandlerAnswer>;
+  /** Reads the handler's store directly. */
+  store: () => EventStore;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/**
+ * The hostile matrix and the duplicate storm, which every cloud's handler must survive alike: each
+ * hostile push its 4xx, one clean JSON log line per push with no secret in all the output, and 50
+ * concurrent deliveries of one event stored once.
+ */
+export function itHoldsUnderAttack(subject: HandlerUnderAttack): void {
+  const replyOf = (answer: HandlerAnswer) => openReply(subject.ledger.settings, answer.body, subject.ledger.ownerKey);
+
+  it('answers every hostile push with its 4xx and prints one JSON line per push, never a secret, ciphertext or payload', async function () {
+    const { ledger, send } = subject;
+    const pushes = hostilePushes(ledger);
+    const valid = ledger.message('user_add_org', { TimeStamp: '1700000000001' });
+    const { result, output, pushLogs } = await captureOutput(async () => {
+      const answers: HandlerAnswer[] = [];
+      for (const hostile of pushes) answers.push(await send(hostile.method, hostile.query, hostile.body));
+      const push = ledger.seal(valid);
+      answers.push(await send('POST', push.query, push.body));
+      return answers;
+    });
+    const rejected = result.slice(0, -1);
+    expect(rejected.map((answer) => [answer.statusCode, (JSON.parse(answer.body) as { error: string }).error])).to.deep.equal(pushes.map((hostile) => [hostile.status, hostile.error]));
+    expect(replyOf(result.at(-1)!)).to.equal('success');
+    expect((await subject.store().get(sha256(valid)))?.payload).to.equal(valid);
+
+    expect(ledger.leaksIn(`${output}${result.map((answer) => answer.body).join('')}`)).to.deep.equal([]);
+    expect(pushLogs.map((entry) => [entry.status, entry.outcome])).to.deep.equal([...pushes.map((hostile) => [hostile.status, 'rejected']), [200, 'created']]);
+    expect(new Set(pushLogs.map((entry) => entry.requestId)).size, 'a request id of its own on each line').to.equal(pushes.length + 1);
+    expect(pushLogs.at(-1)).to.include({ eventType: 'user_add_org', eventId: sha256(valid) });
+    for (const entry of pushLogs) expect(entry.latencyMs).to.be.a('number');
+  });
+
+  it('answers 50 concurrent deliveries of one event, each a fresh ciphertext, with success, and keeps one record', async function () {
+    const { ledger, send } = subject;
+    const message = ledger.message('bpms_instance_change', { processInstanceId: 'storm-50' });
+    const deliver = () => {
+      const push = ledger.seal(message);
+      return send('POST', push.query, push.body);
+    };
+    const { result, pushLogs } = await captureOutput(() => Promise.all(Array.from({ length: 50 }, deliver)));
+    expect(result.map(replyOf)).to.deep.equal(Array.from({ length: 50 }, () => 'success'));
+    expect((await subject.store().list({ processInstanceId: 'storm-50' })).map((record) => record.payload)).to.deep.equal([message]);
+    expect(pushLogs.filter((entry) => entry.outcome === 'created')).to.have.length(1);
+    expect(pushLogs.filter((entry) => entry.outcome === 'duplicate')).to.have.length(49);
+  });
+}

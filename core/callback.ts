@@ -36,8 +36,6 @@ export interface CallbackOptions {
   log?: Logger;
   /** Default: the clock. */
   now?: () => Date;
-  /** Default: {@link MAX_BODY_BYTES}. */
-  maxBodyBytes?: number;
 }
 
 /** The body size limit: DingTalk's largest pushes (attendance batches) are far below it. */
@@ -52,19 +50,20 @@ const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
  * `success` is answered only once the store has the record; a store failure answers 503.
  */
 export function createCallback(options: CallbackOptions): Callback {
-  const { settings, store, log = jsonLogger, now = () => new Date(), maxBodyBytes = MAX_BODY_BYTES } = options;
+  const { settings, store, log = jsonLogger, now = () => new Date() } = options;
 
   return async (request) => {
     const started = performance.now();
     const entry: Partial<PushLog> = { requestId: request.requestId };
     let response: CallbackResponse;
     try {
-      const envelope = readEnvelope(request, maxBodyBytes);
+      const envelope = readEnvelope(request);
       checkSkew(envelope.timestamp, settings.maxSkewSeconds, now());
       const { message: bytes, ownerKey } = open(settings, envelope);
       if (!settings.ownerKeys.includes(ownerKey)) throw new OwnerKeyError('ciphertext is for an ownerKey this function does not serve');
       const message = parseMessage(bytes);
       entry.eventType = message.eventType;
+      const text = replyText(message); // before storing: a push that cannot be answered is not stored
       if (message.eventType === 'check_url') {
         entry.outcome = 'check';
       } else {
@@ -74,20 +73,42 @@ export function createCallback(options: CallbackOptions): Callback {
           throw cause instanceof StoreError ? cause : new StoreError('the event store failed; retry later', { cause });
         });
       }
-      const reply = seal(settings, replyText(message), ownerKey, now().getTime());
+      const reply = seal(settings, text, ownerKey, now().getTime());
       response = answer(200, { msg_signature: reply.signature, timeStamp: reply.timestamp, nonce: reply.nonce, encrypt: reply.encrypt });
     } catch (error) {
-      const failure = error instanceof CallbackError ? error : new CallbackError('internal error', { cause: error });
-      entry.outcome = failure instanceof StoreError ? 'store_failed' : failure.status >= 500 ? 'failed' : 'rejected';
-      entry.error = failure.code;
-      if (failure.cause instanceof Error) entry.cause = failure.cause.name;
-      response = answer(failure.status, { error: failure.code, message: failure.message });
-      if (failure instanceof MethodNotAllowedError) response.headers.allow = 'POST'; // RFC 9110: a 405 names the methods allowed
+      response = failure(error, entry);
     }
-    const status = response.statusCode;
-    log({ level: status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info', msg: 'push', ...entry, status, outcome: entry.outcome ?? 'failed', latencyMs: Math.round((performance.now() - started) * 1000) / 1000 });
+    logPush(log, entry, response.statusCode, started);
     return response;
   };
+}
+
+/**
+ * For a cloud shim whose event is no HTTP request at all: the 400 answer and the log line the
+ * pipeline gives any malformed request.
+ */
+export function malformedEvent(message: string, requestId?: string, log: Logger = jsonLogger): CallbackResponse {
+  const started = performance.now();
+  const entry: Partial<PushLog> = { requestId };
+  const response = failure(new BadRequestError(message), entry);
+  logPush(log, entry, response.statusCode, started);
+  return response;
+}
+
+/** Answers an error with its status and JSON body, and notes in `entry` what became of the push. */
+function failure(error: unknown, entry: Partial<PushLog>): CallbackResponse {
+  const failed = error instanceof CallbackError ? error : new CallbackError('internal error', { cause: error });
+  entry.outcome = failed instanceof StoreError ? 'store_failed' : failed.status >= 500 ? 'failed' : 'rejected';
+  entry.error = failed.code;
+  if (failed.cause instanceof Error) entry.cause = failed.cause.name;
+  const response = answer(failed.status, { error: failed.code, message: failed.message });
+  if (failed instanceof MethodNotAllowedError) response.headers.allow = 'POST'; // RFC 9110: a 405 names the methods allowed
+  return response;
+}
+
+function logPush(log: Logger, entry: Partial<PushLog>, status: number, started: number): void {
+  const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+  log({ level, msg: 'push', ...entry, status, outcome: entry.outcome ?? 'failed', latencyMs: Math.round((performance.now() - started) * 1000) / 1000 });
 }
 
 /** The message a reply encrypts: `success`, except the suite URL checks' `Random`. */
@@ -98,15 +119,16 @@ function replyText(message: DingTalkMessage): string {
   return random;
 }
 
-function readEnvelope(request: CallbackRequest, maxBodyBytes: number): Envelope {
-  if (request.method !== undefined && request.method.toUpperCase() !== 'POST') {
+function readEnvelope(request: CallbackRequest): Envelope {
+  const { method } = request as { method?: unknown };
+  if (method !== undefined && (typeof method !== 'string' || method.toUpperCase() !== 'POST')) {
     throw new MethodNotAllowedError('DingTalk callbacks are POST requests');
   }
-  const body = bodyText(request, maxBodyBytes);
-  const { query } = request;
-  const signature = query.signature ?? query.msg_signature;
-  const timestamp = query.timestamp ?? query.timeStamp;
-  const nonce = query.nonce;
+  const body = bodyText(request);
+  const query: Record<string, unknown> = typeof request.query === 'object' && request.query !== null ? request.query : {};
+  const signature = firstString(query, 'signature', 'msg_signature');
+  const timestamp = firstString(query, 'timestamp', 'timeStamp');
+  const nonce = firstString(query, 'nonce');
   if (!signature || !timestamp || !nonce) {
     throw new BadRequestError('query must carry signature (or msg_signature), timestamp (or timeStamp) and nonce');
   }
@@ -121,19 +143,29 @@ function readEnvelope(request: CallbackRequest, maxBodyBytes: number): Envelope 
   return { signature, timestamp, nonce, encrypt };
 }
 
-function bodyText(request: CallbackRequest, maxBodyBytes: number): string {
-  const { body } = request;
+/** The first of `names` that the query carries as a non-empty string: shims may hand over anything. */
+function firstString(query: Record<string, unknown>, ...names: string[]): string | undefined {
+  for (const name of names) {
+    const value = query[name];
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  return undefined;
+}
+
+function bodyText(request: CallbackRequest): string {
+  const { body } = request as { body?: unknown };
+  if (body !== undefined && body !== null && typeof body !== 'string' && !(body instanceof Uint8Array)) throw new BadRequestError('body is not text');
   if (body === undefined || body === null || body.length === 0) throw new BadRequestError('body is empty');
-  const tooLarge = new PayloadTooLargeError(`body is over the ${maxBodyBytes}-byte limit`);
+  const tooLarge = () => new PayloadTooLargeError(`body is over the ${MAX_BODY_BYTES}-byte limit`);
   let bytes: Buffer;
   if (request.isBase64Encoded) {
     const text = typeof body === 'string' ? body : Buffer.from(body).toString('latin1');
-    if (Math.floor(text.length / 4) * 3 > maxBodyBytes + 2) throw tooLarge;
+    if (Math.floor(text.length / 4) * 3 > MAX_BODY_BYTES + 2) throw tooLarge();
     bytes = Buffer.from(text, 'base64');
   } else {
     bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   }
-  if (bytes.length > maxBodyBytes) throw tooLarge;
+  if (bytes.length > MAX_BODY_BYTES) throw tooLarge();
   return bytes.toString('utf8');
 }
 

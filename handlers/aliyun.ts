@@ -1,4 +1,4 @@
-import { createCallback, type Callback, type CallbackRequest, type CallbackResponse } from '../core/callback';
+import { createCallback, malformedEvent, type Callback, type CallbackRequest, type CallbackResponse } from '../core/callback';
 import { BadRequestError, ConfigError } from '../core/errors';
 import { jsonLogger, type Logger } from '../core/log';
 import { loadSettings, type Environment } from '../core/settings';
@@ -59,14 +59,11 @@ export function createHandler(env: Environment, { log = jsonLogger }: { log?: Lo
   };
 
   return (event, context, callback) => {
-    const started = performance.now();
     let request: CallbackRequest;
     try {
       request = decodeEvent(event, context.requestId);
     } catch (error) {
-      const failure = error as BadRequestError;
-      log({ level: 'warn', msg: 'push', requestId: context.requestId, status: 400, outcome: 'rejected', error: failure.code, latencyMs: Math.round((performance.now() - started) * 1000) / 1000 });
-      callback(null, encode({ statusCode: 400, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify({ error: failure.code, message: failure.message }) }));
+      callback(null, encode(malformedEvent((error as Error).message, context.requestId, log)));
       return;
     }
     if (!context.credentials) {

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { createCallback, type Callback, type CallbackRequest, type CallbackResponse } from '../core/callback';
+import { createCallback, malformedEvent, type Callback, type CallbackRequest, type CallbackResponse } from '../core/callback';
 import { ConfigError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { loadSettings, type Environment } from '../core/settings';
@@ -47,13 +47,6 @@ export interface AwsHandlerOptions {
   log?: Logger;
 }
 
-const MALFORMED: ProxyResult = {
-  statusCode: 400,
-  headers: { 'content-type': 'application/json; charset=utf-8' },
-  body: JSON.stringify({ error: 'bad_request', message: 'not an API Gateway proxy event' }),
-  isBase64Encoded: false,
-};
-
 /**
  * Builds a Lambda handler for API Gateway proxy events. Settings and the store are built at the
  * first invocation and kept for the container's life; a failed build (a bad setting, SSM down) is
@@ -68,7 +61,7 @@ export function createHandler(options: AwsHandlerOptions = {}): (event: unknown,
     });
     const callback = await ready;
     const request = toCallbackRequest(event);
-    if (!request) return MALFORMED;
+    if (!request) return { ...malformedEvent('not an API Gateway proxy event', context?.awsRequestId, options.log), isBase64Encoded: false };
     // Lambda's own id is the one its log lines (START, END, REPORT) carry; the gateway's is a fallback.
     return { ...(await callback({ ...request, requestId: context?.awsRequestId ?? request.requestId })), isBase64Encoded: false };
   };

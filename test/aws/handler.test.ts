@@ -139,9 +139,19 @@ describe('handlers/aws', function () {
       ['an Aliyun API Gateway event', { path: '/dingtalk', httpMethodName: 'POST', body: '{}' }],
     ] as const) {
       it(`answers 400 to ${name}, which is no API Gateway event`, async function () {
-        const result = await handlerWith()(event);
+        const result = await handlerWith()(event, { awsRequestId: 'req-malformed' });
         expect(result.statusCode).to.equal(400);
         expect(JSON.parse(result.body)).to.deep.equal({ error: 'bad_request', message: 'not an API Gateway proxy event' });
+        expect(logs).to.have.length(1);
+        expect(logs[0]).to.include({ requestId: 'req-malformed', status: 400, outcome: 'rejected', error: 'bad_request', level: 'warn' });
+      });
+    }
+
+    for (const [name, body] of [['a number', 42], ['an object', { encrypt: 'x' }]] as const) {
+      it(`answers 400, not a crash, to a v2 event whose body is ${name}`, async function () {
+        const result = await handlerWith()({ ...loadJson('apigw-http-v2'), body, isBase64Encoded: false });
+        expect(result.statusCode).to.equal(400);
+        expect(JSON.parse(result.body)).to.include({ error: 'bad_request' });
       });
     }
   });

@@ -61,6 +61,8 @@ describe('core/callback', function () {
         expect(replyOf(response)).to.equal('LPIdSnlF');
         const missing = await callbackFor()(pushRequest(JSON.stringify({ EventType: eventType })));
         expect(missing.statusCode).to.equal(400);
+        expect(await store.list(), 'an unanswerable push is not stored').to.have.length(1);
+        expect(logs.at(-1)).to.include({ outcome: 'rejected', error: 'bad_request' }).and.not.have.property('eventId');
       });
     }
 
@@ -127,6 +129,11 @@ describe('core/callback', function () {
       ['a ciphertext under another AES key', () => pushRequest(eventText('user_add_org'), { token: SAMPLE_SETTINGS.token, aesKey: otherKey }), 400, 'bad_ciphertext'],
       ['a payload that is not JSON', () => pushRequest('EventType=user_add_org'), 400, 'bad_request'],
       ['a payload without EventType', () => pushRequest('{"CorpId":"x"}'), 400, 'bad_request'],
+      ['a body that is a number', () => ({ ...valid(), body: 42 as unknown as string }), 400, 'bad_request'],
+      ['a body that is an object', () => ({ ...valid(), body: {} as unknown as string }), 400, 'bad_request'],
+      ['a signature that is not a string', () => { const r = valid(); (r.query as Record<string, unknown>).signature = 7; return r; }, 400, 'bad_request'],
+      ['a query that is null', () => ({ ...valid(), query: null as unknown as Record<string, string> }), 400, 'bad_request'],
+      ['a method that is not a string', () => ({ ...valid(), method: 1 as unknown as string }), 405, 'method_not_allowed'],
       ['a body over the limit', () => ({ ...valid(), body: `${valid().body}${' '.repeat(MAX_BODY_BYTES)}` }), 413, 'payload_too_large'],
       ['a base64 body over the limit', () => ({ ...valid(), isBase64Encoded: true, body: 'A'.repeat(MAX_BODY_BYTES * 2) }), 413, 'payload_too_large'],
     ];

@@ -33,3 +33,8 @@ export function wholeNumber(value: string | boolean | undefined, flag: string, f
   if (!Number.isInteger(number) || number < min || number > max) throw new UsageError(`--${flag} must be a whole number from ${min} to ${max}`);
   return number;
 }
+
+/** A string flag's value; undefined when it is absent (or, for a string flag, never a boolean). */
+export function stringFlag(value: string | boolean | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}

@@ -1,4 +1,5 @@
-import { parseMessage, toRecord } from '../core/events';
+import { replyText } from '../core/callback';
+import { eventIdOf, parseMessage } from '../core/events';
 import { openReply, pushUrl, sealPush } from '../core/peer';
 import type { Settings } from '../core/settings';
 
@@ -21,16 +22,11 @@ export interface Delivery {
   eventId?: string;
 }
 
-/** What a correct callback answers for `message`: `success`, or the suite URL checks' Random. */
-function expectedReply(fields: Record<string, unknown>): string {
-  return /^check_(create|update)_suite_url$/.test(String(fields.EventType).trim()) ? String(fields.Random) : 'success';
-}
-
-/** The record id the core derives for `message`, computed the same way, or undefined when it stores none. */
-export function expectedEventId(message: string, ownerKey: string): string | undefined {
+/** The record id the core derives for `message`, or undefined when it stores none (check_url, not an event). */
+export function expectedEventId(message: string): string | undefined {
   try {
     const parsed = parseMessage(Buffer.from(message, 'utf8'));
-    return parsed.eventType === 'check_url' ? undefined : toRecord(parsed, ownerKey, new Date()).eventId;
+    return parsed.eventType === 'check_url' ? undefined : eventIdOf(parsed);
   } catch {
     return undefined;
   }
@@ -39,7 +35,7 @@ export function expectedEventId(message: string, ownerKey: string): string | und
 /** Seals `message` as DingTalk does, POSTs it, and checks the reply as DingTalk would. */
 export async function deliver(target: Target, message: string): Promise<Delivery> {
   const push = sealPush(target.settings, message, target.ownerKey);
-  const eventId = expectedEventId(message, target.ownerKey);
+  const eventId = expectedEventId(message);
   const started = performance.now();
   let status = 0;
   let body: string;
@@ -58,7 +54,7 @@ export async function deliver(target: Target, message: string): Promise<Delivery
   }
   try {
     const reply = openReply(target.settings, body, target.ownerKey);
-    const expected = expectedReply(JSON.parse(message) as Record<string, unknown>);
+    const expected = replyText(parseMessage(Buffer.from(message, 'utf8')));
     return reply === expected ? { ok: true, status, latencyMs, eventId } : { ok: false, status, latencyMs, problem: `reply decrypts to "${reply.slice(0, 40)}", not "${expected}"`, eventId };
   } catch (error) {
     return { ok: false, status, latencyMs, problem: `reply does not verify: ${(error as Error).message}`, eventId };

@@ -1,6 +1,6 @@
 import type { EventRecord } from '../core/events';
-import type { EventStore } from '../core/store';
-import { UsageError, wholeNumber, type Command } from './command';
+import { MAX_LIST_LIMIT, type EventStore } from '../core/store';
+import { stringFlag, UsageError, wholeNumber, type Command } from './command';
 import { openStore, STORE_HELP, STORE_OPTIONS } from './stores';
 
 export const events: Command = {
@@ -14,7 +14,7 @@ Lists stored events newest first as a table, or shows one event with its payload
 Options:
   --type T                   only events of this EventType
   --process-instance ID      only the events of this approval instance
-  --limit N                  at most N events (default 20)
+  --limit N                  at most N events, up to 50 (default 20)
   --json                     print JSON: an array of records (list) or the record (get)
   -h, --help                 show this help
 
@@ -42,7 +42,7 @@ Examples:
     const records = await store.list({
       eventType: stringFlag(values.type),
       processInstanceId: stringFlag(values['process-instance']),
-      limit: wholeNumber(values.limit, 'limit', 20, 1, 1000),
+      limit: wholeNumber(values.limit, 'limit', 20, 1, MAX_LIST_LIMIT),
     });
     process.stdout.write(values.json ? `${JSON.stringify(records, null, 2)}\n` : `${table(records)}\n`);
     return 0;
@@ -72,10 +72,6 @@ function prettyPayload(payload: string): string {
   } catch {
     return payload;
   }
-}
-
-function stringFlag(value: string | boolean | undefined): string | undefined {
-  return typeof value === 'string' ? value : undefined;
 }
 
 /** A plain-text table, one event a row; the payload is left to `events get`. */

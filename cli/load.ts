@@ -55,7 +55,7 @@ ${STORE_HELP}`,
       if (redeliver) return fresh[Math.floor(Math.random() * fresh.length)] as string;
       const text = JSON.stringify(samplePayload(LOAD_TYPES[fresh.length % LOAD_TYPES.length] as string, target.ownerKey));
       fresh.push(text);
-      const eventId = expectedEventId(text, target.ownerKey);
+      const eventId = expectedEventId(text);
       if (eventId) sent.set(eventId, text);
       return text;
     };

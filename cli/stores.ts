@@ -2,7 +2,7 @@ import type { EventStore } from '../core/store';
 import { DynamoDbEventStore } from '../providers/aws/dynamodb-store';
 import { createTablestoreClient, TablestoreEventStore } from '../providers/aliyun/tablestore-store';
 import { localDynamoDbEndpoint, openLocalEventStore } from '../providers/local/local-dynamodb';
-import { UsageError } from './command';
+import { stringFlag, UsageError } from './command';
 
 /** The flags that choose the store a command reads. */
 export const STORE_OPTIONS = {
@@ -29,7 +29,7 @@ type Flags = Record<string, string | boolean | undefined>;
 export function openStore(values: Flags): EventStore {
   if (values.aws && values.aliyun) throw new UsageError('choose one of --aws and --aliyun');
   if (values.aws) {
-    return new DynamoDbEventStore({ tableName: need(values, 'table', '--aws'), region: text(values.region), endpoint: text(values.endpoint) });
+    return new DynamoDbEventStore({ tableName: need(values, 'table', '--aws'), region: stringFlag(values.region), endpoint: stringFlag(values.endpoint) });
   }
   if (values.aliyun) {
     const accessKeyId = process.env.ALIBABA_CLOUD_ACCESS_KEY_ID;
@@ -47,15 +47,11 @@ export function openStore(values: Flags): EventStore {
   for (const flag of ['region', 'instance', 'table'] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --aws or --aliyun`);
   }
-  return openLocalEventStore(text(values.endpoint));
-}
-
-function text(value: string | boolean | undefined): string | undefined {
-  return typeof value === 'string' ? value : undefined;
+  return openLocalEventStore(stringFlag(values.endpoint));
 }
 
 function need(values: Flags, flag: string, store: string): string {
-  const value = text(values[flag]);
+  const value = stringFlag(values[flag]);
   if (!value) throw new UsageError(`${store} needs --${flag}`);
   return value;
 }

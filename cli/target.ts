@@ -1,6 +1,6 @@
 import { loadSettings } from '../core/settings';
 import { withDevCredentials } from '../providers/local/dev-credentials';
-import { UsageError } from './command';
+import { stringFlag, UsageError } from './command';
 import type { Target } from './deliver';
 
 /** Where `npm start` serves pushes. */
@@ -13,9 +13,9 @@ export const LOCAL_PUSH_URL = 'http://localhost:3000/dingtalk';
 export function targetFrom(values: Record<string, string | boolean | undefined>): Target & { usingDev: boolean } {
   const { env, usingDev } = withDevCredentials(process.env);
   const settings = loadSettings(env);
-  const ownerKey = typeof values['owner-key'] === 'string' ? values['owner-key'] : settings.ownerKeys[0];
+  const ownerKey = stringFlag(values['owner-key']) ?? settings.ownerKeys[0];
   if (!ownerKey) throw new UsageError('no ownerKey: set DINGTALK_OWNER_KEY or --owner-key');
-  const url = typeof values.url === 'string' ? values.url : LOCAL_PUSH_URL;
+  const url = stringFlag(values.url) ?? LOCAL_PUSH_URL;
   if (!URL.canParse(url)) throw new UsageError(`--url is not a URL: ${url}`);
   return { url, settings, ownerKey, usingDev };
 }

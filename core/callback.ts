@@ -111,8 +111,11 @@ function logPush(log: Logger, entry: Partial<PushLog>, status: number, started: 
   log({ level, msg: 'push', ...entry, status, outcome: entry.outcome ?? 'failed', latencyMs: Math.round((performance.now() - started) * 1000) / 1000 });
 }
 
-/** The message a reply encrypts: `success`, except the suite URL checks' `Random`. */
-function replyText(message: DingTalkMessage): string {
+/**
+ * The message a reply encrypts: `success`, except the suite URL checks' `Random`.
+ * @throws BadRequestError for a suite URL check without a string `Random`.
+ */
+export function replyText(message: DingTalkMessage): string {
   if (!SUITE_CHECKS.has(message.eventType)) return 'success';
   const random = message.fields.Random;
   if (typeof random !== 'string' || random === '') throw new BadRequestError(`${message.eventType} carries no string Random`);

@@ -56,11 +56,16 @@ export function parseMessage(bytes: Buffer): DingTalkMessage {
   return { eventType, text, fields: record, bytes };
 }
 
+/** The id a message is stored under: its own `eventId` when a non-empty string, else hex SHA-256 of its bytes. */
+export function eventIdOf(message: DingTalkMessage): string {
+  return nonEmptyString(message.fields.eventId) ?? createHash('sha256').update(message.bytes).digest('hex');
+}
+
 /** Derives the stored record of a message, as ARCHITECTURE.md's record table says. */
 export function toRecord(message: DingTalkMessage, ownerKey: string, receivedAt: Date): EventRecord {
   const { fields } = message;
   const record: EventRecord = {
-    eventId: nonEmptyString(fields.eventId) ?? createHash('sha256').update(message.bytes).digest('hex'),
+    eventId: eventIdOf(message),
     eventType: message.eventType,
     ownerKey,
     receivedAt: receivedAt.toISOString(),

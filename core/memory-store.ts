@@ -1,5 +1,5 @@
 import type { EventRecord } from './events';
-import { DEFAULT_LIST_LIMIT, newestFirst, type EventQuery, type EventStore, type PutOutcome } from './store';
+import { listLimit, newestFirst, type EventQuery, type EventStore, type PutOutcome } from './store';
 
 /** An {@link EventStore} in process memory: for tests, benchmarks and trying the core out. */
 export class MemoryEventStore implements EventStore {
@@ -21,7 +21,7 @@ export class MemoryEventStore implements EventStore {
       .filter((record) => query.eventType === undefined || record.eventType === query.eventType)
       .filter((record) => query.processInstanceId === undefined || record.processInstanceId === query.processInstanceId)
       .sort(newestFirst)
-      .slice(0, query.limit ?? DEFAULT_LIST_LIMIT)
+      .slice(0, listLimit(query))
       .map((record) => ({ ...record }));
   }
 }

@@ -51,16 +51,25 @@ export function loadSettings(env: Environment): Settings {
   const aesKey = decodeAesKey(required(env, 'DINGTALK_AES_KEY'));
   const ownerKeys = required(env, 'DINGTALK_OWNER_KEY').split(',').map((key) => key.trim()).filter(Boolean);
   if (ownerKeys.length === 0) throw new ConfigError('DINGTALK_OWNER_KEY', 'must name at least one corpId, appKey or suiteKey');
-  const skew = env.DINGTALK_MAX_SKEW_SECONDS?.trim();
-  const maxSkewSeconds = skew ? Number(skew) : 0;
-  if (!Number.isInteger(maxSkewSeconds) || maxSkewSeconds < 0) {
-    throw new ConfigError('DINGTALK_MAX_SKEW_SECONDS', 'must be a whole number of seconds, 0 or more (0 turns the check off)');
-  }
+  const maxSkewSeconds = optionalWholeNumber(env, 'DINGTALK_MAX_SKEW_SECONDS', 0, 'seconds (0 turns the check off)') ?? 0;
   return new Settings(token, aesKey, ownerKeys, maxSkewSeconds);
 }
 
-function required(env: Environment, variable: string): string {
+/** A variable's trimmed value. @throws ConfigError naming it when it is unset or blank. */
+export function required(env: Environment, variable: string): string {
   const value = env[variable]?.trim();
   if (!value) throw new ConfigError(variable, 'is not set');
   return value;
+}
+
+/**
+ * A variable's value as a whole number of at least `min`, or undefined when it is unset or blank.
+ * @throws ConfigError naming it when it is anything else.
+ */
+export function optionalWholeNumber(env: Environment, variable: string, min: number, unit: string): number | undefined {
+  const value = env[variable]?.trim();
+  if (!value) return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < min) throw new ConfigError(variable, `must be a whole number of ${unit}, ${min} or more`);
+  return number;
 }

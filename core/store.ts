@@ -9,12 +9,17 @@ export interface EventQuery {
   eventType?: string;
   /** Only events of this approval instance. */
   processInstanceId?: string;
-  /** At most this many records (default 50). */
+  /** At most this many records: default and most {@link MAX_LIST_LIMIT}. */
   limit?: number;
 }
 
 /** The default and the largest page a store returns from {@link EventStore.list}. */
-export const DEFAULT_LIST_LIMIT = 50;
+export const MAX_LIST_LIMIT = 50;
+
+/** How many records a query asks for, as every store counts it: 1 to {@link MAX_LIST_LIMIT}. */
+export function listLimit(query: EventQuery): number {
+  return Math.min(Math.max(1, Math.floor(query.limit ?? MAX_LIST_LIMIT)), MAX_LIST_LIMIT);
+}
 
 /**
  * The storage port. `put` is one conditional insert keyed on `eventId`: the record is its own

@@ -1,8 +1,8 @@
 import { createCallback, malformedEvent, type Callback, type CallbackRequest, type CallbackResponse } from '../core/callback';
-import { BadRequestError, ConfigError } from '../core/errors';
+import { BadRequestError } from '../core/errors';
 import { jsonLogger, type Logger } from '../core/log';
 import { loadSettings, type Environment } from '../core/settings';
-import { createTablestoreClient, TablestoreEventStore } from '../providers/aliyun/tablestore-store';
+import { createTablestoreClient, tablestoreLocation, TablestoreEventStore } from '../providers/aliyun/tablestore-store';
 
 /**
  * The fields the handler reads of an API Gateway request, which Function Compute hands over as a
@@ -44,9 +44,7 @@ export type FcHandler = (event: unknown, context: FcContext, callback: FcCallbac
  */
 export function createHandler(env: Environment, { log = jsonLogger }: { log?: Logger } = {}): FcHandler {
   const settings = loadSettings(env);
-  const tableName = required(env, 'EVENTS_TABLE');
-  const endpoint = required(env, 'TABLESTORE_ENDPOINT');
-  const instance = required(env, 'TABLESTORE_INSTANCE');
+  const { tableName, endpoint, instance } = tablestoreLocation(env);
   let current: { keys: string; callback: Callback } | undefined;
 
   const callbackFor = ({ accessKeyId, accessKeySecret, securityToken }: NonNullable<FcContext['credentials']>): Callback => {
@@ -119,10 +117,4 @@ function decodeEvent(event: unknown, requestId: string | undefined): CallbackReq
 
 function encode(response: CallbackResponse): ApiGatewayResponse {
   return { isBase64Encoded: false, statusCode: response.statusCode, headers: response.headers, body: response.body };
-}
-
-function required(env: Environment, variable: string): string {
-  const value = env[variable]?.trim();
-  if (!value) throw new ConfigError(variable, 'is not set');
-  return value;
 }

@@ -1,9 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createCallback, malformedEvent, type Callback, type CallbackRequest, type CallbackResponse } from '../core/callback';
-import { ConfigError } from '../core/errors';
 import type { Logger } from '../core/log';
-import { loadSettings, type Environment } from '../core/settings';
+import { loadSettings, optionalWholeNumber, required, type Environment } from '../core/settings';
 import { DynamoDbEventStore } from '../providers/aws/dynamodb-store';
 import { loadSsmSettings } from '../providers/aws/ssm-settings';
 
@@ -73,20 +72,12 @@ export const handler = createHandler();
 async function buildCallback({ env = process.env, dynamodb, ssm, log }: AwsHandlerOptions): Promise<Callback> {
   const prefix = env.DINGTALK_SSM_PREFIX?.trim();
   const settings = prefix ? await loadSsmSettings(prefix, env, ssm ?? new SSMClient({})) : loadSettings(env);
-  const tableName = env.EVENTS_TABLE?.trim();
-  if (!tableName) throw new ConfigError('EVENTS_TABLE', 'is not set');
+  const tableName = required(env, 'EVENTS_TABLE');
   const endpoint = env.DYNAMODB_ENDPOINT?.trim() || undefined;
-  const store = new DynamoDbEventStore({ tableName, client: dynamodb ?? new DynamoDBClient({ endpoint }), putDeadlineMs: putDeadline(env) });
+  // `npm start` allows more (README "Reliability").
+  const putDeadlineMs = optionalWholeNumber(env, 'DYNAMODB_PUT_DEADLINE_MS', 1, 'milliseconds');
+  const store = new DynamoDbEventStore({ tableName, client: dynamodb ?? new DynamoDBClient({ endpoint }), putDeadlineMs });
   return createCallback({ settings, store, ...(log && { log }) });
-}
-
-/** `DYNAMODB_PUT_DEADLINE_MS`, if set (`npm start` sets it; README "Reliability"). */
-function putDeadline(env: Environment): number | undefined {
-  const value = env.DYNAMODB_PUT_DEADLINE_MS?.trim();
-  if (!value) return undefined;
-  const deadline = Number(value);
-  if (!Number.isInteger(deadline) || deadline <= 0) throw new ConfigError('DYNAMODB_PUT_DEADLINE_MS', 'must be a whole number of milliseconds above 0');
-  return deadline;
 }
 
 /** Chooses the processor by the event's shape; anything else is no request at all. */

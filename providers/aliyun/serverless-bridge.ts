@@ -4,10 +4,9 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { ConfigError } from '../../core/errors';
-import type { Environment } from '../../core/settings';
-import { createHandler } from '../../handlers/aliyun';
+import { loadSettings, type Environment } from '../../core/settings';
 import { lazyTablestoreProtobuf } from './lazy-protobuf';
-import { createTablestoreClient, ensureEventTable } from './tablestore-store';
+import { createTablestoreClient, ensureEventTable, tablestoreLocation } from './tablestore-store';
 
 /** The parts of Serverless v3 and of serverless-aliyun-function-compute's provider that the bridge uses. */
 interface Serverless {
@@ -103,7 +102,8 @@ export class AliyunBridge {
   /** Checks the settings as the function will at cold start, so a bad one fails the package, not the first push. */
   private check(env: Environment): void {
     try {
-      createHandler(env);
+      loadSettings(env);
+      tablestoreLocation(env);
     } catch (error) {
       if (error instanceof ConfigError) throw new this.serverless.classes.Error(`${error.message} (set it in the environment of \`sls package\` / \`sls deploy\`)`);
       throw error;

@@ -1,7 +1,8 @@
 import TableStore from 'tablestore';
 import { StoreError } from '../../core/errors';
+import { required, type Environment } from '../../core/settings';
 import type { EventRecord } from '../../core/events';
-import { DEFAULT_LIST_LIMIT, newestFirst, type EventQuery, type EventStore, type PutOutcome } from '../../core/store';
+import { listLimit, newestFirst, type EventQuery, type EventStore, type PutOutcome } from '../../core/store';
 
 /** Where a Tablestore instance is and who calls it (an AccessKey pair, or STS keys with their token). */
 export interface TablestoreClientOptions {
@@ -13,6 +14,18 @@ export interface TablestoreClientOptions {
   securityToken?: string;
   /** Give up on a request after this long (default 5000 ms); the SDK has no timeout of its own. */
   timeoutMs?: number;
+}
+
+/** Where the function stores events, from `EVENTS_TABLE`, `TABLESTORE_ENDPOINT` and `TABLESTORE_INSTANCE`. */
+export interface TablestoreLocation {
+  tableName: string;
+  endpoint: string;
+  instance: string;
+}
+
+/** @throws ConfigError naming the first of the three variables that is not set. */
+export function tablestoreLocation(env: Environment): TablestoreLocation {
+  return { tableName: required(env, 'EVENTS_TABLE'), endpoint: required(env, 'TABLESTORE_ENDPOINT'), instance: required(env, 'TABLESTORE_INSTANCE') };
 }
 
 /**
@@ -137,8 +150,7 @@ export class TablestoreEventStore implements EventStore {
   }
 
   async list(query: EventQuery = {}): Promise<EventRecord[]> {
-    const limit = Math.floor(Math.min(query.limit ?? DEFAULT_LIST_LIMIT, DEFAULT_LIST_LIMIT));
-    if (limit <= 0) return [];
+    const limit = listLimit(query);
     const [byType, byInstance, byTime] = eventIndexes(this.tableName).map((index) => index.name);
     const [tableName, prefix]: [string, TableStore.PrimaryKeyInput] =
       query.processInstanceId !== undefined ? [byInstance!, [{ processInstanceId: query.processInstanceId }]]

@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { StoreError } from '../../core/errors';
 import type { EventRecord } from '../../core/events';
-import { DEFAULT_LIST_LIMIT, newestFirst, type EventQuery, type EventStore, type PutOutcome } from '../../core/store';
+import { listLimit, newestFirst, type EventQuery, type EventStore, type PutOutcome } from '../../core/store';
 
 /** The index of records by `eventType`, newest `receivedAt` first (`serverless.aws.yml` defines it). */
 export const TYPE_INDEX = 'byEventType';
@@ -87,7 +87,7 @@ export class DynamoDbEventStore implements EventStore {
   }
 
   async list(query: EventQuery = {}): Promise<EventRecord[]> {
-    const limit = Math.min(Math.max(1, query.limit ?? DEFAULT_LIST_LIMIT), DEFAULT_LIST_LIMIT);
+    const limit = listLimit(query);
     const ids = await (query.processInstanceId !== undefined
       ? this.queryIndex(PROCESS_INDEX, 'processInstanceId', query.processInstanceId, limit, query.eventType)
       : query.eventType !== undefined

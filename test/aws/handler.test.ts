@@ -149,7 +149,7 @@ describe('handlers/aws', function () {
 
     for (const [name, body] of [['a number', 42], ['an object', { encrypt: 'x' }]] as const) {
       it(`answers 400, not a crash, to a v2 event whose body is ${name}`, async function () {
-        const result = await handlerWith()({ ...loadJson('apigw-http-v2'), body, isBase64Encoded: false });
+        const result = await handlerWith()({ ...loadJson<object>('apigw-http-v2'), body, isBase64Encoded: false });
         expect(result.statusCode).to.equal(400);
         expect(JSON.parse(result.body)).to.include({ error: 'bad_request' });
       });

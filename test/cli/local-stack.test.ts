@@ -28,7 +28,7 @@ describe('dingtalk-callback against npm start (end to end)', function () {
 
   const send = (...args: string[]) => runCli(['send', ...args, '--url', stack.pushUrl]);
   const listed = async (...args: string[]) => {
-    const { status, stdout, stderr } = await runCli(['events', '--json', '--limit', '1000', ...args, ...store]);
+    const { status, stdout, stderr } = await runCli(['events', '--json', '--limit', '50', ...args, ...store]);
     expect(status, stderr).to.equal(0);
     return JSON.parse(stdout) as EventRecord[];
   };

@@ -88,6 +88,13 @@ export function describeEventStoreContract(name: string, factory: StoreFactory):
       expect((await subject.store.list({ limit: 3 })).map((record) => record.eventId)).to.deep.equal(['evt-000033', 'evt-000032', 'evt-000031']);
     });
 
+    it('lists at most 50 records, however many are asked for', async function () {
+      await Promise.all(Array.from({ length: 55 }, (_, i) => subject.store.put(sampleRecord(100 + i, { eventType: 'org_change' }))));
+      const records = await subject.store.list({ eventType: 'org_change', limit: 1000 });
+      expect(records.map((record) => record.eventId)).to.deep.equal(Array.from({ length: 50 }, (_, i) => sampleRecord(154 - i).eventId));
+      expect(await subject.store.list({ eventType: 'org_change', limit: 0 })).to.have.length(1);
+    });
+
     it('keeps a large payload with Chinese text byte for byte', async function () {
       const rows = Array.from({ length: 5000 }, (_, i) => ({ userId: `user${i}`, address: `杭州市余杭区文一西路${i}号`, checkTime: 1_700_000_000_000 + i }));
       const record = sampleRecord(40, { eventType: 'attendance_check_record', payload: JSON.stringify({ EventType: 'attendance_check_record', DataList: rows }) });

@@ -1,11 +1,10 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { percentile } from '../cli/stats';
 import { openReply, sealPush } from '../core/peer';
 import { createTablestoreClient, ensureEventTable } from '../providers/aliyun/tablestore-store';
 import { SSM_PARAMETERS } from '../providers/aws/ssm-settings';
 import { startDynamoDbServer } from '../providers/local/dynamodb-server';
 import { ensureEventsTable } from '../providers/local/events-table';
-import { LOCAL_AWS_CREDENTIALS, LOCAL_REGION, localDynamoDbEndpoint } from '../providers/local/local-dynamodb';
+import { LOCAL_AWS_CREDENTIALS, LOCAL_REGION, localDynamoDbClient, localDynamoDbEndpoint } from '../providers/local/local-dynamodb';
 import { bareNodeStart, UnpackedBundle, type Answer, type Invocation } from '../test/support/bundle';
 import { FakeSsm } from '../test/support/fake-ssm';
 import { loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../test/support/fixtures';
@@ -76,7 +75,7 @@ export async function measureColdStarts(packages: Packages, runs: number): Promi
   try {
     for (const [name, variable] of Object.entries(SSM_PARAMETERS)) ssm.parameters.set(`${awsEnv.DINGTALK_SSM_PREFIX}/${name}`, SAMPLE_ENV[variable]);
     const endpoint = localDynamoDbEndpoint(dynamo.port);
-    const dynamodb = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_AWS_CREDENTIALS });
+    const dynamodb = localDynamoDbClient(endpoint);
     await ensureEventsTable(dynamodb, awsEnv.EVENTS_TABLE!);
     dynamodb.destroy();
     await ensureEventTable(createTablestoreClient(tablestore.clientOptions), aliyunEnv.EVENTS_TABLE!);

@@ -31,6 +31,7 @@ export async function loadSsmSettings(prefix: string, env: Environment, client: 
     return loadSettings({ ...env, ...fromSsm });
   } catch (error) {
     const name = error instanceof ConfigError && Object.entries(SSM_PARAMETERS).find(([, variable]) => variable === error.variable)?.[0];
-    throw name ? new ConfigError(path(name), (error as ConfigError).message) : error;
+    // "DINGTALK_AES_KEY: must be …" becomes "/prefix/aes-key: must be …": the parameter is what to fix.
+    throw name ? new ConfigError(path(name), (error as ConfigError).message.slice((error as ConfigError).variable.length + 2)) : error;
   }
 }

@@ -1,3 +1,4 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbEventStore } from '../aws/dynamodb-store';
 
 /** The port `npm start` serves its embedded DynamoDB-compatible endpoint on, unless told otherwise. */
@@ -20,12 +21,12 @@ export const LOCAL_AWS_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'l
 /** The region the local store claims to be in. */
 export const LOCAL_REGION = 'us-east-1';
 
+/** A client for a local endpoint (the SDK signs requests, so it wants credentials; none are checked). */
+export function localDynamoDbClient(endpoint: string, maxAttempts?: number): DynamoDBClient {
+  return new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_AWS_CREDENTIALS, ...(maxAttempts && { maxAttempts }) });
+}
+
 /** The event store of a running `npm start` at `endpoint` (for the CLI and the tests). */
 export function openLocalEventStore(endpoint = localDynamoDbEndpoint()): DynamoDbEventStore {
-  return new DynamoDbEventStore({
-    tableName: LOCAL_TABLE_NAME,
-    endpoint,
-    region: LOCAL_REGION,
-    credentials: LOCAL_AWS_CREDENTIALS,
-  });
+  return new DynamoDbEventStore({ tableName: LOCAL_TABLE_NAME, client: localDynamoDbClient(endpoint) });
 }

@@ -1,11 +1,10 @@
 import { resolve } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConfigError } from '../../core/errors';
 import { loadSettings, type Environment } from '../../core/settings';
 import { withDevCredentials } from './dev-credentials';
 import { startDynamoDbServer, type DynamoDbServer } from './dynamodb-server';
 import { ensureEventsTable } from './events-table';
-import { LOCAL_AWS_CREDENTIALS, LOCAL_DYNAMODB_PORT, LOCAL_REGION, LOCAL_TABLE_NAME, localDynamoDbEndpoint } from './local-dynamodb';
+import { LOCAL_AWS_CREDENTIALS, LOCAL_DYNAMODB_PORT, LOCAL_TABLE_NAME, localDynamoDbClient, localDynamoDbEndpoint } from './local-dynamodb';
 
 /** Where `npm start` keeps the local store, relative to the service directory. */
 export const LOCAL_DATA_DIR = '.data/dynamodb';
@@ -75,7 +74,7 @@ export class LocalStackPlugin {
       throw this.failure(`port ${port} is in use: choose another with --dynamodbPort`, 'DYNAMODB_PORT_IN_USE');
     });
     const endpoint = localDynamoDbEndpoint(this.server.port);
-    const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_AWS_CREDENTIALS });
+    const client = localDynamoDbClient(endpoint);
     try {
       await ensureEventsTable(client, LOCAL_TABLE_NAME);
     } catch (error) {

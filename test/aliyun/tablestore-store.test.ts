@@ -1,19 +1,10 @@
 import { expect } from 'chai';
-import { createServer, type AddressInfo } from 'node:net';
 import TableStore from 'tablestore';
 import { StoreError } from '../../core/errors';
 import { createTablestoreClient, ensureEventTable, eventIndexes, otsCode, TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
+import { freePort } from '../support/ports';
 import { describeEventStoreContract, sampleRecord } from '../support/store-contract';
 import { startTablestoreServer, type LocalTablestore } from '../support/tablestore-server';
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** What a promise rejects with (fails the test when it resolves). */
 async function rejection(promise: Promise<unknown>): Promise<Error> {
@@ -45,7 +36,7 @@ describe('Tablestore', function () {
   }
 
   let deadPort: number;
-  before(async () => (deadPort = await closedPort()));
+  before(async () => (deadPort = await freePort()));
   describeEventStoreContract('TablestoreEventStore', {
     open: freshStore,
     unreachable: () => new TablestoreEventStore({ tableName: 'events', client: createTablestoreClient({ ...server.clientOptions, endpoint: `http://127.0.0.1:${deadPort}` }) }),

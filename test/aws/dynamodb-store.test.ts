@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import { StoreError } from '../../core/errors';
 import { DynamoDbEventStore, PLAIN_PAYLOAD_MAX_BYTES } from '../../providers/aws/dynamodb-store';
 import { ensureEventsTable } from '../../providers/local/events-table';
-import { dynamoDbClient, startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
+import { localDynamoDbClient } from '../../providers/local/local-dynamodb';
+import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
 import { freePort } from '../support/ports';
 import { describeEventStoreContract, sampleRecord } from '../support/store-contract';
 
@@ -29,7 +30,7 @@ describe('providers/aws/dynamodb-store', function () {
 
   describeEventStoreContract('DynamoDbEventStore on dynalite', {
     open: freshStore,
-    unreachable: () => new DynamoDbEventStore({ tableName: 'events', client: dynamoDbClient(`http://127.0.0.1:${closedPort}`, 1) }),
+    unreachable: () => new DynamoDbEventStore({ tableName: 'events', client: localDynamoDbClient(`http://127.0.0.1:${closedPort}`, 1) }),
   });
 
   it('builds its own client from an endpoint and region', async function () {

@@ -6,7 +6,8 @@ import { openReply } from '../../core/peer';
 import { createHandler, type AwsHandlerOptions, type ProxyResult } from '../../handlers/aws';
 import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { ensureEventsTable } from '../../providers/local/events-table';
-import { dynamoDbClient, startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
+import { localDynamoDbClient } from '../../providers/local/local-dynamodb';
+import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
 import { FakeSsm } from '../support/fake-ssm';
 import { eventText, loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../support/fixtures';
 import { freePort } from '../support/ports';
@@ -158,7 +159,7 @@ describe('handlers/aws', function () {
 
   describe('the store', function () {
     it('answers 503 when DynamoDB cannot be reached, so DingTalk retries', async function () {
-      const down = dynamoDbClient(`http://127.0.0.1:${await freePort()}`, 1);
+      const down = localDynamoDbClient(`http://127.0.0.1:${await freePort()}`, 1);
       const result = await handlerWith({ dynamodb: down })(httpApiEvent(pushRequest(eventText('user_add_org'))));
       expect(result.statusCode).to.equal(503);
       expect(JSON.parse(result.body)).to.include({ error: 'store_unavailable' });

@@ -8,7 +8,8 @@ import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { ensureEventsTable } from '../../providers/local/events-table';
 import { captureOutput } from '../support/capture-output';
 import { itHoldsUnderAttack } from '../support/handler-under-attack';
-import { dynamoDbClient, startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
+import { localDynamoDbClient } from '../../providers/local/local-dynamodb';
+import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
 import { startDynamoDbProxy, type DynamoDbProxy } from '../support/dynamodb-proxy';
 import { loadJson } from '../support/fixtures';
 import { freshDingTalkEnv, SecretLedger } from '../support/hostile-pushes';
@@ -48,7 +49,7 @@ describe('handlers/aws: hostile input, duplicate storms and DynamoDB outages', f
     await ensureEventsTable(dynamo.client, TABLE);
     store = new DynamoDbEventStore({ tableName: TABLE, client: dynamo.client });
     proxy = await startDynamoDbProxy(dynamo.endpoint);
-    client = dynamoDbClient(proxy.endpoint);
+    client = localDynamoDbClient(proxy.endpoint);
     handler = createHandler({ env: { ...ledger.env, EVENTS_TABLE: TABLE }, dynamodb: client });
   });
   after(async function () {

@@ -46,7 +46,7 @@ describe('providers/aws/ssm-settings', function () {
     const failure = await loadSsmSettings('/dingtalk-callback/prod', {}, ssm.client()).catch((error: unknown) => error);
     expect(failure).to.be.instanceOf(ConfigError);
     expect((failure as ConfigError).variable).to.equal('/dingtalk-callback/prod/aes-key');
-    expect((failure as Error).message).to.match(/^\/dingtalk-callback\/prod\/aes-key: DINGTALK_AES_KEY: must be exactly 43/);
+    expect((failure as Error).message).to.match(/^\/dingtalk-callback\/prod\/aes-key: must be exactly 43/);
     expect((failure as Error).message).not.to.include('too-short-secret');
   });
 });

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startDynamoDbServer, type DynamoDbServer } from '../../providers/local/dynamodb-server';
-import { LOCAL_AWS_CREDENTIALS, LOCAL_REGION, localDynamoDbEndpoint } from '../../providers/local/local-dynamodb';
+import { localDynamoDbClient, localDynamoDbEndpoint } from '../../providers/local/local-dynamodb';
 
 /** An in-memory dynalite on a spare port for one test file, and a real SDK client pointed at it. */
 export interface TestDynamoDb {
@@ -13,10 +13,5 @@ export interface TestDynamoDb {
 export async function startTestDynamoDb(): Promise<TestDynamoDb> {
   const server = await startDynamoDbServer({ port: 0 });
   const endpoint = localDynamoDbEndpoint(server.port);
-  return { server, endpoint, client: dynamoDbClient(endpoint) };
-}
-
-/** A client for a local endpoint (the SDK signs requests, so it wants credentials; none are checked). */
-export function dynamoDbClient(endpoint: string, maxAttempts?: number): DynamoDBClient {
-  return new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_AWS_CREDENTIALS, ...(maxAttempts && { maxAttempts }) });
+  return { server, endpoint, client: localDynamoDbClient(endpoint) };
 }

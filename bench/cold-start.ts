@@ -11,6 +11,7 @@ import { loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../test/sup
 import { aliyunCredentialsFile, packageService, type PackagedService } from '../test/support/serverless';
 import { startTablestoreServer } from '../test/support/tablestore-server';
 import { approvalPayload } from './payloads';
+import { fcGatewayEvent, httpApiEvent } from '../test/support/gateway-events';
 
 /** The clouds, by the names the bench reports them under. */
 export type Cloud = 'aws' | 'aliyun';
@@ -87,7 +88,7 @@ export async function measureColdStarts(packages: Packages, runs: number): Promi
         const { query, body } = push();
         return {
           entry: 'handlers/aws.js',
-          event: { ...loadJson<object>('apigw-http-v2'), rawQueryString: new URLSearchParams(query).toString(), body, isBase64Encoded: false },
+          event: httpApiEvent({ query, body }),
           env: {
             ...awsEnv,
             DYNAMODB_ENDPOINT: endpoint,
@@ -104,7 +105,7 @@ export async function measureColdStarts(packages: Packages, runs: number): Promi
         const { accessKeyId, secretAccessKey } = tablestore.credentials;
         return {
           entry: 'handlers/aliyun.js',
-          event: { ...loadJson<object>('fc-apigw-check-url'), queryParameters: query, body },
+          event: fcGatewayEvent({ query, body }),
           eventAsBuffer: true,
           context: { ...loadJson<object>('fc-context'), credentials: { accessKeyId, accessKeySecret: secretAccessKey } },
           env: { ...aliyunEnv, TABLESTORE_INSTANCE: tablestore.instance, TABLESTORE_ENDPOINT: tablestore.endpoint },

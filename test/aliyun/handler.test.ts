@@ -6,6 +6,7 @@ import { createHandler, type ApiGatewayResponse, type FcContext, type FcHandler 
 import { createTablestoreClient, ensureEventTable, TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
 import { eventText, loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../support/fixtures';
 import { startTablestoreServer, type LocalTablestore, type TablestoreCredentials } from '../support/tablestore-server';
+import { fcGatewayEvent } from '../support/gateway-events';
 
 const TABLE = 'dingtalk_events';
 const CHECK_URL = loadJson('fc-apigw-check-url');
@@ -29,8 +30,7 @@ function invoke(handler: FcHandler, event: unknown, context: FcContext = context
 
 /** The API Gateway event of a push of `message` (an event's JSON text), plain or base64. */
 function pushEvent(message: string, base64 = false): object {
-  const push = sealPush(SAMPLE_SETTINGS, message, SAMPLE_OWNER);
-  return { ...CHECK_URL, queryParameters: push.query, body: base64 ? Buffer.from(push.body).toString('base64') : push.body, isBase64Encoded: base64 };
+  return fcGatewayEvent(sealPush(SAMPLE_SETTINGS, message, SAMPLE_OWNER), base64);
 }
 
 describe('handlers/aliyun', function () {

@@ -8,6 +8,7 @@ import { invokeBundle, zipEntries } from '../support/bundle';
 import { eventText, loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../support/fixtures';
 import { aliyunCredentialsFile, packageService, type PackagedService } from '../support/serverless';
 import { startTablestoreServer, type LocalTablestore } from '../support/tablestore-server';
+import { fcGatewayEvent } from '../support/gateway-events';
 
 const HANDLER_FILE = 'handlers/aliyun.js';
 
@@ -102,7 +103,7 @@ describe('sls package --config serverless.aliyun.yml', function () {
     await ensureEventTable(createTablestoreClient(server.clientOptions), 'events');
     const message = eventText('user_add_org', { TimeStamp: '1700000123456' });
     const push = sealPush(SAMPLE_SETTINGS, message, SAMPLE_OWNER);
-    const event = { ...loadJson('fc-apigw-check-url'), queryParameters: push.query, body: push.body };
+    const event = fcGatewayEvent(push);
     const context = { ...loadJson('fc-context'), credentials: { accessKeyId: server.credentials.accessKeyId, accessKeySecret: server.credentials.secretAccessKey } };
     const functionEnv = resources('ALIYUN::FC::Function')[0]!.Properties.environmentVariables as Record<string, string>;
     const run = await invokeBundle(packaged.zip, { entry: HANDLER_FILE, event, eventAsBuffer: true, context, env: functionEnv });

@@ -8,14 +8,14 @@ import { itHoldsUnderAttack } from '../support/handler-under-attack';
 import { loadJson } from '../support/fixtures';
 import { freshDingTalkEnv, SecretLedger } from '../support/hostile-pushes';
 import { startTablestoreServer, type LocalTablestore, type TablestoreFailure } from '../support/tablestore-server';
+import { fcGatewayEvent } from '../support/gateway-events';
 
 const TABLE = 'dingtalk_events';
-const CHECK_URL = loadJson('fc-apigw-check-url');
 const CONTEXT = loadJson<FcContext>('fc-context');
 
 /** The API Gateway event of a request, as Function Compute hands it over: a Buffer of JSON. */
 function gatewayEvent(method: string, query: Record<string, string>, body?: string): Buffer {
-  return Buffer.from(JSON.stringify({ ...CHECK_URL, httpMethod: method, queryParameters: query, body, isBase64Encoded: false }));
+  return Buffer.from(JSON.stringify(fcGatewayEvent({ method, query, body })));
 }
 
 const pushEvent = (push: Push) => gatewayEvent('POST', push.query, push.body);

@@ -12,32 +12,9 @@ import { FakeSsm } from '../support/fake-ssm';
 import { eventText, loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../support/fixtures';
 import { freePort } from '../support/ports';
 import { pushRequest } from '../support/push';
+import { httpApiEvent, restApiEvent } from '../support/gateway-events';
 
 /** The real API Gateway fixtures, carrying `request` instead of their own push. */
-function restApiEvent(request: CallbackRequest, base64 = false): Record<string, unknown> {
-  const fixture = loadJson('apigw-rest-v1');
-  const query = request.query as Record<string, string>;
-  return {
-    ...fixture,
-    queryStringParameters: query,
-    multiValueQueryStringParameters: Object.fromEntries(Object.entries(query).map(([name, value]) => [name, [value]])),
-    body: base64 ? Buffer.from(String(request.body)).toString('base64') : request.body,
-    isBase64Encoded: base64,
-  };
-}
-
-function httpApiEvent(request: CallbackRequest, base64 = true): Record<string, unknown> {
-  const fixture = loadJson('apigw-http-v2');
-  const query = request.query as Record<string, string>;
-  return {
-    ...fixture,
-    rawQueryString: new URLSearchParams(query).toString(),
-    queryStringParameters: query,
-    body: base64 ? Buffer.from(String(request.body)).toString('base64') : request.body,
-    isBase64Encoded: base64,
-  };
-}
-
 const replyOf = (result: ProxyResult) => openReply(SAMPLE_SETTINGS, result.body, SAMPLE_OWNER);
 
 describe('handlers/aws', function () {
@@ -86,7 +63,7 @@ describe('handlers/aws', function () {
     for (const [name, toEvent] of [
       ['a REST API (v1) event', (request: CallbackRequest) => restApiEvent(request)],
       ['a REST API (v1) event with a base64 body', (request: CallbackRequest) => restApiEvent(request, true)],
-      ['an HTTP API (v2) event with a base64 body', (request: CallbackRequest) => httpApiEvent(request)],
+      ['an HTTP API (v2) event with a base64 body', (request: CallbackRequest) => httpApiEvent(request, true)],
       ['an HTTP API (v2) event with a text body', (request: CallbackRequest) => httpApiEvent(request, false)],
     ] as const) {
       it(`stores an approval with a Chinese title from ${name}, verbatim`, async function () {

@@ -11,8 +11,9 @@ import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { invokeBundle, zipEntries } from '../support/bundle';
 import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
 import { FakeSsm } from '../support/fake-ssm';
-import { eventText, loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../support/fixtures';
+import { eventText, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../support/fixtures';
 import { packageService, type PackagedService } from '../support/serverless';
+import { httpApiEvent } from '../support/gateway-events';
 
 interface Statement {
   Effect: string;
@@ -72,14 +73,11 @@ describe('serverless.aws.yml, packaged for real', function () {
         AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       });
-      const httpApiEvent = (message: string) => {
-        const push = sealPush(SAMPLE_SETTINGS, message, SAMPLE_OWNER);
-        return { ...loadJson('apigw-http-v2'), rawQueryString: new URLSearchParams(push.query).toString(), body: push.body, isBase64Encoded: false };
-      };
+      const pushEvent = (message: string) => httpApiEvent(sealPush(SAMPLE_SETTINGS, message, SAMPLE_OWNER));
 
       it('answers a push and stores it, with settings from the environment', async function () {
         const text = eventText('bpms_task_change');
-        const answer = await invokeBundle(packaged.zip, { entry: 'handlers/aws.js', event: httpApiEvent(text), env: { ...lambdaEnv(), ...SAMPLE_ENV } });
+        const answer = await invokeBundle(packaged.zip, { entry: 'handlers/aws.js', event: pushEvent(text), env: { ...lambdaEnv(), ...SAMPLE_ENV } });
         expect(answer.error).to.equal(undefined);
         const response = answer.response as ProxyResult;
         expect(response.statusCode).to.equal(200);
@@ -96,7 +94,7 @@ describe('serverless.aws.yml, packaged for real', function () {
         ssm.parameters.set('/dingtalk-callback/test/aes-key', SAMPLE_ENV.DINGTALK_AES_KEY);
         ssm.parameters.set('/dingtalk-callback/test/owner-key', SAMPLE_ENV.DINGTALK_OWNER_KEY);
         const env = { ...lambdaEnv(), DINGTALK_SSM_PREFIX: '/dingtalk-callback/test', AWS_ENDPOINT_URL_SSM: ssm.endpoint };
-        const answer = await invokeBundle(packaged.zip, { entry: 'handlers/aws.js', event: httpApiEvent(eventText('user_add_org')), env });
+        const answer = await invokeBundle(packaged.zip, { entry: 'handlers/aws.js', event: pushEvent(eventText('user_add_org')), env });
         expect(answer.error).to.equal(undefined);
         expect(openReply(SAMPLE_SETTINGS, (answer.response as ProxyResult).body, SAMPLE_OWNER)).to.equal('success');
         expect(ssm.requests).to.deep.equal([{ Names: ['token', 'aes-key', 'owner-key'].map((name) => `/dingtalk-callback/test/${name}`), WithDecryption: true }]);

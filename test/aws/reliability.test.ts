@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConfigError } from '../../core/errors';
@@ -11,25 +11,11 @@ import { itHoldsUnderAttack } from '../support/handler-under-attack';
 import { localDynamoDbClient } from '../../providers/local/local-dynamodb';
 import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
 import { startDynamoDbProxy, type DynamoDbProxy } from '../support/dynamodb-proxy';
-import { loadJson } from '../support/fixtures';
 import { freshDingTalkEnv, SecretLedger } from '../support/hostile-pushes';
+import { httpApiEvent } from '../support/gateway-events';
 
 const TABLE = 'dingtalk-callback-events';
-const HTTP_API_EVENT = loadJson<{ requestContext: { http: object } }>('apigw-http-v2');
-
-/** The HTTP API (payload 2.0) event of a request, with a request id of its own. */
-function httpApiEvent(method: string, query: Record<string, string>, body?: string): object {
-  return {
-    ...HTTP_API_EVENT,
-    rawQueryString: new URLSearchParams(query).toString(),
-    queryStringParameters: query,
-    body,
-    isBase64Encoded: false,
-    requestContext: { ...HTTP_API_EVENT.requestContext, http: { ...HTTP_API_EVENT.requestContext.http, method }, requestId: randomUUID() },
-  };
-}
-
-const pushEvent = (push: Push) => httpApiEvent('POST', push.query, push.body);
+const pushEvent = (push: Push) => httpApiEvent(push);
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 describe('handlers/aws: hostile input, duplicate storms and DynamoDB outages', function () {
@@ -59,7 +45,7 @@ describe('handlers/aws: hostile input, duplicate storms and DynamoDB outages', f
     await dynamo.server.close();
   });
 
-  itHoldsUnderAttack({ ledger, send: (method, query, body) => handler(httpApiEvent(method, query, body)), store: () => store });
+  itHoldsUnderAttack({ ledger, send: (method, query, body) => handler(httpApiEvent({ method, query, body })), store: () => store });
 
   it('refuses to start with a DYNAMODB_PUT_DEADLINE_MS that is no whole number of milliseconds, naming it', async function () {
     for (const value of ['soon', '0', '1.5']) {

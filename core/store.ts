@@ -37,6 +37,6 @@ export interface EventStore {
 }
 
 /** Orders records newest first, ties by id, as every store's `list` answers. */
-export function newestFirst(a: EventRecord, b: EventRecord): number {
+export function newestFirst(a: Pick<EventRecord, 'eventId' | 'receivedAt'>, b: Pick<EventRecord, 'eventId' | 'receivedAt'>): number {
   return b.receivedAt.localeCompare(a.receivedAt) || a.eventId.localeCompare(b.eventId);
 }

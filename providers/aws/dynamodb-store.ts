@@ -78,11 +78,7 @@ export class DynamoDbEventStore implements EventStore {
   }
 
   async get(eventId: string): Promise<EventRecord | undefined> {
-    const { Item: item } = await this.client
-      .send(new GetItemCommand({ TableName: this.tableName, Key: { eventId: { S: eventId } }, ConsistentRead: true }))
-      .catch((error: unknown) => {
-        throw storeError('GetItem', error);
-      });
+    const { Item: item } = await storeCall('GetItem', this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { eventId: { S: eventId } }, ConsistentRead: true })));
     return item && fromItem(item);
   }
 
@@ -102,8 +98,9 @@ export class DynamoDbEventStore implements EventStore {
     const ids: string[] = [];
     let start: Item | undefined;
     do {
-      const page = await this.client
-        .send(
+      const page = await storeCall(
+        'Query',
+        this.client.send(
           new QueryCommand({
             TableName: this.tableName,
             IndexName: index,
@@ -115,10 +112,8 @@ export class DynamoDbEventStore implements EventStore {
             Limit: limit,
             ExclusiveStartKey: start,
           }),
-        )
-        .catch((error: unknown) => {
-          throw storeError('Query', error);
-        });
+        ),
+      );
       for (const item of page.Items ?? []) if (item.eventId?.S !== undefined) ids.push(item.eventId.S);
       start = page.LastEvaluatedKey;
     } while (start && ids.length < limit);
@@ -133,15 +128,11 @@ export class DynamoDbEventStore implements EventStore {
     let newest: { eventId: string; receivedAt: string }[] = [];
     let start: Item | undefined;
     do {
-      const page = await this.client
-        .send(new ScanCommand({ TableName: this.tableName, IndexName: TYPE_INDEX, ExclusiveStartKey: start }))
-        .catch((error: unknown) => {
-          throw storeError('Scan', error);
-        });
+      const page = await storeCall('Scan', this.client.send(new ScanCommand({ TableName: this.tableName, IndexName: TYPE_INDEX, ExclusiveStartKey: start })));
       for (const item of page.Items ?? []) {
         if (item.eventId?.S !== undefined && item.receivedAt?.S !== undefined) newest.push({ eventId: item.eventId.S, receivedAt: item.receivedAt.S });
       }
-      newest = newest.sort((a, b) => b.receivedAt.localeCompare(a.receivedAt) || a.eventId.localeCompare(b.eventId)).slice(0, limit);
+      newest = newest.sort(newestFirst).slice(0, limit);
       start = page.LastEvaluatedKey;
     } while (start);
     return newest.map((entry) => entry.eventId);
@@ -152,11 +143,7 @@ export class DynamoDbEventStore implements EventStore {
     const items: Item[] = [];
     let keys: Item[] = ids.map((eventId) => ({ eventId: { S: eventId } }));
     while (keys.length > 0) {
-      const page = await this.client
-        .send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }))
-        .catch((error: unknown) => {
-          throw storeError('BatchGetItem', error);
-        });
+      const page = await storeCall('BatchGetItem', this.client.send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } })));
       items.push(...(page.Responses?.[this.tableName] ?? []));
       keys = page.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
     }
@@ -175,21 +162,26 @@ async function toItem(record: EventRecord): Promise<Item> {
   if (record.corpId !== undefined) item.corpId = { S: record.corpId };
   if (record.eventTime !== undefined) item.eventTime = { N: String(record.eventTime) };
   if (record.processInstanceId !== undefined) item.processInstanceId = { S: record.processInstanceId };
-  const payload = Buffer.from(record.payload, 'utf8');
-  if (payload.length > PLAIN_PAYLOAD_MAX_BYTES) item.payloadGzip = { B: await gzipAsync(payload) };
+  if (Buffer.byteLength(record.payload, 'utf8') > PLAIN_PAYLOAD_MAX_BYTES) item.payloadGzip = { B: await gzipAsync(record.payload) };
   else item.payload = { S: record.payload };
   return item;
 }
 
+/** The record of an item. @throws StoreError for an item that is no record of ours, as the Tablestore store does. */
 async function fromItem(item: Item): Promise<EventRecord> {
   const text = (name: string) => item[name]?.S;
+  const required = (name: string) => {
+    const value = text(name);
+    if (value === undefined) throw new StoreError(`DynamoDB item ${text('eventId') ?? '?'} has no ${name}: not an event record`);
+    return value;
+  };
   const compressed = item.payloadGzip?.B;
   const record: EventRecord = {
-    eventId: text('eventId') ?? '',
-    eventType: text('eventType') ?? '',
-    ownerKey: text('ownerKey') ?? '',
-    receivedAt: text('receivedAt') ?? '',
-    payload: compressed ? (await gunzipAsync(compressed)).toString('utf8') : (text('payload') ?? ''),
+    eventId: required('eventId'),
+    eventType: required('eventType'),
+    ownerKey: required('ownerKey'),
+    receivedAt: required('receivedAt'),
+    payload: compressed ? (await gunzipAsync(compressed)).toString('utf8') : required('payload'),
   };
   if (text('corpId') !== undefined) record.corpId = text('corpId');
   if (item.eventTime?.N !== undefined) record.eventTime = Number(item.eventTime.N);
@@ -200,4 +192,11 @@ async function fromItem(item: Item): Promise<EventRecord> {
 /** A store failure the pipeline answers with 503; the SDK error, which names no secret, is the cause. */
 function storeError(operation: string, cause: unknown): StoreError {
   return new StoreError(`DynamoDB ${operation} failed`, { cause });
+}
+
+/** `call`, with any failure turned into the {@link StoreError} the pipeline answers with 503. */
+function storeCall<T>(operation: string, call: Promise<T>): Promise<T> {
+  return call.catch((error: unknown) => {
+    throw storeError(operation, error);
+  });
 }

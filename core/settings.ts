@@ -32,7 +32,8 @@ export class Settings {
 }
 
 /** Decodes a 43-character EncodingAESKey into its 32-byte AES key, or explains what is wrong with it. */
-export function decodeAesKey(encodingAesKey: string, variable = 'DINGTALK_AES_KEY'): Buffer {
+export function decodeAesKey(encodingAesKey: string): Buffer {
+  const variable = 'DINGTALK_AES_KEY';
   if (!AES_KEY_PATTERN.test(encodingAesKey)) {
     throw new ConfigError(variable, `must be exactly 43 base64 characters (A-Z a-z 0-9 + /), got ${encodingAesKey.length} characters`);
   }

@@ -4,7 +4,7 @@ import { CreateTableCommand, ResourceInUseException, type CreateTableCommandInpu
 import { load } from 'js-yaml';
 
 /** The Serverless configuration whose `EventsTable` resource defines the table everywhere. */
-export const SERVERLESS_AWS_YML = join(__dirname, '..', '..', 'serverless.aws.yml');
+const SERVERLESS_AWS_YML = join(__dirname, '..', '..', 'serverless.aws.yml');
 
 type TableProperties = Pick<CreateTableCommandInput, 'AttributeDefinitions' | 'KeySchema' | 'GlobalSecondaryIndexes' | 'BillingMode'>;
 
@@ -13,10 +13,10 @@ type TableProperties = Pick<CreateTableCommandInput, 'AttributeDefinitions' | 'K
  * `tableName`: keys, indexes and billing mode; what DynamoDB alone cannot honour locally (backups,
  * encryption) is left to the cloud.
  */
-export function eventsTableInput(tableName: string, configPath = SERVERLESS_AWS_YML): CreateTableCommandInput {
-  const config = load(readFileSync(configPath, 'utf8')) as { resources?: { Resources?: Record<string, { Properties?: TableProperties }> } };
+export function eventsTableInput(tableName: string): CreateTableCommandInput {
+  const config = load(readFileSync(SERVERLESS_AWS_YML, 'utf8')) as { resources?: { Resources?: Record<string, { Properties?: TableProperties }> } };
   const properties = config.resources?.Resources?.EventsTable?.Properties;
-  if (!properties?.KeySchema) throw new Error(`${configPath} defines no EventsTable resource with a KeySchema`);
+  if (!properties?.KeySchema) throw new Error(`${SERVERLESS_AWS_YML} defines no EventsTable resource with a KeySchema`);
   const { AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, BillingMode } = properties;
   return { TableName: tableName, AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, BillingMode };
 }

@@ -2,7 +2,7 @@ import type { EventStore } from '../core/store';
 import { UsageError, wholeNumber, type Command } from './command';
 import { expectedEventId } from './deliver';
 import { EVENT_FAMILIES, samplePayload } from './event-payloads';
-import { sendMany } from './send-many';
+import { inParallel, sendMany } from './send-many';
 import { summarise } from './send';
 import { openStore, STORE_HELP, STORE_OPTIONS } from './stores';
 import { TARGET_HELP, TARGET_OPTIONS, targetFrom } from './target';
@@ -71,16 +71,12 @@ ${STORE_HELP}`,
 /** Reads each acknowledged event back, 16 at a time, and compares its payload with what was sent. */
 async function verify(store: EventStore, eventIds: string[], sent: Map<string, string>) {
   const tally = { intact: 0, missing: 0, altered: 0 };
-  let next = 0;
-  const reader = async () => {
-    while (next < eventIds.length) {
-      const eventId = eventIds[next++] as string;
-      const record = await store.get(eventId);
-      if (!record) tally.missing++;
-      else if (record.payload !== sent.get(eventId)) tally.altered++;
-      else tally.intact++;
-    }
-  };
-  await Promise.all(Array.from({ length: 16 }, reader));
+  await inParallel(eventIds.length, 16, async (index) => {
+    const eventId = eventIds[index] as string;
+    const record = await store.get(eventId);
+    if (!record) tally.missing++;
+    else if (record.payload !== sent.get(eventId)) tally.altered++;
+    else tally.intact++;
+  });
   return tally;
 }

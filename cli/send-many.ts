@@ -29,27 +29,32 @@ export async function sendMany(target: Target, options: SendManyOptions): Promis
   const latencies: number[] = [];
   const summary: SendSummary = { sent: 0, ok: 0, failed: 0, p50Ms: 0, p99Ms: 0, problems: new Map(), acknowledged: new Set(), elapsedMs: 0 };
   const started = performance.now();
-  let next = 0;
-  const worker = async () => {
-    while (next < options.count) {
-      const delivery = await deliver(target, options.message(next++));
-      summary.sent++;
-      latencies.push(delivery.latencyMs);
-      if (delivery.ok) {
-        summary.ok++;
-        if (delivery.eventId) summary.acknowledged.add(delivery.eventId);
-      } else {
-        summary.failed++;
-        const problem = `${delivery.status ? `${delivery.status} ` : ''}${delivery.problem ?? ''}`;
-        summary.problems.set(problem, (summary.problems.get(problem) ?? 0) + 1);
-      }
-      options.onDelivery?.(summary.sent, delivery);
+  await inParallel(options.count, options.concurrency, async (index) => {
+    const delivery = await deliver(target, options.message(index));
+    summary.sent++;
+    latencies.push(delivery.latencyMs);
+    if (delivery.ok) {
+      summary.ok++;
+      if (delivery.eventId) summary.acknowledged.add(delivery.eventId);
+    } else {
+      summary.failed++;
+      const problem = `${delivery.status ? `${delivery.status} ` : ''}${delivery.problem ?? ''}`;
+      summary.problems.set(problem, (summary.problems.get(problem) ?? 0) + 1);
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, options.count)) }, worker));
+    options.onDelivery?.(summary.sent, delivery);
+  });
   summary.elapsedMs = performance.now() - started;
   latencies.sort((a, b) => a - b);
   summary.p50Ms = percentile(latencies, 0.5);
   summary.p99Ms = percentile(latencies, 0.99);
   return summary;
+}
+
+/** Runs `task` for the indexes 0 to `count` - 1 in order, at most `concurrency` at a time. */
+export async function inParallel(count: number, concurrency: number, task: (index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await task(next++);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, worker));
 }

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './ports';
 import { createCallback } from '../../core/callback';
 import { MemoryEventStore } from '../../core/memory-store';
 import type { Settings } from '../../core/settings';
@@ -21,10 +21,9 @@ export async function startCallbackServer(settings: Settings): Promise<CallbackS
     const answer = await callback({ method: request.method, query: Object.fromEntries(url.searchParams), body: Buffer.concat(chunks) });
     response.writeHead(answer.statusCode, answer.headers).end(answer.body);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const base = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}/dingtalk`,
+    url: `${base}/dingtalk`,
     store,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };

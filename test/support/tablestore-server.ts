@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './ports';
 import TableStore from 'tablestore';
 import protocol from 'tablestore/lib/protocol/tablestore_compiled_proto.js';
 
@@ -146,8 +146,7 @@ export async function startTablestoreServer(options: TablestoreServerOptions = {
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const endpoint = await listenOnLoopback(server);
 
   return {
     endpoint,

@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { openReply, type Push } from '../../core/peer';
 import { createHandler, type ApiGatewayResponse, type FcContext, type FcHandler } from '../../handlers/aliyun';
 import { createTablestoreClient, ensureEventTable, TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
 import { captureOutput } from '../support/capture-output';
 import { itHoldsUnderAttack } from '../support/handler-under-attack';
-import { loadJson } from '../support/fixtures';
+import { agreedEventId, loadJson } from '../support/fixtures';
 import { freshDingTalkEnv, SecretLedger } from '../support/hostile-pushes';
 import { startTablestoreServer, type LocalTablestore, type TablestoreFailure } from '../support/tablestore-server';
 import { fcGatewayEvent } from '../support/gateway-events';
@@ -19,7 +18,6 @@ function gatewayEvent(method: string, query: Record<string, string>, body?: stri
 }
 
 const pushEvent = (push: Push) => gatewayEvent('POST', push.query, push.body);
-const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 describe('handlers/aliyun: hostile input, duplicate storms, large pushes and Tablestore errors', function () {
   const ledger = new SecretLedger(freshDingTalkEnv());
@@ -53,7 +51,7 @@ describe('handlers/aliyun: hostile input, duplicate storms, large pushes and Tab
     expect(Buffer.byteLength(message)).to.be.above(400 * 1024);
     const { result } = await captureOutput(() => invoke(pushEvent(ledger.seal(message))));
     expect(replyOf(result)).to.equal('success');
-    expect((await store.get(sha256(message)))?.payload).to.equal(message);
+    expect((await store.get(agreedEventId(message)))?.payload).to.equal(message);
   });
 
   describe('Tablestore answering errors: 503 with nothing stored, then the same push stored once it recovers', function () {
@@ -73,12 +71,12 @@ describe('handlers/aliyun: hostile input, duplicate storms, large pushes and Tab
         expect(failed.statusCode).to.equal(503);
         expect(JSON.parse(failed.body)).to.include({ error: 'store_unavailable' });
         expect(pushLogs).to.have.length(1);
-        expect(pushLogs[0]).to.include({ level: 'error', outcome: 'store_failed', status: 503, eventId: sha256(message) });
-        expect(await store.get(sha256(message)), 'nothing stored').to.equal(undefined);
+        expect(pushLogs[0]).to.include({ level: 'error', outcome: 'store_failed', status: 503, eventId: agreedEventId(message) });
+        expect(await store.get(agreedEventId(message)), 'nothing stored').to.equal(undefined);
 
         const { result: again } = await captureOutput(() => invoke(event));
         expect(replyOf(again)).to.equal('success');
-        expect((await store.get(sha256(message)))?.payload).to.equal(message);
+        expect((await store.get(agreedEventId(message)))?.payload).to.equal(message);
       });
     }
   });

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConfigError } from '../../core/errors';
-import { openReply, type Push } from '../../core/peer';
+import { openReply } from '../../core/peer';
 import { createHandler, type ProxyResult } from '../../handlers/aws';
 import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { ensureEventsTable } from '../../providers/local/events-table';
@@ -12,11 +11,10 @@ import { localDynamoDbClient } from '../../providers/local/local-dynamodb';
 import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
 import { startDynamoDbProxy, type DynamoDbProxy } from '../support/dynamodb-proxy';
 import { freshDingTalkEnv, SecretLedger } from '../support/hostile-pushes';
+import { agreedEventId } from '../support/fixtures';
 import { httpApiEvent } from '../support/gateway-events';
 
 const TABLE = 'dingtalk-callback-events';
-const pushEvent = (push: Push) => httpApiEvent(push);
-const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 describe('handlers/aws: hostile input, duplicate storms and DynamoDB outages', function () {
   const ledger = new SecretLedger(freshDingTalkEnv());
@@ -63,7 +61,7 @@ describe('handlers/aws: hostile input, duplicate storms and DynamoDB outages', f
     for (const [n, [what, fail, mend]] of outages.entries()) {
       it(what, async function () {
         const message = ledger.message('user_add_org', { TimeStamp: String(1_700_000_100_000 + n) });
-        const event = pushEvent(ledger.seal(message));
+        const event = httpApiEvent(ledger.seal(message));
         const puts = proxy.requests.get('PutItem') ?? 0;
         await fail();
         const { result: failed, pushLogs } = await captureOutput(() => handler(event));
@@ -71,14 +69,14 @@ describe('handlers/aws: hostile input, duplicate storms and DynamoDB outages', f
         expect(failed.statusCode).to.equal(503);
         expect(JSON.parse(failed.body)).to.include({ error: 'store_unavailable' });
         expect(pushLogs).to.have.length(1);
-        expect(pushLogs[0]).to.include({ level: 'error', outcome: 'store_failed', status: 503, eventId: sha256(message) });
-        expect(await store.get(sha256(message)), 'nothing stored').to.equal(undefined);
+        expect(pushLogs[0]).to.include({ level: 'error', outcome: 'store_failed', status: 503, eventId: agreedEventId(message) });
+        expect(await store.get(agreedEventId(message)), 'nothing stored').to.equal(undefined);
         if (what.startsWith('refusing')) expect(proxy.requests.get('PutItem') ?? 0).to.equal(puts);
         else expect(proxy.requests.get('PutItem') ?? 0, 'the put went out over HTTP').to.be.above(puts);
 
         const { result: again } = await captureOutput(() => handler(event));
         expect(replyOf(again)).to.equal('success');
-        expect((await store.get(sha256(message)))?.payload).to.equal(message);
+        expect((await store.get(agreedEventId(message)))?.payload).to.equal(message);
       });
     }
   });

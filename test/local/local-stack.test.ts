@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,7 +8,7 @@ import { openReply, pushUrl, sealPush } from '../../core/peer';
 import { loadSettings } from '../../core/settings';
 import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
 import { localDynamoDbEndpoint, openLocalEventStore } from '../../providers/local/local-dynamodb';
-import { eventText, SAMPLE_ENV } from '../support/fixtures';
+import { agreedEventId, eventText, SAMPLE_ENV } from '../support/fixtures';
 import { startLocalStack, type LocalStack } from '../support/local-stack';
 
 const DEV = loadSettings(DEV_CREDENTIALS);
@@ -32,11 +31,6 @@ async function push(stack: LocalStack, message: string, env: Record<keyof typeof
 }
 
 /** The id ARCHITECTURE.md agrees on: the payload's eventId, else the SHA-256 of the message. */
-function agreedId(message: string): string {
-  const eventId = (JSON.parse(message) as { eventId?: unknown }).eventId;
-  return typeof eventId === 'string' && eventId ? eventId : createHash('sha256').update(message, 'utf8').digest('hex');
-}
-
 async function portIsClosed(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
@@ -79,7 +73,7 @@ describe('npm start: the local stack', function () {
     expect((await fetch(pushUrl(stack.pushUrl, wrongOwner), { method: 'POST', body: wrongOwner.body })).status).to.equal(403);
 
     const store = openLocalEventStore(localDynamoDbEndpoint(stack.dynamodbPort));
-    for (const message of [...stored, suiteCheck]) expect((await store.get(agreedId(message)))?.payload).to.equal(message);
+    for (const message of [...stored, suiteCheck]) expect((await store.get(agreedEventId(message)))?.payload).to.equal(message);
     expect(await store.list(), 'everything but check_url').to.have.length(stored.length + 1);
 
     const { httpPort, lambdaPort, dynamodbPort } = stack;
@@ -95,7 +89,7 @@ describe('npm start: the local stack', function () {
     expect(stack.output()).not.to.include(SAMPLE_ENV.DINGTALK_AES_KEY);
     const store = openLocalEventStore(localDynamoDbEndpoint(stack.dynamodbPort));
     const approval = stored[1]!;
-    expect((await store.get(agreedId(approval)))?.payload).to.equal(approval);
+    expect((await store.get(agreedEventId(approval)))?.payload).to.equal(approval);
     expect((await push(stack, approval)).status).to.equal(401);
     expect(await push(stack, approval, SAMPLE_ENV)).to.deep.equal({ status: 200, reply: 'success' });
     expect(await store.list()).to.have.length(stored.length + 1);

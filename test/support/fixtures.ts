@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSettings } from '../../core/settings';
@@ -33,4 +34,13 @@ export function eventFixtureNames(): string[] {
     .filter((file) => file.endsWith('.json') && !/^(apigw|fc)-/.test(file))
     .map((file) => file.replace(/\.json$/, ''))
     .sort();
+}
+
+/**
+ * The id ARCHITECTURE.md says `message` is stored under, written here apart from the core so tests
+ * check the core against the contract: its own non-empty string `eventId`, else hex SHA-256 of it.
+ */
+export function agreedEventId(message: string): string {
+  const { eventId } = JSON.parse(message) as { eventId?: unknown };
+  return typeof eventId === 'string' && eventId !== '' ? eventId : createHash('sha256').update(message, 'utf8').digest('hex');
 }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { createHash } from 'node:crypto';
 import { openReply } from '../../core/peer';
 import type { EventStore } from '../../core/store';
+import { agreedEventId } from './fixtures';
 import { captureOutput } from './capture-output';
 import { hostilePushes, type SecretLedger } from './hostile-pushes';
 
@@ -20,7 +20,6 @@ export interface HandlerUnderAttack {
   store: () => EventStore;
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /**
  * The hostile matrix and the duplicate storm, which every cloud's handler must survive alike: each
@@ -44,12 +43,12 @@ export function itHoldsUnderAttack(subject: HandlerUnderAttack): void {
     const rejected = result.slice(0, -1);
     expect(rejected.map((answer) => [answer.statusCode, (JSON.parse(answer.body) as { error: string }).error])).to.deep.equal(pushes.map((hostile) => [hostile.status, hostile.error]));
     expect(replyOf(result.at(-1)!)).to.equal('success');
-    expect((await subject.store().get(sha256(valid)))?.payload).to.equal(valid);
+    expect((await subject.store().get(agreedEventId(valid)))?.payload).to.equal(valid);
 
     expect(ledger.leaksIn(`${output}${result.map((answer) => answer.body).join('')}`)).to.deep.equal([]);
     expect(pushLogs.map((entry) => [entry.status, entry.outcome])).to.deep.equal([...pushes.map((hostile) => [hostile.status, 'rejected']), [200, 'created']]);
     expect(new Set(pushLogs.map((entry) => entry.requestId)).size, 'a request id of its own on each line').to.equal(pushes.length + 1);
-    expect(pushLogs.at(-1)).to.include({ eventType: 'user_add_org', eventId: sha256(valid) });
+    expect(pushLogs.at(-1)).to.include({ eventType: 'user_add_org', eventId: agreedEventId(valid) });
     for (const entry of pushLogs) expect(entry.latencyMs).to.be.a('number');
   });
 

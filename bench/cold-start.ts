@@ -1,17 +1,18 @@
 import { percentile } from '../cli/stats';
 import { openReply, sealPush } from '../core/peer';
-import { createTablestoreClient, ensureEventTable } from '../providers/aliyun/tablestore-store';
+import { createTablestoreClient } from '../providers/aliyun/tablestore-client';
+import { ensureEventTable } from '../providers/aliyun/tablestore-table';
 import { SSM_PARAMETERS } from '../providers/aws/ssm-settings';
 import { startDynamoDbServer } from '../providers/local/dynamodb-server';
 import { ensureEventsTable } from '../providers/local/events-table';
 import { LOCAL_AWS_CREDENTIALS, LOCAL_REGION, localDynamoDbClient, localDynamoDbEndpoint } from '../providers/local/local-dynamodb';
-import { bareNodeStart, UnpackedBundle, type Answer, type Invocation } from '../test/support/bundle';
-import { FakeSsm } from '../test/support/fake-ssm';
-import { loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../test/support/fixtures';
-import { aliyunCredentialsFile, packageService, type PackagedService } from '../test/support/serverless';
-import { startTablestoreServer } from '../test/support/tablestore-server';
+import { bareNodeStart, UnpackedBundle, type Answer, type Invocation } from '../testkit/bundle';
+import { FakeSsm } from '../testkit/fake-ssm';
+import { loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../testkit/fixtures';
+import { aliyunCredentialsFile, packageService, type PackagedService } from '../testkit/serverless';
+import { startTablestoreServer } from '../testkit/tablestore-server';
 import { approvalPayload } from './payloads';
-import { fcGatewayEvent, httpApiEvent } from '../test/support/gateway-events';
+import { fcGatewayEvent, httpApiEvent } from '../testkit/gateway-events';
 
 /** The clouds, by the names the bench reports them under. */
 export type Cloud = 'aws' | 'aliyun';
@@ -87,7 +88,7 @@ export async function measureColdStarts(packages: Packages, runs: number): Promi
       aws: () => {
         const { query, body } = push();
         return {
-          entry: 'handlers/aws.js',
+          entry: 'handlers/aws/callback.js',
           event: httpApiEvent({ query, body }),
           env: {
             ...awsEnv,
@@ -104,7 +105,7 @@ export async function measureColdStarts(packages: Packages, runs: number): Promi
         const { query, body } = push();
         const { accessKeyId, secretAccessKey } = tablestore.credentials;
         return {
-          entry: 'handlers/aliyun.js',
+          entry: 'handlers/aliyun/callback.js',
           event: fcGatewayEvent({ query, body }),
           eventAsBuffer: true,
           context: { ...loadJson<object>('fc-context'), credentials: { accessKeyId, accessKeySecret: secretAccessKey } },

@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, randomFillSync } from 'no
 import DingTalkEncryptor from 'dingtalk-encrypt';
 import { open, seal } from '../core/crypto';
 import { openReply, sealPush } from '../core/peer';
-import { SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../test/support/fixtures';
+import { SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../testkit/fixtures';
 
 /** One push as a receiver sees it: the four strings that are signed. */
 interface Received {

@@ -1,4 +1,4 @@
-import { eventText } from '../test/support/fixtures';
+import { eventText } from '../testkit/fixtures';
 
 /** A ~1 KB approval push with Chinese text: the typical DingTalk event; each `instance` is another approval. */
 export function approvalPayload(instance = 0): string {

@@ -2,7 +2,7 @@ import { percentile } from '../cli/stats';
 import { createCallback } from '../core/callback';
 import { MemoryEventStore } from '../core/memory-store';
 import { sealPush } from '../core/peer';
-import { SAMPLE_OWNER, SAMPLE_SETTINGS } from '../test/support/fixtures';
+import { SAMPLE_OWNER, SAMPLE_SETTINGS } from '../testkit/fixtures';
 
 /**
  * Per-push latency of the whole core pipeline (parse, verify, decrypt, record, store in memory,

@@ -1,5 +1,5 @@
 import type { EventRecord } from '../core/events';
-import { MAX_LIST_LIMIT, type EventStore } from '../core/store';
+import { MAX_LIST_LIMIT, type EventStore } from '../core/listing';
 import { stringFlag, UsageError, wholeNumber, type Command } from './command';
 import { openStore, STORE_HELP, STORE_OPTIONS } from './stores';
 

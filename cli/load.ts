@@ -1,4 +1,4 @@
-import type { EventStore } from '../core/store';
+import type { EventStore } from '../core/listing';
 import { UsageError, wholeNumber, type Command } from './command';
 import { expectedEventId } from './deliver';
 import { EVENT_FAMILIES, samplePayload } from './event-payloads';

@@ -1,6 +1,7 @@
-import type { EventStore } from '../core/store';
+import type { EventStore } from '../core/listing';
 import { DynamoDbEventStore } from '../providers/aws/dynamodb-store';
-import { createTablestoreClient, TablestoreEventStore } from '../providers/aliyun/tablestore-store';
+import { createTablestoreClient } from '../providers/aliyun/tablestore-client';
+import { TablestoreEventStore } from '../providers/aliyun/tablestore-store';
 import { localDynamoDbEndpoint, openLocalEventStore } from '../providers/local/local-dynamodb';
 import { stringFlag, UsageError } from './command';
 

@@ -3,7 +3,7 @@ import { BadRequestError, CallbackError, MethodNotAllowedError, OwnerKeyError, P
 import { parseMessage, toRecord, type DingTalkMessage } from './events';
 import { jsonLogger, type Logger, type PushLog } from './log';
 import type { Settings } from './settings';
-import type { EventStore } from './store';
+import type { EventWriter } from './store';
 
 /** A push as any cloud hands it over, reduced to what the protocol needs. */
 export interface CallbackRequest {
@@ -31,7 +31,7 @@ export type Callback = (request: CallbackRequest) => Promise<CallbackResponse>;
 
 export interface CallbackOptions {
   settings: Settings;
-  store: EventStore;
+  store: EventWriter;
   /** Default: one JSON line per push on stdout. */
   log?: Logger;
   /** Default: the clock. */

@@ -1,5 +1,6 @@
 import type { EventRecord } from './events';
-import { listLimit, newestFirst, type EventQuery, type EventStore, type PutOutcome } from './store';
+import { listLimit, newestFirst, type EventQuery, type EventStore } from './listing';
+import type { PutOutcome } from './store';
 
 /** An {@link EventStore} in process memory: for tests, benchmarks and trying the core out. */
 export class MemoryEventStore implements EventStore {

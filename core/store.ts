@@ -3,40 +3,12 @@ import type { EventRecord } from './events';
 /** What a conditional insert answered: the record is new, or an equal id was already stored. */
 export type PutOutcome = 'created' | 'duplicate';
 
-/** Which records {@link EventStore.list} returns. */
-export interface EventQuery {
-  /** Only events of this type. */
-  eventType?: string;
-  /** Only events of this approval instance. */
-  processInstanceId?: string;
-  /** At most this many records: default and most {@link MAX_LIST_LIMIT}. */
-  limit?: number;
-}
-
-/** The default and the largest page a store returns from {@link EventStore.list}. */
-export const MAX_LIST_LIMIT = 50;
-
-/** How many records a query asks for, as every store counts it: 1 to {@link MAX_LIST_LIMIT}. */
-export function listLimit(query: EventQuery): number {
-  return Math.min(Math.max(1, Math.floor(query.limit ?? MAX_LIST_LIMIT)), MAX_LIST_LIMIT);
-}
-
 /**
- * The storage port. `put` is one conditional insert keyed on `eventId`: the record is its own
- * idempotency marker. Implementations throw {@link StoreError} (or anything, which the pipeline
- * treats the same) when the store fails, and answer `duplicate`, not an error, on a failed condition.
+ * The write port, all a function needs of its store. `put` is one conditional insert keyed on the
+ * record's identity: the record is its own idempotency marker. Implementations throw
+ * {@link StoreError} (or anything, which the pipeline treats the same) when the store fails, and
+ * answer `duplicate`, not an error, on a failed condition. Reading is for tools: see `listing.ts`.
  */
-export interface EventStore {
+export interface EventWriter {
   put(record: EventRecord): Promise<PutOutcome>;
-  get(eventId: string): Promise<EventRecord | undefined>;
-  /**
-   * Records newest first by `receivedAt`, filtered by process instance or type when given
-   * (both: the instance's records of that type). With no filter, the newest records of any type.
-   */
-  list(query?: EventQuery): Promise<EventRecord[]>;
-}
-
-/** Orders records newest first, ties by id, as every store's `list` answers. */
-export function newestFirst(a: Pick<EventRecord, 'eventId' | 'receivedAt'>, b: Pick<EventRecord, 'eventId' | 'receivedAt'>): number {
-  return b.receivedAt.localeCompare(a.receivedAt) || a.eventId.localeCompare(b.eventId);
 }

@@ -6,7 +6,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { ConfigError } from '../../core/errors';
 import { loadSettings, type Environment } from '../../core/settings';
 import { lazyTablestoreProtobuf } from './lazy-protobuf';
-import { createTablestoreClient, ensureEventTable, tablestoreLocation } from './tablestore-store';
+import { createTablestoreClient, tablestoreLocation } from './tablestore-client';
+import { ensureEventTable } from './tablestore-table';
 
 /** The parts of Serverless v3 and of serverless-aliyun-function-compute's provider that the bridge uses. */
 interface Serverless {

@@ -2,11 +2,13 @@ import { expect } from 'chai';
 import { ConfigError } from '../../core/errors';
 import type { PushLog } from '../../core/log';
 import { openReply, sealPush } from '../../core/peer';
-import { createHandler, type ApiGatewayResponse, type FcContext, type FcHandler } from '../../handlers/aliyun';
-import { createTablestoreClient, ensureEventTable, TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
-import { eventText, loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../support/fixtures';
-import { startTablestoreServer, type LocalTablestore, type TablestoreCredentials } from '../support/tablestore-server';
-import { fcGatewayEvent } from '../support/gateway-events';
+import { createHandler, type ApiGatewayResponse, type FcContext, type FcHandler } from '../../handlers/aliyun/callback';
+import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
+import { TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
+import { ensureEventTable } from '../../providers/aliyun/tablestore-table';
+import { eventText, loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../../testkit/fixtures';
+import { startTablestoreServer, type LocalTablestore, type TablestoreCredentials } from '../../testkit/tablestore-server';
+import { fcGatewayEvent } from '../../testkit/gateway-events';
 
 const TABLE = 'dingtalk_events';
 const CHECK_URL = loadJson('fc-apigw-check-url');

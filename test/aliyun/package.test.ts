@@ -1,16 +1,18 @@
 import { expect } from 'chai';
 import { statSync } from 'node:fs';
 import { openReply, sealPush } from '../../core/peer';
-import type { ApiGatewayResponse } from '../../handlers/aliyun';
+import type { ApiGatewayResponse } from '../../handlers/aliyun/callback';
 import { AliyunBridge, type RamClient } from '../../providers/aliyun/serverless-bridge';
-import { createTablestoreClient, ensureEventTable, TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
-import { invokeBundle, zipEntries } from '../support/bundle';
-import { eventText, loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../support/fixtures';
-import { aliyunCredentialsFile, packageService, type PackagedService } from '../support/serverless';
-import { startTablestoreServer, type LocalTablestore } from '../support/tablestore-server';
-import { fcGatewayEvent } from '../support/gateway-events';
+import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
+import { TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
+import { ensureEventTable } from '../../providers/aliyun/tablestore-table';
+import { invokeBundle, zipEntries } from '../../testkit/bundle';
+import { eventText, loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../../testkit/fixtures';
+import { aliyunCredentialsFile, packageService, type PackagedService } from '../../testkit/serverless';
+import { startTablestoreServer, type LocalTablestore } from '../../testkit/tablestore-server';
+import { fcGatewayEvent } from '../../testkit/gateway-events';
 
-const HANDLER_FILE = 'handlers/aliyun.js';
+const HANDLER_FILE = 'handlers/aliyun/callback.js';
 
 /** The compiled template serverless-aliyun-function-compute deploys from. */
 interface AliyunTemplate {
@@ -50,7 +52,7 @@ describe('sls package --config serverless.aliyun.yml', function () {
   it('compiles one nodejs20 function with the handler and its environment variables', function () {
     const functions = resources('ALIYUN::FC::Function');
     expect(functions).to.have.length(1);
-    expect(functions[0]!.Properties).to.include({ runtime: 'nodejs20', handler: 'handlers/aliyun.handler' });
+    expect(functions[0]!.Properties).to.include({ runtime: 'nodejs20', handler: 'handlers/aliyun/callback.handler' });
     expect(functions[0]!.Properties.environmentVariables).to.deep.equal({ ...env, DINGTALK_MAX_SKEW_SECONDS: '0' });
   });
 

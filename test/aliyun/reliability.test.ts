@@ -1,13 +1,15 @@
 import { expect } from 'chai';
 import { openReply, type Push } from '../../core/peer';
-import { createHandler, type ApiGatewayResponse, type FcContext, type FcHandler } from '../../handlers/aliyun';
-import { createTablestoreClient, ensureEventTable, TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
-import { captureOutput } from '../support/capture-output';
-import { itHoldsUnderAttack } from '../support/handler-under-attack';
-import { agreedEventId, loadJson } from '../support/fixtures';
-import { freshDingTalkEnv, SecretLedger } from '../support/hostile-pushes';
-import { startTablestoreServer, type LocalTablestore, type TablestoreFailure } from '../support/tablestore-server';
-import { fcGatewayEvent } from '../support/gateway-events';
+import { createHandler, type ApiGatewayResponse, type FcContext, type FcHandler } from '../../handlers/aliyun/callback';
+import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
+import { TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
+import { ensureEventTable } from '../../providers/aliyun/tablestore-table';
+import { captureOutput } from '../../testkit/capture-output';
+import { itHoldsUnderAttack } from '../../testkit/handler-under-attack';
+import { agreedEventId, loadJson } from '../../testkit/fixtures';
+import { freshDingTalkEnv, SecretLedger } from '../../testkit/hostile-pushes';
+import { startTablestoreServer, type LocalTablestore, type TablestoreFailure } from '../../testkit/tablestore-server';
+import { fcGatewayEvent } from '../../testkit/gateway-events';
 
 const TABLE = 'dingtalk_events';
 const CONTEXT = loadJson<FcContext>('fc-context');

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { AliyunBridge, updatePolicy, type RamClient } from '../../providers/aliyun/serverless-bridge';
-import { SAMPLE_ENV } from '../support/fixtures';
+import { SAMPLE_ENV } from '../../testkit/fixtures';
 
 /** A RAM client (a control plane that cannot run here) holding one policy document, recording new versions. */
 function fakeRam(deployed: object | Error): RamClient & { versions: object[] } {
@@ -49,7 +49,7 @@ describe('providers/aliyun/serverless-bridge', function () {
     function bridgeWith(environment: Record<string, string>) {
       const provider: { environment: Record<string, string>; ramRoleStatements?: object[] } = { environment };
       const serverless = {
-        service: { provider, getAllFunctions: () => ['callback'], getFunction: () => ({ name: 'dingtalk-callback-dev-callback', handler: 'handlers/aliyun.handler' }) },
+        service: { provider, getAllFunctions: () => ['callback'], getFunction: () => ({ name: 'dingtalk-callback-dev-callback', handler: 'handlers/aliyun/callback.handler' }) },
         classes: { Error },
         configSchemaHandler: { defineProvider: () => {} },
       } as unknown as ConstructorParameters<typeof AliyunBridge>[0];

@@ -1,10 +1,12 @@
 import { expect } from 'chai';
 import TableStore from 'tablestore';
 import { StoreError } from '../../core/errors';
-import { createTablestoreClient, ensureEventTable, eventIndexes, otsCode, TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
-import { freePort } from '../support/ports';
-import { describeEventStoreContract, sampleRecord } from '../support/store-contract';
-import { startTablestoreServer, type LocalTablestore } from '../support/tablestore-server';
+import { createTablestoreClient, otsCode } from '../../providers/aliyun/tablestore-client';
+import { TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
+import { ensureEventTable, eventIndexes } from '../../providers/aliyun/tablestore-table';
+import { freePort } from '../../testkit/ports';
+import { describeEventStoreContract, sampleRecord } from '../../testkit/store-contract';
+import { startTablestoreServer, type LocalTablestore } from '../../testkit/tablestore-server';
 
 /** What a promise rejects with (fails the test when it resolves). */
 async function rejection(promise: Promise<unknown>): Promise<Error> {

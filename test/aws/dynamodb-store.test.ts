@@ -1,12 +1,13 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { expect } from 'chai';
 import { StoreError } from '../../core/errors';
-import { DynamoDbEventStore, PLAIN_PAYLOAD_MAX_BYTES } from '../../providers/aws/dynamodb-store';
+import { PLAIN_PAYLOAD_MAX_BYTES } from '../../providers/aws/dynamodb-item';
+import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { ensureEventsTable } from '../../providers/local/events-table';
 import { localDynamoDbClient } from '../../providers/local/local-dynamodb';
-import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
-import { freePort } from '../support/ports';
-import { describeEventStoreContract, sampleRecord } from '../support/store-contract';
+import { startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
+import { freePort } from '../../testkit/ports';
+import { describeEventStoreContract, sampleRecord } from '../../testkit/store-contract';
 
 describe('providers/aws/dynamodb-store', function () {
   let dynamo: TestDynamoDb;

@@ -3,16 +3,16 @@ import type { CallbackRequest } from '../../core/callback';
 import { ConfigError } from '../../core/errors';
 import type { PushLog } from '../../core/log';
 import { openReply } from '../../core/peer';
-import { createHandler, type AwsHandlerOptions, type ProxyResult } from '../../handlers/aws';
+import { createHandler, type AwsHandlerOptions, type ProxyResult } from '../../handlers/aws/callback';
 import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { ensureEventsTable } from '../../providers/local/events-table';
 import { localDynamoDbClient } from '../../providers/local/local-dynamodb';
-import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
-import { FakeSsm } from '../support/fake-ssm';
-import { eventText, loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../support/fixtures';
-import { freePort } from '../support/ports';
-import { pushRequest } from '../support/push';
-import { httpApiEvent, restApiEvent } from '../support/gateway-events';
+import { startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
+import { FakeSsm } from '../../testkit/fake-ssm';
+import { eventText, loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../../testkit/fixtures';
+import { freePort } from '../../testkit/ports';
+import { pushRequest } from '../../testkit/push';
+import { httpApiEvent, restApiEvent } from '../../testkit/gateway-events';
 
 /** The real API Gateway fixtures, carrying `request` instead of their own push. */
 const replyOf = (result: ProxyResult) => openReply(SAMPLE_SETTINGS, result.body, SAMPLE_OWNER);

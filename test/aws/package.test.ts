@@ -2,18 +2,18 @@ import { statSync } from 'node:fs';
 import AdmZip from 'adm-zip';
 import { expect } from 'chai';
 import { openReply, sealPush } from '../../core/peer';
-import type { ProxyResult } from '../../handlers/aws';
-import { PROCESS_INDEX, TYPE_INDEX } from '../../providers/aws/dynamodb-store';
+import type { ProxyResult } from '../../handlers/aws/callback';
+import { PROCESS_INDEX, TYPE_INDEX } from '../../providers/aws/dynamodb-item';
 import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
 import { ensureEventsTable } from '../../providers/local/events-table';
 import { LOCAL_AWS_CREDENTIALS } from '../../providers/local/local-dynamodb';
 import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
-import { invokeBundle, zipEntries } from '../support/bundle';
-import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
-import { FakeSsm } from '../support/fake-ssm';
-import { eventText, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../support/fixtures';
-import { packageService, type PackagedService } from '../support/serverless';
-import { httpApiEvent } from '../support/gateway-events';
+import { invokeBundle, zipEntries } from '../../testkit/bundle';
+import { startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
+import { FakeSsm } from '../../testkit/fake-ssm';
+import { eventText, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../../testkit/fixtures';
+import { packageService, type PackagedService } from '../../testkit/serverless';
+import { httpApiEvent } from '../../testkit/gateway-events';
 
 interface Statement {
   Effect: string;
@@ -43,16 +43,16 @@ describe('serverless.aws.yml, packaged for real', function () {
   describe('the zip', function () {
     it('holds the bundle alone, minified, under 500 KB', async function () {
       const entries = zipEntries(packaged.zip);
-      expect(entries.map((entry) => entry.name)).to.deep.equal(['handlers/aws.js']);
+      expect(entries.map((entry) => entry.name)).to.deep.equal(['handlers/aws/callback.js']);
       expect(statSync(packaged.zip).size).to.be.lessThan(500 * 1024);
-      const bundle = new AdmZip(packaged.zip).readAsText('handlers/aws.js');
+      const bundle = new AdmZip(packaged.zip).readAsText('handlers/aws/callback.js');
       // Minified: no indentation, and few lines for hundreds of kilobytes.
       expect(bundle.split('\n').length).to.be.lessThan(entries[0]!.size / 1000);
       expect(bundle).not.to.include(DEV_CREDENTIALS.DINGTALK_AES_KEY);
     });
 
     it("reads credentials from the environment only, as Lambda gives them, without the rest of the SDK's default chain", function () {
-      const bundle = new AdmZip(packaged.zip).readAsText('handlers/aws.js');
+      const bundle = new AdmZip(packaged.zip).readAsText('handlers/aws/callback.js');
       expect(bundle).to.include('AWS_SECRET_ACCESS_KEY');
       for (const source of ['defaultProvider::fromSSO', 'defaultProvider::fromIni', 'AWS_CONTAINER_CREDENTIALS_FULL_URI']) {
         expect(bundle, source).not.to.include(source);
@@ -85,7 +85,7 @@ describe('serverless.aws.yml, packaged for real', function () {
 
       it('answers a push and stores it, with settings from the environment', async function () {
         const text = eventText('bpms_task_change');
-        const answer = await invokeBundle(packaged.zip, { entry: 'handlers/aws.js', event: pushEvent(text), env: { ...lambdaEnv(), ...SAMPLE_ENV } });
+        const answer = await invokeBundle(packaged.zip, { entry: 'handlers/aws/callback.js', event: pushEvent(text), env: { ...lambdaEnv(), ...SAMPLE_ENV } });
         expect(answer.error).to.equal(undefined);
         const response = answer.response as ProxyResult;
         expect(response.statusCode).to.equal(200);
@@ -102,7 +102,7 @@ describe('serverless.aws.yml, packaged for real', function () {
         ssm.parameters.set('/dingtalk-callback/test/aes-key', SAMPLE_ENV.DINGTALK_AES_KEY);
         ssm.parameters.set('/dingtalk-callback/test/owner-key', SAMPLE_ENV.DINGTALK_OWNER_KEY);
         const env = { ...lambdaEnv(), DINGTALK_SSM_PREFIX: '/dingtalk-callback/test', AWS_ENDPOINT_URL_SSM: ssm.endpoint };
-        const answer = await invokeBundle(packaged.zip, { entry: 'handlers/aws.js', event: pushEvent(eventText('user_add_org')), env });
+        const answer = await invokeBundle(packaged.zip, { entry: 'handlers/aws/callback.js', event: pushEvent(eventText('user_add_org')), env });
         expect(answer.error).to.equal(undefined);
         expect(openReply(SAMPLE_SETTINGS, (answer.response as ProxyResult).body, SAMPLE_OWNER)).to.equal('success');
         expect(ssm.requests).to.deep.equal([{ Names: ['token', 'aes-key', 'owner-key'].map((name) => `/dingtalk-callback/test/${name}`), WithDecryption: true }]);
@@ -129,7 +129,7 @@ describe('serverless.aws.yml, packaged for real', function () {
 
     it('runs the bundle on nodejs22.x, pointed at the table and the stage SSM prefix', async function () {
       const [fn] = resource('AWS::Lambda::Function');
-      expect(fn!.Properties).to.include({ Runtime: 'nodejs22.x', Handler: 'handlers/aws.handler' });
+      expect(fn!.Properties).to.include({ Runtime: 'nodejs22.x', Handler: 'handlers/aws/callback.handler' });
       expect(fn!.Properties.Environment).to.deep.equal({ Variables: { EVENTS_TABLE: 'dingtalk-callback-test-events', DINGTALK_SSM_PREFIX: '/dingtalk-callback/test' } });
       const state = await packaged.json<{ service: { provider: { region: string; stage: string } } }>('serverless-state.json');
       expect(state.service.provider).to.include({ region: 'eu-central-1', stage: 'test' });

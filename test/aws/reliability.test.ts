@@ -2,17 +2,17 @@ import { expect } from 'chai';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConfigError } from '../../core/errors';
 import { openReply } from '../../core/peer';
-import { createHandler, type ProxyResult } from '../../handlers/aws';
+import { createHandler, type ProxyResult } from '../../handlers/aws/callback';
 import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { ensureEventsTable } from '../../providers/local/events-table';
-import { captureOutput } from '../support/capture-output';
-import { itHoldsUnderAttack } from '../support/handler-under-attack';
+import { captureOutput } from '../../testkit/capture-output';
+import { itHoldsUnderAttack } from '../../testkit/handler-under-attack';
 import { localDynamoDbClient } from '../../providers/local/local-dynamodb';
-import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
-import { startDynamoDbProxy, type DynamoDbProxy } from '../support/dynamodb-proxy';
-import { freshDingTalkEnv, SecretLedger } from '../support/hostile-pushes';
-import { agreedEventId } from '../support/fixtures';
-import { httpApiEvent } from '../support/gateway-events';
+import { startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
+import { startDynamoDbProxy, type DynamoDbProxy } from '../../testkit/dynamodb-proxy';
+import { freshDingTalkEnv, SecretLedger } from '../../testkit/hostile-pushes';
+import { agreedEventId } from '../../testkit/fixtures';
+import { httpApiEvent } from '../../testkit/gateway-events';
 
 const TABLE = 'dingtalk-callback-events';
 

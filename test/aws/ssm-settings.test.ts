@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { ConfigError } from '../../core/errors';
 import { loadSsmSettings } from '../../providers/aws/ssm-settings';
-import { FakeSsm } from '../support/fake-ssm';
-import { SAMPLE_ENV } from '../support/fixtures';
+import { FakeSsm } from '../../testkit/fake-ssm';
+import { SAMPLE_ENV } from '../../testkit/fixtures';
 
 describe('providers/aws/ssm-settings', function () {
   let ssm: FakeSsm;

@@ -3,13 +3,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventRecord } from '../../core/events';
-import { createTablestoreClient, ensureEventTable, TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
+import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
+import { TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
+import { ensureEventTable } from '../../providers/aliyun/tablestore-table';
 import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
 import { localDynamoDbEndpoint, LOCAL_TABLE_NAME } from '../../providers/local/local-dynamodb';
-import { CLEAN_ENV, runCli } from '../support/cli';
-import { startLocalStack, type LocalStack } from '../support/local-stack';
-import { sampleRecord } from '../support/store-contract';
-import { startTablestoreServer } from '../support/tablestore-server';
+import { CLEAN_ENV, runCli } from '../../testkit/cli';
+import { startLocalStack, type LocalStack } from '../../testkit/local-stack';
+import { sampleRecord } from '../../testkit/store-contract';
+import { startTablestoreServer } from '../../testkit/tablestore-server';
 
 /** One send per family of PROTOCOL.md, plus an event type DingTalk has not invented yet. */
 const FAMILY_SAMPLES = ['user_add_org', 'org_dept_remove', 'bpms_instance_change', 'bpms_task_change', 'attendance_check_record', 'suite_ticket', 'check_create_suite_url', 'chat_update_title', 'SYNC_HTTP_PUSH_MEDIUM', 'hrm_user_record_change'];

@@ -6,8 +6,8 @@ import { parseMessage, toRecord } from '../../core/events';
 import { loadSettings } from '../../core/settings';
 import { EVENT_FAMILIES, samplePayload } from '../../cli/event-payloads';
 import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
-import { startCallbackServer, type CallbackServer } from '../support/callback-server';
-import { CLEAN_ENV, runCli } from '../support/cli';
+import { startCallbackServer, type CallbackServer } from '../../testkit/callback-server';
+import { CLEAN_ENV, runCli } from '../../testkit/cli';
 
 const DEV_OWNER = DEV_CREDENTIALS.DINGTALK_OWNER_KEY;
 

@@ -6,9 +6,9 @@ import type { PushLog } from '../../core/log';
 import { MemoryEventStore } from '../../core/memory-store';
 import { openReply } from '../../core/peer';
 import { decodeAesKey, loadSettings } from '../../core/settings';
-import type { EventStore } from '../../core/store';
-import { eventFixtureNames, eventText, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../support/fixtures';
-import { pushRequest, signedRequest } from '../support/push';
+import type { EventStore } from '../../core/listing';
+import { eventFixtureNames, eventText, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../../testkit/fixtures';
+import { pushRequest, signedRequest } from '../../testkit/push';
 
 /** A store whose backend is down until `up` is set. */
 class FlakyStore extends MemoryEventStore {

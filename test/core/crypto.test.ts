@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { decrypt, encrypt, open, seal, sign, signatureMatches } from '../../core/crypto';
 import { DecryptError, SignatureError } from '../../core/errors';
 import { decodeAesKey } from '../../core/settings';
-import { SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../support/fixtures';
+import { SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../../testkit/fixtures';
 
 const { aesKey, token } = SAMPLE_SETTINGS;
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { BadRequestError } from '../../core/errors';
 import { parseMessage, toRecord } from '../../core/events';
-import { eventFixtureNames, eventText } from '../support/fixtures';
+import { eventFixtureNames, eventText } from '../../testkit/fixtures';
 
 const RECEIVED = new Date('2026-11-27T12:00:00.000Z');
 const OWNER = 'ding6ccabc44d2c8d38b';

@@ -4,8 +4,8 @@ import { createCallback, type CallbackRequest } from '../../core/callback';
 import { encrypt, sign } from '../../core/crypto';
 import { MemoryEventStore } from '../../core/memory-store';
 import { openReply } from '../../core/peer';
-import { SAMPLE_OWNER, SAMPLE_SETTINGS, eventFixtureNames, eventText } from '../support/fixtures';
-import { pushRequest } from '../support/push';
+import { SAMPLE_OWNER, SAMPLE_SETTINGS, eventFixtureNames, eventText } from '../../testkit/fixtures';
+import { pushRequest } from '../../testkit/push';
 
 const REJECTIONS = [400, 401, 403, 405, 413];
 

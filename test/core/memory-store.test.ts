@@ -1,4 +1,4 @@
 import { MemoryEventStore } from '../../core/memory-store';
-import { describeEventStoreContract } from '../support/store-contract';
+import { describeEventStoreContract } from '../../testkit/store-contract';
 
 describeEventStoreContract('MemoryEventStore', { open: async () => new MemoryEventStore() });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { inspect } from 'node:util';
 import { ConfigError } from '../../core/errors';
 import { loadSettings } from '../../core/settings';
-import { SAMPLE_ENV } from '../support/fixtures';
+import { SAMPLE_ENV } from '../../testkit/fixtures';
 
 function configErrorOf(env: Record<string, string | undefined>): ConfigError {
   try {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadYamlFile } from '../support/cloudformation-yaml';
+import { loadYamlFile } from '../../testkit/cloudformation-yaml';
 
 /** The repository root. */
 export const ROOT = join(__dirname, '..', '..');

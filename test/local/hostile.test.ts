@@ -7,9 +7,9 @@ import type { PushLog } from '../../core/log';
 import { openReply, pushUrl, type Push } from '../../core/peer';
 import { localDynamoDbEndpoint, openLocalEventStore } from '../../providers/local/local-dynamodb';
 import type { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
-import { pushLogLines } from '../support/capture-output';
-import { freshDingTalkEnv, hostilePushes, SecretLedger } from '../support/hostile-pushes';
-import { startLocalStack, type LocalStack } from '../support/local-stack';
+import { pushLogLines } from '../../testkit/capture-output';
+import { freshDingTalkEnv, hostilePushes, SecretLedger } from '../../testkit/hostile-pushes';
+import { startLocalStack, type LocalStack } from '../../testkit/local-stack';
 
 /** API Gateway's own payload limit (HTTP API, and serverless-offline's default): beyond it the function is never called. */
 const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;

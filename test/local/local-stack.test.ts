@@ -8,8 +8,8 @@ import { openReply, pushUrl, sealPush } from '../../core/peer';
 import { loadSettings } from '../../core/settings';
 import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
 import { localDynamoDbEndpoint, openLocalEventStore } from '../../providers/local/local-dynamodb';
-import { agreedEventId, eventText, SAMPLE_ENV } from '../support/fixtures';
-import { startLocalStack, type LocalStack } from '../support/local-stack';
+import { agreedEventId, eventText, SAMPLE_ENV } from '../../testkit/fixtures';
+import { startLocalStack, type LocalStack } from '../../testkit/local-stack';
 
 const DEV = loadSettings(DEV_CREDENTIALS);
 

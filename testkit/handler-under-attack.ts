@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { openReply } from '../../core/peer';
-import type { EventStore } from '../../core/store';
+import { openReply } from '../core/peer';
+import type { EventStore } from '../core/listing';
 import { agreedEventId } from './fixtures';
 import { captureOutput } from './capture-output';
 import { hostilePushes, type SecretLedger } from './hostile-pushes';

@@ -1,10 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { createCallback, malformedEvent, type Callback, type CallbackRequest, type CallbackResponse } from '../core/callback';
-import type { Logger } from '../core/log';
-import { loadSettings, optionalWholeNumber, required, type Environment } from '../core/settings';
-import { DynamoDbEventStore } from '../providers/aws/dynamodb-store';
-import { loadSsmSettings } from '../providers/aws/ssm-settings';
+import { createCallback, malformedEvent, type Callback, type CallbackRequest, type CallbackResponse } from '../../core/callback';
+import type { Logger } from '../../core/log';
+import { loadSettings, optionalWholeNumber, required, type Environment } from '../../core/settings';
+import { DynamoDbEventWriter } from '../../providers/aws/dynamodb-writer';
+import { loadSsmSettings } from '../../providers/aws/ssm-settings';
 
 /** The fields of an API Gateway REST API (payload 1.0) proxy event this shim reads. */
 interface RestApiEvent {
@@ -76,7 +76,7 @@ async function buildCallback({ env = process.env, dynamodb, ssm, log }: AwsHandl
   const endpoint = env.DYNAMODB_ENDPOINT?.trim() || undefined;
   // `npm start` allows more (README "Reliability").
   const putDeadlineMs = optionalWholeNumber(env, 'DYNAMODB_PUT_DEADLINE_MS', 1, 'milliseconds');
-  const store = new DynamoDbEventStore({ tableName, client: dynamodb ?? new DynamoDBClient({ endpoint }), putDeadlineMs });
+  const store = new DynamoDbEventWriter({ tableName, client: dynamodb ?? new DynamoDBClient({ endpoint }), putDeadlineMs });
   return createCallback({ settings, store, ...(log && { log }) });
 }
 

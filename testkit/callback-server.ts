@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { listenOnLoopback } from './ports';
-import { createCallback } from '../../core/callback';
-import { MemoryEventStore } from '../../core/memory-store';
-import type { Settings } from '../../core/settings';
+import { createCallback } from '../core/callback';
+import { MemoryEventStore } from '../core/memory-store';
+import type { Settings } from '../core/settings';
 
 /** The core pipeline behind a plain node:http server on a spare loopback port, over a memory store. */
 export interface CallbackServer {

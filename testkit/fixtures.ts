@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadSettings } from '../../core/settings';
+import { loadSettings } from '../core/settings';
 
-const EVENTS = join(__dirname, '..', 'events');
+const EVENTS = join(__dirname, 'events');
 
 /** The published self-check credentials of PROTOCOL.md. */
 export const SAMPLE_ENV = {
@@ -18,7 +18,7 @@ export const SAMPLE_SETTINGS = loadSettings(SAMPLE_ENV);
 /** The ownerKey of {@link SAMPLE_SETTINGS}. */
 export const SAMPLE_OWNER = SAMPLE_ENV.DINGTALK_OWNER_KEY;
 
-/** A JSON fixture under `test/events/`, parsed. */
+/** A JSON fixture under `testkit/events/`, parsed. */
 export function loadJson<T = Record<string, unknown>>(name: string): T {
   return JSON.parse(readFileSync(join(EVENTS, name.endsWith('.json') ? name : `${name}.json`), 'utf8')) as T;
 }

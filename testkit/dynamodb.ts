@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { startDynamoDbServer, type DynamoDbServer } from '../../providers/local/dynamodb-server';
-import { localDynamoDbClient, localDynamoDbEndpoint } from '../../providers/local/local-dynamodb';
+import { startDynamoDbServer, type DynamoDbServer } from '../providers/local/dynamodb-server';
+import { localDynamoDbClient, localDynamoDbEndpoint } from '../providers/local/local-dynamodb';
 
 /** An in-memory dynalite on a spare port for one test file, and a real SDK client pointed at it. */
 export interface TestDynamoDb {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { CallbackRequest } from '../../core/callback';
+import type { CallbackRequest } from '../core/callback';
 import { loadJson } from './fixtures';
 
 /** What a gateway event carries: a push's query and body (a {@link Push} fits), and its method (POST by default). */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import type { EventRecord } from '../../core/events';
-import type { EventStore } from '../../core/store';
+import type { EventRecord } from '../core/events';
+import type { EventStore } from '../core/listing';
 
 /** How to make the stores under test. */
 export interface StoreFactory {

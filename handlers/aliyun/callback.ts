@@ -1,8 +1,9 @@
-import { createCallback, malformedEvent, type Callback, type CallbackRequest, type CallbackResponse } from '../core/callback';
-import { BadRequestError } from '../core/errors';
-import { jsonLogger, type Logger } from '../core/log';
-import { loadSettings, type Environment } from '../core/settings';
-import { createTablestoreClient, tablestoreLocation, TablestoreEventStore } from '../providers/aliyun/tablestore-store';
+import { createCallback, malformedEvent, type Callback, type CallbackRequest, type CallbackResponse } from '../../core/callback';
+import { BadRequestError } from '../../core/errors';
+import { jsonLogger, type Logger } from '../../core/log';
+import { loadSettings, type Environment } from '../../core/settings';
+import { createTablestoreClient, tablestoreLocation } from '../../providers/aliyun/tablestore-client';
+import { TablestoreEventWriter } from '../../providers/aliyun/tablestore-writer';
 
 /**
  * The fields the handler reads of an API Gateway request, which Function Compute hands over as a
@@ -51,7 +52,7 @@ export function createHandler(env: Environment, { log = jsonLogger }: { log?: Lo
     const keys = `${accessKeyId}\n${securityToken ?? ''}`;
     if (current?.keys !== keys) {
       const client = createTablestoreClient({ endpoint, instance, accessKeyId, secretAccessKey: accessKeySecret, securityToken });
-      current = { keys, callback: createCallback({ settings, store: new TablestoreEventStore({ tableName, client }), log }) };
+      current = { keys, callback: createCallback({ settings, store: new TablestoreEventWriter({ tableName, client }), log }) };
     }
     return current.callback;
   };
@@ -78,7 +79,7 @@ export function createHandler(env: Environment, { log = jsonLogger }: { log?: Lo
 let configured: FcHandler | undefined;
 
 /**
- * The Function Compute entry, `handlers/aliyun.handler`. It configures itself from `process.env`
+ * The Function Compute entry, `handlers/aliyun/callback.handler`. It configures itself from `process.env`
  * on the first invocation; a bad setting fails every invocation with a message naming the variable.
  */
 export const handler: FcHandler = (event, context, callback) => {

@@ -1,4 +1,4 @@
-import type { PushLog } from '../../core/log';
+import type { PushLog } from '../core/log';
 
 /** Everything a piece of code printed, and the per-push log lines among it. */
 export interface Captured<T> {

@@ -16,7 +16,7 @@ export interface LocalStack {
   stop: (signal?: NodeJS.Signals) => Promise<void>;
 }
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = join(__dirname, '..');
 
 /**
  * Runs `npm start` for real on spare ports with its data in `dataDir`, with no `DINGTALK_*` set

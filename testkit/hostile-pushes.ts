@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { MAX_BODY_BYTES } from '../../core/callback';
-import { encrypt, sign } from '../../core/crypto';
-import { sealPush, type Push } from '../../core/peer';
-import { decodeAesKey, loadSettings, type Settings } from '../../core/settings';
+import { MAX_BODY_BYTES } from '../core/callback';
+import { encrypt, sign } from '../core/crypto';
+import { sealPush, type Push } from '../core/peer';
+import { decodeAesKey, loadSettings, type Settings } from '../core/settings';
 import { eventText } from './fixtures';
 
 /** The DingTalk variables of a function. */

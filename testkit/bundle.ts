@@ -21,7 +21,7 @@ export function zipEntries(zipPath: string): ZipEntry[] {
 
 /** One invocation of a packaged function, as its cloud's runtime makes it. */
 export interface Invocation {
-  /** The module in the zip, for example `handlers/aws.js`. */
+  /** The module in the zip, for example `handlers/aws/callback.js`. */
   entry: string;
   /** Its exported function; default `handler`. */
   exportName?: string;

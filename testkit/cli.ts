@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
-const BIN = join(__dirname, '..', '..', 'bin', 'dingtalk-callback.cjs');
+const BIN = join(__dirname, '..', 'bin', 'dingtalk-callback.cjs');
 
 /** The `DINGTALK_*` variables cleared, so the CLI falls back to the development credentials. */
 export const CLEAN_ENV = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('DINGTALK_')));

@@ -1,0 +1,68 @@
+import TableStore from 'tablestore';
+import { otsCode } from './tablestore-client';
+
+const STRING = TableStore.DefinedColumnType.DCT_STRING;
+/** Every record field but the key is a predefined column, so the indexes can carry whole records. */
+const COLUMNS = [
+  { name: 'eventType', type: STRING },
+  { name: 'ownerKey', type: STRING },
+  { name: 'corpId', type: STRING },
+  { name: 'eventTime', type: TableStore.DefinedColumnType.DCT_INTEGER },
+  { name: 'receivedAt', type: STRING },
+  { name: 'processInstanceId', type: STRING },
+  { name: 'payload', type: STRING },
+];
+
+/**
+ * The global secondary indexes that answer {@link EventStore.list} newest first. Each index key ends
+ * with `receivedAt` (then `eventId`, which Tablestore appends), so a backward range read is the answer.
+ */
+export function eventIndexes(tableName: string): TableStore.IndexMeta[] {
+  const index = (suffix: string, primaryKey: string[]): TableStore.IndexMeta => ({
+    name: `${tableName}_${suffix}`,
+    primaryKey,
+    definedColumn: COLUMNS.map((column) => column.name).filter((name) => !primaryKey.includes(name)),
+    indexUpdateMode: TableStore.IndexUpdateMode.IUM_ASYNC_INDEX,
+    indexType: TableStore.IndexType.IT_GLOBAL_INDEX,
+  });
+  return [index('by_type', ['eventType', 'receivedAt']), index('by_instance', ['processInstanceId', 'receivedAt']), index('by_time', ['receivedAt'])];
+}
+
+/**
+ * Creates the events table and its indexes where missing; run on every deploy. An existing table
+ * keeps its data: missing indexes are added and built from it. A table with another key or
+ * without the predefined columns is left alone and reported, since fixing it would lose data.
+ * @returns what was done.
+ */
+export async function ensureEventTable(client: TableStore.Client, tableName: string): Promise<'created' | 'updated' | 'unchanged'> {
+  const { tableNames } = await client.listTable({});
+  if (!tableNames.includes(tableName)) {
+    try {
+      await client.createTable({
+        tableMeta: { tableName, primaryKey: [{ name: 'eventId', type: TableStore.PrimaryKeyType.STRING }], definedColumn: COLUMNS },
+        reservedThroughput: { capacityUnit: { read: 0, write: 0 } },
+        // Secondary indexes need one version and no expiry.
+        tableOptions: { timeToLive: -1, maxVersions: 1 },
+        indexMetas: eventIndexes(tableName),
+      });
+      return 'created';
+    } catch (error) {
+      if (otsCode(error) !== 'OTSObjectAlreadyExist') throw error; // created meanwhile: check it below
+    }
+  }
+  const { tableMeta, indexMetas } = await client.describeTable({ tableName });
+  const key = tableMeta.primaryKey.map((column) => `${column.name}:${column.type}`).join(',');
+  if (key !== `eventId:${TableStore.PrimaryKeyType.STRING}`) throw new Error(`Tablestore table ${tableName} exists with another primary key than eventId (STRING)`);
+  const missing = COLUMNS.filter((column) => !(tableMeta.definedColumn ?? []).some((defined) => defined.name === column.name && defined.type === column.type));
+  if (missing.length > 0) {
+    throw new Error(`Tablestore table ${tableName} lacks the predefined columns ${missing.map((column) => column.name).join(', ')}; add them in the console, then deploy again`);
+  }
+  let changed = false;
+  for (const indexMeta of eventIndexes(tableName)) {
+    if ((indexMetas ?? []).some((existing) => existing.name === indexMeta.name)) continue;
+    await client.createIndex({ mainTableName: tableName, indexMeta, includeBaseData: true });
+    changed = true;
+  }
+  return changed ? 'updated' : 'unchanged';
+}
+

@@ -1,0 +1,35 @@
+import TableStore from 'tablestore';
+import type { EventRecord } from '../../core/events';
+import type { EventWriter, PutOutcome } from '../../core/store';
+import { otsCode, storeError } from './tablestore-client';
+
+/** The function's side of the Tablestore store: one row per event keyed by `eventId`, one `PutRow` expecting the row not to exist. */
+export class TablestoreEventWriter implements EventWriter {
+  protected readonly tableName: string;
+  protected readonly client: TableStore.Client;
+
+  constructor(options: { tableName: string; client: TableStore.Client }) {
+    this.tableName = options.tableName;
+    this.client = options.client;
+  }
+
+  async put(record: EventRecord): Promise<PutOutcome> {
+    const { eventId, eventTime, ...columns } = record;
+    const attributeColumns: TableStore.AttributeInput = Object.entries(columns)
+      .filter((entry): entry is [string, string] => entry[1] !== undefined)
+      .map(([name, value]) => ({ [name]: value }));
+    if (eventTime !== undefined) attributeColumns.push({ eventTime: TableStore.Long.fromNumber(eventTime) });
+    try {
+      await this.client.putRow({
+        tableName: this.tableName,
+        condition: new TableStore.Condition(TableStore.RowExistenceExpectation.EXPECT_NOT_EXIST, null),
+        primaryKey: [{ eventId }],
+        attributeColumns,
+      });
+      return 'created';
+    } catch (error) {
+      if (otsCode(error) === 'OTSConditionCheckFail') return 'duplicate';
+      throw storeError('PutRow', error);
+    }
+  }
+}

@@ -17,10 +17,10 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    // ARCHITECTURE.md: the core runs on any cloud, so it may import node built-ins and its own files only.
+    // docs/architecture.md ("Floors"): the core runs on any cloud, so it may import node built-ins and its own files only.
     files: ['core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^(?!node:|\\./)', message: 'core/ imports node: built-ins and its own files only (ARCHITECTURE.md).' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(?!node:|\\./)', message: 'core/ imports node: built-ins and its own files only (docs/architecture.md, "Floors").' }] }],
     },
   },
 );

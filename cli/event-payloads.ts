@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 
-/** Every EventType of PROTOCOL.md's table, by family, for `send --help` and the tests. */
+/** Every EventType of the table in docs/protocol.md ("Events"), by family, for `send --help` and the tests. */
 export const EVENT_FAMILIES: Record<string, readonly string[]> = {
   contacts: ['user_add_org', 'user_modify_org', 'user_leave_org', 'user_active_org', 'org_admin_add', 'org_admin_remove', 'org_dept_create', 'org_dept_modify', 'org_dept_remove', 'org_remove', 'org_change', 'label_user_change', 'label_conf_add', 'label_conf_del', 'label_conf_modify'],
   approvals: ['bpms_instance_change', 'bpms_task_change'],

@@ -46,7 +46,7 @@ const SUITE_CHECKS = new Set(['check_create_suite_url', 'check_update_suite_url'
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
 
 /**
- * Builds the pipeline of ARCHITECTURE.md: verify → decrypt → parse → store → encrypted reply.
+ * Builds the pipeline of docs/architecture.md ("The way a push travels"): verify → decrypt → parse → store → encrypted reply.
  * `success` is answered only once the store has the record; a store failure answers 503.
  */
 export function createCallback(options: CallbackOptions): Callback {

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { DecryptError, SignatureError } from './errors';
 
-/** DingTalk pads to 32-byte blocks, not AES's 16 (PROTOCOL.md, "Unpad"). */
+/** DingTalk pads to 32-byte blocks, not AES's 16 (docs/protocol.md, "Verify, then decrypt"). */
 const PAD_BLOCK = 32;
 
 /** What a ciphertext holds: the message bytes and the ownerKey it was made for. */

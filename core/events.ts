@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { BadRequestError } from './errors';
 
-/** One stored DingTalk event: the same logical record on every store (ARCHITECTURE.md). */
+/** One stored DingTalk event: the same logical record on every store (docs/architecture.md, "The stored record"). */
 export interface EventRecord {
   /** The payload's own `eventId` when it is a non-empty string, else hex SHA-256 of the message bytes. */
   eventId: string;
@@ -21,7 +21,7 @@ export interface EventRecord {
   payload: string;
 }
 
-/** A decrypted message that passed the checks of PROTOCOL.md: JSON with a string `EventType`. */
+/** A decrypted message that passed the checks of docs/protocol.md: JSON with a string `EventType`. */
 export interface DingTalkMessage {
   eventType: string;
   /** The message as text, exactly as it was encrypted. */
@@ -61,7 +61,7 @@ export function eventIdOf(message: DingTalkMessage): string {
   return nonEmptyString(message.fields.eventId) ?? createHash('sha256').update(message.bytes).digest('hex');
 }
 
-/** Derives the stored record of a message, as ARCHITECTURE.md's record table says. */
+/** Derives the stored record of a message, as the record table of docs/architecture.md says. */
 export function toRecord(message: DingTalkMessage, ownerKey: string, receivedAt: Date): EventRecord {
   const { fields } = message;
   const record: EventRecord = {

@@ -5,7 +5,7 @@ import { loadSettings } from '../core/settings';
 
 const EVENTS = join(__dirname, 'events');
 
-/** The published self-check credentials of PROTOCOL.md. */
+/** The published self-check credentials of docs/protocol.md. */
 export const SAMPLE_ENV = {
   DINGTALK_TOKEN: 'mryue',
   DINGTALK_AES_KEY: 'Yue0EfdN5900c1ce5cf6A152c63DDe1808a60c5ecd7',
@@ -37,7 +37,7 @@ export function eventFixtureNames(): string[] {
 }
 
 /**
- * The id ARCHITECTURE.md says `message` is stored under, written here apart from the core so tests
+ * The id docs/architecture.md says `message` is stored under, written here apart from the core so tests
  * check the core against the contract: its own non-empty string `eventId`, else hex SHA-256 of it.
  */
 export function agreedEventId(message: string): string {

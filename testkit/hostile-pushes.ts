@@ -80,7 +80,7 @@ export class SecretLedger {
 
 /**
  * Item 1 of the hostile-input issue: every malformed, forged or oversized push, each with the 4xx
- * README "What the endpoint answers" documents. The ledger notes every ciphertext and payload used.
+ * docs/architecture.md ("HTTP answers") documents. The ledger notes every ciphertext and payload used.
  */
 export function hostilePushes(ledger: SecretLedger): HostilePush[] {
   const { settings, ownerKey } = ledger;

@@ -74,7 +74,7 @@ async function buildCallback({ env = process.env, dynamodb, ssm, log }: AwsHandl
   const settings = prefix ? await loadSsmSettings(prefix, env, ssm ?? new SSMClient({})) : loadSettings(env);
   const tableName = required(env, 'EVENTS_TABLE');
   const endpoint = env.DYNAMODB_ENDPOINT?.trim() || undefined;
-  // `npm start` allows more (README "Reliability").
+  // `npm start` allows more (docs/reliability.md).
   const putDeadlineMs = optionalWholeNumber(env, 'DYNAMODB_PUT_DEADLINE_MS', 1, 'milliseconds');
   const store = new DynamoDbEventWriter({ tableName, client: dynamodb ?? new DynamoDBClient({ endpoint }), putDeadlineMs });
   return createCallback({ settings, store, ...(log && { log }) });

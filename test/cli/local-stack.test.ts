@@ -13,7 +13,7 @@ import { startLocalStack, type LocalStack } from '../../testkit/local-stack';
 import { sampleRecord } from '../../testkit/store-contract';
 import { startTablestoreServer } from '../../testkit/tablestore-server';
 
-/** One send per family of PROTOCOL.md, plus an event type DingTalk has not invented yet. */
+/** One send per family of docs/protocol.md, plus an event type DingTalk has not invented yet. */
 const FAMILY_SAMPLES = ['user_add_org', 'org_dept_remove', 'bpms_instance_change', 'bpms_task_change', 'attendance_check_record', 'suite_ticket', 'check_create_suite_url', 'chat_update_title', 'SYNC_HTTP_PUSH_MEDIUM', 'hrm_user_record_change'];
 
 describe('dingtalk-callback against npm start (end to end)', function () {

@@ -9,7 +9,7 @@ import { SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../../testkit/fixture
 
 const { aesKey, token } = SAMPLE_SETTINGS;
 
-/** The published self-check push of PROTOCOL.md. */
+/** The published self-check push of docs/protocol.md. */
 const PUBLISHED = {
   signature: '03044561471240d4a14bb09372dfcfd4fd0e40cb',
   timestamp: '1608001896814',

@@ -14,7 +14,7 @@ function recordOf(text: string) {
 const sha256 = (text: string) => createHash('sha256').update(Buffer.from(text, 'utf8')).digest('hex');
 
 describe('core/events', function () {
-  it('has a fixture for every family of PROTOCOL.md', function () {
+  it('has a fixture for every family of docs/protocol.md', function () {
     expect(eventFixtureNames()).to.include.members([
       'user_add_org', 'org_dept_create', 'bpms_instance_change', 'bpms_task_change', 'attendance_check_record',
       'suite_ticket', 'tmp_auth_code', 'check_create_suite_url', 'check_url', 'chat_add_member', 'sync_http_push_high',

@@ -70,7 +70,7 @@ describe('AWS CodePipeline and deploy roles (deploy/aws)', function () {
         }
       });
 
-      it('grants no wildcard action, and a "*" resource only to actions the README explains', function () {
+      it('grants no wildcard action, and a "*" resource only to actions docs/continuous-delivery.md explains', function () {
         const statements = iamStatements(tpl);
         expect(statements.length).to.be.greaterThan(2);
         const docs = deliveryDocs();
@@ -80,7 +80,7 @@ describe('AWS CodePipeline and deploy roles (deploy/aws)', function () {
           expect(statement, where).to.not.have.property('NotResource');
           for (const action of list(statement.Action)) {
             expect(action, where).to.match(/^[a-z0-9-]+:[A-Za-z]+$/);
-            if (list(statement.Resource).includes('*')) expect(docs, `${where}: README explains why ${action} needs "*"`).to.include(`\`${action}\``);
+            if (list(statement.Resource).includes('*')) expect(docs, `${where}: docs/continuous-delivery.md explains why ${action} needs "*"`).to.include(`\`${action}\``);
           }
         }
       });
@@ -166,7 +166,7 @@ describe('AWS CodePipeline and deploy roles (deploy/aws)', function () {
       expect(BuildRole!.Properties.ManagedPolicyArns).to.deep.equal([{ Ref: 'DeployPolicy' }]);
     });
 
-    it('documents each parameter in the README', function () {
+    it('documents each parameter in docs/continuous-delivery.md', function () {
       const docs = deliveryDocs();
       for (const parameter of Object.keys(tpl.Parameters)) expect(docs, parameter).to.include(`\`${parameter}\``);
     });

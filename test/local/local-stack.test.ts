@@ -30,7 +30,7 @@ async function push(stack: LocalStack, message: string, env: Record<keyof typeof
   return { status: response.status, reply };
 }
 
-/** The id ARCHITECTURE.md agrees on: the payload's eventId, else the SHA-256 of the message. */
+/** The id docs/architecture.md agrees on: the payload's eventId, else the SHA-256 of the message. */
 async function portIsClosed(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');

@@ -20,7 +20,10 @@ export interface PushLog {
 /** Where log lines go. */
 export type Logger = (entry: PushLog) => void;
 
-/** Writes each entry as one JSON line on stdout, where Lambda and Function Compute collect it. */
-export const jsonLogger: Logger = (entry) => {
+/** Writes an entry as one JSON line on stdout, where Lambda and Function Compute collect it. */
+export function jsonLine(entry: object): void {
   process.stdout.write(`${JSON.stringify(entry)}\n`);
-};
+}
+
+/** {@link jsonLine} for push lines. */
+export const jsonLogger: Logger = jsonLine;

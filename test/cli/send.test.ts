@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMessage, toRecord } from '../../core/events';
+import { loadForwardSettings } from '../../core/forward-settings';
 import { loadSettings } from '../../core/settings';
 import { EVENT_FAMILIES, samplePayload } from '../../cli/event-payloads';
 import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
@@ -20,10 +21,11 @@ describe('dingtalk-callback keygen and send', function () {
     await server.close();
   });
 
-  it('keygen prints a token and a key that the function accepts', async function () {
+  it('keygen prints a token, a key and a webhook secret that the functions accept', async function () {
     const { status, stdout } = await runCli(['keygen']);
     expect(status).to.equal(0);
-    const env = Object.fromEntries(stdout.trim().split('\n').map((line) => line.split('=') as [string, string]));
+    const env = Object.fromEntries(stdout.trim().split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+    expect(loadForwardSettings({ DINGTALK_FORWARD_URL: 'https://example.com/', DINGTALK_FORWARD_SECRET: env.DINGTALK_FORWARD_SECRET }).webhook).to.not.equal(undefined);
     expect(env.DINGTALK_TOKEN).to.match(/^[A-Za-z0-9]{32}$/);
     expect(env.DINGTALK_AES_KEY).to.match(/^[A-Za-z0-9]{43}$/);
     expect(loadSettings({ ...env, DINGTALK_OWNER_KEY: 'dingcorp' }).aesKey).to.have.length(32);

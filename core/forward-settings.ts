@@ -1,0 +1,55 @@
+import { ConfigError } from './errors';
+import { typeFilter } from './forward';
+import type { Environment } from './settings';
+import { webhookKey, type WebhookKey } from './webhook';
+
+/** Where stored events are forwarded, from `DINGTALK_FORWARD_*` and `DINGTALK_EVENT_BUS`. */
+export interface ForwardSettings {
+  /** The webhook and its signing key, when `DINGTALK_FORWARD_URL` is set. */
+  webhook?: { url: URL; key: WebhookKey };
+  /** The EventBridge bus name or ARN (AWS only), when `DINGTALK_EVENT_BUS` is set. */
+  eventBus?: string;
+  /** `DINGTALK_FORWARD_TYPES`: which event types go out (default all). */
+  types: (eventType: string) => boolean;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Reads the forwarding settings. The secret may come from elsewhere (SSM on AWS): pass it as
+ * `secret`, else `DINGTALK_FORWARD_SECRET` is read. No sink set is no error: the function then
+ * forwards nothing.
+ * @throws ConfigError naming the variable that is invalid, or the secret missing for a URL.
+ */
+export function loadForwardSettings(env: Environment, secret = env.DINGTALK_FORWARD_SECRET): ForwardSettings {
+  const settings: ForwardSettings = { types: typeFilter(env.DINGTALK_FORWARD_TYPES) };
+  const rawUrl = env.DINGTALK_FORWARD_URL?.trim();
+  if (rawUrl) {
+    settings.webhook = { url: webhookUrl(rawUrl), key: webhookKey(secret?.trim() || missing(), 'DINGTALK_FORWARD_SECRET') };
+  }
+  const eventBus = env.DINGTALK_EVENT_BUS?.trim();
+  if (eventBus) settings.eventBus = eventBus;
+  return settings;
+}
+
+/** True when the settings name no sink at all. */
+export function forwardsNothing(settings: ForwardSettings): boolean {
+  return !settings.webhook && !settings.eventBus;
+}
+
+function missing(): never {
+  throw new ConfigError('DINGTALK_FORWARD_SECRET', 'is not set, and DINGTALK_FORWARD_URL needs it to sign deliveries (whsec_ + base64; make one with: dingtalk-callback keygen)');
+}
+
+/** HTTPS anywhere; plain HTTP only to this machine, where nothing crosses a network. */
+function webhookUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError('DINGTALK_FORWARD_URL', 'is not a URL');
+  }
+  if (url.username || url.password) throw new ConfigError('DINGTALK_FORWARD_URL', 'must not carry credentials; deliveries are signed with DINGTALK_FORWARD_SECRET');
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) return url;
+  throw new ConfigError('DINGTALK_FORWARD_URL', 'must be an https:// URL (plain http:// only to localhost)');
+}

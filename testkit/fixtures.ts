@@ -28,10 +28,10 @@ export function eventText(name: string, overrides: Record<string, unknown> = {})
   return JSON.stringify({ ...loadJson(name), ...overrides });
 }
 
-/** The names of every DingTalk event fixture (API Gateway event fixtures start with `apigw-`/`fc-`). */
+/** The names of every DingTalk event fixture (cloud event fixtures start with `apigw-`, `fc-` or `dynamodb-`). */
 export function eventFixtureNames(): string[] {
   return readdirSync(EVENTS)
-    .filter((file) => file.endsWith('.json') && !/^(apigw|fc)-/.test(file))
+    .filter((file) => file.endsWith('.json') && !/^(apigw|fc|dynamodb)-/.test(file))
     .map((file) => file.replace(/\.json$/, ''))
     .sort();
 }

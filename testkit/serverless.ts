@@ -33,8 +33,10 @@ export interface PackageOptions {
 export interface PackagedService {
   /** The temporary service folder: symlinks to the repository, and `.serverless/` with what was made. */
   dir: string;
-  /** The deployment zip, `.serverless/<service>.zip`. */
+  /** The callback's deployment zip: `.serverless/<service>.zip`, or `callback.zip` when each function is packaged individually. */
   zip: string;
+  /** Every zip made, by name without `.zip` (`callback`, `forward`, or the service's). */
+  zips: Record<string, string>;
   /** What `serverless package` printed, stdout then stderr. */
   output: string;
   /** Parses a JSON file of `.serverless/`, such as the compiled template. */
@@ -67,9 +69,10 @@ export async function packageService(config: string, { args = [], env = {}, home
       maxBuffer: 16 * 1024 * 1024,
     });
     const out = join(dir, '.serverless');
-    const service = (await readdir(out)).find((name) => name.endsWith('.zip'));
-    if (!service) throw new Error(`serverless package made no zip:\n${stdout}${stderr}`);
-    return { dir, zip: join(out, service), output: stdout + stderr, json: async <T>(name: string) => JSON.parse(await readFile(join(out, name), 'utf8')) as T, remove };
+    const zips = Object.fromEntries((await readdir(out)).filter((name) => name.endsWith('.zip')).map((name) => [name.slice(0, -'.zip'.length), join(out, name)]));
+    const zip = zips.callback ?? Object.values(zips)[0];
+    if (!zip) throw new Error(`serverless package made no zip:\n${stdout}${stderr}`);
+    return { dir, zip, zips, output: stdout + stderr, json: async <T>(name: string) => JSON.parse(await readFile(join(out, name), 'utf8')) as T, remove };
   } catch (error) {
     await remove();
     throw error;

@@ -11,7 +11,8 @@ import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { invokeBundle, zipEntries } from '../../testkit/bundle';
 import { startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
 import { FakeSsm } from '../../testkit/fake-ssm';
-import { eventText, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../../testkit/fixtures';
+import { eventText, loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../../testkit/fixtures';
+import { startWebhookReceiver, TEST_WEBHOOK_SECRET } from '../../testkit/webhook-receiver';
 import { packageService, type PackagedService } from '../../testkit/serverless';
 import { httpApiEvent } from '../../testkit/gateway-events';
 
@@ -128,7 +129,7 @@ describe('serverless.aws.yml, packaged for real', function () {
     });
 
     it('runs the bundle on nodejs22.x, pointed at the table and the stage SSM prefix', async function () {
-      const [fn] = resource('AWS::Lambda::Function');
+      const fn = template.Resources.CallbackLambdaFunction;
       expect(fn!.Properties).to.include({ Runtime: 'nodejs22.x', Handler: 'handlers/aws/callback.handler' });
       expect(fn!.Properties.Environment).to.deep.equal({ Variables: { EVENTS_TABLE: 'dingtalk-callback-test-events', DINGTALK_SSM_PREFIX: '/dingtalk-callback/test' } });
       const state = await packaged.json<{ service: { provider: { region: string; stage: string } } }>('serverless-state.json');
@@ -137,12 +138,12 @@ describe('serverless.aws.yml, packaged for real', function () {
 
     it('routes every method of /dingtalk to it (it answers all but POST with 405), and keeps its logs 30 days', function () {
       expect(resource('AWS::ApiGatewayV2::Route').map((route) => route.Properties.RouteKey)).to.deep.equal(['ANY /dingtalk']);
-      expect(resource('AWS::Logs::LogGroup').map((group) => group.Properties.RetentionInDays)).to.deep.equal([30]);
+      expect(resource('AWS::Logs::LogGroup').map((group) => group.Properties.RetentionInDays)).to.deep.equal([30, 30]);
     });
 
     describe('IAM', function () {
       const statements = () => {
-        const [role] = resource('AWS::IAM::Role');
+        const role = template.Resources.IamRoleLambdaExecution;
         const [policy] = role!.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[];
         return policy!.PolicyDocument.Statement;
       };
@@ -166,6 +167,71 @@ describe('serverless.aws.yml, packaged for real', function () {
         const [kms] = grant('kms:Decrypt');
         expect(kms!.Action).to.deep.equal(['kms:Decrypt']);
         expect(kms!.Condition).to.deep.equal({ StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } } });
+      });
+    });
+
+    describe('the forward function', function () {
+      const forwardStatements = () => (template.Resources.ForwardRole!.Properties.Policies as { PolicyDocument: { Statement: (Statement | { 'Fn::If': [string, Statement, unknown] })[] } }[])[0]!.PolicyDocument.Statement;
+
+      it('reads the new images of the table stream, inserts only, reporting partial failures, retried three times, then to the SQS queue', function () {
+        expect(template.Resources.EventsTable!.Properties.StreamSpecification).to.deep.equal({ StreamViewType: 'NEW_IMAGE' });
+        const [mapping] = resource('AWS::Lambda::EventSourceMapping');
+        expect(mapping!.Properties).to.deep.include({
+          EventSourceArn: { 'Fn::GetAtt': ['EventsTable', 'StreamArn'] },
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+          MaximumRetryAttempts: 3,
+          FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'] }) }] },
+          DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['ForwardDeadLetterQueue', 'Arn'] } } },
+        });
+        expect(resource('AWS::SQS::Queue')).to.have.length(1);
+        const fn = template.Resources.ForwardLambdaFunction!;
+        expect(fn.Properties).to.deep.include({ Handler: 'handlers/aws/forward.handler', Role: { 'Fn::GetAtt': ['ForwardRole', 'Arn'] } });
+        expect((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables).to.deep.include({ DINGTALK_DEAD_LETTER_QUEUE_URL: { Ref: 'ForwardDeadLetterQueue' } });
+      });
+
+      it('runs under a role of its own that reads the stream, sends to its queue, reads its secret and puts to its bus only', function () {
+        const statements = forwardStatements();
+        const plain = statements.filter((statement): statement is Statement => 'Action' in statement);
+        expect(plain.flatMap((statement) => statement.Action).filter((action) => action.includes('*'))).to.deep.equal([]);
+        const byAction = (action: string) => plain.find((statement) => statement.Action.includes(action))!.Resource;
+        expect(byAction('dynamodb:GetRecords')).to.deep.equal({ 'Fn::GetAtt': ['EventsTable', 'StreamArn'] });
+        expect(plain.flatMap((statement) => statement.Action).filter((action) => action.startsWith('dynamodb:')).sort()).to.deep.equal(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams']);
+        expect(byAction('sqs:SendMessage')).to.deep.equal({ 'Fn::GetAtt': ['ForwardDeadLetterQueue', 'Arn'] });
+        expect(JSON.stringify(byAction('ssm:GetParameters'))).to.include('parameter/dingtalk-callback/test/forward-secret');
+        const [condition, bus] = (statements.find((statement) => 'Fn::If' in statement) as { 'Fn::If': [string, Statement, unknown] })['Fn::If'];
+        expect(condition).to.equal('HasEventBus');
+        expect(bus.Action).to.deep.equal(['events:PutEvents']);
+        expect(JSON.stringify(bus.Resource)).to.include(':event-bus/');
+      });
+
+      it('leaves the callback role without the stream or the queue', function () {
+        const shared = JSON.stringify(template.Resources.IamRoleLambdaExecution);
+        expect(shared).not.to.include('StreamArn');
+        expect(shared).not.to.include('sqs:');
+      });
+
+      it('is a zip of its own, without the callback, and delivers the documented stream batch from a fresh process', async function () {
+        expect(zipEntries(packaged.zips.forward!).map((entry) => entry.name)).to.deep.equal(['handlers/aws/forward.js']);
+        expect(zipEntries(packaged.zip).map((entry) => entry.name)).to.deep.equal(['handlers/aws/callback.js']);
+        const receiver = await startWebhookReceiver();
+        try {
+          const env = {
+            DINGTALK_FORWARD_URL: receiver.url,
+            DINGTALK_FORWARD_SECRET: TEST_WEBHOOK_SECRET,
+            DINGTALK_DEAD_LETTER_QUEUE_URL: 'http://127.0.0.1:9/unused',
+            AWS_REGION: 'eu-central-1',
+            AWS_ACCESS_KEY_ID: 'test',
+            AWS_SECRET_ACCESS_KEY: 'test',
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          };
+          const answer = await invokeBundle(packaged.zips.forward!, { entry: 'handlers/aws/forward.js', event: loadJson('dynamodb-stream-batch'), env });
+          expect(answer.error).to.equal(undefined);
+          expect(answer.response).to.deep.equal({ batchItemFailures: [] });
+          expect(receiver.deliveries.map((delivery) => delivery.body.type)).to.deep.equal(['bpms_instance_change']);
+          expect(answer.stdout).not.to.include('请假');
+        } finally {
+          await receiver.close();
+        }
       });
     });
   });

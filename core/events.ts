@@ -103,7 +103,7 @@ function firstTime(fields: Record<string, unknown>, names: string[]): number | u
 }
 
 /**
- * The handshakes DingTalk sends while a callback URL is being saved (PROTOCOL.md): answered, and
+ * The handshakes DingTalk sends while a callback URL is being saved (docs/protocol.md): answered, and
  * never delivered onward, whatever a store holds of them.
  */
 export const HANDSHAKE_EVENT_TYPES: ReadonlySet<string> = new Set(['check_url', 'check_create_suite_url', 'check_update_suite_url']);

@@ -1,15 +1,16 @@
 import { ConfigError, StoreError } from '../core/errors';
 import { parseCommandArgs, UsageError, type Command } from './command';
 import { events } from './events';
+import { forward } from './forward';
 import { keygen } from './keygen';
 import { load } from './load';
 import { send } from './send';
 
-const COMMANDS: Command[] = [keygen, send, events, load];
+const COMMANDS: Command[] = [keygen, send, events, load, forward];
 
 const HELP = `Usage: dingtalk-callback <command> [options]
 
-A DingTalk simulator and event browser for the dingtalk-callback function.
+A DingTalk simulator, event browser and replay tool for the dingtalk-callback functions.
 
 Commands:
 ${COMMANDS.map((command) => `  ${command.name.padEnd(9)}${command.summary}`).join('\n')}

@@ -14,8 +14,8 @@ export interface Delivery {
   at: number;
 }
 
-/** How the receiver answers the n-th request (0-based): a status, or a delay before one. */
-export type Answer = number | { delayMs: number; status: number };
+/** How the receiver answers the n-th request (0-based): a status, or one after a delay or once `until` settles. */
+export type Answer = number | { delayMs?: number; until?: Promise<unknown>; status: number };
 
 /** A local Standard Webhooks consumer: verifies every request, answers as scripted. */
 export interface WebhookReceiver {
@@ -56,7 +56,7 @@ export async function startWebhookReceiver(secret = TEST_WEBHOOK_SECRET, answer:
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
     const planned = answer(requests++);
-    const { delayMs, status } = typeof planned === 'number' ? { delayMs: 0, status: planned } : planned;
+    const { delayMs = 0, until, status } = typeof planned === 'number' ? { status: planned } : planned;
     try {
       const body = verifier.verify(text, headersOf(request.headers)) as Delivery['body'];
       deliveries.push({ id: String(request.headers['webhook-id']), timestamp: Number(request.headers['webhook-timestamp']), body, status, at: performance.now() });
@@ -66,6 +66,7 @@ export async function startWebhookReceiver(secret = TEST_WEBHOOK_SECRET, answer:
       return;
     }
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    await until;
     if (!response.destroyed) response.writeHead(status).end();
     settle();
   });

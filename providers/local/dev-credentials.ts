@@ -15,3 +15,15 @@ export function withDevCredentials(env: Environment): { env: Environment; usingD
   const configured = Object.keys(DEV_CREDENTIALS).some((name) => env[name]?.trim());
   return configured ? { env, usingDev: false } : { env: { ...env, ...DEV_CREDENTIALS }, usingDev: true };
 }
+
+/**
+ * The webhook secret `npm start` and the CLI sign deliveries with when `DINGTALK_FORWARD_URL` is set
+ * and `DINGTALK_FORWARD_SECRET` is not. Never deploy it.
+ */
+export const DEV_FORWARD_SECRET = `whsec_${Buffer.from('dingtalk-callback-dev-webhook-secret-key').toString('base64')}`;
+
+/** `env` with {@link DEV_FORWARD_SECRET} filled in when a webhook URL is set without a secret. */
+export function withDevForwardSecret(env: Environment): { env: Environment; usingDev: boolean } {
+  const needed = Boolean(env.DINGTALK_FORWARD_URL?.trim()) && !env.DINGTALK_FORWARD_SECRET?.trim();
+  return needed ? { env: { ...env, DINGTALK_FORWARD_SECRET: DEV_FORWARD_SECRET }, usingDev: true } : { env, usingDev: false };
+}

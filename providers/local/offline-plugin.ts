@@ -1,8 +1,11 @@
 import { resolve } from 'node:path';
 import { ConfigError } from '../../core/errors';
 import { loadSettings, type Environment } from '../../core/settings';
-import { withDevCredentials } from './dev-credentials';
+import { forwardsNothing, loadForwardSettings } from '../../core/forward-settings';
+import { startLocalDeadLetterQueue, type LocalDeadLetterQueue } from './dead-letter-queue';
+import { withDevCredentials, withDevForwardSecret } from './dev-credentials';
 import { startDynamoDbServer, type DynamoDbServer } from './dynamodb-server';
+import { createLocalStream, type LocalStream } from './local-stream';
 import { ensureEventsTable } from './events-table';
 import { LOCAL_AWS_CREDENTIALS, LOCAL_DYNAMODB_PORT, LOCAL_TABLE_NAME, localDynamoDbClient, localDynamoDbEndpoint } from './local-dynamodb';
 
@@ -17,10 +20,14 @@ interface Serverless {
   serviceDir: string;
   /** Serverless prints these as a message, without a stack trace. */
   classes: { Error: new (message: string, code: string) => Error };
-  service: { provider: { environment?: Record<string, unknown> } };
+  service: {
+    provider: { environment?: Record<string, unknown> };
+    getFunction(name: string): { name: string; environment?: Record<string, unknown> };
+  };
 }
 
 interface Options {
+  lambdaPort?: string;
   dynamodbPort?: string;
   dataDir?: string;
   host?: string;
@@ -49,6 +56,7 @@ export class LocalStackPlugin {
     'before:offline:start:end': () => this.end(),
   };
   private server?: DynamoDbServer;
+  private deadLetters?: LocalDeadLetterQueue;
   private dataDir = '';
 
   constructor(
@@ -59,6 +67,8 @@ export class LocalStackPlugin {
 
   private async start(): Promise<void> {
     const { env, usingDev } = withDevCredentials(process.env);
+    const { env: forwardEnv, usingDev: usingDevSecret } = withDevForwardSecret(env);
+    let forwarding: boolean;
     try {
       // Fail now, naming the variable, rather than at the first push.
       loadSettings(env);
@@ -66,10 +76,19 @@ export class LocalStackPlugin {
       if (!(error instanceof ConfigError)) throw error;
       throw this.failure(`${error.message} (or set no DINGTALK_* variable at all, to use the development credentials)`, 'DINGTALK_SETTINGS');
     }
+    try {
+      forwarding = !forwardsNothing(loadForwardSettings(forwardEnv));
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      throw this.failure(error.message, 'DINGTALK_FORWARD_SETTINGS');
+    }
     const dataDir = resolve(this.serverless.serviceDir, this.options.dataDir ?? LOCAL_DATA_DIR);
     this.dataDir = dataDir;
+    const stream = forwarding ? await this.startStream(dataDir, usingDevSecret ? forwardEnv.DINGTALK_FORWARD_SECRET : undefined) : undefined;
     const port = Number(this.options.dynamodbPort ?? LOCAL_DYNAMODB_PORT);
-    this.server = await startDynamoDbServer({ port, dataDir }).catch((error: unknown) => {
+    const onPut = stream && ((tableName: string, item: Parameters<LocalStream['insert']>[0]) => tableName === LOCAL_TABLE_NAME && stream.insert(item));
+    this.server = await startDynamoDbServer({ port, dataDir, ...(onPut && { onPut }) }).catch(async (error: unknown) => {
+      await this.stop();
       if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;
       throw this.failure(`port ${port} is in use: choose another with --dynamodbPort`, 'DYNAMODB_PORT_IN_USE');
     });
@@ -97,7 +116,35 @@ export class LocalStackPlugin {
       AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
     };
-    this.announce(endpoint, dataDir, usingDev ? env : undefined);
+    this.announce(endpoint, dataDir, usingDev ? env : undefined, forwarding ? forwardEnv : undefined, usingDevSecret);
+  }
+
+  /**
+   * The forward function's stream and dead-letter queue: dynalite has no stream, so each new item
+   * is handed to the function through serverless-offline's Lambda invoke endpoint, as DynamoDB
+   * Streams would, and its SQS dead letters land in a file.
+   */
+  private async startStream(dataDir: string, devSecret: string | undefined): Promise<LocalStream> {
+    this.deadLetters = await startLocalDeadLetterQueue(resolve(dataDir, 'forward-dead-letters.jsonl'));
+    const forward = this.serverless.service.getFunction('forward');
+    forward.environment = {
+      ...forward.environment,
+      DINGTALK_DEAD_LETTER_QUEUE_URL: this.deadLetters.queueUrl,
+      AWS_ENDPOINT_URL_SQS: new URL(this.deadLetters.queueUrl).origin,
+      ...(devSecret && { DINGTALK_FORWARD_SECRET: devSecret }),
+    };
+    const invokeUrl = `http://localhost:${this.options.lambdaPort ?? 3002}/2015-03-31/functions/${forward.name}/invocations`;
+    return createLocalStream({
+      tableName: LOCAL_TABLE_NAME,
+      invoke: async (event) => {
+        const response = await fetch(invokeUrl, { method: 'POST', body: JSON.stringify(event) });
+        const text = await response.text();
+        if (response.status !== 200 || response.headers.has('x-amz-function-error')) throw new Error(`the forward function failed (HTTP ${response.status})`);
+        return text ? JSON.parse(text) : undefined;
+      },
+      onFailure: (message) => this.deadLetters!.append(message),
+      warn: (message) => this.utils.writeText(`${message}\n`),
+    });
   }
 
   private failure(message: string, code: string): Error {
@@ -110,18 +157,24 @@ export class LocalStackPlugin {
   }
 
   private async stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
+    const { server, deadLetters } = this;
+    this.server = this.deadLetters = undefined;
     await server?.close();
+    await deadLetters?.close();
   }
 
-  private announce(endpoint: string, dataDir: string, devCredentials: Environment | undefined): void {
+  private announce(endpoint: string, dataDir: string, devCredentials: Environment | undefined, forwardEnv: Environment | undefined, devSecret: boolean): void {
     const url = `http://${this.options.host ?? 'localhost'}:${this.options.httpPort ?? 3000}/dingtalk`;
+    const sinks = forwardEnv && [forwardEnv.DINGTALK_FORWARD_URL?.trim(), forwardEnv.DINGTALK_EVENT_BUS?.trim() && `EventBridge bus ${forwardEnv.DINGTALK_EVENT_BUS.trim()}`].filter(Boolean);
     const lines = [
       '',
       `DingTalk push URL: ${url}`,
       `Events: DynamoDB ${endpoint}, table ${LOCAL_TABLE_NAME}, data in ${dataDir}`,
+      sinks
+        ? `Forwarding each new event to ${sinks.join(' and ')}; dead letters in ${this.deadLetters?.file}`
+        : 'Forwarding: off (set DINGTALK_FORWARD_URL to deliver each new event to a webhook, docs/forward.md)',
     ];
+    if (devSecret) lines.push(`No DINGTALK_FORWARD_SECRET is set, so deliveries are signed with the development secret: DINGTALK_FORWARD_SECRET=${forwardEnv?.DINGTALK_FORWARD_SECRET}`);
     if (devCredentials) {
       lines.push(
         'No DINGTALK_* variable is set, so the development credentials are in use (never deploy them):',

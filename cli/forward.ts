@@ -1,0 +1,100 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { EventRecord } from '../core/events';
+import { createForwarder, typeFilter, type DeadLetterEntry, type ForwardLog, type Sink } from '../core/forward';
+import { forwardsNothing, loadForwardSettings } from '../core/forward-settings';
+import type { EventReader } from '../core/listing';
+import { webhookSink } from '../core/webhook-sink';
+import { eventBridgeSink } from '../providers/aws/eventbridge-sink';
+import { withDevForwardSecret } from '../providers/local/dev-credentials';
+import { stringFlag, UsageError, type Command } from './command';
+import { openStore, STORE_HELP, STORE_OPTIONS } from './stores';
+import { recordsBetween } from './records-between';
+
+export const forward: Command = {
+  name: 'forward',
+  summary: 'deliver stored events again, signed, to the webhook and event bus (a replay)',
+  help: `Usage: dingtalk-callback forward --since TIME [options]
+
+Re-sends the stored events received since TIME, oldest first, through the same code and signing
+as the forward function: the same envelope and the same webhook-id for each event, so a consumer
+that deduplicates on webhook-id takes each event once however often it is replayed. For a consumer
+that was down longer than the stream keeps records (24 hours on DynamoDB), or for the events a dead
+letter names. Each sink is retried with backoff; what still fails is listed at the end.
+Exit status 0 when every event was delivered, 1 otherwise.
+
+Options:
+  --since TIME       events received at or after TIME: ISO-8601 (2026-11-27T08:00:00Z), or a
+                     duration back from now (90m, 6h, 2d)
+  --until TIME       and before TIME (default: now)
+  --type T           only these event types: a comma list, * matching any run of characters
+                     (bpms_*,user_add_org); DINGTALK_FORWARD_TYPES applies as well
+  --dry-run          list what would be sent, send nothing
+  -h, --help         show this help
+
+Sinks come from the function's settings: DINGTALK_FORWARD_URL with DINGTALK_FORWARD_SECRET
+(npm start's development secret when unset), DINGTALK_EVENT_BUS with the usual AWS credentials.
+
+${STORE_HELP}
+
+Examples:
+  dingtalk-callback forward --since 2h
+  DINGTALK_FORWARD_URL=https://hooks.example.com/dingtalk DINGTALK_FORWARD_SECRET=whsec_… \\
+    dingtalk-callback forward --since 2026-11-27T08:00:00Z --type 'bpms_*' --aws --table dingtalk-callback-prod-events`,
+  options: {
+    ...STORE_OPTIONS,
+    since: { type: 'string' },
+    until: { type: 'string' },
+    type: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+  },
+  async run(values) {
+    const now = new Date();
+    const since = timeFlag(values.since, 'since', now);
+    if (!since) throw new UsageError('--since is required: how far back to re-send (for example --since 6h)');
+    const until = timeFlag(values.until, 'until', now) ?? now;
+    if (since >= until) throw new UsageError('--since must be before --until');
+    const { env } = withDevForwardSecret(process.env);
+    const settings = loadForwardSettings(env);
+    const dryRun = values['dry-run'] === true;
+    if (forwardsNothing(settings) && !dryRun) throw new UsageError('no sink is set: set DINGTALK_FORWARD_URL (and DINGTALK_FORWARD_SECRET) or DINGTALK_EVENT_BUS');
+    const only = typeFilter(stringFlag(values.type));
+    const wanted = (record: EventRecord) => only(record.eventType) && settings.types(record.eventType);
+    const records = (await recordsBetween(openStore(values) as EventReader, since, until)).filter(wanted);
+    if (dryRun) {
+      for (const record of records) process.stdout.write(`${record.receivedAt}  ${record.eventType}  ${record.eventId}\n`);
+      process.stdout.write(`${records.length} event(s) would be sent\n`);
+      return 0;
+    }
+    const sinks: Sink[] = [];
+    if (settings.webhook) sinks.push(webhookSink(settings.webhook));
+    if (settings.eventBus) sinks.push(eventBridgeSink({ client: new EventBridgeClient({}), eventBus: settings.eventBus }));
+    const failures: DeadLetterEntry[] = [];
+    let done = 0;
+    const forwarder = createForwarder({
+      sinks,
+      deadLetter: { put: async (entry) => void failures.push(entry) },
+      log: (line: ForwardLog) => {
+        if (line.outcome === 'delivered' && line.sink === sinks[0]?.name) process.stderr.write(`\r${++done}/${records.length} sent`);
+      },
+    });
+    for (const record of records) await forwarder.forward(record);
+    process.stderr.write(records.length > 0 ? '\n' : '');
+    for (const failure of failures) process.stdout.write(`failed ${failure.eventId} (${failure.eventType}) to ${failure.sink}: ${failure.reason} after ${failure.attempts} attempt(s)\n`);
+    process.stdout.write(`${records.length - new Set(failures.map((failure) => failure.eventId)).size} of ${records.length} event(s) delivered\n`);
+    return failures.length === 0 ? 0 : 1;
+  },
+};
+
+const DURATION = /^(\d+)(m|h|d)$/;
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** An ISO-8601 time, or a duration back from `now`. */
+function timeFlag(value: string | boolean | undefined, flag: string, now: Date): Date | undefined {
+  const text = stringFlag(value)?.trim();
+  if (!text) return undefined;
+  const duration = DURATION.exec(text);
+  if (duration) return new Date(now.getTime() - Number(duration[1]) * UNIT_MS[duration[2] as keyof typeof UNIT_MS]);
+  const time = new Date(text);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(time.getTime())) throw new UsageError(`--${flag} must be an ISO-8601 time (2026-11-27T08:00:00Z) or a duration (90m, 6h, 2d)`);
+  return time;
+}

@@ -1,0 +1,111 @@
+import { LOCAL_REGION } from './local-dynamodb';
+
+/** An item as the DynamoDB API carries it (binary attributes as base64): a stream's new image. */
+type Image = Record<string, Record<string, unknown>>;
+
+/** What the forward function answers: the records the stream must retry. */
+interface BatchResponse {
+  batchItemFailures?: { itemIdentifier: string }[];
+}
+
+export interface LocalStreamOptions {
+  tableName: string;
+  /** Invokes the forward function with a stream event; throws when the invocation itself failed. */
+  invoke: (event: object) => Promise<BatchResponse | undefined>;
+  /** Takes the on-failure record of a batch the stream gave up on (the dead-letter queue). */
+  onFailure: (message: object) => Promise<void>;
+  /** As the deployed event source mapping: `serverless.aws.yml`, functions.forward. */
+  batchSize?: number;
+  maximumRetryAttempts?: number;
+  /** The wait before a retry. */
+  retryDelayMs?: number;
+  /** Told of each batch given up on. */
+  warn?: (message: string) => void;
+}
+
+/** The stream of one table under `npm start`: hand it each new item, it invokes the forward function. */
+export interface LocalStream {
+  insert(image: Image): void;
+  /** Resolves once every record handed in so far has been processed. */
+  drained(): Promise<void>;
+}
+
+/**
+ * A DynamoDB stream for a store that has none (dynalite): one shard, in order. New items become
+ * `INSERT` records shaped as DynamoDB Streams delivers them to Lambda (NEW_IMAGE view), in batches
+ * of up to `batchSize`. As the deployed event source mapping does with `ReportBatchItemFailures`,
+ * a batch is retried from its first reported failure (or whole, when the invocation failed) up to
+ * `maximumRetryAttempts` times, then its on-failure record goes to `onFailure` and the shard moves on.
+ */
+export function createLocalStream({ tableName, invoke, onFailure, batchSize = 10, maximumRetryAttempts = 3, retryDelayMs = 1000, warn = () => {} }: LocalStreamOptions): LocalStream {
+  const pending: object[] = [];
+  const streamArn = `arn:aws:dynamodb:${LOCAL_REGION}:000000000000:table/${tableName}/stream/local`;
+  let sequence = 0;
+  let running: Promise<void> | undefined;
+
+  const record = (image: Image) => {
+    sequence += 1;
+    const sequenceNumber = String(sequence).padStart(21, '0');
+    return {
+      eventID: `local${sequenceNumber}`,
+      eventName: 'INSERT',
+      eventVersion: '1.1',
+      eventSource: 'aws:dynamodb',
+      awsRegion: LOCAL_REGION,
+      dynamodb: {
+        ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
+        Keys: { eventId: image.eventId },
+        NewImage: image,
+        SequenceNumber: sequenceNumber,
+        SizeBytes: Buffer.byteLength(JSON.stringify(image)),
+        StreamViewType: 'NEW_IMAGE',
+      },
+      eventSourceARN: streamArn,
+    };
+  };
+
+  const deliverBatch = async (batch: ReturnType<typeof record>[]) => {
+    let remaining = batch;
+    for (let attempt = 0; ; attempt += 1) {
+      let failedFrom: number;
+      let condition = 'RetryAttemptsExhausted';
+      try {
+        const answer = await invoke({ Records: remaining });
+        const failed = new Set((answer?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
+        failedFrom = remaining.findIndex((entry) => failed.has(entry.dynamodb.SequenceNumber));
+        if (failedFrom < 0) return;
+      } catch (error) {
+        failedFrom = 0;
+        condition = `FunctionError: ${(error as Error).message}`;
+      }
+      remaining = remaining.slice(failedFrom);
+      if (attempt >= maximumRetryAttempts) {
+        const first = remaining[0]!.dynamodb;
+        const last = remaining.at(-1)!.dynamodb;
+        warn(`local stream: gave up on ${remaining.length} record(s) after ${attempt + 1} invocations (${condition}); see the dead letters`);
+        await onFailure({
+          requestContext: { condition: 'RetryAttemptsExhausted', approximateInvokeCount: attempt + 1, reason: condition },
+          timestamp: new Date().toISOString(),
+          DDBStreamBatchInfo: { shardId: 'local', startSequenceNumber: first.SequenceNumber, endSequenceNumber: last.SequenceNumber, batchSize: remaining.length, streamArn },
+        }).catch(() => undefined);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, retryDelayMs));
+    }
+  };
+
+  const pump = async () => {
+    while (pending.length > 0) await deliverBatch(pending.splice(0, batchSize) as ReturnType<typeof record>[]);
+    running = undefined;
+  };
+
+  return {
+    insert(image) {
+      pending.push(record(image));
+      running ??= pump();
+    },
+    drained: async () => {
+      while (running) await running;
+    },
+  };
+}

@@ -1,12 +1,12 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { EventRecord } from '../core/events';
-import { createForwarder, typeFilter, type DeadLetterEntry, type ForwardLog, type Sink } from '../core/forward';
+import { createForwarder, DEFAULT_RETRY, typeFilter, type DeadLetterEntry, type ForwardLog, type Sink } from '../core/forward';
 import { forwardsNothing, loadForwardSettings } from '../core/forward-settings';
 import type { EventReader } from '../core/listing';
 import { webhookSink } from '../core/webhook-sink';
 import { eventBridgeSink } from '../providers/aws/eventbridge-sink';
 import { withDevForwardSecret } from '../providers/local/dev-credentials';
-import { stringFlag, UsageError, type Command } from './command';
+import { stringFlag, UsageError, wholeNumber, type Command } from './command';
 import { openStore, STORE_HELP, STORE_OPTIONS } from './stores';
 import { recordsBetween } from './records-between';
 
@@ -28,6 +28,7 @@ Options:
   --until TIME       and before TIME (default: now)
   --type T           only these event types: a comma list, * matching any run of characters
                      (bpms_*,user_add_org); DINGTALK_FORWARD_TYPES applies as well
+  --attempts N       tries per event and sink, 1 s, 2 s, 4 s … apart (default 4)
   --dry-run          list what would be sent, send nothing
   -h, --help         show this help
 
@@ -45,6 +46,7 @@ Examples:
     since: { type: 'string' },
     until: { type: 'string' },
     type: { type: 'string' },
+    attempts: { type: 'string' },
     'dry-run': { type: 'boolean' },
   },
   async run(values) {
@@ -72,6 +74,7 @@ Examples:
     let done = 0;
     const forwarder = createForwarder({
       sinks,
+      retry: { ...DEFAULT_RETRY, attempts: wholeNumber(values.attempts, 'attempts', DEFAULT_RETRY.attempts, 1, 10) },
       deadLetter: { put: async (entry) => void failures.push(entry) },
       log: (line: ForwardLog) => {
         if (line.outcome === 'delivered' && line.sink === sinks[0]?.name) process.stderr.write(`\r${++done}/${records.length} sent`);

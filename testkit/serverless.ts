@@ -19,17 +19,21 @@ export async function offlineServerlessEnv(extra: Record<string, string> = {}): 
   return { ...env, HOME: home, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', ...extra };
 }
 
-/** How to run {@link packageService}. */
+/** How to run {@link packageService} and {@link deployService}. */
 export interface PackageOptions {
-  /** More arguments for `serverless package`, for example `['--stage', 'test']`. */
+  /** More arguments for `serverless`, for example `['--stage', 'test']`. */
   args?: string[];
   /** The whole environment of `serverless` besides `PATH` and a fresh `HOME`: nothing else of the caller's is passed on. */
   env?: Record<string, string>;
   /** Files to put in that `HOME` (name → content), for example a cloud's credentials file. */
   home?: Record<string, string>;
+  /** Options for node itself, before the CLI, for example `['--require', preload]`. */
+  nodeArgs?: string[];
+  /** Files to put in the service folder (name → content) instead of the repository's, for example a changed config. */
+  files?: Record<string, string>;
 }
 
-/** A service packaged by {@link packageService}. */
+/** A service packaged by {@link packageService} (or deployed by {@link deployService}). */
 export interface PackagedService {
   /** The temporary service folder: symlinks to the repository, and `.serverless/` with what was made. */
   dir: string;
@@ -37,7 +41,7 @@ export interface PackagedService {
   zip: string;
   /** Every zip made, by name without `.zip` (`callback`, `forward`, or the service's). */
   zips: Record<string, string>;
-  /** What `serverless package` printed, stdout then stderr. */
+  /** What `serverless` printed, stdout then stderr. */
   output: string;
   /** Parses a JSON file of `.serverless/`, such as the compiled template. */
   json<T>(name: string): Promise<T>;
@@ -50,28 +54,41 @@ export interface PackagedService {
  * made of symlinks (so the repository's own `.serverless/` and `.esbuild/` are never touched), with
  * that folder as `HOME` so no real account's configuration is seen.
  */
-export async function packageService(config: string, { args = [], env = {}, home = {} }: PackageOptions = {}): Promise<PackagedService> {
-  const dir = await mkdtemp(join(tmpdir(), 'sls-package-'));
+export function packageService(config: string, options: PackageOptions = {}): Promise<PackagedService> {
+  return runService('package', config, options);
+}
+
+/**
+ * Runs the real `serverless deploy --config <config>` the same way as {@link packageService}; the
+ * caller routes its network (see `testkit/aliyun-cloud.ts`). Rejects with the output when it fails.
+ */
+export function deployService(config: string, options: PackageOptions = {}): Promise<PackagedService> {
+  return runService('deploy', config, options);
+}
+
+async function runService(command: 'package' | 'deploy', config: string, { args = [], env = {}, home = {}, nodeArgs = [], files = {} }: PackageOptions): Promise<PackagedService> {
+  const dir = await mkdtemp(join(tmpdir(), `sls-${command}-`));
   const remove = () => rm(dir, { recursive: true, force: true });
   try {
-    for (const name of await readdir(ROOT)) if (!name.startsWith('.')) await symlink(join(ROOT, name), join(dir, name));
-    for (const [name, content] of Object.entries(home)) await writeFile(join(dir, name), content);
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [SERVERLESS_BIN, 'package', '--config', config, ...args], {
+    for (const name of await readdir(ROOT)) if (!name.startsWith('.') && !(name in files)) await symlink(join(ROOT, name), join(dir, name));
+    for (const [name, content] of Object.entries({ ...home, ...files })) await writeFile(join(dir, name), content);
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [...nodeArgs, SERVERLESS_BIN, command, '--config', config, ...args], {
       cwd: dir,
       env: {
         PATH: process.env.PATH ?? '',
         HOME: dir,
-        CI: 'true', // serverless-aliyun-function-compute reports usage to Google Analytics unless it runs in CI
         SLS_TELEMETRY_DISABLED: '1',
         SLS_NOTIFICATIONS_MODE: 'off',
         ...env,
       },
       maxBuffer: 16 * 1024 * 1024,
+    }).catch((error: Error & { stdout?: string; stderr?: string }) => {
+      throw Object.assign(new Error(`serverless ${command} failed:\n${error.stdout ?? ''}${error.stderr ?? ''}`), { output: `${error.stdout ?? ''}${error.stderr ?? ''}` });
     });
     const out = join(dir, '.serverless');
     const zips = Object.fromEntries((await readdir(out)).filter((name) => name.endsWith('.zip')).map((name) => [name.slice(0, -'.zip'.length), join(out, name)]));
     const zip = zips.callback ?? Object.values(zips)[0];
-    if (!zip) throw new Error(`serverless package made no zip:\n${stdout}${stderr}`);
+    if (!zip) throw new Error(`serverless ${command} made no zip:\n${stdout}${stderr}`);
     return { dir, zip, zips, output: stdout + stderr, json: async <T>(name: string) => JSON.parse(await readFile(join(out, name), 'utf8')) as T, remove };
   } catch (error) {
     await remove();

@@ -8,7 +8,7 @@ import protocol from 'tablestore/lib/protocol/tablestore_compiled_proto.js';
  * A local Tablestore for tests. It speaks the service's wire protocol (POST /<Operation>, protobuf
  * bodies, PlainBuffer rows, the `x-ots-*` signature headers) so the real `tablestore` SDK talks to it
  * unchanged, and implements only what this project uses, as Tablestore documents it: CreateTable,
- * CreateIndex, DescribeTable, ListTable, PutRow (row-existence conditions), GetRow, GetRange on tables
+ * CreateIndex, DescribeTable, UpdateTable (the Stream only), ListTable, PutRow (row-existence conditions), GetRow, GetRange on tables
  * and global secondary indexes. Index tables are updated synchronously, one of the orders the
  * service's asynchronous indexes allow.
  */
@@ -85,6 +85,8 @@ interface Table extends Rows {
   allowUpdate: boolean;
   createdAt: number;
   indexes: Index[];
+  /** The table's Stream, once UpdateTable enabled it. */
+  stream?: { enableStream: boolean; streamId?: string; expirationTime?: number; lastEnableTime?: number };
 }
 
 /** A failure answered as Tablestore does: HTTP status plus a protobuf `Error{code, message}`. */
@@ -112,6 +114,7 @@ export async function startTablestoreServer(options: TablestoreServerOptions = {
     CreateTable: (request: CreateTableRequest) => createTable(tables, request),
     CreateIndex: (request: CreateIndexRequest) => createIndex(table(tables, request.mainTableName), request),
     DescribeTable: (request: { tableName: string }) => describeTable(table(tables, request.tableName)),
+    UpdateTable: (request: UpdateTableRequest) => updateTable(table(tables, request.tableName), request),
     PutRow: (request: PutRowRequest) => putRow(table(tables, request.tableName), request),
     GetRow: (request: GetRowRequest) => getRow(table(tables, request.tableName), request),
     GetRange: (request: GetRangeRequest) => getRange(readable(tables, request.tableName), request),
@@ -307,6 +310,25 @@ function describeTable(found: Table): object {
     tableOptions: { timeToLive: found.timeToLive, maxVersions: found.maxVersions, deviationCellVersionInSec: 86400 },
     tableStatus: 1,
     indexMetas: found.indexes.map((index) => ({ ...index.meta, indexSyncPhase: 2 })),
+    streamDetails: found.stream ?? { enableStream: false },
+  };
+}
+
+interface UpdateTableRequest { tableName: string; streamSpec?: { enableStream: boolean; expirationTime?: number } }
+
+/** Only the Stream can be changed here: enabling it gives the table a stream id, as the service does. */
+function updateTable(found: Table, request: UpdateTableRequest): object {
+  const spec = request.streamSpec;
+  if (spec) {
+    if (spec.enableStream && !(spec.expirationTime && spec.expirationTime >= 1 && spec.expirationTime <= 168)) throw invalid('The expiration time of a stream must be 1 to 168 hours.');
+    found.stream = spec.enableStream
+      ? { enableStream: true, streamId: found.stream?.streamId ?? randomUUID(), expirationTime: spec.expirationTime, lastEnableTime: Date.now() * 1000 }
+      : { enableStream: false };
+  }
+  return {
+    reservedThroughputDetails: { capacityUnit: { read: 0, write: 0 }, lastIncreaseTime: Math.floor(found.createdAt / 1000) },
+    tableOptions: { timeToLive: found.timeToLive, maxVersions: found.maxVersions },
+    streamDetails: found.stream ?? { enableStream: false },
   };
 }
 

@@ -3,5 +3,8 @@
 const { register } = require('tsx/cjs/api');
 
 const unregister = register();
+// Before serverless-aliyun-function-compute is loaded (this plugin is listed first), so that its
+// Google Analytics module is replaced and never runs, whatever the environment.
+require('./provider-patches.ts').silenceProviderAnalytics();
 module.exports = require('./serverless-bridge.ts').AliyunBridge;
 unregister();

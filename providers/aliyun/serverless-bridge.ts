@@ -2,21 +2,24 @@ import AdmZip from 'adm-zip';
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
 import { ConfigError } from '../../core/errors';
 import { loadSettings, type Environment } from '../../core/settings';
+import { ensureTrigger, functionArns, TRIGGER_EVENT_SCHEMAS, triggerSpecs, type FcTriggerClient } from './fc-triggers';
 import { lazyTablestoreProtobuf } from './lazy-protobuf';
+import { LOG_INDEX, ensureLogIndex, type LogIndexClient } from './log-index';
+import { explainRefusals, secureProviderClients, type ClientName, type PermissionMap } from './provider-patches';
+import { ensureRole, type RamClient, type RoleSpec } from './ram-roles';
 import { createTablestoreClient, tablestoreLocation } from './tablestore-client';
-import { ensureEventTable } from './tablestore-table';
+import { ensureEventStream, ensureEventTable } from './tablestore-table';
 
 /** The parts of Serverless v3 and of serverless-aliyun-function-compute's provider that the bridge uses. */
 interface Serverless {
   service: {
     service: string;
-    provider: { runtime?: string; environment?: Record<string, unknown>; ramRoleStatements?: object[]; compiledConfigurationTemplate: Template };
+    provider: { region?: string; runtime?: string; environment?: Record<string, unknown>; ramRoleStatements?: object[]; compiledConfigurationTemplate: Template };
     package?: { artifact?: string };
     getAllFunctions(): string[];
-    getFunction(name: string): { name: string; handler: string; environment?: Record<string, unknown> };
+    getFunction(name: string): { name: string; handler: string; environment?: Record<string, unknown>; events?: Array<Record<string, unknown>> };
   };
   config: { servicePath: string };
   cli: { log(message: string): void };
@@ -25,26 +28,31 @@ interface Serverless {
   getProvider(name: 'aliyun'): AliyunProvider;
 }
 interface AliyunProvider {
-  key: { aliyun_access_key_id: string; aliyun_access_key_secret: string };
+  key: { aliyun_account_id: string; aliyun_access_key_id: string; aliyun_access_key_secret: string };
+  options: { region?: string };
   ramClient: RamClient;
+  fcClient: FcTriggerClient;
+  slsClient: LogIndexClient;
+  ossClient: never;
+  resetOssClient(bucket: string): never;
+  uploadObject(name: string, path: string): Promise<unknown>;
+  getServiceName(): string;
   getFunctionLogicalId(name: string): string;
   getExecRoleLogicalId(): string;
-  getExecRolePolicyName(): string;
-}
-/** The two RAM calls of `@alicloud/ram` the bridge makes. */
-export interface RamClient {
-  getPolicy(params: { PolicyName: string; PolicyType: 'Custom' }): Promise<{ DefaultPolicyVersion: { PolicyDocument: string } }>;
-  createPolicyVersion(params: { PolicyName: string; PolicyDocument: string; SetAsDefault: boolean; RotateStrategy: string }): Promise<unknown>;
+  getInvokeRoleLogicalId(): string;
+  getLogIndexResource(): { Type: string; Properties: Record<string, unknown> };
+  getLogProjectName(): string;
+  getLogStoreName(): string;
+  getDeploymentBucketName(): string;
 }
 interface Template {
   Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
 }
-interface RoleProperties {
-  Policies: Array<{ PolicyName: string; PolicyDocument: object }>;
-}
 
 /** The function's only Tablestore call: the conditional insert of core's pipeline. */
 const TABLESTORE_ACTIONS = ['ots:PutRow'];
+/** The system policy the provider gives API Gateway's invoke role: any function of the account. Replaced by a scoped one. */
+const BROAD_INVOKE_POLICY = 'AliyunFCInvocationAccess';
 
 const ENVIRONMENT = { type: 'object', additionalProperties: { anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] } };
 const HTTP_EVENT = { type: 'object', properties: { path: { type: 'string' }, method: { type: 'string' } }, required: ['path'] };
@@ -62,18 +70,24 @@ const PROVIDER_SCHEMA = {
     },
   },
   function: { properties: { handler: { type: 'string' }, memorySize: { type: 'integer' }, timeout: { type: 'integer' }, environment: ENVIRONMENT } },
-  functionEvents: { http: HTTP_EVENT, https: HTTP_EVENT, oss: { type: 'object' } },
+  functionEvents: { http: HTTP_EVENT, https: HTTP_EVENT, oss: { type: 'object' }, ...TRIGGER_EVENT_SCHEMAS },
 };
 
 /**
  * A local Serverless plugin that fills the gaps of serverless-aliyun-function-compute 1.2.6 for this
  * service: it bundles each handler with esbuild into a zip holding nothing else, gives the functions
  * their environment variables, grants their RAM role `ots:PutRow` on the events table and nothing
- * more, and on deploy creates the Tablestore table and indexes when missing. It also declares the
+ * more, scopes API Gateway's invoke role to this service's functions, indexes the fields the
+ * functions log, and on deploy makes the RAM roles first (so a missing permission stops the deploy
+ * before anything else changes), then the Tablestore table and indexes when missing, and after the
+ * provider the `timer` and `tablestore` triggers. It makes the provider's clients use HTTPS, mutes
+ * its analytics (see provider-patches.ts), refuses `sls deploy function`, and declares the
  * provider's configuration schema, which the provider plugin lacks.
  */
 export class AliyunBridge {
   readonly hooks: Record<string, () => Promise<void>>;
+  /** The ARNs of the roles made on this deploy, by role name. */
+  private readonly roleArns = new Map<string, string>();
 
   constructor(
     private readonly serverless: Serverless,
@@ -81,11 +95,102 @@ export class AliyunBridge {
   ) {
     serverless.configSchemaHandler.defineProvider('aliyun', PROVIDER_SCHEMA);
     this.hooks = {
+      initialize: async () => this.patchProvider(),
       'before:package:initialize': async () => this.grantTablestore(),
       'before:package:createDeploymentArtifacts': () => this.bundle(),
-      'after:package:compileFunctions': async () => this.addEnvironment(),
+      'after:package:compileFunctions': async () => this.completeTemplate(),
       'before:deploy:deploy': () => this.provision(),
+      'after:deploy:deploy': () => this.finish(),
+      'deploy:function:initialize': async () => {
+        throw new serverless.classes.Error(
+          '`sls deploy function` is not supported on Alibaba Cloud: the provider plugin cannot package one function. Run `sls deploy --config serverless.aliyun.yml` (it updates every function, its triggers and the API).',
+        );
+      },
     };
+  }
+
+  /** The deploy's region: the provider plugin fills `options.region` only once its own hooks ran. */
+  private get region(): string {
+    return this.options.region ?? this.serverless.service.provider.region ?? 'cn-shanghai';
+  }
+
+  private log(message: string): void {
+    this.serverless.cli.log(message);
+  }
+
+  /**
+   * HTTPS clients, one clear line for a refused permission (see provider-patches.ts), and a log index
+   * over the fields the functions log (the provider writes it into its template before any hook of
+   * the bridge could change that template).
+   */
+  private patchProvider(): void {
+    const provider = this.serverless.getProvider('aliyun');
+    if (!provider) return;
+    const logIndex = provider.getLogIndexResource.bind(provider);
+    provider.getLogIndexResource = () => {
+      const resource = logIndex();
+      return { ...resource, Properties: { ...resource.Properties, ...LOG_INDEX } };
+    };
+    const region = () => provider.options.region ?? '*';
+    const account = () => provider.key.aliyun_account_id;
+    const role = (name: string) => `acs:ram::${account()}:role/${name}`;
+    const fn = (service: string, name = '*') => `acs:fc:${region()}:${account()}:services/${service}/functions/${name}`;
+    const permissions: PermissionMap = {
+      createRole: (spec: { RoleName: string }) => ['ram:CreateRole', role(spec.RoleName)],
+      createPolicy: (spec: { PolicyName: string }) => ['ram:CreatePolicy', `acs:ram::${account()}:policy/${spec.PolicyName}`],
+      attachPolicyToRole: (spec: { RoleName: string }) => ['ram:AttachPolicyToRole', role(spec.RoleName)],
+      getRole: (name: string) => ['ram:GetRole', role(name)],
+      getPolicy: (name: string) => ['ram:GetPolicy', `acs:ram::${account()}:policy/${name}`],
+      getPoliciesForRole: (name: string) => ['ram:ListPoliciesForRole', role(name)],
+      getLogProject: (project: string) => ['log:GetProject', `acs:log:${region()}:${account()}:project/${project}`],
+      createLogProject: (project: string) => ['log:CreateProject', `acs:log:${region()}:${account()}:project/${project}`],
+      getLogStore: (project: string, store: string) => ['log:GetLogStore', `acs:log:${region()}:${account()}:project/${project}/logstore/${store}`],
+      createLogStore: (project: string, store: string) => ['log:CreateLogStore', `acs:log:${region()}:${account()}:project/${project}/logstore/${store}`],
+      getLogIndex: (project: string, store: string) => ['log:GetIndex', `acs:log:${region()}:${account()}:project/${project}/logstore/${store}`],
+      createLogIndex: (project: string, store: string) => ['log:CreateIndex', `acs:log:${region()}:${account()}:project/${project}/logstore/${store}`],
+      getService: (service: string) => ['fc:GetService', `acs:fc:${region()}:${account()}:services/${service}`],
+      createService: (service: string) => ['fc:CreateService', `acs:fc:${region()}:${account()}:services/${service}`],
+      getFunction: (service: string, name: string) => ['fc:GetFunction', fn(service, name)],
+      createFunction: (service: string, name: string) => ['fc:CreateFunction', fn(service, name)],
+      updateFunction: (service: string, name: string) => ['fc:UpdateFunction', fn(service, name)],
+      getBucket: () => ['oss:ListBuckets', `acs:oss:*:${account()}:*`],
+      createBucket: (bucket: string) => ['oss:PutBucket', `acs:oss:*:${account()}:${bucket}`],
+      uploadObject: (name: string) => ['oss:PutObject', `acs:oss:*:${account()}:${provider.getDeploymentBucketName()}/${name}`],
+      getApiGroup: () => ['apigateway:DescribeApiGroups', `acs:apigateway:${region()}:${account()}:apigroup/*`],
+      createApiGroup: () => ['apigateway:CreateApiGroup', `acs:apigateway:${region()}:${account()}:apigroup/*`],
+      getApis: () => ['apigateway:DescribeApis', `acs:apigateway:${region()}:${account()}:apigroup/*`],
+      createApi: () => ['apigateway:CreateApi', `acs:apigateway:${region()}:${account()}:apigroup/*`],
+      updateApi: () => ['apigateway:ModifyApi', `acs:apigateway:${region()}:${account()}:apigroup/*`],
+      deployApi: () => ['apigateway:DeployApi', `acs:apigateway:${region()}:${account()}:apigroup/*`],
+    };
+    const fail = (message: string) => new this.serverless.classes.Error(message);
+    explainRefusals(provider, permissions, fail);
+    // The bridge's own calls (RAM roles are made first, see provision()).
+    const policy = (name: string) => `acs:ram::${account()}:policy/${name}`;
+    const clients: Partial<Record<ClientName, PermissionMap>> = {};
+    clients.ramClient = {
+      getRole: (params: { RoleName: string }) => ['ram:GetRole', role(params.RoleName)],
+      createRole: (params: { RoleName: string }) => ['ram:CreateRole', role(params.RoleName)],
+      getPolicy: (params: { PolicyName: string }) => ['ram:GetPolicy', policy(params.PolicyName)],
+      createPolicy: (params: { PolicyName: string }) => ['ram:CreatePolicy', policy(params.PolicyName)],
+      createPolicyVersion: (params: { PolicyName: string }) => ['ram:CreatePolicyVersion', policy(params.PolicyName)],
+      listPoliciesForRole: (params: { RoleName: string }) => ['ram:ListPoliciesForRole', role(params.RoleName)],
+      attachPolicyToRole: (params: { RoleName: string }) => ['ram:AttachPolicyToRole', role(params.RoleName)],
+      detachPolicyFromRole: (params: { RoleName: string }) => ['ram:DetachPolicyFromRole', role(params.RoleName)],
+    };
+    clients.fcClient = {
+      getTrigger: (service: string, name: string) => ['fc:GetTrigger', `${fn(service, name)}/triggers/*`],
+      createTrigger: (service: string, name: string) => ['fc:CreateTrigger', `${fn(service, name)}/triggers/*`],
+      updateTrigger: (service: string, name: string) => ['fc:UpdateTrigger', `${fn(service, name)}/triggers/*`],
+    };
+    clients.slsClient = {
+      getIndexConfig: (project: string, store: string) => ['log:GetIndex', `acs:log:${region()}:${account()}:project/${project}/logstore/${store}`],
+      updateIndex: (project: string, store: string) => ['log:UpdateIndex', `acs:log:${region()}:${account()}:project/${project}/logstore/${store}`],
+    };
+    secureProviderClients(provider, (name, client) => {
+      const map = clients[name];
+      if (map) explainRefusals(client, map, fail);
+    });
   }
 
   /** Each function's environment: the service's, then its own; values as strings. */
@@ -113,7 +218,7 @@ export class AliyunBridge {
 
   /** Adds the PutRow grant to the exec role, through the provider's own `ramRoleStatements`. */
   private grantTablestore(): void {
-    const region = this.options.region;
+    const region = this.region;
     const resources = new Set<string>();
     for (const { env } of this.environments()) {
       this.check(env);
@@ -159,53 +264,101 @@ export class AliyunBridge {
     this.serverless.cli.log(`Bundled ${[...files].join(', ')} into ${relative(config.servicePath, artifact)}`);
   }
 
-  /** Function Compute's createFunction takes `environmentVariables`; the provider never sets them. */
-  private addEnvironment(): void {
+  /**
+   * What the provider's template lacks: each function's `environmentVariables` (FC's createFunction
+   * takes them; the provider never sets them), and an invoke role for API Gateway that may invoke
+   * this service's functions only.
+   */
+  private completeTemplate(): void {
     const provider = this.serverless.getProvider('aliyun');
     const { Resources } = this.serverless.service.provider.compiledConfigurationTemplate;
     for (const { name, env } of this.environments()) {
       const resource = Resources[provider.getFunctionLogicalId(name)];
       if (resource) resource.Properties.environmentVariables = env;
     }
+    const invokeRole = Resources[provider.getInvokeRoleLogicalId()]?.Properties as RoleSpec | undefined;
+    if (invokeRole) {
+      const service = provider.getServiceName();
+      const region = this.region;
+      const resources = this.environments().flatMap(({ name }) => functionArns(region, '*', service, name));
+      invokeRole.Policies = [
+        {
+          PolicyName: `fc-${service}-${region}-invoke`,
+          PolicyType: 'Custom',
+          Description: `Lets API Gateway invoke the functions of ${service}, and no other`,
+          PolicyDocument: { Version: '1', Statement: [{ Effect: 'Allow', Action: ['fc:InvokeFunction'], Resource: resources }] },
+        },
+      ];
+    }
   }
 
-  /** Before the provider deploys: the table and indexes, and the exec role's policy brought up to date. */
+  /** The deploy's compiled template, as `sls package` wrote it. */
+  private template(): Template {
+    return JSON.parse(readFileSync(join(this.serverless.config.servicePath, '.serverless', 'configuration-template-update.json'), 'utf8')) as Template;
+  }
+
+  /** Each function of the template with its environment, checked as at packaging. */
+  private deployedFunctions(template: Template): Array<{ name: string; env: Record<string, string> }> {
+    return Object.values(template.Resources)
+      .filter((resource) => resource.Type === 'ALIYUN::FC::Function')
+      .map((resource) => {
+        const env = (resource.Properties.environmentVariables ?? {}) as Record<string, string>;
+        this.check(env);
+        return { name: String(resource.Properties.name), env };
+      });
+  }
+
+  /**
+   * Before the provider deploys: first the RAM roles and policies (the provider's, with the exec
+   * role's policy brought up to date, and the Tablestore triggers' invocation roles), so a user
+   * without the RAM permissions is stopped before anything else changes; then the tables and indexes,
+   * and the Streams that Tablestore triggers read.
+   */
   private async provision(): Promise<void> {
-    const template = JSON.parse(readFileSync(join(this.serverless.config.servicePath, '.serverless', 'configuration-template-update.json'), 'utf8')) as Template;
+    const template = this.template();
     const provider = this.serverless.getProvider('aliyun');
+    const log = (message: string) => this.log(message);
+    for (const id of [provider.getExecRoleLogicalId(), provider.getInvokeRoleLogicalId()]) {
+      const role = template.Resources[id]?.Properties as RoleSpec | undefined;
+      if (role) await ensureRole(provider.ramClient, role, log, [BROAD_INVOKE_POLICY]);
+    }
+    for (const { spec } of this.triggers(template)) {
+      if (spec.role) this.roleArns.set(spec.role.RoleName, (await ensureRole(provider.ramClient, spec.role, log)).Arn);
+    }
     const { aliyun_access_key_id: accessKeyId, aliyun_access_key_secret: secretAccessKey } = provider.key;
-    const tables = new Map<string, Record<string, string>>();
-    for (const resource of Object.values(template.Resources)) {
-      if (resource.Type !== 'ALIYUN::FC::Function') continue;
-      const env = (resource.Properties.environmentVariables ?? {}) as Record<string, string>;
-      this.check(env);
-      tables.set(`${env.TABLESTORE_ENDPOINT} ${env.EVENTS_TABLE}`, env);
-    }
-    for (const env of tables.values()) {
+    const tables = new Map<string, { env: Record<string, string>; stream: boolean }>();
+    for (const { env } of this.deployedFunctions(template)) tables.set(`${env.TABLESTORE_ENDPOINT} ${env.EVENTS_TABLE}`, { env, stream: false });
+    for (const { env, spec } of this.triggers(template)) if (spec.table) tables.get(`${env.TABLESTORE_ENDPOINT} ${env.EVENTS_TABLE}`)!.stream = true;
+    for (const { env, stream } of tables.values()) {
       const client = createTablestoreClient({ endpoint: env.TABLESTORE_ENDPOINT!, instance: env.TABLESTORE_INSTANCE!, accessKeyId, secretAccessKey });
-      const outcome = await ensureEventTable(client, env.EVENTS_TABLE!);
-      this.serverless.cli.log(`Tablestore table ${env.TABLESTORE_INSTANCE}/${env.EVENTS_TABLE}: ${outcome}`);
+      this.log(`Tablestore table ${env.TABLESTORE_INSTANCE}/${env.EVENTS_TABLE}: ${await ensureEventTable(client, env.EVENTS_TABLE!)}`);
+      if (stream) this.log(`Tablestore table ${env.TABLESTORE_INSTANCE}/${env.EVENTS_TABLE} Stream: ${await ensureEventStream(client, env.EVENTS_TABLE!)}`);
     }
-    const role = template.Resources[provider.getExecRoleLogicalId()]?.Properties as RoleProperties | undefined;
-    const policy = role?.Policies.find((candidate) => candidate.PolicyName === provider.getExecRolePolicyName());
-    if (policy) await updatePolicy(provider.ramClient, policy.PolicyName, policy.PolicyDocument, (message) => this.serverless.cli.log(message));
   }
-}
 
-/**
- * The provider creates the exec role's policy once and never updates it, so a policy from an older
- * deploy would lack the Tablestore grant: publish the template's document as a new default version
- * when it differs (RAM keeps five versions; the oldest non-default one goes).
- */
-export async function updatePolicy(ram: RamClient, name: string, document: object, log: (message: string) => void): Promise<void> {
-  let deployed: object;
-  try {
-    deployed = JSON.parse((await ram.getPolicy({ PolicyName: name, PolicyType: 'Custom' })).DefaultPolicyVersion.PolicyDocument) as object;
-  } catch (error) {
-    if ((error as { name?: string }).name === 'EntityNotExist.PolicyError') return; // the provider creates it from the template
-    throw error;
+  /** The `timer` and `tablestore` triggers of every function, with the function's name and environment. */
+  private triggers(template: Template) {
+    const provider = this.serverless.getProvider('aliyun');
+    const { service } = this.serverless;
+    const deployed = new Map(this.deployedFunctions(template).map((fn) => [fn.name, fn.env]));
+    return service.getAllFunctions().flatMap((key) => {
+      const fn = service.getFunction(key);
+      const env = deployed.get(fn.name) ?? {};
+      const context = { accountId: provider.key.aliyun_account_id, region: this.region, serviceName: provider.getServiceName(), functionName: fn.name, functionKey: key, env };
+      return triggerSpecs(fn.events ?? [], context).map((spec) => ({ functionName: fn.name, env, spec }));
+    });
   }
-  if (isDeepStrictEqual(deployed, document)) return;
-  await ram.createPolicyVersion({ PolicyName: name, PolicyDocument: JSON.stringify(document), SetAsDefault: true, RotateStrategy: 'DeleteOldestNonDefaultVersionWhenLimitExceeded' });
-  log(`RAM policy ${name} updated`);
+
+  /** After the provider deployed the functions: the log index brought up to date, then the triggers. */
+  private async finish(): Promise<void> {
+    const template = this.template();
+    const provider = this.serverless.getProvider('aliyun');
+    const outcome = await ensureLogIndex(provider.slsClient, provider.getLogProjectName(), provider.getLogStoreName());
+    this.log(`Log index of ${provider.getLogProjectName()}/${provider.getLogStoreName()}: ${outcome}`);
+    for (const { functionName, spec } of this.triggers(template)) {
+      const invocationRole = spec.role && this.roleArns.get(spec.role.RoleName);
+      const outcome = await ensureTrigger(provider.fcClient, provider.getServiceName(), functionName, { ...spec, invocationRole });
+      this.log(`FC trigger ${functionName}/${spec.triggerName} (${spec.triggerType}): ${outcome}`);
+    }
+  }
 }

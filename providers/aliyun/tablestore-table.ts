@@ -66,3 +66,19 @@ export async function ensureEventTable(client: TableStore.Client, tableName: str
   return changed ? 'updated' : 'unchanged';
 }
 
+
+/** How long the table's Stream keeps a change, in hours (Tablestore's longest): a Tablestore trigger retries a failing batch until then. */
+export const STREAM_EXPIRATION_HOURS = 168;
+
+/**
+ * Turns the table's Stream on when it is off, for a Tablestore trigger; an enabled Stream is left as
+ * it is (its expiration included). The table's other options are sent back unchanged.
+ * @returns what was done.
+ */
+export async function ensureEventStream(client: TableStore.Client, tableName: string): Promise<'enabled' | 'unchanged'> {
+  const described = await client.describeTable({ tableName });
+  if (described.streamDetails?.enableStream) return 'unchanged';
+  const { timeToLive, maxVersions } = described.tableOptions ?? { timeToLive: -1, maxVersions: 1 };
+  await client.updateTable({ tableName, tableOptions: { timeToLive, maxVersions }, streamSpecification: { enableStream: true, expirationTime: STREAM_EXPIRATION_HOURS } });
+  return 'enabled';
+}

@@ -50,7 +50,14 @@ declare module 'tablestore' {
       describeTable(params: { tableName: string }): Promise<{
         tableMeta: { tableName: string; primaryKey: Array<{ name: string; type: number }>; definedColumn: Array<{ name: string; type: number }> };
         indexMetas: Array<{ name: string; primaryKey: string[]; definedColumn: string[] }>;
+        tableOptions?: { timeToLive: number; maxVersions: number };
+        streamDetails?: { enableStream: boolean; streamId?: string; expirationTime?: number };
       }>;
+      updateTable(params: {
+        tableName: string;
+        tableOptions: { timeToLive: number; maxVersions: number };
+        streamSpecification?: { enableStream: boolean; expirationTime?: number };
+      }): Promise<unknown>;
       createIndex(params: { mainTableName: string; indexMeta: IndexMeta; includeBaseData?: boolean }): Promise<unknown>;
       putRow(params: { tableName: string; condition: Condition; primaryKey: PrimaryKeyInput; attributeColumns: AttributeInput }): Promise<unknown>;
       getRow(params: { tableName: string; primaryKey: PrimaryKeyInput; maxVersions?: number }): Promise<{ row: ReadRow }>;

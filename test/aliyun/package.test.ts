@@ -2,7 +2,6 @@ import { expect } from 'chai';
 import { statSync } from 'node:fs';
 import { openReply, sealPush } from '../../core/peer';
 import type { ApiGatewayResponse } from '../../handlers/aliyun/callback';
-import { AliyunBridge, type RamClient } from '../../providers/aliyun/serverless-bridge';
 import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
 import { TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
 import { ensureEventTable } from '../../providers/aliyun/tablestore-table';
@@ -68,37 +67,6 @@ describe('sls package --config serverless.aliyun.yml', function () {
     const [api] = resources('ALIYUN::API::HTTP');
     expect(api!.Properties.RequestConfig).to.include({ RequestProtocol: 'HTTPS', RequestHttpMethod: 'ANY', RequestPath: '/dingtalk', RequestMode: 'PASSTHROUGH' });
     expect(api!.Properties.AuthType).to.equal('ANONYMOUS');
-  });
-
-  it('deploys after creating the table and its indexes when missing, idempotently, and brings the role policy up to date', async function () {
-    const logs: string[] = [];
-    const versions: Array<{ PolicyName: string; PolicyDocument: string }> = [];
-    const ram: RamClient = {
-      getPolicy: async () => ({ DefaultPolicyVersion: { PolicyDocument: '{"Version":"1","Statement":[]}' } }),
-      createPolicyVersion: async (version) => void versions.push(version),
-    };
-    const policyName = 'fc-dingtalk-callback-dev-cn-hangzhou-access';
-    // Serverless and the provider plugin's control-plane clients cannot run here; the rest is real.
-    const serverless = {
-      config: { servicePath: packaged.dir },
-      configSchemaHandler: { defineProvider: () => {} },
-      cli: { log: (message: string) => logs.push(message) },
-      getProvider: () => ({
-        key: { aliyun_access_key_id: server.credentials.accessKeyId, aliyun_access_key_secret: server.credentials.secretAccessKey },
-        ramClient: ram,
-        getExecRoleLogicalId: () => 'sls-fc-exec-role',
-        getExecRolePolicyName: () => policyName,
-      }),
-    } as unknown as ConstructorParameters<typeof AliyunBridge>[0];
-    const deploy = new AliyunBridge(serverless, {}).hooks['before:deploy:deploy']!;
-    await deploy();
-    await deploy();
-    expect(logs.filter((line) => line.startsWith('Tablestore'))).to.deep.equal([`Tablestore table ${server.instance}/events: created`, `Tablestore table ${server.instance}/events: unchanged`]);
-    const { indexMetas } = await createTablestoreClient(server.clientOptions).describeTable({ tableName: 'events' });
-    expect(indexMetas.map((index) => index.name)).to.deep.equal(['events_by_type', 'events_by_instance', 'events_by_time']);
-    expect(versions).to.have.length(2);
-    expect(versions[0]).to.include({ PolicyName: policyName });
-    expect(JSON.parse(versions[0]!.PolicyDocument).Statement).to.deep.include({ Effect: 'Allow', Action: ['ots:PutRow'], Resource: [`acs:ots:cn-hangzhou:*:instance/${server.instance}/table/events`] });
   });
 
   it('yields a bundle that a fresh node process loads to answer and store an API Gateway push', async function () {

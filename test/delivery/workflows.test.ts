@@ -213,7 +213,7 @@ describe('GitHub Actions workflows', function () {
       expect(stepsOf(aliyun).at(-1)).to.deep.include({ if: 'always()', run: 'rm -f "$RUNNER_TEMP/aliyun_credentials"' });
     });
 
-    it('runs `sls deploy --config serverless.aliyun.yml` for the stage with the function settings from the deploying shell', function () {
+    it('runs `sls deploy --config serverless.aliyun.yml` for the stage with the function settings and ALIYUN_REGION from the deploying shell, never --region', function () {
       const deployStep = stepRunning(aliyun, 'sls deploy');
       const settings = { DINGTALK_TOKEN: 't', DINGTALK_AES_KEY: 'k'.repeat(43), DINGTALK_OWNER_KEY: 'ding123', EVENTS_TABLE: 'events', TABLESTORE_ENDPOINT: 'https://i.cn-hangzhou.ots.aliyuncs.com', TABLESTORE_INSTANCE: 'i' };
       expect(Object.keys(deployStep.env!)).to.include.members(Object.keys(settings));
@@ -221,8 +221,11 @@ describe('GitHub Actions workflows', function () {
       runStep(deployStep, { STAGE: 'prod', ALIYUN_REGION: '', ...settings }, dir);
       expect(recorded().args).to.deep.equal(['sls', 'deploy', '--config', 'serverless.aliyun.yml', '--stage', 'prod']);
       expect(recorded().env).to.include(settings);
-      runStep(deployStep, { STAGE: 'prod', ALIYUN_REGION: 'cn-hangzhou', ...settings }, dir);
-      expect(recorded().args.slice(-2)).to.deep.equal(['--region', 'cn-hangzhou']);
+      expect(recorded().env).not.to.have.property('ALIYUN_REGION');
+      // Serverless v3 refuses --region for the aliyun provider: the region travels in the environment.
+      runStep(deployStep, { STAGE: 'prod', ALIYUN_REGION: 'cn-shanghai', ...settings }, dir);
+      expect(recorded().args).to.deep.equal(['sls', 'deploy', '--config', 'serverless.aliyun.yml', '--stage', 'prod']);
+      expect(recorded().env).to.include({ ALIYUN_REGION: 'cn-shanghai' });
     });
 
     it('installs exactly what package-lock.json pins on the Node.js major each cloud runs', function () {

@@ -1,0 +1,193 @@
+import { expect } from 'chai';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import yaml from 'js-yaml';
+import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
+import { ALIYUN_FAKE_CA, ALIYUN_FAKE_PRELOAD, startAliyunCloud, type AliyunCloud, type CloudCall } from '../../testkit/aliyun-cloud';
+import { SAMPLE_ENV } from '../../testkit/fixtures';
+import { aliyunCredentialsFile, deployService, type PackagedService } from '../../testkit/serverless';
+import { startTablestoreServer, type LocalTablestore } from '../../testkit/tablestore-server';
+
+const ROOT = join(__dirname, '..', '..');
+const ACCOUNT = '1234567890123456';
+const REGION = 'cn-shanghai';
+const SERVICE = 'dingtalk-callback-dev';
+const TABLE = 'dingtalk_callback_dev_events';
+
+interface Config {
+  functions: Record<string, { handler: string; events?: Array<Record<string, unknown>> }>;
+}
+
+/**
+ * serverless.aliyun.yml as it is, plus stand-ins (running the callback handler) for a function with
+ * a timer event and one with a tablestore event while the repository has none, so the triggers are
+ * rehearsed either way.
+ */
+function rehearsedConfig(): { text: string; config: Config } {
+  const config = yaml.load(readFileSync(join(ROOT, 'serverless.aliyun.yml'), 'utf8')) as Config;
+  const has = (type: string) => Object.values(config.functions).some((fn) => fn.events?.some((event) => type in event));
+  if (!has('timer')) config.functions.rehearsalTimer = { handler: 'handlers/aliyun/callback.handler', events: [{ timer: { cronExpression: '@every 10m', payload: { reason: 'rehearsal' } } }] };
+  if (!has('tablestore')) config.functions.rehearsalStream = { handler: 'handlers/aliyun/callback.handler', events: [{ tablestore: {} }] };
+  return { text: yaml.dump(config, { lineWidth: -1 }), config };
+}
+
+/** The rehearsal: the real `sls deploy`, with every HTTP(S) connection answered by the fake cloud. */
+async function deploy(cloud: AliyunCloud, ots: LocalTablestore, args: string[] = []): Promise<PackagedService> {
+  return deployService('serverless.aliyun.yml', {
+    args,
+    nodeArgs: ['--require', ALIYUN_FAKE_PRELOAD],
+    // No CI variable: the provider plugin's analytics must stay silent without it.
+    env: { ...SAMPLE_ENV, TABLESTORE_INSTANCE: ots.instance, ALIYUN_REGION: REGION, ALIYUN_FAKE_PORT: String(cloud.port), ALIYUN_FAKE_HTTP_PORT: String(cloud.httpPort), NODE_EXTRA_CA_CERTS: ALIYUN_FAKE_CA },
+    home: aliyunCredentialsFile(ots.credentials),
+    files: { 'serverless.aliyun.yml': rehearsedConfig().text },
+  });
+}
+
+const named = (calls: CloudCall[], action: string) => calls.filter((call) => call.action === action);
+
+describe('sls deploy --config serverless.aliyun.yml, rehearsed against a fake Alibaba Cloud', function () {
+  this.timeout(120_000);
+  let ots: LocalTablestore;
+  let cloud: AliyunCloud;
+  let first: CloudCall[];
+  let second: CloudCall[];
+  let deployed: PackagedService;
+  const functions = Object.keys(rehearsedConfig().config.functions);
+
+  before(async function () {
+    ots = await startTablestoreServer({ instance: 'dt-instance' });
+    cloud = await startAliyunCloud({ tablestore: ots.endpoint, accountId: ACCOUNT });
+    deployed = await deploy(cloud, ots);
+    first = cloud.calls.splice(0);
+    await deployed.remove();
+    deployed = await deploy(cloud, ots);
+    second = cloud.calls.splice(0);
+  });
+  after(async () => {
+    await deployed?.remove();
+    await cloud?.close();
+    await ots?.close();
+  });
+
+  it('calls Alibaba Cloud over HTTPS only, in the region of ALIYUN_REGION, and nothing else (no analytics)', function () {
+    expect(first.length).to.be.above(30);
+    for (const call of [...first, ...second]) {
+      expect(call.scheme, `${call.host} ${call.action}`).to.equal('https');
+      expect(call.host).to.match(/(^|\.)aliyuncs\.com$/);
+      if (call.host !== 'ram.aliyuncs.com') expect(call.host).to.contain(REGION);
+    }
+    for (const name of cloud.serverNames) expect(name).to.match(/\.aliyuncs\.com$/);
+  });
+
+  it('makes the RAM roles before anything else, and gives the FC service the exec role', function () {
+    const firstChange = first.findIndex((call) => call.service !== 'ram' && call.method !== 'GET');
+    expect(first.slice(0, firstChange).map((call) => call.service)).to.satisfy((services: string[]) => services.every((service) => service === 'ram'));
+    expect(named(first, 'CreateRole').map((call) => call.params.RoleName)).to.include.members([`sls-${SERVICE}-${REGION}-exec-role`, `sls-${SERVICE}-${REGION}-invoke-role`]);
+    expect(named(first, 'CreateService')[0]!.params).to.include({ serviceName: SERVICE, role: `acs:ram::${ACCOUNT}:role/sls-${SERVICE}-${REGION}-exec-role` });
+  });
+
+  it('creates each function with nodejs20, its handler and its environment, the events table defaulting per stage', function () {
+    const created = named(first, 'CreateFunction').map((call) => call.params);
+    expect(created.map((fn) => fn.functionName)).to.have.members(functions.map((key) => `${SERVICE}-${key}`));
+    const callback = created.find((fn) => fn.functionName === `${SERVICE}-callback`)!;
+    expect(callback).to.include({ runtime: 'nodejs20', handler: 'handlers/aliyun/callback.handler' });
+    expect(callback.environmentVariables).to.deep.equal({
+      ...SAMPLE_ENV,
+      DINGTALK_MAX_SKEW_SECONDS: '0',
+      EVENTS_TABLE: TABLE,
+      TABLESTORE_INSTANCE: 'dt-instance',
+      TABLESTORE_ENDPOINT: `https://dt-instance.${REGION}.ots.aliyuncs.com`,
+    });
+  });
+
+  it('uploads the code zip with a Content-MD5 that OSS checks', function () {
+    const [upload] = named(first, 'PutObject');
+    expect(upload!.body.subarray(0, 2).toString()).to.equal('PK');
+    expect(upload!.headers['content-md5']).to.equal(createHash('md5').update(upload!.body).digest('base64'));
+  });
+
+  it('routes /dingtalk through API Gateway with a role that may invoke this service only', function () {
+    const [api] = named(first, 'CreateApi');
+    expect(JSON.parse(String(api!.params.RequestConfig))).to.include({ RequestProtocol: 'HTTPS', RequestPath: '/dingtalk', RequestHttpMethod: 'ANY' });
+    expect(JSON.parse(String(api!.params.ServiceConfig)).FunctionComputeConfig).to.include({ FunctionName: `${SERVICE}-callback`, RoleArn: `acs:ram::${ACCOUNT}:role/sls-${SERVICE}-${REGION}-invoke-role` });
+    expect(named(first, 'AttachPolicyToRole').map((call) => call.params.PolicyName)).not.to.include('AliyunFCInvocationAccess');
+    const invoke = named(first, 'CreatePolicy').find((call) => call.params.PolicyName === `fc-${SERVICE}-${REGION}-invoke`)!;
+    const statements = (JSON.parse(String(invoke.params.PolicyDocument)) as { Statement: Array<{ Action: string[]; Resource: string[] }> }).Statement;
+    expect(statements).to.have.length(1);
+    expect(statements[0]!.Action).to.deep.equal(['fc:InvokeFunction']);
+    for (const resource of statements[0]!.Resource) expect(resource).to.match(new RegExp(`^acs:fc:${REGION}:\\*:services/${SERVICE}(\\.\\*)?/functions/${SERVICE}-[A-Za-z]+$`));
+  });
+
+  it("grants the exec role PutRow on this stage's table only", function () {
+    const exec = named(first, 'CreatePolicy').find((call) => call.params.PolicyName === `fc-${SERVICE}-${REGION}-access`)!;
+    const statements = (JSON.parse(String(exec.params.PolicyDocument)) as { Statement: Array<{ Action: string[]; Resource: string[] }> }).Statement;
+    expect(statements.filter((statement) => statement.Action.some((action) => action.startsWith('ots:')))).to.deep.equal([
+      { Effect: 'Allow', Action: ['ots:PutRow'], Resource: [`acs:ots:${REGION}:*:instance/dt-instance/table/${TABLE}`] },
+    ]);
+  });
+
+  it('creates the Tablestore table with its indexes, and turns its Stream on for the Tablestore trigger', async function () {
+    expect(named(first, 'CreateTable')).to.have.length(1);
+    const described = await createTablestoreClient(ots.clientOptions).describeTable({ tableName: TABLE });
+    expect(described.indexMetas.map((index) => index.name)).to.deep.equal([`${TABLE}_by_type`, `${TABLE}_by_instance`, `${TABLE}_by_time`]);
+    expect(described.streamDetails).to.include({ enableStream: true, expirationTime: 168 });
+  });
+
+  it('indexes the fields of the per-push log line in the logstore', function () {
+    const [index] = named(first, 'CreateIndex');
+    const keys = (index!.params as { keys: Record<string, { type: string; json_keys?: Record<string, { type: string }> }> }).keys;
+    expect(keys.message!.type).to.equal('json');
+    expect(Object.keys(keys.message!.json_keys!)).to.have.members(['level', 'msg', 'outcome', 'eventType', 'eventId', 'status', 'latencyMs', 'error']);
+    expect(keys.message!.json_keys!.latencyMs!.type).to.equal('long');
+    expect(named(first, 'UpdateIndex')).to.deep.equal([]);
+  });
+
+  it('creates the timer and Tablestore triggers, the latter invoked through a role scoped to its function', function () {
+    const triggers = named(first, 'CreateTrigger').map((call) => ({ fn: call.url.split('/')[5], ...(call.params as { triggerType: string; triggerConfig: object; sourceArn?: string; invocationRole?: string }) }));
+    const timer = triggers.find((trigger) => trigger.triggerType === 'timer')!;
+    expect(timer.triggerConfig).to.include({ enable: true });
+    expect((timer.triggerConfig as { cronExpression: string }).cronExpression).to.be.a('string');
+    const stream = triggers.find((trigger) => trigger.triggerType === 'tablestore')!;
+    expect(stream).to.include({ sourceArn: `acs:ots:${REGION}:${ACCOUNT}:instance/dt-instance/table/${TABLE}` });
+    const role = named(first, 'CreateRole').find((call) => `acs:ram::${ACCOUNT}:role/${String(call.params.RoleName).toLowerCase()}` === stream.invocationRole)!;
+    expect(JSON.parse(String(role.params.AssumeRolePolicyDocument)).Statement[0].Principal).to.deep.equal({ Service: ['ots.aliyuncs.com'] });
+    const policy = named(first, 'CreatePolicy').find((call) => String(call.params.PolicyName).includes('ots-invoke'))!;
+    const invoke = (JSON.parse(String(policy.params.PolicyDocument)) as { Statement: Array<{ Action: string[]; Resource: string[] }> }).Statement[0]!;
+    expect(invoke.Action).to.deep.equal(['fc:InvokeFunction']);
+    for (const resource of invoke.Resource) expect(resource).to.match(new RegExp(`/functions/${stream.fn}$`));
+  });
+
+  it('changes nothing but the code on a second deploy', function () {
+    const changes = second.filter((call) => !/^(Get|List|Describe)/.test(call.action)).map((call) => call.action);
+    expect([...new Set(changes)].sort()).to.deep.equal(['DeployApi', 'ModifyApi', 'PutObject', 'UpdateFunction']);
+  });
+});
+
+describe('sls deploy --config serverless.aliyun.yml, refused', function () {
+  this.timeout(120_000);
+  let ots: LocalTablestore;
+  let cloud: AliyunCloud;
+  before(async function () {
+    ots = await startTablestoreServer({ instance: 'dt-instance' });
+    cloud = await startAliyunCloud({ tablestore: ots.endpoint, accountId: ACCOUNT });
+  });
+  after(async () => {
+    await cloud?.close();
+    await ots?.close();
+  });
+
+  it('stops at a refused ram:CreateRole with one line naming it and the role, before changing anything', async function () {
+    cloud.refuse('ram:CreateRole');
+    const failure = (await deploy(cloud, ots).catch((error: Error & { output?: string }) => error)) as Error & { output?: string };
+    expect(failure).to.be.instanceOf(Error);
+    expect(failure.output).to.contain(`Alibaba Cloud refused ram:CreateRole on acs:ram:*:${ACCOUNT}:role/sls-${SERVICE}-${REGION}-exec-role (NoPermission)`);
+    expect(failure.output).not.to.match(/Uncaught exception|TypeError/);
+    expect(cloud.calls.filter((call) => !/^(Get|List|Describe)/.test(call.action)).map((call) => call.action)).to.deep.equal(['CreateRole']);
+  });
+
+  it('refuses `sls deploy function` with a message saying what to run instead', async function () {
+    const failure = (await deploy(cloud, ots, ['function', '-f', 'callback']).catch((error: Error & { output?: string }) => error)) as Error & { output?: string };
+    expect(failure.output).to.contain('`sls deploy function` is not supported on Alibaba Cloud');
+  });
+});

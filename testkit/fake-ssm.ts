@@ -1,10 +1,11 @@
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { AwsJsonClient, SSM } from '../providers/aws/aws-json-client';
 
 /**
  * SSM cannot run here, so this is a stand-in for its one call the function makes: a local HTTP
- * server answering `GetParameters` in SSM's JSON protocol, so the real SDK client is exercised.
+ * server answering `GetParameters` in SSM's JSON protocol, so the functions' real clients are exercised.
  */
 export class FakeSsm {
   /** Parameter name → value; edit freely between calls. */
@@ -38,9 +39,14 @@ export class FakeSsm {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
-  /** A real SSM client pointed at this server. */
+  /** A real SDK v3 SSM client pointed at this server (the forward function's). */
   client(): SSMClient {
     return new SSMClient({ endpoint: this.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  }
+
+  /** The callback function's own SSM client, pointed at this server. */
+  jsonClient(): AwsJsonClient {
+    return new AwsJsonClient({ service: SSM, endpoint: this.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   }
 
   async stop(): Promise<void> {

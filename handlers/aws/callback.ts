@@ -1,9 +1,8 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { createCallback, malformedEvent, type Callback, type CallbackRequest, type CallbackResponse } from '../../core/callback';
 import type { Logger } from '../../core/log';
 import { loadSettings, optionalWholeNumber, required, type Environment } from '../../core/settings';
-import { DynamoDbEventWriter } from '../../providers/aws/dynamodb-writer';
+import { AwsJsonClient, credentialsFromEnv, dynamoDbPutClient, SSM } from '../../providers/aws/aws-json-client';
+import { DynamoDbEventWriter, type DynamoDbPutClient } from '../../providers/aws/dynamodb-writer';
 import { loadSsmSettings } from '../../providers/aws/ssm-settings';
 
 /** The fields of an API Gateway REST API (payload 1.0) proxy event this shim reads. */
@@ -39,10 +38,10 @@ export interface ProxyResult extends CallbackResponse {
 export interface AwsHandlerOptions {
   /** Default: `process.env`, read at the first invocation. */
   env?: Environment;
-  /** Default: a client for the function's region, or `DYNAMODB_ENDPOINT`. */
-  dynamodb?: DynamoDBClient;
-  /** Default: a client for the function's region. */
-  ssm?: SSMClient;
+  /** Default: a client for the function's region (`AWS_REGION`), or `DYNAMODB_ENDPOINT`, with Lambda's credentials. */
+  dynamodb?: DynamoDbPutClient;
+  /** Default: a client for the function's region, or `AWS_ENDPOINT_URL_SSM`, with Lambda's credentials. */
+  ssm?: AwsJsonClient;
   log?: Logger;
 }
 
@@ -71,12 +70,14 @@ export const handler = createHandler();
 
 async function buildCallback({ env = process.env, dynamodb, ssm, log }: AwsHandlerOptions): Promise<Callback> {
   const prefix = env.DINGTALK_SSM_PREFIX?.trim();
-  const settings = prefix ? await loadSsmSettings(prefix, env, ssm ?? new SSMClient({})) : loadSettings(env);
+  const aws = () => ({ region: required(env, 'AWS_REGION'), credentials: credentialsFromEnv(env) });
+  const ssmEndpoint = env.AWS_ENDPOINT_URL_SSM?.trim() || undefined;
+  const settings = prefix ? await loadSsmSettings(prefix, env, ssm ?? new AwsJsonClient({ ...aws(), service: SSM, endpoint: ssmEndpoint })) : loadSettings(env);
   const tableName = required(env, 'EVENTS_TABLE');
   const endpoint = env.DYNAMODB_ENDPOINT?.trim() || undefined;
   // `npm start` allows more (docs/reliability.md).
   const putDeadlineMs = optionalWholeNumber(env, 'DYNAMODB_PUT_DEADLINE_MS', 1, 'milliseconds');
-  const store = new DynamoDbEventWriter({ tableName, client: dynamodb ?? new DynamoDBClient({ endpoint }), putDeadlineMs });
+  const store = new DynamoDbEventWriter({ tableName, client: dynamodb ?? dynamoDbPutClient({ ...aws(), endpoint }), putDeadlineMs });
   return createCallback({ settings, store, ...(log && { log }) });
 }
 

@@ -1,20 +1,26 @@
-import { BatchGetItemCommand, DynamoDBClient, GetItemCommand, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, ScanCommand, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type { EventRecord } from '../../core/events';
 import { listLimit, newestFirst, type EventQuery, type EventStore } from '../../core/listing';
 import { fromItem, PROCESS_INDEX, storeCall, TYPE_INDEX, type Item } from './dynamodb-item';
 import { DynamoDbEventWriter, type DynamoDbEventWriterOptions } from './dynamodb-writer';
 
+/** How the tools reach the table: a ready SDK v3 client, or the config to build one (`endpoint`, `region`, …). */
+export interface DynamoDbEventStoreOptions extends DynamoDBClientConfig, Omit<DynamoDbEventWriterOptions, 'client'> {
+  client?: DynamoDBClient;
+}
+
 /**
  * The whole {@link EventStore} on DynamoDB, for tools: the function's writer, and listings that query
  * the two indexes, which project keys only (payloads are not copied three times), then fetch the
- * records themselves.
+ * records themselves. It writes as the function does, with the SDK v3 client in place of the
+ * function's light one (the tools' cold start does not matter).
  */
 export class DynamoDbEventStore extends DynamoDbEventWriter implements EventStore {
   private readonly reader: DynamoDBClient;
 
-  constructor(options: DynamoDbEventWriterOptions) {
+  constructor(options: DynamoDbEventStoreOptions) {
     const client = options.client ?? new DynamoDBClient(withoutStoreOptions(options));
-    super({ ...options, client });
+    super({ ...options, client: { putItem: (input, abortSignal) => client.send(new PutItemCommand(input), { abortSignal }) } });
     this.reader = client;
   }
 
@@ -92,6 +98,6 @@ export class DynamoDbEventStore extends DynamoDbEventWriter implements EventStor
   }
 }
 
-function withoutStoreOptions({ tableName: _t, client: _c, putDeadlineMs: _p, ...config }: DynamoDbEventWriterOptions) {
+function withoutStoreOptions({ tableName: _t, client: _c, putDeadlineMs: _p, ...config }: DynamoDbEventStoreOptions) {
   return config;
 }

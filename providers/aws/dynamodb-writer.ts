@@ -1,19 +1,27 @@
-import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import type { PutItemCommandInput } from '@aws-sdk/client-dynamodb';
 import type { EventRecord } from '../../core/events';
 import type { EventWriter, PutOutcome } from '../../core/store';
 import { storeError, toItem } from './dynamodb-item';
 
 /**
- * How long a put may take, the SDK's retries and backoff included, before it fails. DingTalk waits
- * 1500 ms for the answer; left alone, the SDK retries a throttled put for up to 5 s and waits for a
- * hung connection forever, so the answer would come too late to tell DingTalk anything.
+ * How long a put may take, the client's retries and backoff included, before it fails. DingTalk
+ * waits 1500 ms for the answer; left alone, a client retries a throttled put for seconds and waits
+ * for a hung connection forever, so the answer would come too late to tell DingTalk anything.
  */
 export const PUT_DEADLINE_MS = 1000;
 
-/** How to reach the table: a ready client, or the config to build one (`endpoint`, `region`, …). */
-export interface DynamoDbEventWriterOptions extends DynamoDBClientConfig {
+/**
+ * What the writer needs of a DynamoDB client: one `PutItem`, ended by `signal`, its retries included.
+ * It rejects with an error named after DynamoDB's error code (`ConditionalCheckFailedException`…).
+ * The function uses `AwsJsonClient` (`dynamoDbPutClient`); the tools adapt the SDK v3 client.
+ */
+export interface DynamoDbPutClient {
+  putItem(input: PutItemCommandInput, signal: AbortSignal): Promise<unknown>;
+}
+
+export interface DynamoDbEventWriterOptions {
   tableName: string;
-  client?: DynamoDBClient;
+  client: DynamoDbPutClient;
   /** Default {@link PUT_DEADLINE_MS}. */
   putDeadlineMs?: number;
 }
@@ -21,12 +29,12 @@ export interface DynamoDbEventWriterOptions extends DynamoDBClientConfig {
 /** The function's side of the DynamoDB store: one conditional `PutItem` per event, keyed on `eventId`. */
 export class DynamoDbEventWriter implements EventWriter {
   readonly tableName: string;
-  private readonly client: DynamoDBClient;
+  private readonly putClient: DynamoDbPutClient;
   private readonly putDeadlineMs: number;
 
-  constructor({ tableName, client, putDeadlineMs = PUT_DEADLINE_MS, ...config }: DynamoDbEventWriterOptions) {
+  constructor({ tableName, client, putDeadlineMs = PUT_DEADLINE_MS }: DynamoDbEventWriterOptions) {
     this.tableName = tableName;
-    this.client = client ?? new DynamoDBClient(config);
+    this.putClient = client;
     this.putDeadlineMs = putDeadlineMs;
   }
 
@@ -34,13 +42,13 @@ export class DynamoDbEventWriter implements EventWriter {
     const item = await toItem(record);
     try {
       // A put cut short may still have been written: the retry DingTalk then sends is a duplicate.
-      await this.client.send(
-        new PutItemCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(eventId)' }),
-        { abortSignal: AbortSignal.timeout(this.putDeadlineMs) },
+      await this.putClient.putItem(
+        { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(eventId)' },
+        AbortSignal.timeout(this.putDeadlineMs),
       );
       return 'created';
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return 'duplicate';
+      if ((error as Error | undefined)?.name === 'ConditionalCheckFailedException') return 'duplicate';
       throw storeError('PutItem', error);
     }
   }

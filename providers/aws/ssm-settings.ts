@@ -1,6 +1,6 @@
-import { GetParametersCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { ConfigError } from '../../core/errors';
 import { loadSettings, type Environment, type Settings } from '../../core/settings';
+import type { AwsJsonClient } from './aws-json-client';
 
 /** The SecureStrings read under `DINGTALK_SSM_PREFIX`, and the variable each one stands for. */
 export const SSM_PARAMETERS = {
@@ -9,6 +9,12 @@ export const SSM_PARAMETERS = {
   'owner-key': 'DINGTALK_OWNER_KEY',
 } as const;
 
+/** The part of SSM's `GetParameters` answer read here. */
+interface GetParametersAnswer {
+  Parameters?: Array<{ Name?: string; Value?: string }>;
+  InvalidParameters?: string[];
+}
+
 /**
  * Reads the DingTalk secrets from the SSM SecureStrings `<prefix>/token`, `<prefix>/aes-key` and
  * `<prefix>/owner-key` in one decrypting `GetParameters` call; anything else (such as
@@ -16,12 +22,13 @@ export const SSM_PARAMETERS = {
  * round trip to SSM.
  * @throws ConfigError naming the parameter that is missing or invalid; SSM's own errors as they are.
  */
-export async function loadSsmSettings(prefix: string, env: Environment, client: SSMClient): Promise<Settings> {
+export async function loadSsmSettings(prefix: string, env: Environment, client: AwsJsonClient): Promise<Settings> {
   const base = prefix.trim().replace(/\/+$/, '');
   const path = (name: string) => `${base}/${name}`;
-  const { Parameters = [], InvalidParameters = [] } = await client.send(
-    new GetParametersCommand({ Names: Object.keys(SSM_PARAMETERS).map(path), WithDecryption: true }),
-  );
+  const { Parameters = [], InvalidParameters = [] } = await client.call<GetParametersAnswer>('GetParameters', {
+    Names: Object.keys(SSM_PARAMETERS).map(path),
+    WithDecryption: true,
+  });
   if (InvalidParameters.length > 0) {
     throw new ConfigError('DINGTALK_SSM_PREFIX', `SSM has no parameter ${InvalidParameters.sort().join(', ')}`);
   }

@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { dynamoDbPutClient } from '../aws/aws-json-client';
 import { DynamoDbEventStore } from '../aws/dynamodb-store';
 
 /** The port `npm start` serves its embedded DynamoDB-compatible endpoint on, unless told otherwise. */
@@ -24,6 +25,11 @@ export const LOCAL_REGION = 'us-east-1';
 /** A client for a local endpoint (the SDK signs requests, so it wants credentials; none are checked). */
 export function localDynamoDbClient(endpoint: string, maxAttempts?: number): DynamoDBClient {
   return new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_AWS_CREDENTIALS, ...(maxAttempts && { maxAttempts }) });
+}
+
+/** The function's own DynamoDB client (as Lambda builds it, with its retries unless `maxAttempts` says otherwise) for a local endpoint. */
+export function localDynamoDbPutClient(endpoint: string, maxAttempts?: number): ReturnType<typeof dynamoDbPutClient> {
+  return dynamoDbPutClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_AWS_CREDENTIALS, ...(maxAttempts && { maxAttempts }) });
 }
 
 /** The event store of a running `npm start` at `endpoint` (for the CLI and the tests). */

@@ -6,7 +6,7 @@ import { openReply } from '../../core/peer';
 import { createHandler, type AwsHandlerOptions, type ProxyResult } from '../../handlers/aws/callback';
 import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { ensureEventsTable } from '../../providers/local/events-table';
-import { localDynamoDbClient } from '../../providers/local/local-dynamodb';
+import { localDynamoDbPutClient } from '../../providers/local/local-dynamodb';
 import { startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
 import { FakeSsm } from '../../testkit/fake-ssm';
 import { eventText, loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../../testkit/fixtures';
@@ -23,13 +23,14 @@ describe('handlers/aws', function () {
   let logs: PushLog[];
   let tables = 0;
   const env = () => ({ ...SAMPLE_ENV, EVENTS_TABLE: store.tableName });
-  const handlerWith = (options: AwsHandlerOptions = {}) => createHandler({ env: env(), dynamodb: dynamo.client, log: (entry) => logs.push(entry), ...options });
+  const handlerWith = (options: AwsHandlerOptions = {}) => createHandler({ env: env(), dynamodb: dynamo.putClient, log: (entry) => logs.push(entry), ...options });
 
   before(async function () {
     dynamo = await startTestDynamoDb();
   });
   after(async function () {
     dynamo.client.destroy();
+    dynamo.putClient.destroy();
     await dynamo.server.close();
   });
   beforeEach(async function () {
@@ -136,7 +137,7 @@ describe('handlers/aws', function () {
 
   describe('the store', function () {
     it('answers 503 when DynamoDB cannot be reached, so DingTalk retries', async function () {
-      const down = localDynamoDbClient(`http://127.0.0.1:${await freePort()}`, 1);
+      const down = localDynamoDbPutClient(`http://127.0.0.1:${await freePort()}`, 1);
       const result = await handlerWith({ dynamodb: down })(httpApiEvent(pushRequest(eventText('user_add_org'))));
       expect(result.statusCode).to.equal(503);
       expect(JSON.parse(result.body)).to.include({ error: 'store_unavailable' });
@@ -180,7 +181,7 @@ describe('handlers/aws', function () {
 
       it('reads them once per container, however many pushes follow', async function () {
         putSample();
-        const handler = handlerWith({ env: ssmEnv(), ssm: ssm.client() });
+        const handler = handlerWith({ env: ssmEnv(), ssm: ssm.jsonClient() });
         for (const name of ['user_add_org', 'org_dept_create', 'chat_add_member']) {
           expect(replyOf(await handler(httpApiEvent(pushRequest(eventText(name)))))).to.equal('success');
         }
@@ -189,7 +190,7 @@ describe('handlers/aws', function () {
       });
 
       it('tries again on the next invocation after a failed read', async function () {
-        const handler = handlerWith({ env: ssmEnv(), ssm: ssm.client() });
+        const handler = handlerWith({ env: ssmEnv(), ssm: ssm.jsonClient() });
         const failure = await handler(loadJson('apigw-http-v2')).catch((error: unknown) => error);
         expect(failure).to.be.instanceOf(ConfigError);
         expect((failure as Error).message).to.include('/dingtalk-callback/prod/token');

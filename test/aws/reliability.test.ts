@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConfigError } from '../../core/errors';
 import { openReply } from '../../core/peer';
 import { createHandler, type ProxyResult } from '../../handlers/aws/callback';
@@ -7,7 +6,7 @@ import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { ensureEventsTable } from '../../providers/local/events-table';
 import { captureOutput } from '../../testkit/capture-output';
 import { itHoldsUnderAttack } from '../../testkit/handler-under-attack';
-import { localDynamoDbClient } from '../../providers/local/local-dynamodb';
+import { localDynamoDbPutClient } from '../../providers/local/local-dynamodb';
 import { startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
 import { startDynamoDbProxy, type DynamoDbProxy } from '../../testkit/dynamodb-proxy';
 import { freshDingTalkEnv, SecretLedger } from '../../testkit/hostile-pushes';
@@ -20,8 +19,8 @@ describe('handlers/aws: hostile input, duplicate storms and DynamoDB outages', f
   const ledger = new SecretLedger(freshDingTalkEnv());
   let dynamo: TestDynamoDb;
   let proxy: DynamoDbProxy;
-  /** A client with the SDK's default retries, as the function builds it, but through the proxy. */
-  let client: DynamoDBClient;
+  /** The function's own client with its default retries, as the function builds it, but through the proxy. */
+  let client: ReturnType<typeof localDynamoDbPutClient>;
   /** Reads dynalite directly, whatever the proxy is doing. */
   let store: DynamoDbEventStore;
   /** The handler with its default logger, which writes to stdout. */
@@ -33,7 +32,7 @@ describe('handlers/aws: hostile input, duplicate storms and DynamoDB outages', f
     await ensureEventsTable(dynamo.client, TABLE);
     store = new DynamoDbEventStore({ tableName: TABLE, client: dynamo.client });
     proxy = await startDynamoDbProxy(dynamo.endpoint);
-    client = localDynamoDbClient(proxy.endpoint);
+    client = localDynamoDbPutClient(proxy.endpoint);
     handler = createHandler({ env: { ...ledger.env, EVENTS_TABLE: TABLE }, dynamodb: client });
   });
   after(async function () {

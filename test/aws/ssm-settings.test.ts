@@ -17,7 +17,7 @@ describe('providers/aws/ssm-settings', function () {
   });
 
   it('reads the three SecureStrings in one decrypting call', async function () {
-    const settings = await loadSsmSettings('/dingtalk-callback/prod/', { DINGTALK_MAX_SKEW_SECONDS: '300' }, ssm.client());
+    const settings = await loadSsmSettings('/dingtalk-callback/prod/', { DINGTALK_MAX_SKEW_SECONDS: '300' }, ssm.jsonClient());
     expect(settings.token).to.equal(SAMPLE_ENV.DINGTALK_TOKEN);
     expect(settings.aesKey).to.have.length(32);
     expect(settings.ownerKeys).to.deep.equal([SAMPLE_ENV.DINGTALK_OWNER_KEY, 'suite2']);
@@ -28,14 +28,14 @@ describe('providers/aws/ssm-settings', function () {
   });
 
   it('prefers SSM over the environment for the secrets', async function () {
-    const settings = await loadSsmSettings('/dingtalk-callback/prod', { DINGTALK_TOKEN: 'from-env' }, ssm.client());
+    const settings = await loadSsmSettings('/dingtalk-callback/prod', { DINGTALK_TOKEN: 'from-env' }, ssm.jsonClient());
     expect(settings.token).to.equal(SAMPLE_ENV.DINGTALK_TOKEN);
   });
 
   it('names the missing parameters', async function () {
     ssm.parameters.delete('/dingtalk-callback/prod/aes-key');
     ssm.parameters.delete('/dingtalk-callback/prod/token');
-    const failure = await loadSsmSettings('/dingtalk-callback/prod', {}, ssm.client()).catch((error: unknown) => error);
+    const failure = await loadSsmSettings('/dingtalk-callback/prod', {}, ssm.jsonClient()).catch((error: unknown) => error);
     expect(failure).to.be.instanceOf(ConfigError);
     expect((failure as ConfigError).variable).to.equal('DINGTALK_SSM_PREFIX');
     expect((failure as Error).message).to.equal('DINGTALK_SSM_PREFIX: SSM has no parameter /dingtalk-callback/prod/aes-key, /dingtalk-callback/prod/token');
@@ -43,7 +43,7 @@ describe('providers/aws/ssm-settings', function () {
 
   it('names the parameter holding an invalid value, without quoting it', async function () {
     ssm.parameters.set('/dingtalk-callback/prod/aes-key', 'too-short-secret');
-    const failure = await loadSsmSettings('/dingtalk-callback/prod', {}, ssm.client()).catch((error: unknown) => error);
+    const failure = await loadSsmSettings('/dingtalk-callback/prod', {}, ssm.jsonClient()).catch((error: unknown) => error);
     expect(failure).to.be.instanceOf(ConfigError);
     expect((failure as ConfigError).variable).to.equal('/dingtalk-callback/prod/aes-key');
     expect((failure as Error).message).to.match(/^\/dingtalk-callback\/prod\/aes-key: must be exactly 43/);

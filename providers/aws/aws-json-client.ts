@@ -1,0 +1,199 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { sign } from 'aws4';
+import { required, type Environment } from '../../core/settings';
+import type { DynamoDbPutClient } from './dynamodb-writer';
+
+/**
+ * The function's AWS client: one signed POST per call in the JSON protocol that DynamoDB and SSM
+ * speak, retried as the AWS SDK retries, inside the caller's deadline. It replaces the SDK v3
+ * clients in the Lambda bundle only: they cost ~45 ms of CPU at every cold start (docs/performance.md),
+ * for two calls whose whole wire format is a JSON body and an `X-Amz-Target` header. The tools keep SDK v3.
+ */
+
+/** The keys a request is signed with (SigV4, by the `aws4` package). */
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/** One AWS service in the JSON protocol. */
+export interface AwsJsonService {
+  /** For error messages: `DynamoDB`, `SSM`. */
+  title: string;
+  /** The signing name, also the first label of the endpoint: `dynamodb`, `ssm`. */
+  name: string;
+  /** The `X-Amz-Target` prefix: `DynamoDB_20120810`, `AmazonSSM`. */
+  target: string;
+  /** `1.0` (DynamoDB) or `1.1` (SSM). */
+  jsonVersion: '1.0' | '1.1';
+}
+
+export const DYNAMODB: AwsJsonService = { title: 'DynamoDB', name: 'dynamodb', target: 'DynamoDB_20120810', jsonVersion: '1.0' };
+export const SSM: AwsJsonService = { title: 'SSM', name: 'ssm', target: 'AmazonSSM', jsonVersion: '1.1' };
+
+export interface AwsJsonClientOptions {
+  service: AwsJsonService;
+  region: string;
+  credentials: AwsCredentials;
+  /** Default `https://<service>.<region>.amazonaws.com`. */
+  endpoint?: string;
+  /** Attempts per call, the first included; default 3, as the SDK's standard retry mode. */
+  maxAttempts?: number;
+}
+
+/** An AWS error answer, or a request that never got one; `name` is AWS's error code (`ConditionalCheckFailedException`…). */
+export class AwsError extends Error {
+  constructor(
+    /** `ProvisionedThroughputExceededException`, `ECONNREFUSED`, `TimeoutError`… */
+    readonly code: string,
+    message: string,
+    /** The HTTP status, absent when no answer came. */
+    readonly statusCode?: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = code;
+  }
+}
+
+/** Error codes AWS asks clients to retry after a backoff (the SDK's throttling list). */
+const THROTTLING = new Set([
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'TransactionInProgressException',
+]);
+/** Failures of the connection itself, before or while the answer came. */
+const TRANSIENT = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND']);
+
+const BACKOFF_BASE_MS = 100;
+const BACKOFF_MAX_MS = 20_000;
+
+/**
+ * Calls one AWS JSON service. Throttling, 5xx answers and broken connections are retried with
+ * full-jitter exponential backoff (100 ms × 2^n), up to `maxAttempts`; `signal` ends the call,
+ * its retries and backoff included, at once.
+ */
+export class AwsJsonClient {
+  private readonly url: URL;
+  private readonly agent: HttpAgent;
+  private readonly maxAttempts: number;
+
+  constructor(private readonly options: AwsJsonClientOptions) {
+    this.url = new URL(options.endpoint ?? `https://${options.service.name}.${options.region}.amazonaws.com`);
+    this.agent = this.url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+    this.maxAttempts = options.maxAttempts ?? 3;
+  }
+
+  /**
+   * Sends `operation` (`PutItem`, `GetParameters`…) with `input` as its JSON body; answers the parsed reply.
+   * @throws AwsError with AWS's error code, its message and what was called; or the signal's reason once it aborts.
+   */
+  async call<T>(operation: string, input: object, signal?: AbortSignal): Promise<T> {
+    const what = `${this.options.service.title} ${operation}`;
+    for (let attempt = 1; ; attempt++) {
+      signal?.throwIfAborted();
+      let error: AwsError;
+      try {
+        return (await this.send(operation, JSON.stringify(input), signal)) as T;
+      } catch (failure) {
+        if (signal?.aborted) throw signal.reason;
+        error = failure instanceof AwsError ? failure : new AwsError((failure as NodeJS.ErrnoException).code ?? 'NetworkError', String((failure as Error).message), undefined, { cause: failure });
+      }
+      const retryable = THROTTLING.has(error.code) || TRANSIENT.has(error.code) || (error.statusCode ?? 0) >= 500;
+      if (!retryable || attempt >= this.maxAttempts) {
+        throw new AwsError(error.code, `${what} failed after ${attempt} attempt${attempt > 1 ? 's' : ''}: ${error.code}${error.statusCode ? ` (HTTP ${error.statusCode})` : ''}: ${error.message}`, error.statusCode, { cause: error.cause });
+      }
+      await sleep(Math.random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt), signal);
+    }
+  }
+
+  /** Closes the idle keep-alive connections (tests; a Lambda container simply freezes). */
+  destroy(): void {
+    this.agent.destroy();
+  }
+
+  private send(operation: string, body: string, signal: AbortSignal | undefined): Promise<unknown> {
+    const { service, region, credentials } = this.options;
+    const request = sign(
+      {
+        host: this.url.host,
+        path: '/',
+        method: 'POST',
+        service: service.name,
+        region,
+        body,
+        headers: { 'content-type': `application/x-amz-json-${service.jsonVersion}`, 'x-amz-target': `${service.target}.${operation}` },
+      },
+      credentials,
+    );
+    const { hostname, port, protocol } = this.url;
+    const requestOf = protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const outgoing = requestOf({ ...request, host: undefined, hostname, port, agent: this.agent, signal }, (answer) => {
+        readAll(answer).then((text) => {
+          const status = answer.statusCode ?? 0;
+          let parsed: { __type?: string; message?: string; Message?: string } = {};
+          try {
+            parsed = text ? JSON.parse(text) : {};
+          } catch {
+            if (status < 300) return reject(new AwsError('MalformedResponse', `the answer is not JSON (HTTP ${status})`, status));
+          }
+          if (status < 300) return resolve(parsed);
+          // `com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException`, or the header.
+          const type = parsed.__type ?? String(answer.headers['x-amzn-errortype'] ?? `HTTP${status}`);
+          const code = type.split('#').pop()!.split(':')[0]!;
+          reject(new AwsError(code, parsed.message ?? parsed.Message ?? text.slice(0, 200), status));
+        }, reject);
+      });
+      outgoing.on('error', reject);
+      outgoing.end(body);
+    });
+  }
+}
+
+/**
+ * The credentials Lambda gives the function: its role's keys, in `AWS_ACCESS_KEY_ID`,
+ * `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`, valid for the container's life.
+ * @throws ConfigError naming the variable that is missing.
+ */
+export function credentialsFromEnv(env: Environment): AwsCredentials {
+  const sessionToken = env.AWS_SESSION_TOKEN?.trim() || undefined;
+  return { accessKeyId: required(env, 'AWS_ACCESS_KEY_ID'), secretAccessKey: required(env, 'AWS_SECRET_ACCESS_KEY'), ...(sessionToken && { sessionToken }) };
+}
+
+function readAll(stream: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    stream.on('error', reject);
+  });
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', abort);
+      resolve();
+    }, ms);
+    const abort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', abort, { once: true });
+  });
+}
+
+/** The function's client for the events table: {@link AwsJsonClient} as the writer's {@link DynamoDbPutClient}. */
+export function dynamoDbPutClient(options: Omit<AwsJsonClientOptions, 'service'>): DynamoDbPutClient & { destroy(): void } {
+  const client = new AwsJsonClient({ ...options, service: DYNAMODB });
+  return { putItem: (input, signal) => client.call('PutItem', input, signal), destroy: () => client.destroy() };
+}

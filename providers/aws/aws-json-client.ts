@@ -102,7 +102,7 @@ export class AwsJsonClient {
       signal?.throwIfAborted();
       let error: AwsError;
       try {
-        return (await this.send(operation, JSON.stringify(input), signal)) as T;
+        return (await this.send(operation, JSON.stringify(input, base64Binary), signal)) as T;
       } catch (failure) {
         if (signal?.aborted) throw signal.reason;
         error = failure instanceof AwsError ? failure : new AwsError((failure as NodeJS.ErrnoException).code ?? 'NetworkError', String((failure as Error).message), undefined, { cause: failure });
@@ -167,6 +167,12 @@ export class AwsJsonClient {
 export function credentialsFromEnv(env: Environment): AwsCredentials {
   const sessionToken = env.AWS_SESSION_TOKEN?.trim() || undefined;
   return { accessKeyId: required(env, 'AWS_ACCESS_KEY_ID'), secretAccessKey: required(env, 'AWS_SECRET_ACCESS_KEY'), ...(sessionToken && { sessionToken }) };
+}
+
+/** The JSON protocol carries binary values (DynamoDB's `B`) as base64 strings. */
+function base64Binary(this: Record<string, unknown>, key: string, value: unknown): unknown {
+  const raw = this[key];
+  return raw instanceof Uint8Array ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64') : value;
 }
 
 function readAll(stream: IncomingMessage): Promise<string> {

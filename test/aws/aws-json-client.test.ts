@@ -84,6 +84,13 @@ describe('providers/aws/aws-json-client', function () {
     expect(/Signature=(\w+)/.exec(authorization)![1]).to.equal(expected);
   });
 
+  it('sends binary values base64-encoded, as the JSON protocol carries them', async function () {
+    const { client, received } = await start([[200, {}]]);
+    const gzipped = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0xff]);
+    await client.call('PutItem', { Item: { payloadGzip: { B: gzipped }, view: { B: new Uint8Array(gzipped.buffer, gzipped.byteOffset + 1, 2) } } });
+    expect(JSON.parse(received[0]!.body)).to.deep.equal({ Item: { payloadGzip: { B: gzipped.toString('base64') }, view: { B: gzipped.subarray(1, 3).toString('base64') } } });
+  });
+
   it('retries throttling and 5xx answers, then answers the reply', async function () {
     const { client, received } = await start([THROTTLED, [500, { __type: 'InternalServerError', message: 'oops' }], [200, { ok: true }]]);
     expect(await client.call('PutItem', {})).to.deep.equal({ ok: true });

@@ -12,10 +12,13 @@ import { loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../testkit/
 import { aliyunCredentialsFile, packageService, type PackagedService } from '../testkit/serverless';
 import { startTablestoreServer } from '../testkit/tablestore-server';
 import { approvalPayload } from './payloads';
-import { fcGatewayEvent, httpApiEvent } from '../testkit/gateway-events';
+import { fcGatewayEvent, httpApiEvent, restApiEvent } from '../testkit/gateway-events';
 
 /** The clouds, by the names the bench reports them under. */
 export type Cloud = 'aws' | 'aliyun';
+
+/** What the bench starts cold: the AWS bundle behind an HTTP API (as deployed) and behind a REST API, and the Alibaba bundle. */
+export type Start = 'aws' | 'awsRestApi' | 'aliyun';
 
 /** Each cloud's deployment, made by the real `serverless package`. */
 export type Packages = Record<Cloud, PackagedService>;
@@ -32,10 +35,12 @@ export interface ColdStart {
   cpuMs: number;
   /** How much longer than bare node's start in the same round: paired, so a busy spell on the machine cancels out. */
   overBareMs: number;
+  /** The spread of that difference over the rounds: its first and third quartiles. */
+  overBareQuartilesMs: [number, number];
 }
 
-/** The cold starts of both bundles and of a bare node. */
-export type ColdStarts = Record<Cloud | 'bareNode', ColdStart>;
+/** The cold starts of both bundles (the AWS one behind either gateway) and of a bare node. */
+export type ColdStarts = Record<Start | 'bareNode', ColdStart>;
 
 interface AwsTemplate {
   Resources: Record<string, { Type: string; Properties: { Environment?: { Variables: Record<string, string> } } }>;
@@ -84,12 +89,10 @@ export async function measureColdStarts(packages: Packages, runs: number): Promi
 
     let pushes = 0;
     const push = () => sealPush(SAMPLE_SETTINGS, approvalPayload(++pushes), SAMPLE_OWNER);
-    const invocations: Record<Cloud, () => Invocation> = {
-      aws: () => {
-        const { query, body } = push();
+    const awsInvocation = (event: (request: ReturnType<typeof push>) => unknown) => (): Invocation => {
         return {
           entry: 'handlers/aws/callback.js',
-          event: httpApiEvent({ query, body }),
+          event: event(push()),
           env: {
             ...awsEnv,
             DYNAMODB_ENDPOINT: endpoint,
@@ -97,10 +100,12 @@ export async function measureColdStarts(packages: Packages, runs: number): Promi
             AWS_REGION: LOCAL_REGION,
             AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
             AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
-            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
           },
         };
-      },
+      };
+    const invocations: Record<Start, () => Invocation> = {
+      aws: awsInvocation(httpApiEvent),
+      awsRestApi: awsInvocation(restApiEvent),
       aliyun: () => {
         const { query, body } = push();
         const { accessKeyId, secretAccessKey } = tablestore.credentials;
@@ -114,19 +119,21 @@ export async function measureColdStarts(packages: Packages, runs: number): Promi
       },
     };
 
-    const answers: Record<keyof ColdStarts, Answer[]> = { bareNode: [], aws: [], aliyun: [] };
+    const cloudOf: Record<Start, Cloud> = { aws: 'aws', awsRestApi: 'aws', aliyun: 'aliyun' };
+    const answers: Record<keyof ColdStarts, Answer[]> = { bareNode: [], aws: [], awsRestApi: [], aliyun: [] };
     for (let round = 0; round < runs; round++) {
       answers.bareNode.push(await bareNodeStart());
-      for (const cloud of ['aws', 'aliyun'] as const) answers[cloud].push(checked(cloud, await bundles[cloud].invoke(invocations[cloud]())));
+      for (const start of ['aws', 'awsRestApi', 'aliyun'] as const) answers[start].push(checked(start, await bundles[cloudOf[start]].invoke(invocations[start]())));
     }
-    return { bareNode: summary(answers.bareNode, answers.bareNode), aws: summary(answers.aws, answers.bareNode), aliyun: summary(answers.aliyun, answers.bareNode) };
+    const { bareNode } = answers;
+    return { bareNode: summarise(bareNode, bareNode), aws: summarise(answers.aws, bareNode), awsRestApi: summarise(answers.awsRestApi, bareNode), aliyun: summarise(answers.aliyun, bareNode) };
   } finally {
     await Promise.all([bundles.aws.remove(), bundles.aliyun.remove(), dynamo.close(), tablestore.close(), ssm.stop()]);
   }
 }
 
 /** A fast wrong answer is no cold start: the push must be stored and acknowledged as DingTalk checks it. */
-function checked(cloud: Cloud, answer: Answer): Answer {
+function checked(cloud: Start, answer: Answer): Answer {
   const response = answer.response as { statusCode?: number; body?: string } | undefined;
   if (answer.error !== undefined || response?.statusCode !== 200 || openReply(SAMPLE_SETTINGS, response.body ?? '', SAMPLE_OWNER) !== 'success') {
     throw new Error(`the ${cloud} bundle did not acknowledge the push: ${answer.error ?? JSON.stringify(response)}\n${answer.stderr}`);
@@ -136,11 +143,14 @@ function checked(cloud: Cloud, answer: Answer): Answer {
 }
 
 /** Medians over the rounds; `bare` holds bare node's start of each round. */
-function summary(answers: Answer[], bare: Answer[]): ColdStart {
-  const median = (value: (timings: NonNullable<Answer['timings']>, answer: Answer, round: number) => number) =>
-    percentile(answers.map((answer, round) => value(answer.timings!, answer, round)).sort((a, b) => a - b), 0.5);
+export function summarise(answers: Answer[], bare: Answer[]): ColdStart {
+  const sorted = (value: (timings: NonNullable<Answer['timings']>, answer: Answer, round: number) => number) =>
+    answers.map((answer, round) => value(answer.timings!, answer, round)).sort((a, b) => a - b);
+  const median = (value: Parameters<typeof sorted>[0]) => percentile(sorted(value), 0.5);
+  const overBare = sorted((_, answer, round) => answer.elapsedMs - bare[round]!.elapsedMs);
   return {
-    overBareMs: median((_, answer, round) => answer.elapsedMs - bare[round]!.elapsedMs),
+    overBareMs: percentile(overBare, 0.5),
+    overBareQuartilesMs: [percentile(overBare, 0.25), percentile(overBare, 0.75)],
     totalMs: median((_, answer) => answer.elapsedMs),
     loadMs: median((timings) => timings.loadedMs - timings.bootedMs),
     firstPushMs: median((timings) => timings.answeredMs - timings.loadedMs),

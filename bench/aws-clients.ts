@@ -48,7 +48,7 @@ export async function measureAwsClients(runs: number): Promise<Record<keyof type
         platform: 'node',
         format: 'cjs',
         mainFields: ['module', 'main'],
-        alias: { '@aws-sdk/credential-provider-node': join(__dirname, 'aws-clients', 'sdk-env-credentials.ts') },
+        alias: { '@aws-sdk/credential-provider-node': join(__dirname, '..', 'providers', 'aws', 'lambda-credentials.ts') },
         write: false,
         logLevel: 'warning',
       });

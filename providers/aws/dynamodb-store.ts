@@ -4,6 +4,9 @@ import { listLimit, newestFirst, type EventQuery, type EventStore } from '../../
 import { fromItem, PROCESS_INDEX, storeCall, TYPE_INDEX, type Item } from './dynamodb-item';
 import { DynamoDbEventWriter, type DynamoDbEventWriterOptions } from './dynamodb-writer';
 
+/** How long a put of the tools may take: the function's timeout, not DingTalk's budget. */
+const TOOLS_PUT_DEADLINE_MS = 10_000;
+
 /** How the tools reach the table: a ready SDK v3 client, or the config to build one (`endpoint`, `region`, …). */
 export interface DynamoDbEventStoreOptions extends DynamoDBClientConfig, Omit<DynamoDbEventWriterOptions, 'client'> {
   client?: DynamoDBClient;
@@ -20,7 +23,12 @@ export class DynamoDbEventStore extends DynamoDbEventWriter implements EventStor
 
   constructor(options: DynamoDbEventStoreOptions) {
     const client = options.client ?? new DynamoDBClient(withoutStoreOptions(options));
-    super({ ...options, client: { putItem: (input, abortSignal) => client.send(new PutItemCommand(input), { abortSignal }) } });
+    super({
+      ...options,
+      client: { putItem: (input, abortSignal) => client.send(new PutItemCommand(input), { abortSignal }) },
+      // DingTalk's 1.5 s binds the function's puts, not the tools'.
+      putDeadlineMs: options.putDeadlineMs ?? TOOLS_PUT_DEADLINE_MS,
+    });
     this.reader = client;
   }
 

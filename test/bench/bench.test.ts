@@ -32,11 +32,13 @@ describe('npm run bench, at the quick scale', function () {
     expect(result.crypto!.messageBytes).to.be.within(900, 1500); // the ~1 KB approval
   });
 
-  it('prints the table first: both payloads, the pipeline, and a cold start row per bundle', function () {
+  it('prints the table first: both payloads, the pipeline, a cold start row per bundle and gateway, and one per AWS client', function () {
     const table = lines.slice(0, -1).join('\n');
     expect(table).to.match(/^approval 1\.\d KB +[\d,]+ +[\d,]+ +[\d,]+ +[\d.]+x +[\d.]+x$/m);
     expect(table).to.match(/^attendance 2\d KB +[\d,]+/m);
     expect(table).to.match(/p50 \d+ µs, p99 \d+ µs/);
-    for (const name of ['bare node', 'aws', 'aliyun']) expect(table).to.match(new RegExp(`^${name} +\\d+ ms`, 'm'));
+    for (const name of ['bare node', 'aws http api', 'aws rest api', 'aliyun', 'AWS SDK v3', '@aws-lite/client', 'aws-json-client \\(ours\\)']) {
+      expect(table).to.match(new RegExp(`^${name} +\\d+ ms`, 'm'));
+    }
   });
 });

@@ -1,5 +1,5 @@
-import { replyText } from '../core/callback';
-import { eventIdOf, parseMessage } from '../core/events';
+import { HANDSHAKES, replyText } from '../core/callback';
+import { messageId, parseMessage } from '../core/events';
 import { openReply, pushUrl, sealPush } from '../core/peer';
 import type { Settings } from '../core/settings';
 
@@ -18,15 +18,15 @@ export interface Delivery {
   latencyMs: number;
   /** Why it is not ok: the server's error code and message, or what was wrong with the reply. */
   problem?: string;
-  /** The id the record is stored under (undefined for check_url, which is not stored, or a non-event). */
-  eventId?: string;
+  /** The id the record is stored under (undefined for a handshake, which is not stored, or a non-event). */
+  id?: string;
 }
 
-/** The record id the core derives for `message`, or undefined when it stores none (check_url, not an event). */
-export function expectedEventId(message: string): string | undefined {
+/** The record id the core derives for `message` pushed for `ownerKey`, or undefined when it stores none (a handshake, not an event). */
+export function storedId(message: string, ownerKey: string): string | undefined {
   try {
     const parsed = parseMessage(Buffer.from(message, 'utf8'));
-    return parsed.eventType === 'check_url' ? undefined : eventIdOf(parsed);
+    return HANDSHAKES.has(parsed.eventType) ? undefined : messageId(parsed, ownerKey);
   } catch {
     return undefined;
   }
@@ -35,7 +35,7 @@ export function expectedEventId(message: string): string | undefined {
 /** Seals `message` as DingTalk does, POSTs it, and checks the reply as DingTalk would. */
 export async function deliver(target: Target, message: string): Promise<Delivery> {
   const push = sealPush(target.settings, message, target.ownerKey);
-  const eventId = expectedEventId(message);
+  const id = storedId(message, target.ownerKey);
   const started = performance.now();
   let status = 0;
   let body: string;
@@ -45,19 +45,19 @@ export async function deliver(target: Target, message: string): Promise<Delivery
     body = await response.text();
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    return { ok: false, status, latencyMs: performance.now() - started, problem: `could not reach ${target.url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`, eventId };
+    return { ok: false, status, latencyMs: performance.now() - started, problem: `could not reach ${target.url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`, id };
   }
   const latencyMs = performance.now() - started;
   if (status !== 200) {
     const answer = safeJson(body);
-    return { ok: false, status, latencyMs, problem: answer ? `${answer.error}: ${answer.message}` : body.slice(0, 120), eventId };
+    return { ok: false, status, latencyMs, problem: answer ? `${answer.error}: ${answer.message}` : body.slice(0, 120), id };
   }
   try {
     const reply = openReply(target.settings, body, target.ownerKey);
     const expected = replyText(parseMessage(Buffer.from(message, 'utf8')));
-    return reply === expected ? { ok: true, status, latencyMs, eventId } : { ok: false, status, latencyMs, problem: `reply decrypts to "${reply.slice(0, 40)}", not "${expected}"`, eventId };
+    return reply === expected ? { ok: true, status, latencyMs, id } : { ok: false, status, latencyMs, problem: `reply decrypts to "${reply.slice(0, 40)}", not "${expected}"`, id };
   } catch (error) {
-    return { ok: false, status, latencyMs, problem: `reply does not verify: ${(error as Error).message}`, eventId };
+    return { ok: false, status, latencyMs, problem: `reply does not verify: ${(error as Error).message}`, id };
   }
 }
 

@@ -5,9 +5,9 @@ import { openStore, STORE_HELP, STORE_OPTIONS } from './stores';
 
 export const events: Command = {
   name: 'events',
-  summary: 'list stored events newest first, or show one with "events get <eventId>"',
+  summary: 'list stored events newest first, or show one with "events get <id>"',
   help: `Usage: dingtalk-callback events [options]
-       dingtalk-callback events get <eventId> [options]
+       dingtalk-callback events get <id> [options]
 
 Lists stored events newest first as a table, or shows one event with its payload pretty-printed.
 
@@ -23,7 +23,7 @@ ${STORE_HELP}
 Examples:
   dingtalk-callback events
   dingtalk-callback events --type bpms_instance_change --limit 5
-  dingtalk-callback events get 9c1f2e3d4b5a69788796a5b4c3d2e1f0
+  dingtalk-callback events get ding6ccabc44d2c8d38b:sha256:3759258964b7d6e69aa28ae0aaff968f49e37d2074b10f6b47bdfeb50ca19be7
   dingtalk-callback events --aws --table dingtalk-callback-prod-events --region cn-north-1`,
   options: {
     ...STORE_OPTIONS,
@@ -35,7 +35,7 @@ Examples:
   async run(values, positionals) {
     const store = openStore(values);
     if (positionals[0] === 'get') {
-      if (positionals.length !== 2) throw new UsageError('events get takes exactly one eventId');
+      if (positionals.length !== 2) throw new UsageError('events get takes exactly one id (the ID column of "events")');
       return showOne(store, positionals[1] as string, values.json === true);
     }
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (did you mean "events get ${positionals[0]}"?)`);
@@ -49,10 +49,10 @@ Examples:
   },
 };
 
-async function showOne(store: EventStore, eventId: string, json: boolean): Promise<number> {
-  const record = await store.get(eventId);
+async function showOne(store: EventStore, id: string, json: boolean): Promise<number> {
+  const record = await store.get(id);
   if (!record) {
-    process.stderr.write(`no event with id ${eventId}\n`);
+    process.stderr.write(`no event with id ${id} (ids are the ID column of "events")\n`);
     return 1;
   }
   if (json) {
@@ -77,8 +77,8 @@ function prettyPayload(payload: string): string {
 /** A plain-text table, one event a row; the payload is left to `events get`. */
 function table(records: EventRecord[]): string {
   if (records.length === 0) return 'no events stored yet';
-  const rows = records.map((record) => [record.receivedAt.replace('T', ' ').replace('Z', ''), record.eventType, record.eventId, record.corpId ?? '', record.processInstanceId ?? '']);
-  const header = ['RECEIVED (UTC)', 'EVENT TYPE', 'EVENT ID', 'CORP ID', 'PROCESS INSTANCE'];
+  const rows = records.map((record) => [record.receivedAt.replace('T', ' ').replace('Z', ''), record.eventType, record.id, record.corpId ?? '', record.processInstanceId ?? '']);
+  const header = ['RECEIVED (UTC)', 'EVENT TYPE', 'ID', 'CORP ID', 'PROCESS INSTANCE'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] as string).length)));
   return [header, ...rows].map((row) => row.map((cell, column) => cell.padEnd(widths[column] as number)).join('  ').trimEnd()).join('\n');
 }

@@ -1,6 +1,7 @@
 import type { EventStore } from '../core/listing';
 import { UsageError, wholeNumber, type Command } from './command';
-import { expectedEventId } from './deliver';
+import { HANDSHAKES } from '../core/callback';
+import { storedId } from './deliver';
 import { EVENT_FAMILIES, samplePayload } from './event-payloads';
 import { inParallel, sendMany } from './send-many';
 import { summarise } from './send';
@@ -8,7 +9,7 @@ import { openStore, STORE_HELP, STORE_OPTIONS } from './stores';
 import { TARGET_HELP, TARGET_OPTIONS, targetFrom } from './target';
 
 /** Every stored event type: check_url is answered but never stored, so it has no place in a load. */
-const LOAD_TYPES = Object.values(EVENT_FAMILIES).flat().filter((type) => type !== 'check_url');
+const LOAD_TYPES = Object.values(EVENT_FAMILIES).flat().filter((type) => !HANDSHAKES.has(type));
 
 export const load: Command = {
   name: 'load',
@@ -55,8 +56,8 @@ ${STORE_HELP}`,
       if (redeliver) return fresh[Math.floor(Math.random() * fresh.length)] as string;
       const text = JSON.stringify(samplePayload(LOAD_TYPES[fresh.length % LOAD_TYPES.length] as string, target.ownerKey));
       fresh.push(text);
-      const eventId = expectedEventId(text);
-      if (eventId) sent.set(eventId, text);
+      const id = storedId(text, target.ownerKey);
+      if (id) sent.set(id, text);
       return text;
     };
     const summary = await sendMany(target, { count, concurrency, message });
@@ -69,13 +70,13 @@ ${STORE_HELP}`,
 };
 
 /** Reads each acknowledged event back, 16 at a time, and compares its payload with what was sent. */
-async function verify(store: EventStore, eventIds: string[], sent: Map<string, string>) {
+async function verify(store: EventStore, ids: string[], sent: Map<string, string>) {
   const tally = { intact: 0, missing: 0, altered: 0 };
-  await inParallel(eventIds.length, 16, async (index) => {
-    const eventId = eventIds[index] as string;
-    const record = await store.get(eventId);
+  await inParallel(ids.length, 16, async (index) => {
+    const id = ids[index] as string;
+    const record = await store.get(id);
     if (!record) tally.missing++;
-    else if (record.payload !== sent.get(eventId)) tally.altered++;
+    else if (record.payload !== sent.get(id)) tally.altered++;
     else tally.intact++;
   });
   return tally;

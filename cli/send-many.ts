@@ -35,7 +35,7 @@ export async function sendMany(target: Target, options: SendManyOptions): Promis
     latencies.push(delivery.latencyMs);
     if (delivery.ok) {
       summary.ok++;
-      if (delivery.eventId) summary.acknowledged.add(delivery.eventId);
+      if (delivery.id) summary.acknowledged.add(delivery.id);
     } else {
       summary.failed++;
       const problem = `${delivery.status ? `${delivery.status} ` : ''}${delivery.problem ?? ''}`;

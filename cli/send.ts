@@ -75,7 +75,7 @@ function readMessage(source: string): string {
 
 function describe(source: string, delivery: Delivery): string {
   const latency = `${delivery.latencyMs.toFixed(1)} ms`;
-  const id = delivery.eventId ? ` eventId ${delivery.eventId}` : '';
+  const id = delivery.id ? ` id ${delivery.id}` : '';
   return delivery.ok ? `ok ${source}: ${delivery.status} success in ${latency}${id}` : `FAILED ${source}: ${delivery.status ? `${delivery.status} ` : ''}${delivery.problem} (${latency})`;
 }
 

@@ -1,6 +1,6 @@
 import { open, seal, type Envelope } from './crypto';
-import { BadRequestError, CallbackError, MethodNotAllowedError, OwnerKeyError, PayloadTooLargeError, StaleTimestampError, StoreError } from './errors';
-import { parseMessage, toRecord, type DingTalkMessage } from './events';
+import { BadRequestError, CallbackError, MethodNotAllowedError, OwnerKeyError, PayloadTooLargeError, StaleTimestampError, StoreError, UnstorableEventError } from './errors';
+import { capField, firstString, parseMessage, toRecord, type DingTalkMessage } from './events';
 import { jsonLogger, type Logger, type PushLog } from './log';
 import type { Settings } from './settings';
 import type { EventWriter } from './store';
@@ -43,6 +43,14 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 
 /** Sent while an ISV suite's callback URL is being saved: the answer is the event's `Random`. */
 const SUITE_CHECKS = new Set(['check_create_suite_url', 'check_update_suite_url']);
+/** Handshakes: answered, never stored. */
+export const HANDSHAKES: ReadonlySet<string> = new Set(['check_url', ...SUITE_CHECKS]);
+/**
+ * The ownerKey DingTalk encrypts `check_create_suite_url` for while a suite is being created and has
+ * no SuiteKey yet. It is accepted for that event only, without being configured.
+ */
+export const SUITE_PLACEHOLDER_OWNER_KEY = 'suite4xxxxxxxxxxxxxxx';
+const PLACEHOLDER_EVENT = 'check_create_suite_url';
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
 
 /**
@@ -60,17 +68,19 @@ export function createCallback(options: CallbackOptions): Callback {
       const envelope = readEnvelope(request);
       checkSkew(envelope.timestamp, settings.maxSkewSeconds, now());
       const { message: bytes, ownerKey } = open(settings, envelope);
-      if (!settings.ownerKeys.includes(ownerKey)) throw new OwnerKeyError('ciphertext is for an ownerKey this function does not serve');
+      const served = settings.ownerKeys.includes(ownerKey);
+      if (!served && ownerKey !== SUITE_PLACEHOLDER_OWNER_KEY) throw wrongOwnerKey();
       const message = parseMessage(bytes);
-      entry.eventType = message.eventType;
+      if (!served && message.eventType !== PLACEHOLDER_EVENT) throw wrongOwnerKey();
+      entry.eventType = capField(message.eventType);
       const text = replyText(message); // before storing: a push that cannot be answered is not stored
-      if (message.eventType === 'check_url') {
+      if (HANDSHAKES.has(message.eventType)) {
         entry.outcome = 'check';
       } else {
         const record = toRecord(message, ownerKey, now());
-        entry.eventId = record.eventId;
+        entry.id = record.id;
         entry.outcome = await store.put(record).catch((cause: unknown) => {
-          throw cause instanceof StoreError ? cause : new StoreError('the event store failed; retry later', { cause });
+          throw cause instanceof StoreError || cause instanceof UnstorableEventError ? cause : new StoreError('the event store failed; retry later', { cause });
         });
       }
       const reply = seal(settings, text, ownerKey, now().getTime());
@@ -100,6 +110,7 @@ function failure(error: unknown, entry: Partial<PushLog>): CallbackResponse {
   const failed = error instanceof CallbackError ? error : new CallbackError('internal error', { cause: error });
   entry.outcome = failed instanceof StoreError ? 'store_failed' : failed.status >= 500 ? 'failed' : 'rejected';
   entry.error = failed.code;
+  if (failed instanceof UnstorableEventError) entry.reason = failed.message;
   if (failed.cause instanceof Error) entry.cause = failed.cause.name;
   const response = answer(failed.status, { error: failed.code, message: failed.message });
   if (failed instanceof MethodNotAllowedError) response.headers.allow = 'POST'; // RFC 9110: a 405 names the methods allowed
@@ -129,11 +140,12 @@ function readEnvelope(request: CallbackRequest): Envelope {
   }
   const body = bodyText(request);
   const query: Record<string, unknown> = typeof request.query === 'object' && request.query !== null ? request.query : {};
-  const signature = firstString(query, 'signature', 'msg_signature');
-  const timestamp = firstString(query, 'timestamp', 'timeStamp');
-  const nonce = firstString(query, 'nonce');
+  // DingTalk's reference code reads msg_signature and timeStamp first; its HTTP mode sends both spellings.
+  const signature = firstString(query, ['msg_signature', 'signature']);
+  const timestamp = firstString(query, ['timeStamp', 'timestamp']);
+  const nonce = firstString(query, ['nonce']);
   if (!signature || !timestamp || !nonce) {
-    throw new BadRequestError('query must carry signature (or msg_signature), timestamp (or timeStamp) and nonce');
+    throw new BadRequestError('query must carry msg_signature (or signature), timeStamp (or timestamp) and nonce');
   }
   let parsed: unknown;
   try {
@@ -144,15 +156,6 @@ function readEnvelope(request: CallbackRequest): Envelope {
   const encrypt = (parsed as { encrypt?: unknown } | null)?.encrypt;
   if (typeof encrypt !== 'string' || encrypt === '') throw new BadRequestError('body has no string "encrypt"');
   return { signature, timestamp, nonce, encrypt };
-}
-
-/** The first of `names` that the query carries as a non-empty string: shims may hand over anything. */
-function firstString(query: Record<string, unknown>, ...names: string[]): string | undefined {
-  for (const name of names) {
-    const value = query[name];
-    if (typeof value === 'string' && value !== '') return value;
-  }
-  return undefined;
 }
 
 function bodyText(request: CallbackRequest): string {
@@ -170,6 +173,10 @@ function bodyText(request: CallbackRequest): string {
   }
   if (bytes.length > MAX_BODY_BYTES) throw tooLarge();
   return bytes.toString('utf8');
+}
+
+function wrongOwnerKey(): OwnerKeyError {
+  return new OwnerKeyError('ciphertext is for an ownerKey this function does not serve');
 }
 
 function checkSkew(timestamp: string, maxSkewSeconds: number, now: Date): void {

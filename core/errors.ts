@@ -58,6 +58,17 @@ export class PayloadTooLargeError extends CallbackError {
   override readonly code = 'payload_too_large';
 }
 
+/**
+ * 413: the event can never be stored as it is (over the store's item or key limits, or refused by
+ * the store's validation). Not a 503: a retry of the same push would fail the same way. The
+ * message says why, without quoting the payload.
+ */
+export class UnstorableEventError extends CallbackError {
+  override name = 'UnstorableEventError';
+  override readonly status = 413;
+  override readonly code = 'event_unstorable';
+}
+
 /** 503: the event store failed, so nothing was stored and DingTalk must retry. */
 export class StoreError extends CallbackError {
   override name = 'StoreError';

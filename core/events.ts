@@ -1,41 +1,109 @@
 import { createHash } from 'node:crypto';
-import { BadRequestError } from './errors';
+import { BadRequestError, StoreError } from './errors';
+
+/** Where a record came from: a push DingTalk delivered, or an event fetched back after DingTalk gave up on it. */
+export type EventSource = 'push' | 'recovered';
 
 /** One stored DingTalk event: the same logical record on every store (docs/architecture.md, "The stored record"). */
 export interface EventRecord {
-  /** The payload's own `eventId` when it is a non-empty string, else hex SHA-256 of the message bytes. */
-  eventId: string;
-  /** `EventType`, trimmed. */
+  /** The record's identity, unique in the table: see {@link recordId}. What `events` prints and `events get` takes. */
+  id: string;
+  /** DingTalk's own `eventId`, when the message has one (capped like every derived field). */
+  eventId?: string;
+  /** `EventType`, trimmed (capped). */
   eventType: string;
   /** The ownerKey the ciphertext carried. */
   ownerKey: string;
-  /** `CorpId` / `corpId` / `AuthCorpId`. */
+  /** How the event reached the store. */
+  source: EventSource;
+  /** `CorpId` / `corpId` / `AuthCorpId` (capped). */
   corpId?: string;
   /** Milliseconds since the epoch, from `TimeStamp` / `createTime` / `EventTime`. */
   eventTime?: number;
   /** ISO-8601 UTC time of first receipt. */
   receivedAt: string;
-  /** Approvals only. */
+  /** Approvals only (capped). */
   processInstanceId?: string;
-  /** The decrypted message, verbatim. */
+  /** The decrypted message, verbatim (a leading byte-order mark included). */
   payload: string;
 }
 
 /** A decrypted message that passed the checks of docs/protocol.md: JSON with a string `EventType`. */
 export interface DingTalkMessage {
   eventType: string;
-  /** The message as text, exactly as it was encrypted. */
+  /** The message as text, exactly as it was encrypted (a leading byte-order mark included). */
   text: string;
   /** The message parsed. */
   fields: Record<string, unknown>;
-  /** The message bytes, for the content-derived event id. */
+  /** The message bytes, for the content-derived identity. */
   bytes: Buffer;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** What identifies an event, whichever way it arrived (a push, or a recovered item). */
+export interface EventIdentity {
+  /** The ownerKey the event belongs to (the ciphertext's, for a push). */
+  ownerKey: string;
+  /** Its `EventType`, trimmed. */
+  eventType: string;
+  /** DingTalk's own `eventId` when the event carries one as a non-empty string. */
+  eventId?: string;
+  /** The event's message bytes, verbatim: the identity of an event without an `eventId`. */
+  bytes: Uint8Array;
+}
 
 /**
- * Parses a decrypted message as strict UTF-8 JSON with a string `EventType`.
+ * The longest identity stored as it is, in UTF-8 bytes. It has to fit a Tablestore primary-key
+ * column (1 KB) and, behind a 25-byte `receivedAt#`, a DynamoDB index sort key (1 KB); longer ones
+ * are hashed.
+ */
+export const MAX_ID_BYTES = 512;
+
+/**
+ * The longest derived field (eventType, eventId, corpId, processInstanceId) stored as it is, in
+ * UTF-8 bytes: far above any real DingTalk value, far below every key limit. Longer values are
+ * capped by {@link capField}; the payload keeps them whole.
+ */
+export const MAX_FIELD_BYTES = 256;
+
+/**
+ * The identity of an event, unique per table, the same for every delivery of one event to one owner.
+ * Scoped by ownerKey; DingTalk's ids and derived ids live in separate namespaces:
+ * - `<ownerKey>:event:<EventType>:<eventId>` for an event that carries DingTalk's `eventId` (the
+ *   type is part of it: one id under two types is two events);
+ * - `<ownerKey>:sha256:<hex SHA-256 of the message bytes>` for one that does not;
+ * - `hash:<hex SHA-256 of the above>` when the above is over {@link MAX_ID_BYTES}.
+ * ownerKey and EventType are percent-encoded, so no `:` inside them can make two ids meet.
+ */
+export function recordId(identity: EventIdentity): string {
+  const owner = encodeURIComponent(identity.ownerKey);
+  const natural =
+    identity.eventId !== undefined && identity.eventId !== ''
+      ? `${owner}:event:${encodeURIComponent(identity.eventType)}:${identity.eventId}`
+      : `${owner}:sha256:${sha256(identity.bytes)}`;
+  return Buffer.byteLength(natural, 'utf8') <= MAX_ID_BYTES ? natural : `hash:${sha256(Buffer.from(natural, 'utf8'))}`;
+}
+
+/**
+ * A derived field as stored: itself up to {@link MAX_FIELD_BYTES}, else its first characters, an
+ * ellipsis and a hash of the whole, so that it stays distinct, fits every index key and can be
+ * looked up again by capping the query the same way.
+ */
+export function capField(value: string): string {
+  if (Buffer.byteLength(value, 'utf8') <= MAX_FIELD_BYTES) return value;
+  let prefix = '';
+  for (const char of value) {
+    if (Buffer.byteLength(prefix + char, 'utf8') > 160) break;
+    prefix += char;
+  }
+  return `${prefix}…sha256:${sha256(Buffer.from(value, 'utf8'))}`;
+}
+
+// ignoreBOM keeps a leading byte-order mark in the text, so the stored payload is the bytes verbatim.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Parses a decrypted message as strict UTF-8 JSON with a string `EventType`; a leading byte-order
+ * mark is skipped for parsing and kept in the text.
  * @throws BadRequestError for anything else; the message never quotes the payload.
  */
 export function parseMessage(bytes: Buffer): DingTalkMessage {
@@ -43,7 +111,7 @@ export function parseMessage(bytes: Buffer): DingTalkMessage {
   let fields: unknown;
   try {
     text = utf8.decode(bytes);
-    fields = JSON.parse(text);
+    fields = JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
   } catch (cause) {
     throw new BadRequestError('decrypted message is not UTF-8 JSON', { cause });
   }
@@ -56,35 +124,75 @@ export function parseMessage(bytes: Buffer): DingTalkMessage {
   return { eventType, text, fields: record, bytes };
 }
 
-/** The id a message is stored under: its own `eventId` when a non-empty string, else hex SHA-256 of its bytes. */
-export function eventIdOf(message: DingTalkMessage): string {
-  return nonEmptyString(message.fields.eventId) ?? createHash('sha256').update(message.bytes).digest('hex');
+/** The identity of a decrypted message for `ownerKey`: {@link recordId} of its fields. */
+export function messageId(message: DingTalkMessage, ownerKey: string): string {
+  return recordId({ ownerKey, eventType: message.eventType, eventId: nonEmptyString(message.fields.eventId), bytes: message.bytes });
 }
 
-/** Derives the stored record of a message, as the record table of docs/architecture.md says. */
-export function toRecord(message: DingTalkMessage, ownerKey: string, receivedAt: Date): EventRecord {
+/** Derives the stored record of a message, as docs/architecture.md's record table says. */
+export function toRecord(message: DingTalkMessage, ownerKey: string, receivedAt: Date, source: EventSource = 'push'): EventRecord {
   const { fields } = message;
   const record: EventRecord = {
-    eventId: eventIdOf(message),
-    eventType: message.eventType,
+    id: messageId(message, ownerKey),
+    eventType: capField(message.eventType),
     ownerKey,
+    source,
     receivedAt: receivedAt.toISOString(),
     payload: message.text,
   };
+  const eventId = nonEmptyString(fields.eventId);
+  if (eventId !== undefined) record.eventId = capField(eventId);
   const corpId = firstString(fields, ['CorpId', 'corpId', 'AuthCorpId']);
-  if (corpId !== undefined) record.corpId = corpId;
+  if (corpId !== undefined) record.corpId = capField(corpId);
   const eventTime = firstTime(fields, ['TimeStamp', 'createTime', 'EventTime']);
   if (eventTime !== undefined) record.eventTime = eventTime;
   const processInstanceId = nonEmptyString(fields.processInstanceId);
-  if (processInstanceId !== undefined) record.processInstanceId = processInstanceId;
+  if (processInstanceId !== undefined) record.processInstanceId = capField(processInstanceId);
   return record;
+}
+
+const SOURCES: readonly EventSource[] = ['push', 'recovered'];
+
+/**
+ * Rebuilds a record from what a store read back: `text(name)` is the stored string field of that
+ * name, if any; the payload (when the store keeps it elsewhere than in a `payload` string) and
+ * `eventTime` come decoded. Absent optional fields stay absent.
+ * @throws StoreError naming `where` when a required field is missing: what was read is no event record.
+ */
+export function storedRecord(text: (name: string) => string | undefined, decoded: { payload?: string; eventTime?: number }, where: string): EventRecord {
+  const required = (name: string) => {
+    const value = text(name);
+    if (value === undefined) throw new StoreError(`${where} ${text('id') ?? '?'} has no ${name}: not an event record`);
+    return value;
+  };
+  const source = required('source') as EventSource;
+  if (!SOURCES.includes(source)) throw new StoreError(`${where} ${text('id') ?? '?'} has an unknown source: not an event record`);
+  const record: EventRecord = {
+    id: required('id'),
+    eventType: required('eventType'),
+    ownerKey: required('ownerKey'),
+    source,
+    receivedAt: required('receivedAt'),
+    payload: decoded.payload ?? required('payload'),
+  };
+  for (const name of ['eventId', 'corpId', 'processInstanceId'] as const) {
+    const value = text(name);
+    if (value !== undefined) record[name] = value;
+  }
+  if (decoded.eventTime !== undefined) record.eventTime = decoded.eventTime;
+  return record;
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 function nonEmptyString(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-function firstString(fields: Record<string, unknown>, names: string[]): string | undefined {
+/** The first of `names` that `fields` holds as a non-empty string (a message's fields, a request's query). */
+export function firstString(fields: Record<string, unknown>, names: readonly string[]): string | undefined {
   for (const name of names) {
     const value = nonEmptyString(fields[name]);
     if (value !== undefined) return value;

@@ -1,4 +1,4 @@
-import type { EventRecord } from './events';
+import { capField, type EventRecord } from './events';
 import type { EventWriter } from './store';
 
 /** Which records {@link EventReader.list} returns. */
@@ -19,9 +19,18 @@ export function listLimit(query: EventQuery): number {
   return Math.min(Math.max(1, Math.floor(query.limit ?? MAX_LIST_LIMIT)), MAX_LIST_LIMIT);
 }
 
+/** The filters of a query as the records store them: capped as {@link capField} capped the fields. */
+export function storedFilters(query: EventQuery): Pick<EventQuery, 'eventType' | 'processInstanceId'> {
+  return {
+    eventType: query.eventType === undefined ? undefined : capField(query.eventType),
+    processInstanceId: query.processInstanceId === undefined ? undefined : capField(query.processInstanceId),
+  };
+}
+
 /** The read port, for tools (the CLI) that run with an operator's rights, never for a function. */
 export interface EventReader {
-  get(eventId: string): Promise<EventRecord | undefined>;
+  /** The record of this identity ({@link EventRecord.id}). */
+  get(id: string): Promise<EventRecord | undefined>;
   /**
    * Records newest first by `receivedAt`, filtered by process instance or type when given
    * (both: the instance's records of that type). With no filter, the newest records of any type.
@@ -33,6 +42,6 @@ export interface EventReader {
 export type EventStore = EventWriter & EventReader;
 
 /** Orders records newest first, ties by id, as every store's `list` answers. */
-export function newestFirst(a: Pick<EventRecord, 'eventId' | 'receivedAt'>, b: Pick<EventRecord, 'eventId' | 'receivedAt'>): number {
-  return b.receivedAt.localeCompare(a.receivedAt) || a.eventId.localeCompare(b.eventId);
+export function newestFirst(a: Pick<EventRecord, 'id' | 'receivedAt'>, b: Pick<EventRecord, 'id' | 'receivedAt'>): number {
+  return b.receivedAt.localeCompare(a.receivedAt) || a.id.localeCompare(b.id);
 }

@@ -9,11 +9,14 @@ export interface PushLog {
   status: number;
   outcome: 'created' | 'duplicate' | 'check' | 'rejected' | 'store_failed' | 'failed';
   eventType?: string;
-  eventId?: string;
+  /** The record's identity (`EventRecord.id`), once the message is decrypted. */
+  id?: string;
   /** The error code answered, for rejections and failures. */
   error?: string;
   /** The class name of the underlying failure (for example a store SDK's exception name). */
   cause?: string;
+  /** Why a push was refused, for refusals whose code alone does not say (an unstorable event). */
+  reason?: string;
   latencyMs: number;
 }
 

@@ -1,5 +1,5 @@
 import type { EventRecord } from './events';
-import { listLimit, newestFirst, type EventQuery, type EventStore } from './listing';
+import { listLimit, newestFirst, storedFilters, type EventQuery, type EventStore } from './listing';
 import type { PutOutcome } from './store';
 
 /** An {@link EventStore} in process memory: for tests, benchmarks and trying the core out. */
@@ -7,17 +7,18 @@ export class MemoryEventStore implements EventStore {
   private readonly records = new Map<string, EventRecord>();
 
   async put(record: EventRecord): Promise<PutOutcome> {
-    if (this.records.has(record.eventId)) return 'duplicate';
-    this.records.set(record.eventId, { ...record });
+    if (this.records.has(record.id)) return 'duplicate';
+    this.records.set(record.id, { ...record });
     return 'created';
   }
 
-  async get(eventId: string): Promise<EventRecord | undefined> {
-    const record = this.records.get(eventId);
+  async get(id: string): Promise<EventRecord | undefined> {
+    const record = this.records.get(id);
     return record && { ...record };
   }
 
-  async list(query: EventQuery = {}): Promise<EventRecord[]> {
+  async list(options: EventQuery = {}): Promise<EventRecord[]> {
+    const query = { ...options, ...storedFilters(options) };
     return [...this.records.values()]
       .filter((record) => query.eventType === undefined || record.eventType === query.eventType)
       .filter((record) => query.processInstanceId === undefined || record.processInstanceId === query.processInstanceId)

@@ -37,10 +37,15 @@ export function eventFixtureNames(): string[] {
 }
 
 /**
- * The id docs/architecture.md says `message` is stored under, written here apart from the core so tests
- * check the core against the contract: its own non-empty string `eventId`, else hex SHA-256 of it.
+ * The id docs/architecture.md says `message` pushed for `ownerKey` is stored under, written here
+ * apart from the core's `recordId` so tests check the core against the documented contract:
+ * `<ownerKey>:event:<EventType>:<eventId>` for a message with its own non-empty string `eventId`,
+ * else `<ownerKey>:sha256:<hex SHA-256 of its bytes>`; `hash:<hex SHA-256 of that>` over 512 bytes.
  */
-export function agreedEventId(message: string): string {
-  const { eventId } = JSON.parse(message) as { eventId?: unknown };
-  return typeof eventId === 'string' && eventId !== '' ? eventId : createHash('sha256').update(message, 'utf8').digest('hex');
+export function recordId(message: string, ownerKey: string): string {
+  const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+  const { eventId, EventType } = JSON.parse(message.replace(/^\uFEFF/, '')) as { eventId?: unknown; EventType: string };
+  const owner = encodeURIComponent(ownerKey);
+  const id = typeof eventId === 'string' && eventId !== '' ? `${owner}:event:${encodeURIComponent(EventType.trim())}:${eventId}` : `${owner}:sha256:${sha256(message)}`;
+  return Buffer.byteLength(id) > 512 ? `hash:${sha256(id)}` : id;
 }

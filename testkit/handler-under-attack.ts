@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { openReply } from '../core/peer';
 import type { EventStore } from '../core/listing';
-import { agreedEventId } from './fixtures';
+import { recordId } from './fixtures';
 import { captureOutput } from './capture-output';
 import { hostilePushes, type SecretLedger } from './hostile-pushes';
 
@@ -43,12 +43,12 @@ export function itHoldsUnderAttack(subject: HandlerUnderAttack): void {
     const rejected = result.slice(0, -1);
     expect(rejected.map((answer) => [answer.statusCode, (JSON.parse(answer.body) as { error: string }).error])).to.deep.equal(pushes.map((hostile) => [hostile.status, hostile.error]));
     expect(replyOf(result.at(-1)!)).to.equal('success');
-    expect((await subject.store().get(agreedEventId(valid)))?.payload).to.equal(valid);
+    expect((await subject.store().get(recordId(valid, ledger.ownerKey)))?.payload).to.equal(valid);
 
     expect(ledger.leaksIn(`${output}${result.map((answer) => answer.body).join('')}`)).to.deep.equal([]);
     expect(pushLogs.map((entry) => [entry.status, entry.outcome])).to.deep.equal([...pushes.map((hostile) => [hostile.status, 'rejected']), [200, 'created']]);
     expect(new Set(pushLogs.map((entry) => entry.requestId)).size, 'a request id of its own on each line').to.equal(pushes.length + 1);
-    expect(pushLogs.at(-1)).to.include({ eventType: 'user_add_org', eventId: agreedEventId(valid) });
+    expect(pushLogs.at(-1)).to.include({ eventType: 'user_add_org', id: recordId(valid, ledger.ownerKey) });
     for (const entry of pushLogs) expect(entry.latencyMs).to.be.a('number');
   });
 
@@ -64,5 +64,57 @@ export function itHoldsUnderAttack(subject: HandlerUnderAttack): void {
     expect((await subject.store().list({ processInstanceId: 'storm-50' })).map((record) => record.payload)).to.deep.equal([message]);
     expect(pushLogs.filter((entry) => entry.outcome === 'created')).to.have.length(1);
     expect(pushLogs.filter((entry) => entry.outcome === 'duplicate')).to.have.length(49);
+  });
+
+  it('stores each of the events that only look alike: one message for two ownerKeys, an eventId equal to a derived id, one eventId under two types', async function () {
+    const { ledger, send } = subject;
+    const plain = ledger.message('user_add_org', { TimeStamp: '1700000000003' });
+    const typed = ledger.message('unknown_future_event', { eventId: `e-${ledger.canary}` });
+    const pushes: Array<[string, string]> = [
+      [plain, ledger.ownerKey],
+      [plain, ledger.otherOwnerKey],
+      [ledger.message('user_add_org', { eventId: recordId(plain, ledger.ownerKey).split(':').at(-1) }), ledger.ownerKey],
+      [ledger.message('user_add_org', { eventId: recordId(plain, ledger.ownerKey) }), ledger.ownerKey],
+      [typed, ledger.ownerKey],
+      [typed.replace('"calendar_event_change"', '"calendar_event_delete"'), ledger.ownerKey],
+    ];
+    const { result } = await captureOutput(async () => {
+      const answers: HandlerAnswer[] = [];
+      for (const [message, ownerKey] of [...pushes, ...pushes]) {
+        const push = ledger.seal(message, ownerKey);
+        answers.push(await send('POST', push.query, push.body));
+      }
+      return answers;
+    });
+    expect(result.map((answer) => answer.statusCode)).to.deep.equal(Array.from({ length: 12 }, () => 200));
+    const ids = pushes.map(([message, ownerKey]) => recordId(message, ownerKey));
+    expect(new Set(ids).size).to.equal(pushes.length);
+    for (const [index, [message, ownerKey]] of pushes.entries()) {
+      expect(await subject.store().get(ids[index]!), `push ${index}`).to.include({ payload: message, ownerKey, source: 'push' });
+    }
+  });
+
+  it('stores, rather than answering 503 forever, events whose fields are over every key limit', async function () {
+    const { ledger, send } = subject;
+    const huge = '钉'.repeat(70_000); // 210 KB
+    const messages = [
+      ledger.message('user_add_org', { eventId: 'e'.repeat(2100) }), // over DynamoDB's 2 KB and Tablestore's 1 KB keys
+      ledger.message('user_add_org', { CorpId: huge }), // a 210 KB CorpId, which once pushed the item over 400 KB
+      ledger.message('bpms_instance_change', { processInstanceId: 'p'.repeat(1500) }), // over an index key's 1 KB
+      ledger.message('user_add_org', { EventType: `user_add_org_${'x'.repeat(2100)}` }),
+    ];
+    const { result, pushLogs } = await captureOutput(async () => {
+      const answers: HandlerAnswer[] = [];
+      for (const message of messages) {
+        const push = ledger.seal(message);
+        answers.push(await send('POST', push.query, push.body));
+      }
+      return answers;
+    });
+    expect(result.map((answer) => answer.statusCode)).to.deep.equal([200, 200, 200, 200]);
+    expect(pushLogs.map((entry) => entry.outcome)).to.deep.equal(['created', 'created', 'created', 'created']);
+    for (const message of messages) expect((await subject.store().get(recordId(message, ledger.ownerKey)))?.payload).to.equal(message);
+    const approvals = await subject.store().list({ processInstanceId: 'p'.repeat(1500) });
+    expect(approvals.map((record) => record.payload)).to.deep.equal([messages[2]]);
   });
 }

@@ -25,7 +25,8 @@ export function freshDingTalkEnv(): DingTalkEnv {
   return {
     DINGTALK_TOKEN: `token-${randomBytes(12).toString('hex')}`,
     DINGTALK_AES_KEY: freshAesKey(),
-    DINGTALK_OWNER_KEY: `ding${randomBytes(8).toString('hex')}`,
+    // Two ownerKeys, as one function serving a corp app and a suite: events are scoped by ownerKey.
+    DINGTALK_OWNER_KEY: `ding${randomBytes(8).toString('hex')},suite${randomBytes(8).toString('hex')}`,
   };
 }
 
@@ -35,14 +36,17 @@ export function freshDingTalkEnv(): DingTalkEnv {
  */
 export class SecretLedger {
   readonly settings: Settings;
+  /** The first ownerKey served. */
   readonly ownerKey: string;
+  /** The second ownerKey served. */
+  readonly otherOwnerKey: string;
   /** Put into every payload sealed here; it must never show anywhere. */
   readonly canary = `canary-${randomUUID()}`;
   private readonly secrets = new Map<string, string>();
 
   constructor(readonly env: DingTalkEnv) {
     this.settings = loadSettings(env);
-    this.ownerKey = env.DINGTALK_OWNER_KEY;
+    [this.ownerKey, this.otherOwnerKey] = this.settings.ownerKeys as [string, string];
     this.note('the token', env.DINGTALK_TOKEN);
     this.note('the EncodingAESKey', env.DINGTALK_AES_KEY);
     this.note('the AES key in hex', this.settings.aesKey.toString('hex'));

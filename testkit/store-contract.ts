@@ -13,9 +13,11 @@ export interface StoreFactory {
 /** A record with every field set, distinct per `n`, `receivedAt` increasing with `n`. */
 export function sampleRecord(n: number, overrides: Partial<EventRecord> = {}): EventRecord {
   return {
+    id: `ding6ccabc44d2c8d38b:event:bpms_instance_change:evt-${String(n).padStart(6, '0')}`,
     eventId: `evt-${String(n).padStart(6, '0')}`,
     eventType: 'bpms_instance_change',
     ownerKey: 'ding6ccabc44d2c8d38b',
+    source: 'push',
     corpId: 'ding6ccabc44d2c8d38b',
     eventTime: 1_700_000_000_000 + n,
     receivedAt: new Date(Date.UTC(2026, 10, 27, 12, 0, 0) + n * 1000).toISOString(),
@@ -39,20 +41,20 @@ export function describeEventStoreContract(name: string, factory: StoreFactory):
     it('answers created for a new record and gives it back unchanged', async function () {
       const record = sampleRecord(1);
       expect(await subject.store.put(record)).to.equal('created');
-      expect(await subject.store.get(record.eventId)).to.deep.equal(record);
+      expect(await subject.store.get(record.id)).to.deep.equal(record);
     });
 
     it('keeps optional fields absent rather than empty', async function () {
-      const { corpId: _c, eventTime: _t, processInstanceId: _p, ...bare } = sampleRecord(2, { eventType: 'check_in' });
+      const { eventId: _e, corpId: _c, eventTime: _t, processInstanceId: _p, ...bare } = sampleRecord(2, { eventType: 'check_in' });
       await subject.store.put(bare);
-      expect(await subject.store.get(bare.eventId)).to.deep.equal(bare);
+      expect(await subject.store.get(bare.id)).to.deep.equal(bare);
     });
 
     it('answers duplicate for an id already stored and keeps the first record', async function () {
       const first = sampleRecord(3);
       await subject.store.put(first);
       expect(await subject.store.put({ ...first, receivedAt: new Date().toISOString(), payload: '{"EventType":"changed"}' })).to.equal('duplicate');
-      expect(await subject.store.get(first.eventId)).to.deep.equal(first);
+      expect(await subject.store.get(first.id)).to.deep.equal(first);
     });
 
     it('gives exactly one created among 30 concurrent puts of one record', async function () {
@@ -100,7 +102,7 @@ export function describeEventStoreContract(name: string, factory: StoreFactory):
       const record = sampleRecord(40, { eventType: 'attendance_check_record', payload: JSON.stringify({ EventType: 'attendance_check_record', DataList: rows }) });
       expect(Buffer.byteLength(record.payload)).to.be.greaterThan(400 * 1024);
       expect(await subject.store.put(record)).to.equal('created');
-      expect((await subject.store.get(record.eventId))?.payload).to.equal(record.payload);
+      expect((await subject.store.get(record.id))?.payload).to.equal(record.payload);
       expect((await subject.store.list({ eventType: 'attendance_check_record' }))[0]?.payload).to.equal(record.payload);
     });
 

@@ -361,6 +361,15 @@ function putRow(found: Table, request: PutRowRequest): object {
     if (defined && definedType(columnValue) !== defined.type) throw invalid(`The type of column '${columnName}' does not match its defined type ${DEFINED_TYPES[defined.type]}.`);
     cells.set(columnName, { value: columnValue, timestamp: attribute.timestamp ? attribute.timestamp.toNumber() : now });
   }
+  // An index column is an index table's primary-key column: a string of at most 1 KB, as on the main table.
+  for (const index of found.indexes) {
+    for (const name of index.meta.primaryKey) {
+      const value = cells.get(name)?.value;
+      if (typeof value === 'string' && Buffer.byteLength(value, 'utf8') > MAX_PK_STRING_BYTES) {
+        throw invalid(`The length of index column: '${name}' of index '${index.meta.name}' exceeds the MaxLength:${MAX_PK_STRING_BYTES}.`);
+      }
+    }
+  }
   const id = keyId(key);
   const existing = found.rows.get(id);
   const { rowExistence } = request.condition;

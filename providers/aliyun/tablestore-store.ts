@@ -1,6 +1,6 @@
 import TableStore from 'tablestore';
 import type { EventRecord } from '../../core/events';
-import { listLimit, newestFirst, type EventQuery, type EventStore } from '../../core/listing';
+import { listLimit, newestFirst, storedFilters, type EventQuery, type EventStore } from '../../core/listing';
 import { storeError } from './tablestore-client';
 import { fromRow } from './tablestore-row';
 import { eventIndexes } from './tablestore-table';
@@ -11,21 +11,22 @@ import { TablestoreEventWriter } from './tablestore-writer';
  * the covering indexes of {@link eventIndexes}.
  */
 export class TablestoreEventStore extends TablestoreEventWriter implements EventStore {
-  async get(eventId: string): Promise<EventRecord | undefined> {
-    const { row } = await this.client.getRow({ tableName: this.tableName, primaryKey: [{ eventId }], maxVersions: 1 }).catch((error: unknown) => {
+  async get(id: string): Promise<EventRecord | undefined> {
+    const { row } = await this.client.getRow({ tableName: this.tableName, primaryKey: [{ id }], maxVersions: 1 }).catch((error: unknown) => {
       throw storeError('GetRow', error);
     });
     return row.primaryKey ? fromRow(row) : undefined;
   }
 
-  async list(query: EventQuery = {}): Promise<EventRecord[]> {
+  async list(options: EventQuery = {}): Promise<EventRecord[]> {
+    const query = { ...options, ...storedFilters(options) };
     const limit = listLimit(query);
     const [byType, byInstance, byTime] = eventIndexes(this.tableName).map((index) => index.name);
     const [tableName, prefix]: [string, TableStore.PrimaryKeyInput] =
       query.processInstanceId !== undefined ? [byInstance!, [{ processInstanceId: query.processInstanceId }]]
       : query.eventType !== undefined ? [byType!, [{ eventType: query.eventType }]]
       : [byTime!, []];
-    const bound = (edge: TableStore.Bound): TableStore.PrimaryKeyInput => [...prefix, { receivedAt: edge }, { eventId: edge }];
+    const bound = (edge: TableStore.Bound): TableStore.PrimaryKeyInput => [...prefix, { receivedAt: edge }, { id: edge }];
     const end = bound(TableStore.INF_MIN);
     const records: EventRecord[] = [];
     let start: TableStore.PrimaryKeyInput | undefined = bound(TableStore.INF_MAX);

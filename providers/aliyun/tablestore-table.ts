@@ -4,8 +4,10 @@ import { otsCode } from './tablestore-client';
 const STRING = TableStore.DefinedColumnType.DCT_STRING;
 /** Every record field but the key is a predefined column, so the indexes can carry whole records. */
 const COLUMNS = [
+  { name: 'eventId', type: STRING },
   { name: 'eventType', type: STRING },
   { name: 'ownerKey', type: STRING },
+  { name: 'source', type: STRING },
   { name: 'corpId', type: STRING },
   { name: 'eventTime', type: TableStore.DefinedColumnType.DCT_INTEGER },
   { name: 'receivedAt', type: STRING },
@@ -15,7 +17,7 @@ const COLUMNS = [
 
 /**
  * The global secondary indexes that answer {@link EventStore.list} newest first. Each index key ends
- * with `receivedAt` (then `eventId`, which Tablestore appends), so a backward range read is the answer.
+ * with `receivedAt` (then `id`, which Tablestore appends), so a backward range read is the answer.
  */
 export function eventIndexes(tableName: string): TableStore.IndexMeta[] {
   const index = (suffix: string, primaryKey: string[]): TableStore.IndexMeta => ({
@@ -39,7 +41,7 @@ export async function ensureEventTable(client: TableStore.Client, tableName: str
   if (!tableNames.includes(tableName)) {
     try {
       await client.createTable({
-        tableMeta: { tableName, primaryKey: [{ name: 'eventId', type: TableStore.PrimaryKeyType.STRING }], definedColumn: COLUMNS },
+        tableMeta: { tableName, primaryKey: [{ name: 'id', type: TableStore.PrimaryKeyType.STRING }], definedColumn: COLUMNS },
         reservedThroughput: { capacityUnit: { read: 0, write: 0 } },
         // Secondary indexes need one version and no expiry.
         tableOptions: { timeToLive: -1, maxVersions: 1 },
@@ -52,7 +54,7 @@ export async function ensureEventTable(client: TableStore.Client, tableName: str
   }
   const { tableMeta, indexMetas } = await client.describeTable({ tableName });
   const key = tableMeta.primaryKey.map((column) => `${column.name}:${column.type}`).join(',');
-  if (key !== `eventId:${TableStore.PrimaryKeyType.STRING}`) throw new Error(`Tablestore table ${tableName} exists with another primary key than eventId (STRING)`);
+  if (key !== `id:${TableStore.PrimaryKeyType.STRING}`) throw new Error(`Tablestore table ${tableName} exists with another primary key than id (STRING)`);
   const missing = COLUMNS.filter((column) => !(tableMeta.definedColumn ?? []).some((defined) => defined.name === column.name && defined.type === column.type));
   if (missing.length > 0) {
     throw new Error(`Tablestore table ${tableName} lacks the predefined columns ${missing.map((column) => column.name).join(', ')}; add them in the console, then deploy again`);

@@ -1,9 +1,10 @@
 import TableStore from 'tablestore';
+import { UnstorableEventError } from '../../core/errors';
 import type { EventRecord } from '../../core/events';
 import type { EventWriter, PutOutcome } from '../../core/store';
 import { otsCode, storeError } from './tablestore-client';
 
-/** The function's side of the Tablestore store: one row per event keyed by `eventId`, one `PutRow` expecting the row not to exist. */
+/** The function's side of the Tablestore store: one row per event keyed by its `id`, one `PutRow` expecting the row not to exist. */
 export class TablestoreEventWriter implements EventWriter {
   protected readonly tableName: string;
   protected readonly client: TableStore.Client;
@@ -14,7 +15,7 @@ export class TablestoreEventWriter implements EventWriter {
   }
 
   async put(record: EventRecord): Promise<PutOutcome> {
-    const { eventId, eventTime, ...columns } = record;
+    const { id, eventTime, ...columns } = record;
     const attributeColumns: TableStore.AttributeInput = Object.entries(columns)
       .filter((entry): entry is [string, string] => entry[1] !== undefined)
       .map(([name, value]) => ({ [name]: value }));
@@ -23,12 +24,15 @@ export class TablestoreEventWriter implements EventWriter {
       await this.client.putRow({
         tableName: this.tableName,
         condition: new TableStore.Condition(TableStore.RowExistenceExpectation.EXPECT_NOT_EXIST, null),
-        primaryKey: [{ eventId }],
+        primaryKey: [{ id }],
         attributeColumns,
       });
       return 'created';
     } catch (error) {
-      if (otsCode(error) === 'OTSConditionCheckFail') return 'duplicate';
+      const code = otsCode(error);
+      if (code === 'OTSConditionCheckFail') return 'duplicate';
+      // Refused as invalid: the same row would be refused on every retry, so not a 503.
+      if (code === 'OTSParameterInvalid' || code === 'OTSInvalidPK') throw new UnstorableEventError(`Tablestore refused the event's row (PutRow: ${code})`, { cause: error });
       throw storeError('PutRow', error);
     }
   }

@@ -1,8 +1,8 @@
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { StoreError } from '../../core/errors';
-import type { EventRecord } from '../../core/events';
+import { StoreError, UnstorableEventError } from '../../core/errors';
+import { storedRecord, type EventRecord } from '../../core/events';
 
 /** The index of records by `eventType`, newest `receivedAt` first (`serverless.aws.yml` defines it). */
 export const TYPE_INDEX = 'byEventType';
@@ -15,52 +15,70 @@ export const PROCESS_INDEX = 'byProcessInstance';
  */
 export const PLAIN_PAYLOAD_MAX_BYTES = 350 * 1024;
 
+/** DynamoDB's item size limit: attribute names and values, in bytes. */
+export const MAX_ITEM_BYTES = 400 * 1024;
+
 /** A DynamoDB item in the low-level attribute-value form. */
 export type Item = Record<string, AttributeValue>;
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
 
-/** The item of a record: optional fields absent rather than empty, a large payload compressed. */
+/**
+ * The item of a record: optional fields absent rather than empty, a large payload compressed.
+ * @throws UnstorableEventError when the item would still be over DynamoDB's 400 KB, which no retry changes.
+ */
 export async function toItem(record: EventRecord): Promise<Item> {
   const item: Item = {
-    eventId: { S: record.eventId },
+    id: { S: record.id },
     eventType: { S: record.eventType },
     ownerKey: { S: record.ownerKey },
+    source: { S: record.source },
     receivedAt: { S: record.receivedAt },
   };
+  if (record.eventId !== undefined) item.eventId = { S: record.eventId };
   if (record.corpId !== undefined) item.corpId = { S: record.corpId };
   if (record.eventTime !== undefined) item.eventTime = { N: String(record.eventTime) };
   if (record.processInstanceId !== undefined) item.processInstanceId = { S: record.processInstanceId };
   if (Buffer.byteLength(record.payload, 'utf8') > PLAIN_PAYLOAD_MAX_BYTES) item.payloadGzip = { B: await gzipAsync(record.payload) };
   else item.payload = { S: record.payload };
+  const size = itemBytes(item);
+  if (size > MAX_ITEM_BYTES) {
+    throw new UnstorableEventError(`the event takes ${size} bytes as a DynamoDB item (its payload compressed), over DynamoDB's ${MAX_ITEM_BYTES}-byte item limit`);
+  }
   return item;
+}
+
+/** An item's size as DynamoDB counts it: names and values in bytes (numbers at most 21 bytes). */
+export function itemBytes(item: Item): number {
+  let size = 0;
+  for (const [name, value] of Object.entries(item)) {
+    size += Buffer.byteLength(name, 'utf8');
+    if (value.S !== undefined) size += Buffer.byteLength(value.S, 'utf8');
+    else if (value.B !== undefined) size += value.B.byteLength;
+    else if (value.N !== undefined) size += 21;
+  }
+  return size;
 }
 
 /** The record of an item. @throws StoreError for an item that is no record of ours, as the Tablestore store does. */
 export async function fromItem(item: Item): Promise<EventRecord> {
-  const text = (name: string) => item[name]?.S;
-  const required = (name: string) => {
-    const value = text(name);
-    if (value === undefined) throw new StoreError(`DynamoDB item ${text('eventId') ?? '?'} has no ${name}: not an event record`);
-    return value;
-  };
   const compressed = item.payloadGzip?.B;
-  const record: EventRecord = {
-    eventId: required('eventId'),
-    eventType: required('eventType'),
-    ownerKey: required('ownerKey'),
-    receivedAt: required('receivedAt'),
-    payload: compressed ? (await gunzipAsync(compressed)).toString('utf8') : required('payload'),
-  };
-  if (text('corpId') !== undefined) record.corpId = text('corpId');
-  if (item.eventTime?.N !== undefined) record.eventTime = Number(item.eventTime.N);
-  if (text('processInstanceId') !== undefined) record.processInstanceId = text('processInstanceId');
-  return record;
+  return storedRecord((name) => item[name]?.S, {
+    payload: compressed ? (await gunzipAsync(compressed)).toString('utf8') : undefined,
+    eventTime: item.eventTime?.N === undefined ? undefined : Number(item.eventTime.N),
+  }, 'DynamoDB item');
 }
 
-/** A store failure the pipeline answers with 503; the SDK error, which names no secret, is the cause. */
-export function storeError(operation: string, cause: unknown): StoreError {
+/**
+ * A store failure as the pipeline answers it; the SDK error, which names no secret, is the cause.
+ * DynamoDB's `ValidationException` means the request can never succeed: 413, not a 503 that DingTalk
+ * would retry forever. Its message is not repeated (it may quote values); everything else is a 503.
+ */
+export function storeError(operation: string, cause: unknown): StoreError | UnstorableEventError {
+  if ((cause as { name?: unknown } | null)?.name === 'ValidationException') {
+    return new UnstorableEventError(`DynamoDB refused the event's item (${operation}: ValidationException)`, { cause });
+  }
   return new StoreError(`DynamoDB ${operation} failed`, { cause });
 }
 

@@ -1,6 +1,6 @@
 import { BatchGetItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, ScanCommand, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type { EventRecord } from '../../core/events';
-import { listLimit, newestFirst, type EventQuery, type EventStore } from '../../core/listing';
+import { listLimit, newestFirst, storedFilters, type EventQuery, type EventStore } from '../../core/listing';
 import { fromItem, PROCESS_INDEX, storeCall, TYPE_INDEX, type Item } from './dynamodb-item';
 import { DynamoDbEventWriter, type DynamoDbEventWriterOptions } from './dynamodb-writer';
 
@@ -32,12 +32,13 @@ export class DynamoDbEventStore extends DynamoDbEventWriter implements EventStor
     this.reader = client;
   }
 
-  async get(eventId: string): Promise<EventRecord | undefined> {
-    const { Item: item } = await storeCall('GetItem', this.reader.send(new GetItemCommand({ TableName: this.tableName, Key: { eventId: { S: eventId } }, ConsistentRead: true })));
+  async get(id: string): Promise<EventRecord | undefined> {
+    const { Item: item } = await storeCall('GetItem', this.reader.send(new GetItemCommand({ TableName: this.tableName, Key: { id: { S: id } }, ConsistentRead: true })));
     return item && fromItem(item);
   }
 
-  async list(query: EventQuery = {}): Promise<EventRecord[]> {
+  async list(options: EventQuery = {}): Promise<EventRecord[]> {
+    const query = { ...options, ...storedFilters(options) };
     const limit = listLimit(query);
     const ids = await (query.processInstanceId !== undefined
       ? this.queryIndex(PROCESS_INDEX, 'processInstanceId', query.processInstanceId, limit, query.eventType)
@@ -69,7 +70,7 @@ export class DynamoDbEventStore extends DynamoDbEventWriter implements EventStor
           }),
         ),
       );
-      for (const item of page.Items ?? []) if (item.eventId?.S !== undefined) ids.push(item.eventId.S);
+      for (const item of page.Items ?? []) if (item.id?.S !== undefined) ids.push(item.id.S);
       start = page.LastEvaluatedKey;
     } while (start && ids.length < limit);
     return ids.slice(0, limit);
@@ -80,23 +81,23 @@ export class DynamoDbEventStore extends DynamoDbEventWriter implements EventStor
    * keys-only type index (small items, unlike the table): meant for the CLI, not a hot path.
    */
   private async newestIds(limit: number): Promise<string[]> {
-    let newest: { eventId: string; receivedAt: string }[] = [];
+    let newest: { id: string; receivedAt: string }[] = [];
     let start: Item | undefined;
     do {
       const page = await storeCall('Scan', this.reader.send(new ScanCommand({ TableName: this.tableName, IndexName: TYPE_INDEX, ExclusiveStartKey: start })));
       for (const item of page.Items ?? []) {
-        if (item.eventId?.S !== undefined && item.receivedAt?.S !== undefined) newest.push({ eventId: item.eventId.S, receivedAt: item.receivedAt.S });
+        if (item.id?.S !== undefined && item.receivedAt?.S !== undefined) newest.push({ id: item.id.S, receivedAt: item.receivedAt.S });
       }
       newest = newest.sort(newestFirst).slice(0, limit);
       start = page.LastEvaluatedKey;
     } while (start);
-    return newest.map((entry) => entry.eventId);
+    return newest.map((entry) => entry.id);
   }
 
   /** The records of `ids`, in any order; BatchGetItem may leave keys unprocessed, so ask again for those. */
   private async batchGet(ids: string[]): Promise<EventRecord[]> {
     const items: Item[] = [];
-    let keys: Item[] = ids.map((eventId) => ({ eventId: { S: eventId } }));
+    let keys: Item[] = ids.map((id) => ({ id: { S: id } }));
     while (keys.length > 0) {
       const page = await storeCall('BatchGetItem', this.reader.send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } })));
       items.push(...(page.Responses?.[this.tableName] ?? []));

@@ -26,7 +26,7 @@ export interface DynamoDbEventWriterOptions {
   putDeadlineMs?: number;
 }
 
-/** The function's side of the DynamoDB store: one conditional `PutItem` per event, keyed on `eventId`. */
+/** The function's side of the DynamoDB store: one conditional `PutItem` per event, keyed on the record's `id`. */
 export class DynamoDbEventWriter implements EventWriter {
   readonly tableName: string;
   private readonly putClient: DynamoDbPutClient;
@@ -43,7 +43,7 @@ export class DynamoDbEventWriter implements EventWriter {
     try {
       // A put cut short may still have been written: the retry DingTalk then sends is a duplicate.
       await this.putClient.putItem(
-        { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(eventId)' },
+        { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(id)' },
         AbortSignal.timeout(this.putDeadlineMs),
       );
       return 'created';

@@ -6,7 +6,7 @@ import { TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
 import { ensureEventTable } from '../../providers/aliyun/tablestore-table';
 import { captureOutput } from '../../testkit/capture-output';
 import { itHoldsUnderAttack } from '../../testkit/handler-under-attack';
-import { agreedEventId, loadJson } from '../../testkit/fixtures';
+import { recordId, loadJson } from '../../testkit/fixtures';
 import { freshDingTalkEnv, SecretLedger } from '../../testkit/hostile-pushes';
 import { startTablestoreServer, type LocalTablestore, type TablestoreFailure } from '../../testkit/tablestore-server';
 import { fcGatewayEvent } from '../../testkit/gateway-events';
@@ -53,7 +53,7 @@ describe('handlers/aliyun: hostile input, duplicate storms, large pushes and Tab
     expect(Buffer.byteLength(message)).to.be.above(400 * 1024);
     const { result } = await captureOutput(() => invoke(pushEvent(ledger.seal(message))));
     expect(replyOf(result)).to.equal('success');
-    expect((await store.get(agreedEventId(message)))?.payload).to.equal(message);
+    expect((await store.get(recordId(message, ledger.ownerKey)))?.payload).to.equal(message);
   });
 
   describe('Tablestore answering errors: 503 with nothing stored, then the same push stored once it recovers', function () {
@@ -73,12 +73,12 @@ describe('handlers/aliyun: hostile input, duplicate storms, large pushes and Tab
         expect(failed.statusCode).to.equal(503);
         expect(JSON.parse(failed.body)).to.include({ error: 'store_unavailable' });
         expect(pushLogs).to.have.length(1);
-        expect(pushLogs[0]).to.include({ level: 'error', outcome: 'store_failed', status: 503, eventId: agreedEventId(message) });
-        expect(await store.get(agreedEventId(message)), 'nothing stored').to.equal(undefined);
+        expect(pushLogs[0]).to.include({ level: 'error', outcome: 'store_failed', status: 503, id: recordId(message, ledger.ownerKey) });
+        expect(await store.get(recordId(message, ledger.ownerKey)), 'nothing stored').to.equal(undefined);
 
         const { result: again } = await captureOutput(() => invoke(event));
         expect(replyOf(again)).to.equal('success');
-        expect((await store.get(agreedEventId(message)))?.payload).to.equal(message);
+        expect((await store.get(recordId(message, ledger.ownerKey)))?.payload).to.equal(message);
       });
     }
   });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import TableStore from 'tablestore';
-import { StoreError } from '../../core/errors';
+import { StoreError, UnstorableEventError } from '../../core/errors';
 import { createTablestoreClient, otsCode } from '../../providers/aliyun/tablestore-client';
 import { TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
 import { ensureEventTable, eventIndexes } from '../../providers/aliyun/tablestore-table';
@@ -65,13 +65,21 @@ describe('Tablestore', function () {
       expect(server.requests.get('PutRow')).to.equal(before + 1);
     });
 
-    it('refuses a payload over the 2 MB column limit with a StoreError, storing nothing', async function () {
+    it('refuses a payload over the 2 MB column limit as unstorable (413, not 503), storing nothing', async function () {
       const store = await freshStore();
       const record = sampleRecord(3, { payload: JSON.stringify({ EventType: 'big', data: 'x'.repeat(2 * 1024 * 1024) }) });
       const error = await rejection(store.put(record));
-      expect(error).to.be.instanceOf(StoreError);
+      expect(error).to.be.instanceOf(UnstorableEventError);
       expect(error.message).to.contain('OTSParameterInvalid');
-      expect(await store.get(record.eventId)).to.equal(undefined);
+      expect(await store.get(record.id)).to.equal(undefined);
+    });
+
+    it('refuses, as Tablestore does, an index column over 1 KB (the writer is only ever given capped fields)', async function () {
+      const store = await freshStore();
+      const record = sampleRecord(4, { processInstanceId: 'p'.repeat(1025) });
+      const error = await rejection(store.put(record));
+      expect(error).to.be.instanceOf(UnstorableEventError);
+      expect(error.message).to.contain('OTSParameterInvalid');
     });
 
     it('lists across pages when the records are over the 4 MB a range read returns', async function () {
@@ -87,8 +95,8 @@ describe('Tablestore', function () {
     it('orders records received in the same millisecond by id, as every store does', async function () {
       const store = await freshStore();
       const receivedAt = '2026-11-27T12:00:00.000Z';
-      for (const id of ['c', 'a', 'd', 'b']) await store.put(sampleRecord(1, { eventId: id, receivedAt, eventType: 'tie' }));
-      await store.put(sampleRecord(1, { eventId: 'z', receivedAt: '2026-11-27T11:00:00.000Z', eventType: 'tie' }));
+      for (const id of ['c', 'a', 'd', 'b']) await store.put(sampleRecord(1, { id, eventId: id, receivedAt, eventType: 'tie' }));
+      await store.put(sampleRecord(1, { id: 'z', eventId: 'z', receivedAt: '2026-11-27T11:00:00.000Z', eventType: 'tie' }));
       expect((await store.list({ eventType: 'tie', limit: 2 })).map((record) => record.eventId)).to.deep.equal(['a', 'b']);
       expect((await store.list({ limit: 5 })).map((record) => record.eventId)).to.deep.equal(['a', 'b', 'c', 'd', 'z']);
     });
@@ -109,7 +117,7 @@ describe('Tablestore', function () {
       expect(await ensureEventTable(client, 'provisioned')).to.equal('created');
       expect(await ensureEventTable(client, 'provisioned')).to.equal('unchanged');
       const { tableMeta, indexMetas } = await client.describeTable({ tableName: 'provisioned' });
-      expect(tableMeta.primaryKey.map((column) => column.name)).to.deep.equal(['eventId']);
+      expect(tableMeta.primaryKey.map((column) => column.name)).to.deep.equal(['id']);
       expect(indexMetas.map((index) => index.name)).to.deep.equal(['provisioned_by_type', 'provisioned_by_instance', 'provisioned_by_time']);
       expect((await client.listTable({})).tableNames.filter((name) => name.startsWith('provisioned'))).to.deep.equal(['provisioned']);
     });
@@ -117,7 +125,7 @@ describe('Tablestore', function () {
     it('adds a missing index to an existing table and builds it from the rows already there', async function () {
       const [byType, ...others] = eventIndexes('older');
       await client.createTable({
-        tableMeta: { tableName: 'older', primaryKey: [{ name: 'eventId', type: TableStore.PrimaryKeyType.STRING }], definedColumn: (await describeColumns()) },
+        tableMeta: { tableName: 'older', primaryKey: [{ name: 'id', type: TableStore.PrimaryKeyType.STRING }], definedColumn: (await describeColumns()) },
         reservedThroughput: { capacityUnit: { read: 0, write: 0 } },
         tableOptions: { timeToLive: -1, maxVersions: 1 },
         indexMetas: others,

@@ -39,7 +39,7 @@ describe('providers/aws/dynamodb-store', function () {
     await ensureEventsTable(dynamo.client, tableName);
     const store = new DynamoDbEventStore({ tableName, endpoint: dynamo.endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
     expect(await store.put(sampleRecord(1))).to.equal('created');
-    expect(await store.get(sampleRecord(1).eventId)).to.deep.equal(sampleRecord(1));
+    expect(await store.get(sampleRecord(1).id)).to.deep.equal(sampleRecord(1));
   });
 
   it('keeps a payload that fits as readable text, and a larger one gzip-compressed', async function () {
@@ -48,13 +48,13 @@ describe('providers/aws/dynamodb-store', function () {
     const large = sampleRecord(2, { payload: JSON.stringify({ EventType: 'attendance_check_record', pad: '钉'.repeat(PLAIN_PAYLOAD_MAX_BYTES / 3 + 1) }) });
     await store.put(small);
     await store.put(large);
-    const raw = async (eventId: string) =>
-      (await dynamo.client.send(new GetItemCommand({ TableName: store.tableName, Key: { eventId: { S: eventId } } }))).Item ?? {};
-    expect((await raw(small.eventId)).payload?.S).to.equal(small.payload);
-    const stored = await raw(large.eventId);
+    const raw = async (id: string) =>
+      (await dynamo.client.send(new GetItemCommand({ TableName: store.tableName, Key: { id: { S: id } } }))).Item ?? {};
+    expect((await raw(small.id)).payload?.S).to.equal(small.payload);
+    const stored = await raw(large.id);
     expect(stored.payload).to.equal(undefined);
     expect(stored.payloadGzip?.B?.length).to.be.lessThan(Buffer.byteLength(large.payload) / 10);
-    expect(await store.get(large.eventId)).to.deep.equal(large);
+    expect(await store.get(large.id)).to.deep.equal(large);
   });
 
   it('answers a store failure with a StoreError that keeps the SDK error as its cause', async function () {

@@ -94,7 +94,7 @@ describe('serverless.aws.yml, packaged for real', function () {
         const [record] = await new DynamoDbEventStore({ tableName: 'events', client: dynamo.client }).list({ eventType: 'bpms_task_change' });
         expect(record?.payload).to.equal(text);
         const log = JSON.parse(answer.stdout.trim()) as Record<string, unknown>;
-        expect(log).to.include({ msg: 'push', outcome: 'created', status: 200, eventId: record?.eventId });
+        expect(log).to.include({ msg: 'push', outcome: 'created', status: 200, id: record?.id });
         expect(answer.stdout).not.to.include(SAMPLE_ENV.DINGTALK_TOKEN);
       });
 
@@ -112,11 +112,11 @@ describe('serverless.aws.yml, packaged for real', function () {
   });
 
   describe('the CloudFormation template', function () {
-    it('defines the events table: keyed on eventId, two indexes on receivedAt, on demand, backed up, encrypted, retained', function () {
+    it('defines the events table: keyed on id, two indexes on receivedAt, on demand, backed up, encrypted, retained', function () {
       const [table] = resource('AWS::DynamoDB::Table');
       const properties = table!.Properties;
       expect(properties.TableName).to.equal('dingtalk-callback-test-events');
-      expect(properties.KeySchema).to.deep.equal([{ AttributeName: 'eventId', KeyType: 'HASH' }]);
+      expect(properties.KeySchema).to.deep.equal([{ AttributeName: 'id', KeyType: 'HASH' }]);
       const indexes = properties.GlobalSecondaryIndexes as { IndexName: string; KeySchema: unknown }[];
       expect(indexes.map((index) => [index.IndexName, index.KeySchema])).to.deep.equal([
         [TYPE_INDEX, [{ AttributeName: 'eventType', KeyType: 'HASH' }, { AttributeName: 'receivedAt', KeyType: 'RANGE' }]],

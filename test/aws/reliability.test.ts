@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { ConfigError } from '../../core/errors';
 import { openReply } from '../../core/peer';
@@ -10,7 +11,7 @@ import { localDynamoDbPutClient } from '../../providers/local/local-dynamodb';
 import { startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
 import { startDynamoDbProxy, type DynamoDbProxy } from '../../testkit/dynamodb-proxy';
 import { freshDingTalkEnv, SecretLedger } from '../../testkit/hostile-pushes';
-import { agreedEventId } from '../../testkit/fixtures';
+import { recordId } from '../../testkit/fixtures';
 import { httpApiEvent } from '../../testkit/gateway-events';
 
 const TABLE = 'dingtalk-callback-events';
@@ -74,15 +75,27 @@ describe('handlers/aws: hostile input, duplicate storms and DynamoDB outages', f
         expect(failed.statusCode).to.equal(503);
         expect(JSON.parse(failed.body)).to.include({ error: 'store_unavailable' });
         expect(pushLogs).to.have.length(1);
-        expect(pushLogs[0]).to.include({ level: 'error', outcome: 'store_failed', status: 503, eventId: agreedEventId(message) });
-        expect(await store.get(agreedEventId(message)), 'nothing stored').to.equal(undefined);
+        expect(pushLogs[0]).to.include({ level: 'error', outcome: 'store_failed', status: 503, id: recordId(message, ledger.ownerKey) });
+        expect(await store.get(recordId(message, ledger.ownerKey)), 'nothing stored').to.equal(undefined);
         if (what.startsWith('refusing')) expect(proxy.requests.get('PutItem') ?? 0).to.equal(puts);
         else expect(proxy.requests.get('PutItem') ?? 0, 'the put went out over HTTP').to.be.above(puts);
 
         const { result: again } = await captureOutput(() => handler(event));
         expect(replyOf(again)).to.equal('success');
-        expect((await store.get(agreedEventId(message)))?.payload).to.equal(message);
+        expect((await store.get(recordId(message, ledger.ownerKey)))?.payload).to.equal(message);
       });
     }
+  });
+
+  it('answers 413, not 503, with a log line saying why, a push whose item cannot fit in 400 KB even compressed', async function () {
+    // Random text does not compress: ~720 KB of it stays over DynamoDB's item limit after gzip.
+    const noise = randomBytes(540 * 1024).toString('base64');
+    const message = ledger.message('attendance_check_record', { noise });
+    const { result, pushLogs } = await captureOutput(() => handler(httpApiEvent(ledger.seal(message))));
+    expect(result.statusCode).to.equal(413);
+    expect(JSON.parse(result.body)).to.include({ error: 'event_unstorable' });
+    expect(pushLogs[0]).to.include({ level: 'warn', outcome: 'rejected', status: 413, error: 'event_unstorable' });
+    expect(pushLogs[0]?.reason).to.match(/over DynamoDB's 409600-byte item limit/);
+    expect(await store.get(recordId(message, ledger.ownerKey))).to.equal(undefined);
   });
 });

@@ -14,7 +14,7 @@ import { sampleRecord } from '../../testkit/store-contract';
 import { startTablestoreServer } from '../../testkit/tablestore-server';
 
 /** One send per family of docs/protocol.md, plus an event type DingTalk has not invented yet. */
-const FAMILY_SAMPLES = ['user_add_org', 'org_dept_remove', 'bpms_instance_change', 'bpms_task_change', 'attendance_check_record', 'suite_ticket', 'check_create_suite_url', 'chat_update_title', 'SYNC_HTTP_PUSH_MEDIUM', 'hrm_user_record_change'];
+const FAMILY_SAMPLES = ['user_add_org', 'org_dept_remove', 'bpms_instance_change', 'bpms_task_change', 'attendance_check_record', 'suite_ticket', 'chat_update_title', 'SYNC_HTTP_PUSH_MEDIUM', 'hrm_user_record_change'];
 
 describe('dingtalk-callback against npm start (end to end)', function () {
   this.timeout(120_000);
@@ -35,16 +35,16 @@ describe('dingtalk-callback against npm start (end to end)', function () {
     return JSON.parse(stdout) as EventRecord[];
   };
 
-  it('sends every family, and events lists each newest first, with check_url answered but not stored', async function () {
+  it('sends every family, and events lists each newest first, with check_url (a handshake) answered but not stored', async function () {
     const ids: string[] = [];
     for (const eventType of FAMILY_SAMPLES) {
       const { status, stdout, stderr } = await send(eventType, '--records', '300');
       expect(status, stdout + stderr).to.equal(0);
-      ids.push(String(/eventId (\S+)/.exec(stdout)?.[1]));
+      ids.push(String(/ id (\S+)/.exec(stdout)?.[1]));
     }
     expect((await send('check_url')).status).to.equal(0);
     const records = await listed();
-    expect(records.map((record) => record.eventId)).to.deep.equal([...ids].reverse());
+    expect(records.map((record) => record.id)).to.deep.equal([...ids].reverse());
     expect(records.map((record) => record.eventType)).to.deep.equal([...FAMILY_SAMPLES].reverse());
     const attendance = records.find((record) => record.eventType === 'attendance_check_record');
     expect(JSON.parse(String(attendance?.payload)).DataList).to.have.length(300);
@@ -54,13 +54,13 @@ describe('dingtalk-callback against npm start (end to end)', function () {
     const [approval] = await listed('--type', 'bpms_instance_change');
     expect(approval?.processInstanceId).to.be.a('string');
     const table = await runCli(['events', '--type', 'bpms_instance_change', ...store]);
-    expect(table.stdout).to.match(/^RECEIVED \(UTC\)\s+EVENT TYPE\s+EVENT ID/);
-    expect(table.stdout).to.include(String(approval?.eventId));
+    expect(table.stdout).to.match(/^RECEIVED \(UTC\)\s+EVENT TYPE\s+ID/);
+    expect(table.stdout).to.include(String(approval?.id));
     const byInstance = await listed('--process-instance', String(approval?.processInstanceId));
-    expect(byInstance.map((record) => record.eventId)).to.deep.equal([approval?.eventId]);
-    const shown = await runCli(['events', 'get', String(approval?.eventId), ...store]);
+    expect(byInstance.map((record) => record.id)).to.deep.equal([approval?.id]);
+    const shown = await runCli(['events', 'get', String(approval?.id), ...store]);
     expect(shown.status).to.equal(0);
-    expect(shown.stdout).to.match(/^eventId\s+\S+/);
+    expect(shown.stdout).to.match(/^id\s+\S+/);
     expect(shown.stdout).to.include('payload:\n{\n  "EventType": "bpms_instance_change"');
     expect(shown.stdout).to.match(/"title": ".+提交的请假申请"/);
     const missing = await runCli(['events', 'get', 'no-such-event', ...store]);

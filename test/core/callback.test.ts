@@ -44,7 +44,8 @@ describe('core/callback', function () {
         const [record] = await store.list();
         expect(record?.payload).to.equal(text);
         expect(await store.list()).to.have.length(1);
-        expect(logs).to.deep.include({ ...logs[0], outcome: 'created', status: 200, eventId: record?.eventId });
+        expect(logs).to.deep.include({ ...logs[0], outcome: 'created', status: 200, id: record?.id });
+        expect(record?.source).to.equal('push');
       });
     }
 
@@ -61,8 +62,9 @@ describe('core/callback', function () {
         expect(replyOf(response)).to.equal('LPIdSnlF');
         const missing = await callbackFor()(pushRequest(JSON.stringify({ EventType: eventType })));
         expect(missing.statusCode).to.equal(400);
-        expect(await store.list(), 'an unanswerable push is not stored').to.have.length(1);
-        expect(logs.at(-1)).to.include({ outcome: 'rejected', error: 'bad_request' }).and.not.have.property('eventId');
+        expect(await store.list(), 'a handshake is never stored').to.deep.equal([]);
+        expect(logs.map((entry) => entry.outcome)).to.deep.equal(['check', 'rejected']);
+        expect(logs.at(-1)).to.include({ outcome: 'rejected', error: 'bad_request' }).and.not.have.property('id');
       });
     }
 
@@ -74,6 +76,36 @@ describe('core/callback', function () {
       expect(await store.list()).to.have.length(1);
       expect(logs.filter((entry) => entry.outcome === 'created')).to.have.length(1);
       expect(logs.filter((entry) => entry.outcome === 'duplicate')).to.have.length(9);
+    });
+
+    it('answers check_create_suite_url made for the placeholder suite4xxxxxxxxxxxxxxx with its Random, sealed for the placeholder', async function () {
+      const placeholder = 'suite4xxxxxxxxxxxxxxx';
+      const env = { ...SAMPLE_ENV, DINGTALK_OWNER_KEY: 'suitexvl6uynbsejmhpas' };
+      const check = eventText('check_create_suite_url', { Random: 'p1ac3h0ld' });
+      const response = await callbackFor(store, env)(pushRequest(check, SAMPLE_SETTINGS, placeholder));
+      expect(replyOf(response, placeholder)).to.equal('p1ac3h0ld');
+      expect(logs[0]).to.include({ outcome: 'check', status: 200 });
+      for (const other of [eventText('check_create_suite_url', { EventType: 'check_update_suite_url' }), eventText('suite_ticket'), eventText('check_url')]) {
+        const refused = await callbackFor(store, env)(pushRequest(other, SAMPLE_SETTINGS, placeholder));
+        expect([refused.statusCode, JSON.parse(refused.body).error]).to.deep.equal([403, 'wrong_owner_key']);
+      }
+      expect(await store.list()).to.deep.equal([]);
+    });
+
+    it('reads msg_signature before signature and timeStamp before timestamp, as DingTalk does', async function () {
+      const { query, ...rest } = pushRequest(eventText('suite_ticket'));
+      const both = { msg_signature: query.signature, signature: '0'.repeat(40), timeStamp: query.timestamp, timestamp: '1', nonce: query.nonce };
+      expect(replyOf(await callbackFor()({ ...rest, query: both }))).to.equal('success');
+      const reversed = { msg_signature: '0'.repeat(40), signature: query.signature, timeStamp: query.timestamp, nonce: query.nonce };
+      expect((await callbackFor()({ ...rest, query: reversed })).statusCode).to.equal(401);
+    });
+
+    it('stores a message with a leading byte-order mark verbatim', async function () {
+      const text = `\uFEFF${eventText('user_add_org')}`;
+      expect(replyOf(await callbackFor()(pushRequest(text)))).to.equal('success');
+      const [record] = await store.list();
+      expect(record?.payload).to.equal(text);
+      expect(record?.eventType).to.equal('user_add_org');
     });
 
     it('accepts msg_signature and timeStamp, the other spelling of the query', async function () {

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { BadRequestError } from '../../core/errors';
-import { parseMessage, toRecord } from '../../core/events';
-import { eventFixtureNames, eventText } from '../../testkit/fixtures';
+import { capField, MAX_FIELD_BYTES, parseMessage, recordId, toRecord } from '../../core/events';
+import { eventFixtureNames, eventText, recordId as documentedId } from '../../testkit/fixtures';
 
 const RECEIVED = new Date('2026-11-27T12:00:00.000Z');
 const OWNER = 'ding6ccabc44d2c8d38b';
@@ -41,22 +41,77 @@ describe('core/events', function () {
     it(`derives the record of ${name}`, function () {
       const text = eventText(name);
       const fields = JSON.parse(text) as Record<string, unknown>;
-      const eventId = typeof fields.eventId === 'string' ? fields.eventId : sha256(text);
-      expect(recordOf(text)).to.deep.equal({ eventId, ownerKey: OWNER, receivedAt: '2026-11-27T12:00:00.000Z', payload: text, ...expected[name] });
+      const ownId = typeof fields.eventId === 'string' ? { eventId: fields.eventId } : {};
+      expect(recordOf(text)).to.deep.equal({ id: documentedId(text, OWNER), ...ownId, ownerKey: OWNER, source: 'push', receivedAt: '2026-11-27T12:00:00.000Z', payload: text, ...expected[name] });
     });
   }
 
   it('keeps the payload verbatim, spacing and key order included', function () {
     const text = '{ "TimeStamp" : "1700000000000",\n  "EventType":"user_leave_org", "UserId":["a"] }';
     expect(recordOf(text).payload).to.equal(text);
-    expect(recordOf(text).eventId).to.equal(sha256(text));
+    expect(recordOf(text).id).to.equal(`${OWNER}:sha256:${sha256(text)}`);
+  });
+
+  it('keeps a leading byte-order mark in the payload and in the hashed bytes', function () {
+    const text = `\uFEFF${eventText('user_add_org')}`;
+    expect(recordOf(text)).to.include({ payload: text, eventType: 'user_add_org', id: `${OWNER}:sha256:${sha256(text)}` });
   });
 
   it('falls back to the content hash when eventId is empty or not a string', function () {
     for (const eventId of ['', 42, null]) {
       const text = eventText('user_add_org', { eventId });
-      expect(recordOf(text).eventId).to.equal(sha256(text));
+      expect(recordOf(text).id).to.equal(`${OWNER}:sha256:${sha256(text)}`);
+      expect(recordOf(text)).to.not.have.property('eventId');
     }
+  });
+
+  describe('identity', function () {
+    const idOf = (text: string, ownerKey = OWNER) => toRecord(parseMessage(Buffer.from(text, 'utf8')), ownerKey, RECEIVED).id;
+
+    it('is one id for every delivery of one event to one owner', function () {
+      const text = eventText('user_add_org');
+      expect(idOf(text)).to.equal(idOf(text));
+      expect(idOf(eventText('user_add_org', { eventId: 'e1' }))).to.equal(idOf(eventText('user_add_org', { eventId: 'e1' })));
+    });
+
+    it('tells apart (a) one message for two ownerKeys', function () {
+      for (const text of [eventText('user_add_org'), eventText('user_add_org', { eventId: 'e1' })]) {
+        expect(idOf(text, 'dingcorpa')).to.not.equal(idOf(text, 'dingcorpb'));
+      }
+    });
+
+    it("tells apart (b) an eventId equal to another message's derived hash", function () {
+      const hashed = eventText('user_add_org');
+      const mimic = eventText('user_add_org', { eventId: sha256(hashed) });
+      expect(idOf(mimic)).to.not.equal(idOf(hashed));
+      expect(idOf(eventText('user_add_org', { eventId: idOf(hashed) }))).to.not.equal(idOf(hashed));
+    });
+
+    it('tells apart (c) one eventId under two EventTypes', function () {
+      expect(idOf(eventText('user_add_org', { eventId: 'e1' }))).to.not.equal(idOf(eventText('user_add_org', { EventType: 'user_modify_org', eventId: 'e1' })));
+    });
+
+    it('cannot be forged across fields by a colon in the ownerKey or EventType', function () {
+      const a = recordId({ ownerKey: 'a:event:b', eventType: 'c', eventId: 'd', bytes: Buffer.from('') });
+      const b = recordId({ ownerKey: 'a', eventType: 'b:event:c', eventId: 'd', bytes: Buffer.from('') });
+      expect(a).to.not.equal(b);
+    });
+
+    it('hashes an id over 512 bytes, in a namespace of its own, and agrees with the documented rule', function () {
+      const text = eventText('user_add_org', { eventId: 'e'.repeat(3000) });
+      expect(idOf(text)).to.match(/^hash:[0-9a-f]{64}$/).and.equal(documentedId(text, OWNER));
+      expect(recordOf(text).eventId).to.equal(capField('e'.repeat(3000)));
+    });
+  });
+
+  it('caps derived fields, keeping the payload whole', function () {
+    const long = '钉'.repeat(70_000); // 210 KB
+    const text = eventText('bpms_instance_change', { CorpId: long, processInstanceId: long, EventType: `x${long}` });
+    const record = recordOf(text);
+    for (const field of [record.corpId, record.processInstanceId, record.eventType]) expect(Buffer.byteLength(field ?? '')).to.be.at.most(MAX_FIELD_BYTES);
+    expect(record.corpId).to.equal(capField(long)).and.not.equal(capField(`${long}x`));
+    expect(record.payload).to.equal(text);
+    expect(capField('short')).to.equal('short');
   });
 
   it('ignores times that are not whole milliseconds', function () {

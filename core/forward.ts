@@ -47,7 +47,8 @@ export interface Sink {
 
 /** What is kept of a record a sink would not take after every retry: enough to find and replay it. */
 export interface DeadLetterEntry {
-  eventId: string;
+  /** The record's identity: `events get` and a replay find it by this. */
+  id: string;
   ownerKey: string;
   eventType: string;
   receivedAt: string;
@@ -87,7 +88,8 @@ export type ForwardOutcome = 'delivered' | 'skipped' | 'dead_lettered';
 export interface ForwardLog {
   level: 'info' | 'warn' | 'error';
   msg: 'forward';
-  eventId: string;
+  /** The record's identity. */
+  id: string;
   eventType: string;
   webhookId: string;
   sink?: string;
@@ -148,7 +150,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     const started = performance.now();
     const webhookId = webhookIdOf(record);
     const line = (entry: Pick<ForwardLog, 'level' | 'outcome'> & Partial<ForwardLog>) =>
-      log({ msg: 'forward', eventId: record.eventId, eventType: record.eventType, webhookId, sink: sink.name, ...entry, latencyMs: Math.round(performance.now() - started) });
+      log({ msg: 'forward', id: record.id, eventType: record.eventType, webhookId, sink: sink.name, ...entry, latencyMs: Math.round(performance.now() - started) });
     let reason = '';
     let attempt = 0;
     let delay = retry.firstDelayMs;
@@ -169,7 +171,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       }
     }
     const entry: DeadLetterEntry = {
-      eventId: record.eventId,
+      id: record.id,
       ownerKey: record.ownerKey,
       eventType: record.eventType,
       receivedAt: record.receivedAt,

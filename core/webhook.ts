@@ -49,10 +49,10 @@ export function webhookKey(secret: string, variable: string): WebhookKey {
 
 /**
  * The `webhook-id` of a record: the same for an event across retries and replays (consumers
- * deduplicate on it), derived from its identity, the ownerKey and the eventId, and nothing else.
+ * deduplicate on it), derived from the record's identity (`id`, which holds its ownerKey) and nothing else.
  */
-export function webhookIdOf(record: Pick<EventRecord, 'ownerKey' | 'eventId'>): string {
-  return `msg_${createHash('sha256').update(`${record.ownerKey}\n${record.eventId}`).digest('base64url').slice(0, 32)}`;
+export function webhookIdOf(record: Pick<EventRecord, 'id'>): string {
+  return `msg_${createHash('sha256').update(record.id).digest('base64url').slice(0, 32)}`;
 }
 
 /** The three Standard Webhooks headers of one delivery attempt of `body`. */

@@ -18,7 +18,7 @@ export async function dynamoDbStreamEvent(records: EventRecord[], firstSequence 
         const item = await toItem(record);
         const image = Object.fromEntries(Object.entries(item).map(([name, value]) => [name, value.B ? { B: Buffer.from(value.B).toString('base64') } : value]));
         const sequence = String(firstSequence + index).padStart(24, '0');
-        return { ...template, eventID: `evt${sequence}`, dynamodb: { ...template.dynamodb, Keys: { eventId: image.eventId }, NewImage: image, SequenceNumber: sequence } };
+        return { ...template, eventID: `evt${sequence}`, dynamodb: { ...template.dynamodb, Keys: { id: image.id }, NewImage: image, SequenceNumber: sequence } };
       }),
     ),
   } as DynamoDbStreamEvent;

@@ -7,7 +7,7 @@ export interface Delivery {
   id: string;
   timestamp: number;
   /** What `Webhook.verify` answered: the parsed body. */
-  body: { type: string; timestamp: string; data: Record<string, unknown> & { eventId: string; payload: unknown } };
+  body: { type: string; timestamp: string; data: Record<string, unknown> & { id: string; payload: unknown } };
   /** The status the receiver answered. */
   status: number;
   /** When it arrived (performance.now() of this process). */

@@ -47,7 +47,7 @@ describe('AWS forward handler (DynamoDB stream → webhook, EventBridge, SQS dea
     expect(receiver.deliveries).to.have.length(1);
     const { body } = receiver.deliveries[0]!;
     expect(body.type).to.equal('bpms_instance_change');
-    expect(body.data).to.include({ eventId: '9f2c4e1a7b3d5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8', ownerKey: 'ding6ccabc44d2c8d38b', eventTime: 1700000003000 });
+    expect(body.data).to.include({ id: 'ding6ccabc44d2c8d38b:sha256:9f2c4e1a7b3d5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8', source: 'push', ownerKey: 'ding6ccabc44d2c8d38b', eventTime: 1700000003000 });
     expect(body.data.payload).to.deep.include({ title: '张三提交的请假申请 🏖️' });
   });
 
@@ -83,7 +83,7 @@ describe('AWS forward handler (DynamoDB stream → webhook, EventBridge, SQS dea
     const sends = aws.calls.filter((call) => call.target === 'AmazonSQS.SendMessage');
     expect(sends).to.have.length(1);
     const message = JSON.parse(sends[0]!.input.MessageBody as string) as DeadLetterEntry;
-    expect(message).to.include({ kind: 'dingtalk-forward-dead-letter', eventId: record.eventId, webhookId: webhookIdOf(record), sink: 'webhook', reason: 'HTTP 500', attempts: 2 });
+    expect(message).to.include({ kind: 'dingtalk-forward-dead-letter', id: record.id, webhookId: webhookIdOf(record), sink: 'webhook', reason: 'HTTP 500', attempts: 2 });
     expect(sends[0]!.input.MessageBody).not.to.include('请假');
   });
 

@@ -68,7 +68,7 @@ describe('forwarding to a Standard Webhooks receiver', function () {
     expect(await forwarder.forward(record)).to.equal('dead_lettered');
     expect(receiver.deliveries).to.have.length(FAST_RETRY.attempts);
     expect(deadLetters).to.have.length(1);
-    expect(deadLetters[0]).to.include({ eventId: record.eventId, ownerKey: record.ownerKey, eventType: record.eventType, webhookId: webhookIdOf(record), sink: 'webhook', reason: 'HTTP 503', attempts: 3 });
+    expect(deadLetters[0]).to.include({ id: record.id, ownerKey: record.ownerKey, eventType: record.eventType, webhookId: webhookIdOf(record), sink: 'webhook', reason: 'HTTP 503', attempts: 3 });
     expect(lines.at(-1)).to.include({ outcome: 'dead_lettered', reason: 'HTTP 503' });
   });
 

@@ -63,7 +63,7 @@ Examples:
     const wanted = (record: EventRecord) => only(record.eventType) && settings.types(record.eventType);
     const records = (await recordsBetween(openStore(values) as EventReader, since, until)).filter(wanted);
     if (dryRun) {
-      for (const record of records) process.stdout.write(`${record.receivedAt}  ${record.eventType}  ${record.eventId}\n`);
+      for (const record of records) process.stdout.write(`${record.receivedAt}  ${record.eventType}  ${record.id}\n`);
       process.stdout.write(`${records.length} event(s) would be sent\n`);
       return 0;
     }
@@ -82,8 +82,8 @@ Examples:
     });
     for (const record of records) await forwarder.forward(record);
     process.stderr.write(records.length > 0 ? '\n' : '');
-    for (const failure of failures) process.stdout.write(`failed ${failure.eventId} (${failure.eventType}) to ${failure.sink}: ${failure.reason} after ${failure.attempts} attempt(s)\n`);
-    process.stdout.write(`${records.length - new Set(failures.map((failure) => failure.eventId)).size} of ${records.length} event(s) delivered\n`);
+    for (const failure of failures) process.stdout.write(`failed ${failure.id} (${failure.eventType}) to ${failure.sink}: ${failure.reason} after ${failure.attempts} attempt(s)\n`);
+    process.stdout.write(`${records.length - new Set(failures.map((failure) => failure.id)).size} of ${records.length} event(s) delivered\n`);
     return failures.length === 0 ? 0 : 1;
   },
 };

@@ -54,7 +54,7 @@ export function createLocalStream({ tableName, invoke, onFailure, batchSize = 10
       awsRegion: LOCAL_REGION,
       dynamodb: {
         ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
-        Keys: { eventId: image.eventId },
+        Keys: { id: image.id },
         NewImage: image,
         SequenceNumber: sequenceNumber,
         SizeBytes: Buffer.byteLength(JSON.stringify(image)),

@@ -51,7 +51,7 @@ describe('dingtalk-callback forward: a receiver that never recovers, dead-letter
     });
     expect(await handler(await dynamoDbStreamEvent(records))).to.deep.equal({ batchItemFailures: [] });
     const deadLetters = sqs.calls.map((call) => JSON.parse(call.input.MessageBody as string) as DeadLetterEntry);
-    expect(deadLetters.map((entry) => [entry.eventId, entry.reason])).to.deep.equal(records.map((record) => [record.eventId, 'HTTP 503']));
+    expect(deadLetters.map((entry) => [entry.id, entry.reason])).to.deep.equal(records.map((record) => [record.id, 'HTTP 503']));
 
     const up = await receiver();
     const { status, stdout } = await forward(up.url, '--since', '2026-11-27T11:00:00Z');
@@ -59,7 +59,7 @@ describe('dingtalk-callback forward: a receiver that never recovers, dead-letter
     expect(stdout).to.include('3 of 3 event(s) delivered');
     expect(up.rejected).to.deep.equal([]);
     expect(up.deliveries.map((delivery) => delivery.id)).to.deep.equal(deadLetters.map((entry) => entry.webhookId));
-    expect(up.deliveries.map((delivery) => delivery.body.data.eventId)).to.deep.equal(records.map((record) => record.eventId));
+    expect(up.deliveries.map((delivery) => delivery.body.data.id)).to.deep.equal(records.map((record) => record.id));
   });
 
   it('re-sends only the types asked for, lists without sending on --dry-run, and fails on a receiver still down', async function () {
@@ -75,7 +75,7 @@ describe('dingtalk-callback forward: a receiver that never recovers, dead-letter
     const down = await receiver(() => 500);
     const failed = await forward(down.url, '--since', '2026-11-27T11:00:00Z', '--type', 'user_add_org', '--attempts', '2');
     expect(failed.status).to.equal(1);
-    expect(failed.stdout).to.include(`failed ${records[1]!.eventId} (user_add_org) to webhook: HTTP 500 after 2 attempt(s)`);
+    expect(failed.stdout).to.include(`failed ${records[1]!.id} (user_add_org) to webhook: HTTP 500 after 2 attempt(s)`);
   });
 
   it('explains what it needs', async function () {

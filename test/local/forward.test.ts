@@ -7,7 +7,7 @@ import { loadSettings } from '../../core/settings';
 import { webhookIdOf } from '../../core/webhook';
 import { DEV_CREDENTIALS, DEV_FORWARD_SECRET } from '../../providers/local/dev-credentials';
 import { localDynamoDbEndpoint, openLocalEventStore } from '../../providers/local/local-dynamodb';
-import { agreedEventId, eventText } from '../../testkit/fixtures';
+import { eventText, recordId } from '../../testkit/fixtures';
 import { startLocalStack, type LocalStack } from '../../testkit/local-stack';
 import { startWebhookReceiver, type WebhookReceiver } from '../../testkit/webhook-receiver';
 
@@ -47,7 +47,7 @@ describe('npm start with DINGTALK_FORWARD_URL: the local stream feeds the forwar
     const deliveries = await receiver.accepted(2);
     expect(receiver.rejected).to.deep.equal([]);
     const store = openLocalEventStore(localDynamoDbEndpoint(stack.dynamodbPort));
-    const expected = await Promise.all(messages.slice(0, 2).map(async (message) => (await store.get(agreedEventId(message)))!));
+    const expected = await Promise.all(messages.slice(0, 2).map(async (message) => (await store.get(recordId(message, DEV_CREDENTIALS.DINGTALK_OWNER_KEY)))!));
     expect(deliveries.map((delivery) => delivery.id).sort()).to.deep.equal(expected.map(webhookIdOf).sort());
     expect(deliveries.map((delivery) => delivery.body.data.payload)).to.deep.include(JSON.parse(messages[1]!));
 

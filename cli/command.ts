@@ -38,3 +38,25 @@ export function wholeNumber(value: string | boolean | undefined, flag: string, f
 export function stringFlag(value: string | boolean | undefined): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
+
+const DURATION = /^(\d+)(m|h|d)$/;
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/**
+ * A time flag: ISO-8601 (`2026-11-27T08:00:00Z`; a time without a zone is UTC), milliseconds since
+ * the epoch (`1795766400000`), or a duration back from `now` (`90m`, `6h`, `2d`).
+ * @returns undefined when the flag is absent.
+ * @throws UsageError naming the flag for anything else.
+ */
+export function timeFlag(value: string | boolean | undefined, flag: string, now: Date): Date | undefined {
+  const text = stringFlag(value)?.trim();
+  if (!text) return undefined;
+  const duration = DURATION.exec(text);
+  if (duration) return new Date(now.getTime() - Number(duration[1]) * UNIT_MS[duration[2] as keyof typeof UNIT_MS]);
+  const zoned = /^\d{4}-\d{2}-\d{2}T[\d:.]+$/.test(text) ? `${text}Z` : text;
+  const time = /^\d{10,}$/.test(text) ? new Date(Number(text)) : new Date(zoned);
+  if (!/^(\d{10,}|\d{4}-\d{2}-\d{2}.*)$/.test(text) || Number.isNaN(time.getTime())) {
+    throw new UsageError(`--${flag} must be an ISO-8601 time (2026-11-27T08:00:00Z), milliseconds since the epoch, or a duration (90m, 6h, 2d)`);
+  }
+  return time;
+}

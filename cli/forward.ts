@@ -6,7 +6,7 @@ import type { EventReader } from '../core/listing';
 import { webhookSink } from '../core/webhook-sink';
 import { eventBridgeSink } from '../providers/aws/eventbridge-sink';
 import { withDevForwardSecret } from '../providers/local/dev-credentials';
-import { stringFlag, UsageError, wholeNumber, type Command } from './command';
+import { stringFlag, timeFlag, UsageError, wholeNumber, type Command } from './command';
 import { openStore, STORE_HELP, STORE_OPTIONS } from './stores';
 import { recordsBetween } from './records-between';
 
@@ -23,8 +23,8 @@ letter names. Each sink is retried with backoff; what still fails is listed at t
 Exit status 0 when every event was delivered, 1 otherwise.
 
 Options:
-  --since TIME       events received at or after TIME: ISO-8601 (2026-11-27T08:00:00Z), or a
-                     duration back from now (90m, 6h, 2d)
+  --since TIME       events received at or after TIME: ISO-8601 (2026-11-27T08:00:00Z),
+                     milliseconds since the epoch, or a duration back from now (90m, 6h, 2d)
   --until TIME       and before TIME (default: now)
   --type T           only these event types: a comma list, * matching any run of characters
                      (bpms_*,user_add_org); DINGTALK_FORWARD_TYPES applies as well
@@ -87,17 +87,3 @@ Examples:
     return failures.length === 0 ? 0 : 1;
   },
 };
-
-const DURATION = /^(\d+)(m|h|d)$/;
-const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-
-/** An ISO-8601 time, or a duration back from `now`. */
-function timeFlag(value: string | boolean | undefined, flag: string, now: Date): Date | undefined {
-  const text = stringFlag(value)?.trim();
-  if (!text) return undefined;
-  const duration = DURATION.exec(text);
-  if (duration) return new Date(now.getTime() - Number(duration[1]) * UNIT_MS[duration[2] as keyof typeof UNIT_MS]);
-  const time = new Date(text);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(time.getTime())) throw new UsageError(`--${flag} must be an ISO-8601 time (2026-11-27T08:00:00Z) or a duration (90m, 6h, 2d)`);
-  return time;
-}

@@ -1,4 +1,5 @@
 import { ConfigError, StoreError } from '../core/errors';
+import { QueryError } from '../core/listing';
 import { parseCommandArgs, UsageError, type Command } from './command';
 import { events } from './events';
 import { forward } from './forward';
@@ -37,7 +38,7 @@ export async function main(args: string[]): Promise<number> {
     }
     return await command.run(values, positionals);
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof QueryError) {
       process.stderr.write(`dingtalk-callback ${command.name}: ${error.message}\nRun "dingtalk-callback ${command.name} --help" for usage.\n`);
       return 2;
     }

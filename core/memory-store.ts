@@ -1,5 +1,5 @@
 import type { EventRecord } from './events';
-import { listLimit, newestFirst, storedFilters, type EventQuery, type EventStore } from './listing';
+import { keyRange, listKey, listLimit, newestFirst, pageOf, storedFilters, type EventPage, type EventQuery, type EventStore } from './listing';
 import type { PutOutcome } from './store';
 
 /** An {@link EventStore} in process memory: for tests, benchmarks and trying the core out. */
@@ -17,13 +17,15 @@ export class MemoryEventStore implements EventStore {
     return record && { ...record };
   }
 
-  async list(options: EventQuery = {}): Promise<EventRecord[]> {
-    const query = { ...options, ...storedFilters(options) };
-    return [...this.records.values()]
-      .filter((record) => query.eventType === undefined || record.eventType === query.eventType)
-      .filter((record) => query.processInstanceId === undefined || record.processInstanceId === query.processInstanceId)
-      .sort(newestFirst)
-      .slice(0, listLimit(query))
-      .map((record) => ({ ...record }));
+  async list(query: EventQuery = {}): Promise<EventPage> {
+    const { eventType, processInstanceId } = storedFilters(query);
+    const { lower, upper } = keyRange(query);
+    const matching = [...this.records.values()]
+      .filter((record) => eventType === undefined || record.eventType === eventType)
+      .filter((record) => processInstanceId === undefined || record.processInstanceId === processInstanceId)
+      .filter((record) => (lower === undefined || listKey(record) >= lower) && (upper === undefined || listKey(record) < upper))
+      .sort(newestFirst);
+    const limit = listLimit(query);
+    return pageOf(matching.slice(0, limit + 1).map((record) => ({ ...record })), limit);
   }
 }

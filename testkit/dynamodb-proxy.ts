@@ -19,6 +19,12 @@ export interface DynamoDbProxy {
   readonly endpoint: string;
   /** How many requests each DynamoDB operation (`PutItem`, …) reached the proxy with, in any mode. */
   readonly requests: Map<string, number>;
+  /**
+   * How many items DynamoDB has read for the reads passed on so far, from its own answers: a
+   * Query's or Scan's `ScannedCount` (items read before any filter), the items a GetItem or
+   * BatchGetItem returned.
+   */
+  itemsRead(): number;
   /** From now on, treat requests this way (and drop the connections a hang holds). */
   set(mode: ProxyMode): void;
   /** Stop listening and drop every connection: connections are refused, as with DynamoDB out of reach. */
@@ -34,10 +40,26 @@ const THROTTLED = JSON.stringify({
   message: 'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
 });
 
+const READS = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan']);
+
+/** The items a read's answer says DynamoDB read (0 for an error or an answer that is no JSON). */
+function itemsIn(operation: string, body: Buffer): number {
+  let answer: { ScannedCount?: number; Item?: unknown; Responses?: Record<string, unknown[]> };
+  try {
+    answer = JSON.parse(body.toString('utf8'));
+  } catch {
+    return 0;
+  }
+  if (operation === 'GetItem') return answer.Item ? 1 : 0;
+  if (operation === 'BatchGetItem') return Object.values(answer.Responses ?? {}).reduce((sum, items) => sum + items.length, 0);
+  return answer.ScannedCount ?? 0;
+}
+
 /** Starts a proxy to `upstream` (`http://host:port`) on a spare loopback port, passing requests on. */
 export async function startDynamoDbProxy(upstream: string): Promise<DynamoDbProxy> {
   const target = new URL(upstream);
   const requests = new Map<string, number>();
+  let itemsRead = 0;
   let mode: ProxyMode = 'up';
   const server: Server = createServer((req, res) => {
     const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
@@ -50,7 +72,14 @@ export async function startDynamoDbProxy(upstream: string): Promise<DynamoDbProx
     }
     const upstreamRequest = forward({ hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
+      if (!READS.has(operation)) return void answer.pipe(res);
+      const chunks: Buffer[] = [];
+      answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+      answer.on('end', () => {
+        const body = Buffer.concat(chunks);
+        itemsRead += itemsIn(operation, body);
+        res.end(body);
+      });
     });
     upstreamRequest.on('error', () => res.destroy());
     req.pipe(upstreamRequest);
@@ -72,6 +101,7 @@ export async function startDynamoDbProxy(upstream: string): Promise<DynamoDbProx
   return {
     endpoint: `http://127.0.0.1:${port}`,
     requests,
+    itemsRead: () => itemsRead,
     set: (next) => {
       if (mode === 'hanging') server.closeAllConnections();
       mode = next;

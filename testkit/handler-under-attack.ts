@@ -61,7 +61,7 @@ export function itHoldsUnderAttack(subject: HandlerUnderAttack): void {
     };
     const { result, pushLogs } = await captureOutput(() => Promise.all(Array.from({ length: 50 }, deliver)));
     expect(result.map(replyOf)).to.deep.equal(Array.from({ length: 50 }, () => 'success'));
-    expect((await subject.store().list({ processInstanceId: 'storm-50' })).map((record) => record.payload)).to.deep.equal([message]);
+    expect((await subject.store().list({ processInstanceId: 'storm-50' })).records.map((record) => record.payload)).to.deep.equal([message]);
     expect(pushLogs.filter((entry) => entry.outcome === 'created')).to.have.length(1);
     expect(pushLogs.filter((entry) => entry.outcome === 'duplicate')).to.have.length(49);
   });
@@ -114,7 +114,7 @@ export function itHoldsUnderAttack(subject: HandlerUnderAttack): void {
     expect(result.map((answer) => answer.statusCode)).to.deep.equal([200, 200, 200, 200]);
     expect(pushLogs.map((entry) => entry.outcome)).to.deep.equal(['created', 'created', 'created', 'created']);
     for (const message of messages) expect((await subject.store().get(recordId(message, ledger.ownerKey)))?.payload).to.equal(message);
-    const approvals = await subject.store().list({ processInstanceId: 'p'.repeat(1500) });
+    const approvals = (await subject.store().list({ processInstanceId: 'p'.repeat(1500) })).records;
     expect(approvals.map((record) => record.payload)).to.deep.equal([messages[2]]);
   });
 }

@@ -51,6 +51,8 @@ export interface LocalTablestore {
   recover(): void;
   /** How many requests each operation received, signed or not. */
   readonly requests: Map<string, number>;
+  /** How many rows the reads (GetRow, GetRange, BatchGetRow) have returned so far, from tables and indexes alike. */
+  rowsRead(): number;
   close(): Promise<void>;
 }
 
@@ -107,6 +109,8 @@ export async function startTablestoreServer(options: TablestoreServerOptions = {
   if (!first) throw new Error('give the server at least one set of credentials');
   const tables = new Map<string, Table>();
   const requests = new Map<string, number>();
+  let rowsRead = 0;
+  const read = (rows: number) => void (rowsRead += rows);
   let failure: { status: number; code: string; message: string; operations?: string[] } | undefined;
 
   const operations: Record<string, (request: never) => object> = {
@@ -116,8 +120,9 @@ export async function startTablestoreServer(options: TablestoreServerOptions = {
     DescribeTable: (request: { tableName: string }) => describeTable(table(tables, request.tableName)),
     UpdateTable: (request: UpdateTableRequest) => updateTable(table(tables, request.tableName), request),
     PutRow: (request: PutRowRequest) => putRow(table(tables, request.tableName), request),
-    GetRow: (request: GetRowRequest) => getRow(table(tables, request.tableName), request),
-    GetRange: (request: GetRangeRequest) => getRange(readable(tables, request.tableName), request),
+    BatchWriteRow: (request: BatchWriteRowRequest) => batchWriteRow(tables, request),
+    GetRow: (request: GetRowRequest) => getRow(table(tables, request.tableName), request, read),
+    GetRange: (request: GetRangeRequest) => getRange(readable(tables, request.tableName), request, read),
   };
 
   const server: Server = createServer((req, res) => {
@@ -157,6 +162,7 @@ export async function startTablestoreServer(options: TablestoreServerOptions = {
     credentials: first,
     clientOptions: { endpoint, instance, ...first },
     requests,
+    rowsRead: () => rowsRead,
     failWith: (options = {}) => {
       failure = { status: options.status ?? 503, code: options.code ?? 'OTSServerBusy', message: options.message ?? 'Server is busy.', operations: options.operations };
     },
@@ -386,16 +392,44 @@ function putRow(found: Table, request: PutRowRequest): object {
   return { consumed: capacity(0, units(rowSize(found.keyColumns, row))), row: Buffer.alloc(0) };
 }
 
-function getRow(found: Table, request: GetRowRequest): object {
+/** `OperationType.PUT` of the protocol. */
+const PUT = 1;
+/** Tablestore's most rows in one BatchWriteRow. */
+const MAX_BATCH_WRITE_ROWS = 200;
+
+interface BatchWriteRowRequest { tables: Array<{ tableName: string; rows: Array<{ type: number; rowChange: Buffer; condition: PutRowRequest['condition'] }> }> }
+
+/** Each row on its own, as Tablestore does: one row failing fails that row alone. Puts only. */
+function batchWriteRow(tables: Map<string, Table>, request: BatchWriteRowRequest): object {
+  if (request.tables.reduce((sum, entry) => sum + entry.rows.length, 0) > MAX_BATCH_WRITE_ROWS) throw invalid(`Rows count exceeds the upper limit: ${MAX_BATCH_WRITE_ROWS}.`);
+  return {
+    tables: request.tables.map(({ tableName, rows }) => ({
+      tableName,
+      rows: rows.map(({ type, rowChange, condition }) => {
+        try {
+          if (type !== PUT) throw invalid('Only puts are supported in a batch by this test server.');
+          const { consumed } = putRow(table(tables, tableName), { tableName, row: rowChange, condition }) as { consumed: unknown };
+          return { isOk: true, consumed };
+        } catch (error) {
+          const failed = error instanceof OtsError ? error : new OtsError(500, 'OTSInternalServerError', 'Internal server error.');
+          return { isOk: false, error: { code: failed.code, message: failed.message } };
+        }
+      }),
+    })),
+  };
+}
+
+function getRow(found: Table, request: GetRowRequest, read: (rows: number) => void): object {
   if (set(request, 'filter')?.length) throw invalid('Filters are not supported by this test server.');
   const key = checkKey(found, readPlainBuffer(request.primaryKey).primaryKey ?? []);
   const row = found.rows.get(keyId(key));
   if (!row) return { consumed: capacity(1, 0), row: Buffer.alloc(0) };
   const bytes = encodeRow(found.keyColumns, row, request.columnsToGet);
+  read(1);
   return { consumed: capacity(units(bytes.length), 0), row: bytes };
 }
 
-function getRange(found: Rows, request: GetRangeRequest): object {
+function getRange(found: Rows, request: GetRangeRequest, read: (rows: number) => void): object {
   if (set(request, 'filter')?.length) throw invalid('Filters are not supported by this test server.');
   const start = rangeKey(found, request.inclusiveStartPrimaryKey);
   const end = rangeKey(found, request.exclusiveEndPrimaryKey);
@@ -418,6 +452,7 @@ function getRange(found: Rows, request: GetRangeRequest): object {
     bytes += next.length;
   }
   const following = inRange[encoded.length];
+  read(encoded.length);
   return {
     consumed: capacity(Math.max(1, units(bytes)), 0),
     rows: Buffer.concat(encoded),

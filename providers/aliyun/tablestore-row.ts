@@ -1,6 +1,16 @@
 import TableStore from 'tablestore';
 import { storedRecord, type EventRecord } from '../../core/events';
 
+/** The row of a record: its `id` the primary key, every other field an attribute column, absent ones left out. */
+export function toRow(record: EventRecord): { primaryKey: TableStore.PrimaryKeyInput; attributeColumns: TableStore.AttributeInput } {
+  const { id, eventTime, ...columns } = record;
+  const attributeColumns: TableStore.AttributeInput = Object.entries(columns)
+    .filter((entry): entry is [string, string] => entry[1] !== undefined)
+    .map(([name, value]) => ({ [name]: value }));
+  if (eventTime !== undefined) attributeColumns.push({ eventTime: TableStore.Long.fromNumber(eventTime) });
+  return { primaryKey: [{ id }], attributeColumns };
+}
+
 /** A row of the table or of an index, back into a record; absent columns stay absent. @throws StoreError for a row that is no record. */
 export function fromRow(row: TableStore.ReadRow): EventRecord {
   const cells = new Map<string, TableStore.CellValue>();

@@ -1,6 +1,6 @@
 import TableStore from 'tablestore';
 import type { EventRecord } from '../../core/events';
-import { listLimit, newestFirst, storedFilters, type EventQuery, type EventStore } from '../../core/listing';
+import { keyRange, listLimit, pageOf, storedFilters, type EventPage, type EventQuery, type EventStore } from '../../core/listing';
 import { storeError } from './tablestore-client';
 import { fromRow } from './tablestore-row';
 import { eventIndexes } from './tablestore-table';
@@ -8,7 +8,8 @@ import { TablestoreEventWriter } from './tablestore-writer';
 
 /**
  * The whole Tablestore {@link EventStore}, for tools: the function's writer, and listings that read
- * the covering indexes of {@link eventIndexes}.
+ * one of the covering indexes of {@link eventIndexes} backwards. Each index key ends with
+ * `receivedAt, id`, so a listing is one range read from its upper bound, as long as its page.
  */
 export class TablestoreEventStore extends TablestoreEventWriter implements EventStore {
   async get(id: string): Promise<EventRecord | undefined> {
@@ -18,34 +19,34 @@ export class TablestoreEventStore extends TablestoreEventWriter implements Event
     return row.primaryKey ? fromRow(row) : undefined;
   }
 
-  async list(options: EventQuery = {}): Promise<EventRecord[]> {
-    const query = { ...options, ...storedFilters(options) };
+  async list(query: EventQuery = {}): Promise<EventPage> {
+    const { eventType, processInstanceId } = storedFilters(query);
+    const { lower, upper } = keyRange(query);
     const limit = listLimit(query);
     const [byType, byInstance, byTime] = eventIndexes(this.tableName).map((index) => index.name);
     const [tableName, prefix]: [string, TableStore.PrimaryKeyInput] =
-      query.processInstanceId !== undefined ? [byInstance!, [{ processInstanceId: query.processInstanceId }]]
-      : query.eventType !== undefined ? [byType!, [{ eventType: query.eventType }]]
+      processInstanceId !== undefined ? [byInstance!, [{ processInstanceId }]]
+      : eventType !== undefined ? [byType!, [{ eventType }]]
       : [byTime!, []];
-    const bound = (edge: TableStore.Bound): TableStore.PrimaryKeyInput => [...prefix, { receivedAt: edge }, { id: edge }];
-    const end = bound(TableStore.INF_MIN);
+    const key = (receivedAt: string | TableStore.Bound, id: string | TableStore.Bound): TableStore.PrimaryKeyInput => [...prefix, { receivedAt }, { id }];
+    // Backwards from the upper bound (inclusive: the row equal to a cursor is skipped) down to the lower (exclusive).
+    const start = upper === undefined ? key(TableStore.INF_MAX, TableStore.INF_MAX) : upper.includes('#') ? key(upper.slice(0, 24), upper.slice(25)) : key(upper, TableStore.INF_MIN);
+    const end = lower === undefined ? key(TableStore.INF_MIN, TableStore.INF_MIN) : key(lower, TableStore.INF_MIN);
     const records: EventRecord[] = [];
-    let start: TableStore.PrimaryKeyInput | undefined = bound(TableStore.INF_MAX);
-    // Read past the limit until receivedAt changes, so ties sort by id exactly as every store does.
-    while (start) {
+    let next: TableStore.PrimaryKeyInput | undefined = start;
+    while (next && records.length <= limit) {
       const page: Awaited<ReturnType<TableStore.Client['getRange']>> = await this.client
-        .getRange({ tableName, direction: TableStore.Direction.BACKWARD, inclusiveStartPrimaryKey: start, exclusiveEndPrimaryKey: end, limit: limit + 1, maxVersions: 1 })
+        .getRange({ tableName, direction: TableStore.Direction.BACKWARD, inclusiveStartPrimaryKey: next, exclusiveEndPrimaryKey: end, limit: limit + 2 - records.length, maxVersions: 1 })
         .catch((error: unknown) => {
           throw storeError('GetRange', error);
         });
       for (const row of page.rows) {
         const record = fromRow(row);
-        if (query.eventType === undefined || record.eventType === query.eventType) records.push(record);
+        if (`${record.receivedAt}#${record.id}` === upper) continue;
+        if (eventType === undefined || record.eventType === eventType) records.push(record);
       }
-      const last = records[limit - 1];
-      const settled = last !== undefined && records.length > limit && records.at(-1)!.receivedAt !== last.receivedAt;
-      start = settled ? undefined : page.nextStartPrimaryKey?.map(({ name, value }) => ({ [name]: value }));
+      next = page.nextStartPrimaryKey?.map(({ name, value }) => ({ [name]: value }));
     }
-    return records.sort(newestFirst).slice(0, limit);
+    return pageOf(records.slice(0, limit + 1), limit);
   }
 }
-

@@ -3,6 +3,7 @@ import { UnstorableEventError } from '../../core/errors';
 import type { EventRecord } from '../../core/events';
 import type { EventWriter, PutOutcome } from '../../core/store';
 import { otsCode, storeError } from './tablestore-client';
+import { toRow } from './tablestore-row';
 
 /** The function's side of the Tablestore store: one row per event keyed by its `id`, one `PutRow` expecting the row not to exist. */
 export class TablestoreEventWriter implements EventWriter {
@@ -15,17 +16,11 @@ export class TablestoreEventWriter implements EventWriter {
   }
 
   async put(record: EventRecord): Promise<PutOutcome> {
-    const { id, eventTime, ...columns } = record;
-    const attributeColumns: TableStore.AttributeInput = Object.entries(columns)
-      .filter((entry): entry is [string, string] => entry[1] !== undefined)
-      .map(([name, value]) => ({ [name]: value }));
-    if (eventTime !== undefined) attributeColumns.push({ eventTime: TableStore.Long.fromNumber(eventTime) });
     try {
       await this.client.putRow({
         tableName: this.tableName,
         condition: new TableStore.Condition(TableStore.RowExistenceExpectation.EXPECT_NOT_EXIST, null),
-        primaryKey: [{ id }],
-        attributeColumns,
+        ...toRow(record),
       });
       return 'created';
     } catch (error) {

@@ -60,6 +60,10 @@ declare module 'tablestore' {
       }): Promise<unknown>;
       createIndex(params: { mainTableName: string; indexMeta: IndexMeta; includeBaseData?: boolean }): Promise<unknown>;
       putRow(params: { tableName: string; condition: Condition; primaryKey: PrimaryKeyInput; attributeColumns: AttributeInput }): Promise<unknown>;
+      /** Puts only, as this project uses it (bulk loads in tests); the answer is one entry per row, every table's rows in one list. */
+      batchWriteRow(params: {
+        tables: Array<{ tableName: string; rows: Array<{ type: 'PUT'; condition: Condition; primaryKey: PrimaryKeyInput; attributeColumns: AttributeInput }> }>;
+      }): Promise<{ tables: Array<{ isOk: boolean; errorCode?: string | null; errorMessage?: string | null; tableName: string }> }>;
       getRow(params: { tableName: string; primaryKey: PrimaryKeyInput; maxVersions?: number }): Promise<{ row: ReadRow }>;
       getRange(params: {
         tableName: string;

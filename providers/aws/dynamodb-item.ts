@@ -3,11 +3,23 @@ import { gunzip, gzip } from 'node:zlib';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { StoreError, UnstorableEventError } from '../../core/errors';
 import { storedRecord, type EventRecord } from '../../core/events';
+import { listKey } from '../../core/listing';
 
-/** The index of records by `eventType`, newest `receivedAt` first (`serverless.aws.yml` defines it). */
+/**
+ * The index of every record by the month it was received (`receivedMonth`, `YYYY-MM`), sorted by
+ * `listKey` (`<receivedAt>#<id>`): a newest-first listing walks the months backwards and reads only
+ * what its page needs. `serverless.aws.yml` defines the three indexes, keys only.
+ */
+export const TIME_INDEX = 'byMonth';
+/** The index of records by `eventType`, sorted by `listKey`. */
 export const TYPE_INDEX = 'byEventType';
-/** The sparse index of approval records by `processInstanceId`, newest `receivedAt` first. */
+/** The sparse index of approval records by `processInstanceId`, sorted by `listKey` (with `eventType`, to filter on). */
 export const PROCESS_INDEX = 'byProcessInstance';
+
+/** The time bucket of a record: the month of `receivedAt`, `YYYY-MM`. */
+export function receivedMonth(receivedAt: string): string {
+  return receivedAt.slice(0, 7);
+}
 
 /**
  * Payloads above this many UTF-8 bytes are stored gzip-compressed: a DynamoDB item holds at most
@@ -35,6 +47,8 @@ export async function toItem(record: EventRecord): Promise<Item> {
     ownerKey: { S: record.ownerKey },
     source: { S: record.source },
     receivedAt: { S: record.receivedAt },
+    receivedMonth: { S: receivedMonth(record.receivedAt) },
+    listKey: { S: listKey(record) },
   };
   if (record.eventId !== undefined) item.eventId = { S: record.eventId };
   if (record.corpId !== undefined) item.corpId = { S: record.corpId };
@@ -72,11 +86,12 @@ export async function fromItem(item: Item): Promise<EventRecord> {
 
 /**
  * A store failure as the pipeline answers it; the SDK error, which names no secret, is the cause.
- * DynamoDB's `ValidationException` means the request can never succeed: 413, not a 503 that DingTalk
- * would retry forever. Its message is not repeated (it may quote values); everything else is a 503.
+ * DynamoDB's `ValidationException` on a put means the item can never be stored: 413, not a 503 that
+ * DingTalk would retry forever. Its message is not repeated (it may quote values); everything else,
+ * and any failed read, is a {@link StoreError}.
  */
 export function storeError(operation: string, cause: unknown): StoreError | UnstorableEventError {
-  if ((cause as { name?: unknown } | null)?.name === 'ValidationException') {
+  if (operation === 'PutItem' && (cause as { name?: unknown } | null)?.name === 'ValidationException') {
     return new UnstorableEventError(`DynamoDB refused the event's item (${operation}: ValidationException)`, { cause });
   }
   return new StoreError(`DynamoDB ${operation} failed`, { cause });

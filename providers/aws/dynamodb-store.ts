@@ -1,8 +1,23 @@
-import { BatchGetItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, ScanCommand, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, type DynamoDBClientConfig, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
 import type { EventRecord } from '../../core/events';
-import { listLimit, newestFirst, storedFilters, type EventQuery, type EventStore } from '../../core/listing';
-import { fromItem, PROCESS_INDEX, storeCall, TYPE_INDEX, type Item } from './dynamodb-item';
+import { encodeCursor, keyRange, listLimit, storedFilters, type EventPage, type EventQuery, type EventStore } from '../../core/listing';
+import { fromItem, PROCESS_INDEX, receivedMonth, storeCall, TIME_INDEX, TYPE_INDEX, type Item } from './dynamodb-item';
 import { DynamoDbEventWriter, type DynamoDbEventWriterOptions } from './dynamodb-writer';
+
+/**
+ * The oldest month a listing without `since` walks back to. DingTalk's open platform has pushed
+ * callbacks since 2015, so no event can be older; walking empty months costs a request each, no item.
+ */
+export const OLDEST_MONTH = '2015-01';
+
+/** BatchGetItem takes at most this many keys per request. */
+const BATCH_GET_KEYS = 100;
+
+/** An index entry: the record's id, and its place in the listing order. */
+interface Entry {
+  id: string;
+  listKey: string;
+}
 
 /** How long a put of the tools may take: the function's timeout, not DingTalk's budget. */
 const TOOLS_PUT_DEADLINE_MS = 10_000;
@@ -14,9 +29,9 @@ export interface DynamoDbEventStoreOptions extends DynamoDBClientConfig, Omit<Dy
 
 /**
  * The whole {@link EventStore} on DynamoDB, for tools: the function's writer, and listings that query
- * the two indexes, which project keys only (payloads are not copied three times), then fetch the
- * records themselves. It writes as the function does, with the SDK v3 client in place of the
- * function's light one (the tools' cold start does not matter).
+ * one of three keys-only indexes (payloads are not copied three times) newest first, then fetch the
+ * page's records by id. A page reads its own size from an index plus one entry, and then the page.
+ * It writes as the function does, with the SDK v3 client in place of the function's light one.
  */
 export class DynamoDbEventStore extends DynamoDbEventWriter implements EventStore {
   private readonly reader: DynamoDBClient;
@@ -37,74 +52,94 @@ export class DynamoDbEventStore extends DynamoDbEventWriter implements EventStor
     return item && fromItem(item);
   }
 
-  async list(options: EventQuery = {}): Promise<EventRecord[]> {
-    const query = { ...options, ...storedFilters(options) };
-    const limit = listLimit(query);
-    const ids = await (query.processInstanceId !== undefined
-      ? this.queryIndex(PROCESS_INDEX, 'processInstanceId', query.processInstanceId, limit, query.eventType)
-      : query.eventType !== undefined
-        ? this.queryIndex(TYPE_INDEX, 'eventType', query.eventType, limit)
-        : this.newestIds(limit));
-    const records = await this.batchGet(ids);
-    return records.sort(newestFirst);
-  }
-
-  /** The ids of the newest records under one index key, optionally only those of one type. */
-  private async queryIndex(index: string, keyName: string, key: string, limit: number, eventType?: string): Promise<string[]> {
-    const ids: string[] = [];
-    let start: Item | undefined;
-    do {
-      const page = await storeCall(
-        'Query',
-        this.reader.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: index,
-            KeyConditionExpression: '#key = :key',
-            ExpressionAttributeNames: { '#key': keyName, ...(eventType !== undefined && { '#type': 'eventType' }) },
-            ExpressionAttributeValues: { ':key': { S: key }, ...(eventType !== undefined && { ':type': { S: eventType } }) },
-            ...(eventType !== undefined && { FilterExpression: '#type = :type' }),
-            ScanIndexForward: false,
-            Limit: limit,
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
-      for (const item of page.Items ?? []) if (item.id?.S !== undefined) ids.push(item.id.S);
-      start = page.LastEvaluatedKey;
-    } while (start && ids.length < limit);
-    return ids.slice(0, limit);
-  }
-
-  /**
-   * The ids of the newest records of any type. No index orders the whole table, so this scans the
-   * keys-only type index (small items, unlike the table): meant for the CLI, not a hot path.
-   */
-  private async newestIds(limit: number): Promise<string[]> {
-    let newest: { id: string; receivedAt: string }[] = [];
-    let start: Item | undefined;
-    do {
-      const page = await storeCall('Scan', this.reader.send(new ScanCommand({ TableName: this.tableName, IndexName: TYPE_INDEX, ExclusiveStartKey: start })));
-      for (const item of page.Items ?? []) {
-        if (item.id?.S !== undefined && item.receivedAt?.S !== undefined) newest.push({ id: item.id.S, receivedAt: item.receivedAt.S });
+  async list(query: EventQuery = {}): Promise<EventPage> {
+    const { eventType, processInstanceId } = storedFilters(query);
+    const range = keyRange(query);
+    const wanted = listLimit(query) + 1; // one past the page says whether there is more
+    let entries: Entry[];
+    if (processInstanceId !== undefined) entries = await this.queryIndex(PROCESS_INDEX, 'processInstanceId', processInstanceId, range, wanted, eventType);
+    else if (eventType !== undefined) entries = await this.queryIndex(TYPE_INDEX, 'eventType', eventType, range, wanted);
+    else {
+      entries = [];
+      for (const month of monthsBack(range.upper, range.lower)) {
+        entries.push(...(await this.queryIndex(TIME_INDEX, 'receivedMonth', month, range, wanted - entries.length)));
+        if (entries.length >= wanted) break;
       }
-      newest = newest.sort(newestFirst).slice(0, limit);
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return newest.map((entry) => entry.id);
+    }
+    const limit = wanted - 1;
+    const records = await this.batchGet(entries.slice(0, limit).map((entry) => entry.id));
+    return entries.length > limit ? { records, cursor: encodeCursor(entries[limit - 1]!.listKey) } : { records };
   }
 
-  /** The records of `ids`, in any order; BatchGetItem may leave keys unprocessed, so ask again for those. */
-  private async batchGet(ids: string[]): Promise<EventRecord[]> {
-    const items: Item[] = [];
-    let keys: Item[] = ids.map((id) => ({ id: { S: id } }));
-    while (keys.length > 0) {
-      const page = await storeCall('BatchGetItem', this.reader.send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } })));
-      items.push(...(page.Responses?.[this.tableName] ?? []));
-      keys = page.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+  /** Up to `wanted` index entries under one key, newest first, inside `range`, optionally only of one type. */
+  private async queryIndex(index: string, keyName: string, key: string, range: { lower?: string; upper?: string }, wanted: number, eventType?: string): Promise<Entry[]> {
+    const names: Record<string, string> = { '#key': keyName };
+    const values: Item = { ':key': { S: key } };
+    let condition = '#key = :key';
+    if (range.lower !== undefined || range.upper !== undefined) names['#order'] = 'listKey';
+    if (range.lower !== undefined && range.upper !== undefined) {
+      // BETWEEN is inclusive; the upper key is exclusive, so an entry equal to it is skipped below.
+      condition += ' AND #order BETWEEN :lower AND :upper';
+      Object.assign(values, { ':lower': { S: range.lower }, ':upper': { S: range.upper } });
+    } else if (range.upper !== undefined) {
+      condition += ' AND #order < :upper';
+      values[':upper'] = { S: range.upper };
+    } else if (range.lower !== undefined) {
+      condition += ' AND #order >= :lower';
+      values[':lower'] = { S: range.lower };
     }
-    return Promise.all(items.map(fromItem));
+    const input: QueryCommandInput = { TableName: this.tableName, IndexName: index, KeyConditionExpression: condition, ExpressionAttributeNames: names, ExpressionAttributeValues: values, ScanIndexForward: false };
+    if (eventType !== undefined) {
+      input.FilterExpression = '#type = :type';
+      names['#type'] = 'eventType';
+      values[':type'] = { S: eventType };
+    }
+    const entries: Entry[] = [];
+    let start: Item | undefined;
+    do {
+      // The exclusive upper entry may be the first one read: ask for one more than is missing.
+      const page = await storeCall('Query', this.reader.send(new QueryCommand({ ...input, Limit: wanted - entries.length + 1, ExclusiveStartKey: start })));
+      for (const item of page.Items ?? []) {
+        const id = item.id?.S;
+        const order = item.listKey?.S;
+        if (id !== undefined && order !== undefined && order !== range.upper) entries.push({ id, listKey: order });
+      }
+      start = page.LastEvaluatedKey;
+    } while (start && entries.length < wanted);
+    return entries.slice(0, wanted);
   }
+
+  /** The records of `ids`, in that order; BatchGetItem may leave keys unprocessed, so ask again for those. */
+  private async batchGet(ids: string[]): Promise<EventRecord[]> {
+    const items = new Map<string, Item>();
+    for (let offset = 0; offset < ids.length; offset += BATCH_GET_KEYS) {
+      let keys: Item[] = ids.slice(offset, offset + BATCH_GET_KEYS).map((id) => ({ id: { S: id } }));
+      while (keys.length > 0) {
+        const page = await storeCall('BatchGetItem', this.reader.send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } })));
+        for (const item of page.Responses?.[this.tableName] ?? []) if (item.id?.S !== undefined) items.set(item.id.S, item);
+        keys = page.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    }
+    // An id the index listed but the table no longer holds (deleted by hand meanwhile) is left out.
+    return Promise.all(ids.flatMap((id) => (items.has(id) ? [fromItem(items.get(id)!)] : [])));
+  }
+}
+
+/**
+ * The months a listing walks, newest first: from the month of `upper` (or next month, for records
+ * stamped by a clock a little ahead) back to the month of `lower` (or {@link OLDEST_MONTH}).
+ */
+export function monthsBack(upper: string | undefined, lower: string | undefined): string[] {
+  const first = upper !== undefined ? receivedMonth(upper) : receivedMonth(new Date(Date.now() + 86_400_000).toISOString());
+  const last = lower !== undefined ? receivedMonth(lower) : OLDEST_MONTH;
+  const months: string[] = [];
+  let [year, month] = first.split('-').map(Number) as [number, number];
+  for (let current = first; current >= last; current = `${year}-${String(month).padStart(2, '0')}`) {
+    months.push(current);
+    month -= 1;
+    if (month === 0) [year, month] = [year - 1, 12];
+  }
+  return months;
 }
 
 function withoutStoreOptions({ tableName: _t, client: _c, putDeadlineMs: _p, ...config }: DynamoDbEventStoreOptions) {

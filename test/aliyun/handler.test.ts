@@ -75,7 +75,7 @@ describe('handlers/aliyun', function () {
       expect(openReply(SAMPLE_SETTINGS, first.body, SAMPLE_OWNER)).to.equal('success');
       const again = await invoke(handler, pushEvent(message, base64));
       expect(again.statusCode).to.equal(200);
-      const stored = await store.list({ processInstanceId: `proc-${base64}` });
+      const stored = (await store.list({ processInstanceId: `proc-${base64}` })).records;
       expect(stored).to.have.length(1);
       expect(stored[0]).to.include({ eventType: 'bpms_instance_change', ownerKey: SAMPLE_OWNER, payload: message });
     });

@@ -82,7 +82,7 @@ describe('sls package --config serverless.aliyun.yml', function () {
     expect(response, run.logs.join('\n')).to.include({ statusCode: 200, isBase64Encoded: false });
     expect(openReply(SAMPLE_SETTINGS, response.body, SAMPLE_OWNER)).to.equal('success');
     const stored = await new TablestoreEventStore({ tableName: 'events', client: createTablestoreClient(server.clientOptions) }).list({ eventType: 'user_add_org' });
-    expect(stored.map((record) => record.payload)).to.deep.equal([message]);
+    expect(stored.records.map((record) => record.payload)).to.deep.equal([message]);
     expect(run.logs).to.have.length(1);
     expect(JSON.parse(run.logs[0]!)).to.include({ msg: 'push', eventType: 'user_add_org', outcome: 'created', status: 200 });
     // A redelivery: Tablestore's condition error, decoded by the bundled SDK, is acknowledged as a duplicate.

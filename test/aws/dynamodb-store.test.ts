@@ -1,24 +1,30 @@
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { expect } from 'chai';
 import { StoreError } from '../../core/errors';
-import { PLAIN_PAYLOAD_MAX_BYTES } from '../../providers/aws/dynamodb-item';
+import type { EventRecord } from '../../core/events';
+import { PLAIN_PAYLOAD_MAX_BYTES, toItem } from '../../providers/aws/dynamodb-item';
 import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { ensureEventsTable } from '../../providers/local/events-table';
 import { localDynamoDbClient } from '../../providers/local/local-dynamodb';
 import { startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
+import { startDynamoDbProxy, type DynamoDbProxy } from '../../testkit/dynamodb-proxy';
 import { freePort } from '../../testkit/ports';
-import { describeEventStoreContract, sampleRecord } from '../../testkit/store-contract';
+import { describeEventStoreContract, sampleRecord, type MeasuredTable } from '../../testkit/store-contract';
 
 describe('providers/aws/dynamodb-store', function () {
   let dynamo: TestDynamoDb;
+  /** A proxy that counts the items DynamoDB says each read read. */
+  let counting: DynamoDbProxy;
   let closedPort: number;
   let tables = 0;
   before(async function () {
     dynamo = await startTestDynamoDb();
+    counting = await startDynamoDbProxy(dynamo.endpoint);
     closedPort = await freePort();
   });
   after(async function () {
     dynamo.client.destroy();
+    await counting.close();
     await dynamo.server.close();
   });
 
@@ -29,8 +35,26 @@ describe('providers/aws/dynamodb-store', function () {
     return new DynamoDbEventStore({ tableName, client: dynamo.client });
   }
 
+  /** A fresh table holding `records`, written 25 to a BatchWriteItem, read through the counting proxy. */
+  async function largeTable(records: EventRecord[]): Promise<MeasuredTable> {
+    const tableName = `events-${++tables}`;
+    await ensureEventsTable(dynamo.client, tableName);
+    const batches = Array.from({ length: Math.ceil(records.length / 25) }, (_, i) => records.slice(i * 25, i * 25 + 25));
+    for (let i = 0; i < batches.length; i += 8) {
+      await Promise.all(
+        batches.slice(i, i + 8).map(async (batch) => {
+          const requests = await Promise.all(batch.map(async (record) => ({ PutRequest: { Item: await toItem(record) } })));
+          const { UnprocessedItems } = await dynamo.client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: requests } }));
+          expect(UnprocessedItems?.[tableName] ?? []).to.deep.equal([]);
+        }),
+      );
+    }
+    return { store: new DynamoDbEventStore({ tableName, client: localDynamoDbClient(counting.endpoint) }), itemsRead: counting.itemsRead };
+  }
+
   describeEventStoreContract('DynamoDbEventStore on dynalite', {
     open: freshStore,
+    large: largeTable,
     unreachable: () => new DynamoDbEventStore({ tableName: 'events', client: localDynamoDbClient(`http://127.0.0.1:${closedPort}`, 1) }),
   });
 
@@ -70,7 +94,7 @@ describe('providers/aws/dynamodb-store', function () {
     await store.put(sampleRecord(1, { processInstanceId: 'p', eventType: 'bpms_task_change' }));
     await store.put(sampleRecord(2, { processInstanceId: 'p', eventType: 'bpms_instance_change' }));
     await store.put(sampleRecord(3, { processInstanceId: 'p', eventType: 'bpms_task_change' }));
-    const tasks = await store.list({ processInstanceId: 'p', eventType: 'bpms_task_change', limit: 1 });
+    const tasks = (await store.list({ processInstanceId: 'p', eventType: 'bpms_task_change', limit: 1 })).records;
     expect(tasks.map((record) => record.eventId)).to.deep.equal(['evt-000003']);
   });
 });

@@ -71,7 +71,7 @@ describe('handlers/aws', function () {
         const text = eventText('bpms_instance_change');
         const result = await handlerWith()(toEvent(pushRequest(text)));
         expect(replyOf(result)).to.equal('success');
-        const [record] = await store.list({ eventType: 'bpms_instance_change' });
+        const [record] = (await store.list({ eventType: 'bpms_instance_change' })).records;
         expect(record?.payload).to.equal(text);
         expect(record?.processInstanceId).to.equal('a171de6c-8bb1-4a3e-b2d4-5f1e6c8d9e01');
       });
@@ -81,7 +81,7 @@ describe('handlers/aws', function () {
       const handler = handlerWith();
       const text = eventText('user_add_org');
       for (const event of [restApiEvent(pushRequest(text)), httpApiEvent(pushRequest(text))]) expect(replyOf(await handler(event))).to.equal('success');
-      expect(await store.list()).to.have.length(1);
+      expect((await store.list()).records).to.have.length(1);
       expect(logs.map((entry) => entry.outcome)).to.deep.equal(['created', 'duplicate']);
     });
 
@@ -148,7 +148,7 @@ describe('handlers/aws', function () {
       const rows = Array.from({ length: 300 }, (_, i) => ({ userId: `user${i}`, address: `杭州市余杭区文一西路${i}号`, checkTime: 1_700_000_000_000 + i }));
       const text = JSON.stringify({ EventType: 'attendance_check_record', DataList: rows });
       expect(replyOf(await handlerWith()(httpApiEvent(pushRequest(text))))).to.equal('success');
-      expect((await store.list({ eventType: 'attendance_check_record' }))[0]?.payload).to.equal(text);
+      expect((await store.list({ eventType: 'attendance_check_record' })).records[0]?.payload).to.equal(text);
     });
   });
 

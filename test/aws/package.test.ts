@@ -91,7 +91,7 @@ describe('serverless.aws.yml, packaged for real', function () {
         const response = answer.response as ProxyResult;
         expect(response.statusCode).to.equal(200);
         expect(openReply(SAMPLE_SETTINGS, response.body, SAMPLE_OWNER)).to.equal('success');
-        const [record] = await new DynamoDbEventStore({ tableName: 'events', client: dynamo.client }).list({ eventType: 'bpms_task_change' });
+        const [record] = (await new DynamoDbEventStore({ tableName: 'events', client: dynamo.client }).list({ eventType: 'bpms_task_change' })).records;
         expect(record?.payload).to.equal(text);
         const log = JSON.parse(answer.stdout.trim()) as Record<string, unknown>;
         expect(log).to.include({ msg: 'push', outcome: 'created', status: 200, id: record?.id });

@@ -16,6 +16,9 @@ import { startTablestoreServer } from '../../testkit/tablestore-server';
 /** One send per family of docs/protocol.md, plus an event type DingTalk has not invented yet. */
 const FAMILY_SAMPLES = ['user_add_org', 'org_dept_remove', 'bpms_instance_change', 'bpms_task_change', 'attendance_check_record', 'suite_ticket', 'chat_update_title', 'SYNC_HTTP_PUSH_MEDIUM', 'hrm_user_record_change'];
 
+/** A record as `events --json` prints it: the payload as JSON. */
+type Listed = Omit<EventRecord, 'payload'> & { payload: unknown };
+
 describe('dingtalk-callback against npm start (end to end)', function () {
   this.timeout(120_000);
   let stack: LocalStack;
@@ -32,7 +35,7 @@ describe('dingtalk-callback against npm start (end to end)', function () {
   const listed = async (...args: string[]) => {
     const { status, stdout, stderr } = await runCli(['events', '--json', '--limit', '50', ...args, ...store]);
     expect(status, stderr).to.equal(0);
-    return JSON.parse(stdout) as EventRecord[];
+    return (JSON.parse(stdout) as { events: Listed[] }).events;
   };
 
   it('sends every family, and events lists each newest first, with check_url (a handshake) answered but not stored', async function () {
@@ -47,7 +50,7 @@ describe('dingtalk-callback against npm start (end to end)', function () {
     expect(records.map((record) => record.id)).to.deep.equal([...ids].reverse());
     expect(records.map((record) => record.eventType)).to.deep.equal([...FAMILY_SAMPLES].reverse());
     const attendance = records.find((record) => record.eventType === 'attendance_check_record');
-    expect(JSON.parse(String(attendance?.payload)).DataList).to.have.length(300);
+    expect((attendance?.payload as { DataList: unknown[] }).DataList).to.have.length(300);
   });
 
   it('filters by type and by process instance, and shows one event with its payload', async function () {
@@ -96,7 +99,7 @@ describe('dingtalk-callback against npm start (end to end)', function () {
     const env = { ...CLEAN_ENV, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
     const viaAws = await runCli(['events', '--json', '--aws', '--table', LOCAL_TABLE_NAME, '--region', 'us-east-1', ...store], { env });
     expect(viaAws.status, viaAws.stderr).to.equal(0);
-    expect(JSON.parse(viaAws.stdout)).to.deep.equal(await listed('--limit', '20'));
+    expect(JSON.parse(viaAws.stdout).events).to.deep.equal(await listed('--limit', '20'));
     const down = await runCli(['events', '--endpoint', 'http://127.0.0.1:9']);
     expect(down.status).to.equal(1);
     expect(down.stderr).to.match(/^dingtalk-callback events: cannot read the store/);
@@ -109,13 +112,33 @@ describe('dingtalk-callback events --aliyun', function () {
     try {
       const client = createTablestoreClient(server.clientOptions);
       await ensureEventTable(client, 'events');
-      const records = [sampleRecord(1), sampleRecord(2, { eventType: 'user_add_org' })];
+      // A payload with an integer beyond 2^53 and a byte-order mark, stored verbatim.
+      const exact = '\uFEFF{"EventType":"user_add_org","bizId":12345678901234567890123,"n":2}';
+      const records = [sampleRecord(1), sampleRecord(2, { eventType: 'user_add_org', payload: exact }), sampleRecord(3, { eventType: 'user_add_org' })];
       for (const record of records) await new TablestoreEventStore({ tableName: 'events', client }).put(record);
       const flags = ['--aliyun', '--endpoint', server.endpoint, '--instance', server.instance, '--table', 'events'];
       const env = { ...CLEAN_ENV, ALIBABA_CLOUD_ACCESS_KEY_ID: server.clientOptions.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: server.clientOptions.secretAccessKey };
       const { status, stdout, stderr } = await runCli(['events', '--json', ...flags], { env });
       expect(status, stderr).to.equal(0);
-      expect(JSON.parse(stdout)).to.deep.equal([...records].reverse());
+      const listing = JSON.parse(stdout) as { events: Listed[]; cursor: string | null };
+      expect(listing.cursor).to.equal(null);
+      expect(listing.events).to.deep.equal([...records].reverse().map((record) => ({ ...record, payload: JSON.parse(record.payload.replace(/^\uFEFF/, '')) })));
+      expect(stdout, 'the integer as stored, not rounded').to.include('"bizId": 12345678901234567890123');
+
+      // Pages: the cursor goes to standard error under a table, into "cursor" with --json.
+      const first = await runCli(['events', '--limit', '2', ...flags], { env });
+      expect(first.stdout.trim().split('\n').slice(1).map((row) => row.split(/\s{2,}/)[2])).to.deep.equal([records[2]!.id, records[1]!.id]);
+      const cursor = /--cursor (\S+)/.exec(first.stderr)?.[1];
+      expect(cursor, first.stderr).to.be.a('string');
+      const second = JSON.parse((await runCli(['events', '--json', '--limit', '2', '--cursor', String(cursor), ...flags], { env })).stdout) as { events: Listed[]; cursor: string | null };
+      expect(second.events.map((record) => record.id)).to.deep.equal([records[0]!.id]);
+      expect(second.cursor).to.equal(null);
+      const since = await runCli(['events', '--json', '--since', String(Date.parse(records[1]!.receivedAt)), '--until', records[2]!.receivedAt, ...flags], { env });
+      expect((JSON.parse(since.stdout) as { events: Listed[] }).events.map((record) => record.id)).to.deep.equal([records[1]!.id]);
+      const raw = await runCli(['events', 'get', records[1]!.id, '--raw', ...flags], { env });
+      expect(raw.stdout).to.equal(exact);
+      const badCursor = await runCli(['events', '--cursor', 'nonsense', ...flags], { env });
+      expect([badCursor.status, badCursor.stderr]).to.deep.equal([2, 'dingtalk-callback events: the cursor is not one a listing gave\nRun "dingtalk-callback events --help" for usage.\n']);
       const unsigned = await runCli(['events', ...flags]);
       expect(unsigned.status).to.equal(2);
       expect(unsigned.stderr).to.include('ALIBABA_CLOUD_ACCESS_KEY_ID');

@@ -57,11 +57,11 @@ describe('dingtalk-callback keygen and send', function () {
 
   for (const handshake of ['check_url', 'check_update_suite_url']) {
     it(`sends ${handshake}, which is answered and not stored`, async function () {
-      const before = (await server.store.list()).length;
+      const before = (await server.store.list()).records.length;
       const { status, stdout } = await runCli(['send', handshake, '--url', server.url]);
       expect(status).to.equal(0);
       expect(stdout).to.match(new RegExp(`^ok ${handshake}: 200 success in \\d+\\.\\d ms$`, 'm'));
-      expect(await server.store.list()).to.have.length(before);
+      expect((await server.store.list()).records).to.have.length(before);
     });
   }
 
@@ -78,19 +78,19 @@ describe('dingtalk-callback keygen and send', function () {
   });
 
   it('sends many fresh events, each stored', async function () {
-    const before = (await server.store.list({ eventType: 'org_dept_create' })).length;
+    const before = (await server.store.list({ eventType: 'org_dept_create' })).records.length;
     const { status, stdout } = await runCli(['send', 'org_dept_create', '--count', '40', '--concurrency', '8', '--url', server.url]);
     expect(status).to.equal(0);
     expect(stdout).to.match(/^sent 40: ok 40, failed 0; 40 distinct events acknowledged$/m);
     expect(stdout).to.match(/latency p50 \d+\.\d ms, p99 \d+\.\d ms/);
-    expect(await server.store.list({ eventType: 'org_dept_create' })).to.have.length(before + 40);
+    expect((await server.store.list({ eventType: 'org_dept_create' })).records).to.have.length(before + 40);
   });
 
   it('sends one event many times with --duplicate, stored once', async function () {
     const { status, stdout } = await runCli(['send', 'label_conf_add', '--count', '30', '--concurrency', '10', '--duplicate', '--url', server.url]);
     expect(status).to.equal(0);
     expect(stdout).to.match(/^sent 30: ok 30, failed 0; 1 distinct events acknowledged$/m);
-    expect(await server.store.list({ eventType: 'label_conf_add' })).to.have.length(1);
+    expect((await server.store.list({ eventType: 'label_conf_add' })).records).to.have.length(1);
   });
 
   it('exits 1 and says why when the token is wrong', async function () {

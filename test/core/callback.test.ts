@@ -41,9 +41,9 @@ describe('core/callback', function () {
         expect(response.headers['content-type']).to.match(/^application\/json/);
         expect(Object.keys(JSON.parse(response.body))).to.have.members(['msg_signature', 'timeStamp', 'nonce', 'encrypt']);
         expect(replyOf(response)).to.equal('success');
-        const [record] = await store.list();
+        const [record] = (await store.list()).records;
         expect(record?.payload).to.equal(text);
-        expect(await store.list()).to.have.length(1);
+        expect((await store.list()).records).to.have.length(1);
         expect(logs).to.deep.include({ ...logs[0], outcome: 'created', status: 200, id: record?.id });
         expect(record?.source).to.equal('push');
       });
@@ -52,7 +52,7 @@ describe('core/callback', function () {
     it('answers check_url with success and stores nothing', async function () {
       const response = await callbackFor()(pushRequest(eventText('check_url')));
       expect(replyOf(response)).to.equal('success');
-      expect(await store.list()).to.deep.equal([]);
+      expect((await store.list()).records).to.deep.equal([]);
       expect(logs[0]?.outcome).to.equal('check');
     });
 
@@ -62,7 +62,7 @@ describe('core/callback', function () {
         expect(replyOf(response)).to.equal('LPIdSnlF');
         const missing = await callbackFor()(pushRequest(JSON.stringify({ EventType: eventType })));
         expect(missing.statusCode).to.equal(400);
-        expect(await store.list(), 'a handshake is never stored').to.deep.equal([]);
+        expect((await store.list()).records, 'a handshake is never stored').to.deep.equal([]);
         expect(logs.map((entry) => entry.outcome)).to.deep.equal(['check', 'rejected']);
         expect(logs.at(-1)).to.include({ outcome: 'rejected', error: 'bad_request' }).and.not.have.property('id');
       });
@@ -73,7 +73,7 @@ describe('core/callback', function () {
       const text = eventText('bpms_instance_change');
       const responses = await Promise.all(Array.from({ length: 10 }, () => callback(pushRequest(text))));
       for (const response of responses) expect(replyOf(response)).to.equal('success');
-      expect(await store.list()).to.have.length(1);
+      expect((await store.list()).records).to.have.length(1);
       expect(logs.filter((entry) => entry.outcome === 'created')).to.have.length(1);
       expect(logs.filter((entry) => entry.outcome === 'duplicate')).to.have.length(9);
     });
@@ -89,7 +89,7 @@ describe('core/callback', function () {
         const refused = await callbackFor(store, env)(pushRequest(other, SAMPLE_SETTINGS, placeholder));
         expect([refused.statusCode, JSON.parse(refused.body).error]).to.deep.equal([403, 'wrong_owner_key']);
       }
-      expect(await store.list()).to.deep.equal([]);
+      expect((await store.list()).records).to.deep.equal([]);
     });
 
     it('reads msg_signature before signature and timeStamp before timestamp, as DingTalk does', async function () {
@@ -103,7 +103,7 @@ describe('core/callback', function () {
     it('stores a message with a leading byte-order mark verbatim', async function () {
       const text = `\uFEFF${eventText('user_add_org')}`;
       expect(replyOf(await callbackFor()(pushRequest(text)))).to.equal('success');
-      const [record] = await store.list();
+      const [record] = (await store.list()).records;
       expect(record?.payload).to.equal(text);
       expect(record?.eventType).to.equal('user_add_org');
     });
@@ -125,7 +125,7 @@ describe('core/callback', function () {
       const env = { ...SAMPLE_ENV, DINGTALK_OWNER_KEY: `${SAMPLE_OWNER},suitexvl6uynbsejmhpas` };
       const response = await callbackFor(store, env)(pushRequest(eventText('suite_ticket'), SAMPLE_SETTINGS, 'suitexvl6uynbsejmhpas'));
       expect(replyOf(response, 'suitexvl6uynbsejmhpas')).to.equal('success');
-      expect((await store.list())[0]?.ownerKey).to.equal('suitexvl6uynbsejmhpas');
+      expect((await store.list()).records[0]?.ownerKey).to.equal('suitexvl6uynbsejmhpas');
     });
 
     it('accepts a body of exactly the size limit', async function () {
@@ -176,7 +176,7 @@ describe('core/callback', function () {
         const body = JSON.parse(response.body) as { error: string; message: string };
         expect(body.error).to.equal(code);
         expect(body.message).to.be.a('string').and.have.length.below(200);
-        expect(await store.list()).to.deep.equal([]);
+        expect((await store.list()).records).to.deep.equal([]);
         expect(logs).to.have.length(1);
         expect(logs[0]).to.include({ outcome: 'rejected', status, error: code, level: 'warn' });
       });
@@ -205,7 +205,7 @@ describe('core/callback', function () {
       expect(logs[0]).to.include({ outcome: 'store_failed', level: 'error', cause: 'Error' });
       flaky.up = true;
       expect(replyOf(await callback(pushRequest(text)))).to.equal('success');
-      expect(await flaky.list()).to.have.length(1);
+      expect((await flaky.list()).records).to.have.length(1);
     });
 
     it('passes a StoreError through as it is', async function () {

@@ -20,7 +20,7 @@ async function answer(request: CallbackRequest) {
   } else {
     expect(REJECTIONS).to.include(response.statusCode);
     expect(body.error).to.be.a('string');
-    expect(await store.list()).to.deep.equal([]);
+    expect((await store.list()).records).to.deep.equal([]);
   }
   return { response, store };
 }
@@ -80,7 +80,7 @@ describe('core/callback under fuzzing (fast-check)', function () {
         const text = JSON.stringify(event);
         const { response, store } = await answer(pushRequest(text));
         expect(openReply(SAMPLE_SETTINGS, response.body, SAMPLE_OWNER)).to.equal('success');
-        const [record] = await store.list();
+        const [record] = (await store.list()).records;
         expect(record?.payload).to.equal(text);
         expect(record?.eventType).to.equal(event.EventType.trim());
       }),

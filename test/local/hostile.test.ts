@@ -73,10 +73,10 @@ describe('npm start over HTTP: hostile input, duplicate storms and large pushes'
   });
 
   it('stored nothing for any of them, and still serves a valid push', async function () {
-    expect(await store.list()).to.deep.equal([]);
+    expect((await store.list()).records).to.deep.equal([]);
     const message = ledger.message('user_add_org', { TimeStamp: '1700000000001' });
     expect(await deliver(message)).to.deep.equal({ status: 200, reply: 'success' });
-    expect((await store.list()).map((record) => record.payload)).to.deep.equal([message]);
+    expect((await store.list()).records.map((record) => record.payload)).to.deep.equal([message]);
     expectedLogs.push({ status: 200, outcome: 'created', eventType: 'user_add_org' });
   });
 
@@ -91,7 +91,7 @@ describe('npm start over HTTP: hostile input, duplicate storms and large pushes'
     const { status, body } = await send('POST', push);
     expect(status).to.equal(200);
     expect(openReply(ledger.settings, body, ledger.ownerKey)).to.equal('success');
-    const [record] = await store.list({ eventType: 'attendance_check_record' });
+    const [record] = (await store.list({ eventType: 'attendance_check_record' })).records;
     expect(record?.payload).to.equal(message);
     expectedLogs.push({ status: 200, outcome: 'created', eventType: 'attendance_check_record' });
   });
@@ -102,7 +102,7 @@ describe('npm start over HTTP: hostile input, duplicate storms and large pushes'
     const message = ledger.message('bpms_instance_change', { processInstanceId: 'storm' });
     const answers = await Promise.all(Array.from({ length: 8 }, () => deliver(message)));
     expect(answers).to.deep.equal(Array.from({ length: 8 }, () => ({ status: 200, reply: 'success' })));
-    const records = await store.list({ processInstanceId: 'storm' });
+    const records = (await store.list({ processInstanceId: 'storm' })).records;
     expect(records.map((record) => record.payload)).to.deep.equal([message]);
     expectedLogs.push({ status: 200, outcome: 'created', eventType: 'bpms_instance_change' });
     for (let n = 1; n < 8; n++) expectedLogs.push({ status: 200, outcome: 'duplicate', eventType: 'bpms_instance_change' });

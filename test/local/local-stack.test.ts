@@ -73,7 +73,7 @@ describe('npm start: the local stack', function () {
 
     const store = openLocalEventStore(localDynamoDbEndpoint(stack.dynamodbPort));
     for (const message of stored) expect((await store.get(recordId(message, DEV_CREDENTIALS.DINGTALK_OWNER_KEY)))?.payload).to.equal(message);
-    expect(await store.list(), 'everything but the handshakes').to.have.length(stored.length);
+    expect((await store.list()).records, 'everything but the handshakes').to.have.length(stored.length);
 
     const { httpPort, lambdaPort, dynamodbPort } = stack;
     await stack.stop('SIGINT');
@@ -94,7 +94,7 @@ describe('npm start: the local stack', function () {
     expect(await push(stack, approval, SAMPLE_ENV)).to.deep.equal({ status: 200, reply: 'success' });
     expect(await push(stack, approval, SAMPLE_ENV)).to.deep.equal({ status: 200, reply: 'success' });
     expect((await store.get(recordId(approval, SAMPLE_ENV.DINGTALK_OWNER_KEY)))?.payload).to.equal(approval);
-    expect(await store.list()).to.have.length(stored.length + 1);
+    expect((await store.list()).records).to.have.length(stored.length + 1);
     await stack.stop('SIGTERM');
     expect(stack.output()).to.include('Local DynamoDB stopped');
     stack = undefined;

@@ -1,0 +1,62 @@
+/**
+ * JSON text re-indented without parsing its values into JavaScript: strings and numbers are copied
+ * as written, so an integer beyond 2^53 stays exact and no string is re-escaped. The text is
+ * checked with `JSON.parse` first; a leading byte-order mark is skipped.
+ * @param depth the nesting level the text starts at, for embedding it in other indented JSON.
+ * @throws SyntaxError when the text is not JSON.
+ */
+export function reindentJson(text: string, indent = 2, depth = 0): string {
+  const json = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  JSON.parse(json);
+  const pad = (level: number) => `\n${' '.repeat(indent * level)}`;
+  let out = '';
+  let level = depth;
+  for (let i = 0; i < json.length; i++) {
+    const char = json[i]!;
+    if (char === '"') {
+      let end = i + 1;
+      while (json[end] !== '"') end += json[end] === '\\' ? 2 : 1;
+      out += json.slice(i, end + 1);
+      i = end;
+    } else if (char === '{' || char === '[') {
+      const close = char === '{' ? '}' : ']';
+      let next = i + 1;
+      while (/\s/.test(json[next] ?? '')) next += 1;
+      if (json[next] === close) {
+        out += char + close;
+        i = next;
+      } else {
+        level += 1;
+        out += char + pad(level);
+      }
+    } else if (char === '}' || char === ']') {
+      level -= 1;
+      out += pad(level) + char;
+    } else if (char === ',') {
+      out += `,${pad(level)}`;
+    } else if (char === ':') {
+      out += ': ';
+    } else if (!/\s/.test(char)) {
+      out += char; // digits, signs, exponents and the letters of true, false and null
+    }
+  }
+  return out;
+}
+
+/**
+ * A stored record as indented JSON, its `payload` the message itself as JSON (not a string of it),
+ * re-emitted by {@link reindentJson} so its numbers stay exact; a payload that is no JSON stays a string.
+ */
+export function recordJson(record: { payload: string }, indent = 2, depth = 0): string {
+  const { payload, ...fields } = record;
+  const inner = `\n${' '.repeat(indent * (depth + 1))}`;
+  const lines = Object.entries(fields).map(([name, value]) => `${inner}${JSON.stringify(name)}: ${JSON.stringify(value)}`);
+  let payloadJson: string;
+  try {
+    payloadJson = reindentJson(payload, indent, depth + 1);
+  } catch {
+    payloadJson = JSON.stringify(payload);
+  }
+  lines.push(`${inner}"payload": ${payloadJson}`);
+  return `{${lines.join(',')}\n${' '.repeat(indent * depth)}}`;
+}

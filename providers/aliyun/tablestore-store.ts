@@ -32,11 +32,12 @@ export class TablestoreEventStore extends TablestoreEventWriter implements Event
     // Backwards from the upper bound (inclusive: the row equal to a cursor is skipped) down to the lower (exclusive).
     const start = upper === undefined ? key(TableStore.INF_MAX, TableStore.INF_MAX) : upper.includes('#') ? key(upper.slice(0, 24), upper.slice(25)) : key(upper, TableStore.INF_MIN);
     const end = lower === undefined ? key(TableStore.INF_MIN, TableStore.INF_MIN) : key(lower, TableStore.INF_MIN);
+    const slack = upper?.includes('#') ? 1 : 0; // the cursor's own row is read again
     const records: EventRecord[] = [];
     let next: TableStore.PrimaryKeyInput | undefined = start;
     while (next && records.length <= limit) {
       const page: Awaited<ReturnType<TableStore.Client['getRange']>> = await this.client
-        .getRange({ tableName, direction: TableStore.Direction.BACKWARD, inclusiveStartPrimaryKey: next, exclusiveEndPrimaryKey: end, limit: limit + 2 - records.length, maxVersions: 1 })
+        .getRange({ tableName, direction: TableStore.Direction.BACKWARD, inclusiveStartPrimaryKey: next, exclusiveEndPrimaryKey: end, limit: limit + 1 + slack - records.length, maxVersions: 1 })
         .catch((error: unknown) => {
           throw storeError('GetRange', error);
         });

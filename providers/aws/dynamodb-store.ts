@@ -94,11 +94,12 @@ export class DynamoDbEventStore extends DynamoDbEventWriter implements EventStor
       names['#type'] = 'eventType';
       values[':type'] = { S: eventType };
     }
+    // A cursor's own entry is the first one read again (BETWEEN is inclusive): ask for one more.
+    const slack = range.lower !== undefined && range.upper?.includes('#') ? 1 : 0;
     const entries: Entry[] = [];
     let start: Item | undefined;
     do {
-      // The exclusive upper entry may be the first one read: ask for one more than is missing.
-      const page = await storeCall('Query', this.reader.send(new QueryCommand({ ...input, Limit: wanted - entries.length + 1, ExclusiveStartKey: start })));
+      const page = await storeCall('Query', this.reader.send(new QueryCommand({ ...input, Limit: wanted - entries.length + slack, ExclusiveStartKey: start })));
       for (const item of page.Items ?? []) {
         const id = item.id?.S;
         const order = item.listKey?.S;

@@ -47,7 +47,7 @@ export function reindentJson(text: string, indent = 2, depth = 0): string {
  * A stored record as indented JSON, its `payload` the message itself as JSON (not a string of it),
  * re-emitted by {@link reindentJson} so its numbers stay exact; a payload that is no JSON stays a string.
  */
-export function recordJson(record: { payload: string }, indent = 2, depth = 0): string {
+export function recordJson<T extends { payload: string }>(record: T, indent = 2, depth = 0): string {
   const { payload, ...fields } = record;
   const inner = `\n${' '.repeat(indent * (depth + 1))}`;
   const lines = Object.entries(fields).map(([name, value]) => `${inner}${JSON.stringify(name)}: ${JSON.stringify(value)}`);

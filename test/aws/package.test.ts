@@ -3,7 +3,7 @@ import AdmZip from 'adm-zip';
 import { expect } from 'chai';
 import { openReply, sealPush } from '../../core/peer';
 import type { ProxyResult } from '../../handlers/aws/callback';
-import { PROCESS_INDEX, TYPE_INDEX } from '../../providers/aws/dynamodb-item';
+import { PROCESS_INDEX, TIME_INDEX, TYPE_INDEX } from '../../providers/aws/dynamodb-item';
 import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
 import { ensureEventsTable } from '../../providers/local/events-table';
 import { LOCAL_AWS_CREDENTIALS } from '../../providers/local/local-dynamodb';
@@ -112,15 +112,16 @@ describe('serverless.aws.yml, packaged for real', function () {
   });
 
   describe('the CloudFormation template', function () {
-    it('defines the events table: keyed on id, two indexes on receivedAt, on demand, backed up, encrypted, retained', function () {
+    it('defines the events table: keyed on id, three keys-only indexes sorted on listKey, on demand, backed up, encrypted, retained', function () {
       const [table] = resource('AWS::DynamoDB::Table');
       const properties = table!.Properties;
       expect(properties.TableName).to.equal('dingtalk-callback-test-events');
       expect(properties.KeySchema).to.deep.equal([{ AttributeName: 'id', KeyType: 'HASH' }]);
-      const indexes = properties.GlobalSecondaryIndexes as { IndexName: string; KeySchema: unknown }[];
-      expect(indexes.map((index) => [index.IndexName, index.KeySchema])).to.deep.equal([
-        [TYPE_INDEX, [{ AttributeName: 'eventType', KeyType: 'HASH' }, { AttributeName: 'receivedAt', KeyType: 'RANGE' }]],
-        [PROCESS_INDEX, [{ AttributeName: 'processInstanceId', KeyType: 'HASH' }, { AttributeName: 'receivedAt', KeyType: 'RANGE' }]],
+      const indexes = properties.GlobalSecondaryIndexes as { IndexName: string; KeySchema: unknown; Projection: { ProjectionType: string } }[];
+      expect(indexes.map((index) => [index.IndexName, index.KeySchema, index.Projection.ProjectionType])).to.deep.equal([
+        [TIME_INDEX, [{ AttributeName: 'receivedMonth', KeyType: 'HASH' }, { AttributeName: 'listKey', KeyType: 'RANGE' }], 'KEYS_ONLY'],
+        [TYPE_INDEX, [{ AttributeName: 'eventType', KeyType: 'HASH' }, { AttributeName: 'listKey', KeyType: 'RANGE' }], 'KEYS_ONLY'],
+        [PROCESS_INDEX, [{ AttributeName: 'processInstanceId', KeyType: 'HASH' }, { AttributeName: 'listKey', KeyType: 'RANGE' }], 'INCLUDE'],
       ]);
       expect(properties.BillingMode).to.equal('PAY_PER_REQUEST');
       expect(properties.PointInTimeRecoverySpecification).to.deep.equal({ PointInTimeRecoveryEnabled: true });

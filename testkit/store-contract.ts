@@ -18,8 +18,8 @@ export interface StoreFactory {
   large?: (records: EventRecord[]) => Promise<MeasuredTable>;
 }
 
-/** Two days ago, 12:00 UTC: sample records are recent, as stored records are. */
-const SAMPLE_EPOCH = (Math.floor(Date.now() / 86_400_000) - 2) * 86_400_000 + 12 * 3_600_000;
+/** When the first sample record was received. */
+const SAMPLE_EPOCH = Date.UTC(2026, 10, 27, 12, 0, 0);
 
 /** A record with every field set, distinct per `n`, `receivedAt` increasing with `n` (a second apart). */
 export function sampleRecord(n: number, overrides: Partial<EventRecord> = {}): EventRecord {

@@ -7,6 +7,6 @@ export async function handler(): Promise<{ statusCode: number }> {
   const ssm = new AwsJsonClient({ ...aws, service: SSM, endpoint: process.env.AWS_ENDPOINT_URL_SSM });
   const { Parameters = [] } = await ssm.call<{ Parameters?: unknown[] }>('GetParameters', { Names: NAMES, WithDecryption: true });
   if (Parameters.length !== NAMES.length) throw new Error('SSM answered no parameters');
-  await dynamoDbPutClient({ ...aws, endpoint: process.env.DYNAMODB_ENDPOINT }).putItem({ TableName: TABLE, Item: ITEM(), ConditionExpression: 'attribute_not_exists(eventId)' }, AbortSignal.timeout(1000));
+  await dynamoDbPutClient({ ...aws, endpoint: process.env.DYNAMODB_ENDPOINT }).putItem({ TableName: TABLE, Item: ITEM(), ConditionExpression: 'attribute_not_exists(id)' }, AbortSignal.timeout(1000));
   return { statusCode: 200 };
 }

@@ -7,6 +7,6 @@ export async function handler(): Promise<{ statusCode: number }> {
   const { Parameters = [] } = await new SSMClient({}).send(new GetParametersCommand({ Names: NAMES, WithDecryption: true }));
   if (Parameters.length !== NAMES.length) throw new Error('SSM answered no parameters');
   const dynamodb = new DynamoDBClient({ endpoint: process.env.DYNAMODB_ENDPOINT });
-  await dynamodb.send(new PutItemCommand({ TableName: TABLE, Item: ITEM(), ConditionExpression: 'attribute_not_exists(eventId)' }), { abortSignal: AbortSignal.timeout(1000) });
+  await dynamodb.send(new PutItemCommand({ TableName: TABLE, Item: ITEM(), ConditionExpression: 'attribute_not_exists(id)' }), { abortSignal: AbortSignal.timeout(1000) });
   return { statusCode: 200 };
 }

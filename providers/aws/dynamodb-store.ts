@@ -127,11 +127,11 @@ export class DynamoDbEventStore extends DynamoDbEventWriter implements EventStor
 }
 
 /**
- * The months a listing walks, newest first: from the month of `upper` (or next month, for records
- * stamped by a clock a little ahead) back to the month of `lower` (or {@link OLDEST_MONTH}).
+ * The months a listing walks, newest first: from the month of `upper` (or of a month from now, for
+ * a reader whose clock is behind the function's) back to the month of `lower` (or {@link OLDEST_MONTH}).
  */
 export function monthsBack(upper: string | undefined, lower: string | undefined): string[] {
-  const first = upper !== undefined ? receivedMonth(upper) : receivedMonth(new Date(Date.now() + 86_400_000).toISOString());
+  const first = upper !== undefined ? receivedMonth(upper) : receivedMonth(new Date(Date.now() + 31 * 86_400_000).toISOString());
   const last = lower !== undefined ? receivedMonth(lower) : OLDEST_MONTH;
   const months: string[] = [];
   let [year, month] = first.split('-').map(Number) as [number, number];

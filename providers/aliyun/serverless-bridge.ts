@@ -16,7 +16,7 @@ import { ensureEventStream, ensureEventTable } from './tablestore-table';
 interface Serverless {
   service: {
     service: string;
-    provider: { region?: string; runtime?: string; environment?: Record<string, unknown>; ramRoleStatements?: object[]; compiledConfigurationTemplate: Template };
+    provider: { credentials?: string; region?: string; runtime?: string; environment?: Record<string, unknown>; ramRoleStatements?: object[]; compiledConfigurationTemplate: Template };
     package?: { artifact?: string };
     getAllFunctions(): string[];
     getFunction(name: string): { name: string; handler: string; environment?: Record<string, unknown>; events?: Array<Record<string, unknown>> };
@@ -96,7 +96,10 @@ export class AliyunBridge {
     serverless.configSchemaHandler.defineProvider('aliyun', PROVIDER_SCHEMA);
     this.hooks = {
       initialize: async () => this.patchProvider(),
-      'before:package:initialize': async () => this.grantTablestore(),
+      'before:package:initialize': async () => {
+        this.grantTablestore();
+        this.checkCredentials();
+      },
       'before:package:createDeploymentArtifacts': () => this.bundle(),
       'after:package:compileFunctions': async () => this.completeTemplate(),
       'before:deploy:deploy': () => this.provision(),
@@ -213,6 +216,18 @@ export class AliyunBridge {
     } catch (error) {
       if (error instanceof ConfigError) throw new this.serverless.classes.Error(`${error.message} (set it in the environment of \`sls package\` / \`sls deploy\`)`);
       throw error;
+    }
+  }
+
+  /** The provider plugin reads its credentials file even to package: name the file and what it must hold, not its stack trace. */
+  private checkCredentials(): void {
+    try {
+      void this.serverless.getProvider('aliyun')?.key;
+    } catch (error) {
+      const file = this.serverless.service.provider.credentials;
+      throw new this.serverless.classes.Error(
+        `cannot read the Alibaba Cloud credentials file ${file} (${(error as Error).message}): it must be an ini file whose [default] section sets aliyun_account_id, aliyun_access_key_id and aliyun_access_key_secret; ALIYUN_CREDENTIALS_FILE names another file`,
+      );
     }
   }
 

@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -107,6 +107,20 @@ describe('npm start: the local stack', function () {
     await stack.stop('SIGTERM');
     expect(stack.output()).to.include('Local DynamoDB stopped');
     stack = undefined;
+  });
+
+  it('refuses to start, in one line before anything else, when its HTTP port is taken', async function () {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, 'localhost', resolve));
+    const httpPort = (taken.address() as AddressInfo).port;
+    try {
+      const failure = (await startLocalStack(dataDir, {}, { httpPort }).catch((error: unknown) => error)) as Error;
+      expect(failure.message).to.match(new RegExp(`^npm start did not come up:\\n[^]*port ${httpPort} is in use: choose another with --httpPort`));
+      expect(failure.message).not.to.match(/POST \|/); // the route table serverless-offline prints once it runs
+      expect(failure.message).not.to.include('DingTalk push URL');
+    } finally {
+      taken.close();
+    }
   });
 
   it('refuses to start on a bad DINGTALK_* variable, naming it', async function () {

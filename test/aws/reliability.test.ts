@@ -7,7 +7,7 @@ import { ensureEventsTable } from '../../providers/local/events-table';
 import { captureOutput } from '../../testkit/capture-output';
 import { itHoldsUnderAttack } from '../../testkit/handler-under-attack';
 import { localDynamoDbPutClient } from '../../providers/local/local-dynamodb';
-import { startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
+import { GENEROUS_PUT_DEADLINE_MS, startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
 import { startDynamoDbProxy, type DynamoDbProxy } from '../../testkit/dynamodb-proxy';
 import { freshDingTalkEnv, SecretLedger } from '../../testkit/hostile-pushes';
 import { agreedEventId } from '../../testkit/fixtures';
@@ -40,7 +40,7 @@ describe('handlers/aws: hostile input, duplicate storms and DynamoDB outages', f
     proxy = await startDynamoDbProxy(dynamo.endpoint);
     client = localDynamoDbPutClient(proxy.endpoint);
     handler = createHandler({ env: { ...ledger.env, EVENTS_TABLE: TABLE }, dynamodb: client });
-    patientHandler = createHandler({ env: { ...ledger.env, EVENTS_TABLE: TABLE, DYNAMODB_PUT_DEADLINE_MS: '10000' }, dynamodb: client });
+    patientHandler = createHandler({ env: { ...ledger.env, EVENTS_TABLE: TABLE, DYNAMODB_PUT_DEADLINE_MS: String(GENEROUS_PUT_DEADLINE_MS) }, dynamodb: client });
   });
   after(async function () {
     client.destroy();

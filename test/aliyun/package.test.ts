@@ -102,8 +102,8 @@ describe('sls package --config serverless.aliyun.yml without a credentials file'
   this.timeout(120_000);
   it('fails naming the file and what it must hold, without a stack trace', async function () {
     const env = { ...SAMPLE_ENV, EVENTS_TABLE: 'events', TABLESTORE_INSTANCE: 'instance', TABLESTORE_ENDPOINT: 'https://instance.cn-hangzhou.ots.aliyuncs.com' };
-    const failure = (await packageService('serverless.aliyun.yml', { env }).catch((error: unknown) => error)) as { stdout?: string; stderr?: string };
-    const output = `${failure.stdout}${failure.stderr}`;
+    const failure = (await packageService('serverless.aliyun.yml', { env }).catch((error: unknown) => error)) as { output?: string };
+    const output = String(failure.output);
     expect(output).to.match(/cannot read the Alibaba Cloud credentials file ~\/\.aliyun_credentials \(ENOENT[^)]*\): it must be an ini file whose \[default\] section sets aliyun_account_id, aliyun_access_key_id and aliyun_access_key_secret; ALIYUN_CREDENTIALS_FILE names another file/);
     expect(output).not.to.match(/^\s+at /m);
   });

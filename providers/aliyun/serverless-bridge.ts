@@ -10,7 +10,7 @@ import { LOG_INDEX, ensureLogIndex, type LogIndexClient } from './log-index';
 import { explainRefusals, secureProviderClients, type ClientName, type PermissionMap } from './provider-patches';
 import { ensureRole, type RamClient, type RoleSpec } from './ram-roles';
 import { createTablestoreClient, tablestoreLocation } from './tablestore-client';
-import { ensureEventStream, ensureEventTable } from './tablestore-table';
+import { ensureDeadLetterTable, ensureEventStream, ensureEventTable } from './tablestore-table';
 
 /** The parts of Serverless v3 and of serverless-aliyun-function-compute's provider that the bridge uses. */
 interface Serverless {
@@ -239,6 +239,8 @@ export class AliyunBridge {
       this.check(env);
       // RAM matches Tablestore instance names in lower case.
       resources.add(`acs:ots:${region}:*:instance/${env.TABLESTORE_INSTANCE!.toLowerCase()}/table/${env.EVENTS_TABLE}`);
+      // The forward function's dead letters (docs/forward.md).
+      if (env.DINGTALK_DEAD_LETTER_TABLE) resources.add(`acs:ots:${region}:*:instance/${env.TABLESTORE_INSTANCE!.toLowerCase()}/table/${env.DINGTALK_DEAD_LETTER_TABLE}`);
     }
     const { provider } = this.serverless.service;
     provider.ramRoleStatements = [...(provider.ramRoleStatements ?? []), { Effect: 'Allow', Action: TABLESTORE_ACTIONS, Resource: [...resources] }];
@@ -348,6 +350,14 @@ export class AliyunBridge {
       const client = createTablestoreClient({ endpoint: env.TABLESTORE_ENDPOINT!, instance: env.TABLESTORE_INSTANCE!, accessKeyId, secretAccessKey });
       this.log(`Tablestore table ${env.TABLESTORE_INSTANCE}/${env.EVENTS_TABLE}: ${await ensureEventTable(client, env.EVENTS_TABLE!)}`);
       if (stream) this.log(`Tablestore table ${env.TABLESTORE_INSTANCE}/${env.EVENTS_TABLE} Stream: ${await ensureEventStream(client, env.EVENTS_TABLE!)}`);
+    }
+    const deadLetterTables = new Map<string, Record<string, string>>();
+    for (const { env } of this.deployedFunctions(template)) {
+      if (env.DINGTALK_DEAD_LETTER_TABLE) deadLetterTables.set(`${env.TABLESTORE_ENDPOINT} ${env.DINGTALK_DEAD_LETTER_TABLE}`, env);
+    }
+    for (const env of deadLetterTables.values()) {
+      const client = createTablestoreClient({ endpoint: env.TABLESTORE_ENDPOINT!, instance: env.TABLESTORE_INSTANCE!, accessKeyId, secretAccessKey });
+      this.log(`Tablestore table ${env.TABLESTORE_INSTANCE}/${env.DINGTALK_DEAD_LETTER_TABLE}: ${await ensureDeadLetterTable(client, env.DINGTALK_DEAD_LETTER_TABLE!)}`);
     }
   }
 

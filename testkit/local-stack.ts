@@ -20,7 +20,8 @@ const ROOT = join(__dirname, '..');
 
 /**
  * Runs `npm start` for real on spare ports (unless `ports` names some) with its data in `dataDir`,
- * with no `DINGTALK_*` set unless `env` sets some, and waits until it serves (up to 60 s).
+ * with no `DINGTALK_*` set unless `env` sets some, and waits until it serves (up to 120 s: on a busy
+ * machine serverless-offline bundles each function before it serves).
  * @throws with its output when it exits or does not come up.
  */
 export async function startLocalStack(dataDir: string, env: Record<string, string> = {}, ports: Partial<Record<'httpPort' | 'lambdaPort' | 'dynamodbPort', number>> = {}): Promise<LocalStack> {
@@ -40,7 +41,7 @@ export async function startLocalStack(dataDir: string, env: Record<string, strin
     clearTimeout(timer);
   };
   const ready = await new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), 60_000);
+    const timer = setTimeout(() => resolve(false), 120_000);
     const settle = (up: boolean) => {
       clearTimeout(timer);
       resolve(up);

@@ -16,8 +16,12 @@ export interface Delivery {
   ok: boolean;
   status: number;
   latencyMs: number;
+  /** What the reply decrypted to, when it did. */
+  reply?: string;
   /** Why it is not ok: the server's error code and message, or what was wrong with the reply. */
   problem?: string;
+  /** Nothing answered at the URL (refused, unknown host, reset): no push reached a function. */
+  unreachable?: boolean;
   /** The id the record is stored under (undefined for a handshake, which is not stored, or a non-event). */
   id?: string;
 }
@@ -45,7 +49,8 @@ export async function deliver(target: Target, message: string): Promise<Delivery
     body = await response.text();
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    return { ok: false, status, latencyMs: performance.now() - started, problem: `could not reach ${target.url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`, id };
+    const problem = `could not reach ${target.url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`;
+    return { ok: false, status, latencyMs: performance.now() - started, problem, id, unreachable: true };
   }
   const latencyMs = performance.now() - started;
   if (status !== 200) {
@@ -55,7 +60,7 @@ export async function deliver(target: Target, message: string): Promise<Delivery
   try {
     const reply = openReply(target.settings, body, target.ownerKey);
     const expected = replyText(parseMessage(Buffer.from(message, 'utf8')));
-    return reply === expected ? { ok: true, status, latencyMs, id } : { ok: false, status, latencyMs, problem: `reply decrypts to "${reply.slice(0, 40)}", not "${expected}"`, id };
+    return reply === expected ? { ok: true, status, latencyMs, reply, id } : { ok: false, status, latencyMs, reply, problem: `reply decrypts to "${reply.slice(0, 40)}", not "${expected}"`, id };
   } catch (error) {
     return { ok: false, status, latencyMs, problem: `reply does not verify: ${(error as Error).message}`, id };
   }

@@ -3,10 +3,11 @@ import { UsageError, wholeNumber, type Command } from './command';
 import { HANDSHAKES } from '../core/callback';
 import { storedId } from './deliver';
 import { EVENT_FAMILIES, samplePayload } from './event-payloads';
+import { progressBar, type Progress } from './progress';
 import { inParallel, sendMany } from './send-many';
 import { summarise } from './send';
 import { openStore, STORE_HELP, STORE_OPTIONS } from './stores';
-import { TARGET_HELP, TARGET_OPTIONS, targetFrom } from './target';
+import { CREDENTIALS_HELP, TARGET_HELP, TARGET_OPTIONS, targetFrom, unreachableHint } from './target';
 
 /** Every stored event type: check_url is answered but never stored, so it has no place in a load. */
 const LOAD_TYPES = Object.values(EVENT_FAMILIES).flat().filter((type) => !HANDSHAKES.has(type));
@@ -30,7 +31,9 @@ ${TARGET_HELP}
   --no-verify        do not read the store back (when it is not reachable from here)
   -h, --help         show this help
 
-${STORE_HELP}`,
+${STORE_HELP}
+
+${CREDENTIALS_HELP}`,
   options: {
     ...TARGET_OPTIONS,
     ...STORE_OPTIONS,
@@ -60,24 +63,28 @@ ${STORE_HELP}`,
       if (id) sent.set(id, text);
       return text;
     };
-    const summary = await sendMany(target, { count, concurrency, message });
+    const sending = progressBar(count, 'sending  ');
+    const summary = await sendMany(target, { count, concurrency, message, onDelivery: (done, delivery) => sending(done, !delivery.ok) });
     process.stdout.write(`${summarise(summary)}\n${count - fresh.length} redeliveries of ${fresh.length} distinct events\n`);
+    if (summary.unreachable) process.stderr.write(unreachableHint(target.url));
     if (!store) return summary.failed === 0 ? 0 : 1;
-    const { intact, missing, altered } = await verify(store, [...summary.acknowledged], sent);
+    const { intact, missing, altered } = await verify(store, [...summary.acknowledged], sent, progressBar(summary.acknowledged.size, 'verifying'));
     process.stdout.write(`store: ${intact} of ${summary.acknowledged.size} acknowledged events stored intact, ${missing} missing, ${altered} altered\n`);
     return summary.failed === 0 && missing === 0 && altered === 0 ? 0 : 1;
   },
 };
 
 /** Reads each acknowledged event back, 16 at a time, and compares its payload with what was sent. */
-async function verify(store: EventStore, ids: string[], sent: Map<string, string>) {
+async function verify(store: EventStore, ids: string[], sent: Map<string, string>, progress: Progress) {
   const tally = { intact: 0, missing: 0, altered: 0 };
+  let done = 0;
   await inParallel(ids.length, 16, async (index) => {
     const id = ids[index] as string;
     const record = await store.get(id);
     if (!record) tally.missing++;
     else if (record.payload !== sent.get(id)) tally.altered++;
     else tally.intact++;
+    progress(++done, record?.payload !== sent.get(id));
   });
   return tally;
 }

@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError, StoreError } from '../core/errors';
 import { QueryError } from '../core/listing';
-import { parseCommandArgs, UsageError, type Command } from './command';
+import { localDynamoDbEndpoint } from '../providers/local/local-dynamodb';
+import { parseCommandArgs, stringFlag, UsageError, type Command } from './command';
 import { events } from './events';
 import { forward } from './forward';
 import { keygen } from './keygen';
@@ -16,7 +19,16 @@ A DingTalk simulator, event browser and replay tool for the dingtalk-callback fu
 Commands:
 ${COMMANDS.map((command) => `  ${command.name.padEnd(9)}${command.summary}`).join('\n')}
 
+Options:
+  -h, --help     show this help
+  -V, --version  print the version
+
 Run "dingtalk-callback <command> --help" for a command's options.`;
+
+/** This package's version, as package.json gives it. */
+export function version(): string {
+  return (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+}
 
 /** Runs the CLI with `args` (without node and the script); resolves to the exit status. */
 export async function main(args: string[]): Promise<number> {
@@ -25,13 +37,20 @@ export async function main(args: string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return name === undefined ? 2 : 0;
   }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(`dingtalk-callback ${version()}\n`);
+    return 0;
+  }
   const command = COMMANDS.find((candidate) => candidate.name === name);
   if (!command) {
     process.stderr.write(`dingtalk-callback: unknown command "${name}"\n\n${HELP}\n`);
     return 2;
   }
+  let values: Record<string, string | boolean | undefined> = {};
   try {
-    const { values, positionals } = parseCommandArgs(command, rest);
+    const parsed = parseCommandArgs(command, rest);
+    values = parsed.values;
+    const { positionals } = parsed;
     if (values.help) {
       process.stdout.write(`${command.help}\n`);
       return 0;
@@ -49,8 +68,17 @@ export async function main(args: string[]): Promise<number> {
     if (error instanceof StoreError) {
       const cause = error.cause instanceof Error ? `: ${error.cause.name} ${error.cause.message}` : '';
       process.stderr.write(`dingtalk-callback ${command.name}: cannot read the store (${error.message}${cause})\n`);
+      if (!values.aws && !values.aliyun && refused(error.cause)) {
+        const endpoint = stringFlag(values.endpoint) ?? localDynamoDbEndpoint();
+        process.stderr.write(`nothing answered at ${endpoint}: start the local stack (npm start), or point --endpoint at its store (npm start -- --dynamodbPort P serves http://localhost:P)\n`);
+      }
       return 1;
     }
     throw error;
   }
+}
+
+/** Whether `cause` is a connection that nothing accepted (no server on that port). */
+function refused(cause: unknown): boolean {
+  return (cause as { code?: unknown } | undefined)?.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(String((cause as Error | undefined)?.message));
 }

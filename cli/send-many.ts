@@ -12,6 +12,8 @@ export interface SendSummary {
   problems: Map<string, number>;
   /** The distinct record ids acknowledged with a valid reply. */
   acknowledged: Set<string>;
+  /** Some push found nothing answering at the URL. */
+  unreachable: boolean;
   elapsedMs: number;
 }
 
@@ -27,7 +29,7 @@ export interface SendManyOptions {
 /** Delivers `count` pushes with at most `concurrency` in flight, and tallies the outcome. */
 export async function sendMany(target: Target, options: SendManyOptions): Promise<SendSummary> {
   const latencies: number[] = [];
-  const summary: SendSummary = { sent: 0, ok: 0, failed: 0, p50Ms: 0, p99Ms: 0, problems: new Map(), acknowledged: new Set(), elapsedMs: 0 };
+  const summary: SendSummary = { sent: 0, ok: 0, failed: 0, p50Ms: 0, p99Ms: 0, problems: new Map(), acknowledged: new Set(), unreachable: false, elapsedMs: 0 };
   const started = performance.now();
   await inParallel(options.count, options.concurrency, async (index) => {
     const delivery = await deliver(target, options.message(index));
@@ -38,6 +40,7 @@ export async function sendMany(target: Target, options: SendManyOptions): Promis
       if (delivery.id) summary.acknowledged.add(delivery.id);
     } else {
       summary.failed++;
+      summary.unreachable ||= delivery.unreachable === true;
       const problem = `${delivery.status ? `${delivery.status} ` : ''}${delivery.problem ?? ''}`;
       summary.problems.set(problem, (summary.problems.get(problem) ?? 0) + 1);
     }

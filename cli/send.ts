@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { parseMessage } from '../core/events';
 import { UsageError, wholeNumber, type Command } from './command';
 import { deliver, type Delivery } from './deliver';
 import { EVENT_FAMILIES, samplePayload } from './event-payloads';
+import { progressBar } from './progress';
 import { sendMany, type SendSummary } from './send-many';
-import { TARGET_HELP, TARGET_OPTIONS, targetFrom } from './target';
+import { CREDENTIALS_HELP, TARGET_HELP, TARGET_OPTIONS, targetFrom, unreachableHint } from './target';
 
 const families = Object.entries(EVENT_FAMILIES).map(([family, types]) => `  ${family.padEnd(11)}${types.join(', ')}`).join('\n');
 
@@ -25,6 +27,8 @@ ${TARGET_HELP}
                      retries do): the store must keep exactly one record
   --records N        records in an attendance or SyncHTTP push (default 3)
   -h, --help         show this help
+
+${CREDENTIALS_HELP}
 
 Event types (any other name is sent as a generic event):
 ${families}
@@ -54,11 +58,14 @@ Examples:
     if (target.usingDev) process.stderr.write('using the development credentials of npm start (no DINGTALK_* variable is set)\n');
     if (count === 1) {
       const delivery = await deliver(target, first);
-      process.stdout.write(`${describe(source, delivery)}\n`);
+      process.stdout.write(`${describe(fixed ? labelOf(fixed, source) : source, delivery)}\n`);
+      if (delivery.unreachable) process.stderr.write(unreachableHint(target.url));
       return delivery.ok ? 0 : 1;
     }
-    const summary = await sendMany(target, { count, concurrency, message, onDelivery: progress(count) });
+    const bar = progressBar(count, 'sending');
+    const summary = await sendMany(target, { count, concurrency, message, onDelivery: (done, delivery) => bar(done, !delivery.ok) });
     process.stdout.write(`${summarise(summary)}\n`);
+    if (summary.unreachable) process.stderr.write(unreachableHint(target.url));
     return summary.failed === 0 ? 0 : 1;
   },
 };
@@ -73,26 +80,20 @@ function readMessage(source: string): string {
   }
 }
 
-function describe(source: string, delivery: Delivery): string {
-  const latency = `${delivery.latencyMs.toFixed(1)} ms`;
-  const id = delivery.id ? ` id ${delivery.id}` : '';
-  return delivery.ok ? `ok ${source}: ${delivery.status} success in ${latency}${id}` : `FAILED ${source}: ${delivery.status ? `${delivery.status} ` : ''}${delivery.problem} (${latency})`;
+/** What a message read from a file or standard input is called in the result: its EventType, else where it came from. */
+function labelOf(message: string, source: string): string {
+  try {
+    return parseMessage(Buffer.from(message, 'utf8')).eventType;
+  } catch {
+    return source === '-' ? 'standard input' : source;
+  }
 }
 
-/** A progress bar on standard error when it is a terminal, redrawn at most every 100 ms. */
-function progress(total: number): (done: number, delivery: Delivery) => void {
-  if (!process.stderr.isTTY) return () => {};
-  let failed = 0;
-  let drawn = 0;
-  return (done, delivery) => {
-    if (!delivery.ok) failed++;
-    const now = performance.now();
-    if (done < total && now - drawn < 100) return;
-    drawn = now;
-    const width = 30;
-    const filled = Math.round((done / total) * width);
-    process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}  failed ${failed}${done === total ? '\n' : ''}`);
-  };
+/** One push's result line: the reply as it decrypted (`success`, or a suite check's Random), or why it failed. */
+function describe(label: string, delivery: Delivery): string {
+  const latency = `${delivery.latencyMs.toFixed(1)} ms`;
+  const id = delivery.id ? ` id ${delivery.id}` : '';
+  return delivery.ok ? `ok ${label}: ${delivery.status} ${delivery.reply} in ${latency}${id}` : `FAILED ${label}: ${delivery.status ? `${delivery.status} ` : ''}${delivery.problem} (${latency})`;
 }
 
 /** The closing lines of a many-push run. */

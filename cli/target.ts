@@ -27,7 +27,13 @@ export const TARGET_OPTIONS = {
 } as const;
 
 export const TARGET_HELP = `  --url URL          the callback URL (default ${LOCAL_PUSH_URL}, the one npm start serves)
-  --owner-key KEY    encrypt for this ownerKey (default: the first of DINGTALK_OWNER_KEY)
+  --owner-key KEY    encrypt for this ownerKey (default: the first of DINGTALK_OWNER_KEY)`;
 
-Credentials come from DINGTALK_TOKEN, DINGTALK_AES_KEY and DINGTALK_OWNER_KEY, as the function
+/** Where the credentials of a push come from: prose for after the option list. */
+export const CREDENTIALS_HELP = `Credentials come from DINGTALK_TOKEN, DINGTALK_AES_KEY and DINGTALK_OWNER_KEY, as the function
 reads them; with none of them set, the development credentials of npm start are used.`;
+
+/** What to do when nothing answers at `url`: printed on standard error after the result. */
+export function unreachableHint(url: string): string {
+  return `nothing answered at ${url}: start the callback (npm start), or point --url at where it runs (npm start -- --httpPort P serves http://localhost:P/dingtalk)\n`;
+}

@@ -2,6 +2,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startDynamoDbServer, type DynamoDbServer } from '../providers/local/dynamodb-server';
 import { localDynamoDbClient, localDynamoDbEndpoint, localDynamoDbPutClient } from '../providers/local/local-dynamodb';
 
+/**
+ * A put deadline for tests whose subject is not the deadline: dynalite shares the test process's
+ * CPU, and on a busy machine a burst of puts can outlast DynamoDB's 1 s (npm start allows as much).
+ */
+export const GENEROUS_PUT_DEADLINE_MS = 10_000;
+
 /** An in-memory dynalite on a spare port for one test file, and real clients pointed at it. */
 export interface TestDynamoDb {
   server: DynamoDbServer;

@@ -19,12 +19,13 @@ export interface LocalStack {
 const ROOT = join(__dirname, '..');
 
 /**
- * Runs `npm start` for real on spare ports with its data in `dataDir`, with no `DINGTALK_*` set
- * unless `env` sets some, and waits until it serves (up to 60 s).
+ * Runs `npm start` for real on spare ports (unless `ports` names some) with its data in `dataDir`,
+ * with no `DINGTALK_*` set unless `env` sets some, and waits until it serves (up to 120 s: on a busy
+ * machine serverless-offline bundles each function before it serves).
  * @throws with its output when it exits or does not come up.
  */
-export async function startLocalStack(dataDir: string, env: Record<string, string> = {}): Promise<LocalStack> {
-  const [httpPort, lambdaPort, dynamodbPort] = [await freePort(), await freePort(), await freePort()];
+export async function startLocalStack(dataDir: string, env: Record<string, string> = {}, ports: Partial<Record<'httpPort' | 'lambdaPort' | 'dynamodbPort', number>> = {}): Promise<LocalStack> {
+  const { httpPort = await freePort(), lambdaPort = await freePort(), dynamodbPort = await freePort() } = ports;
   const baseEnv = Object.fromEntries(Object.entries(await offlineServerlessEnv()).filter(([name]) => !name.startsWith('DINGTALK_')));
   const args = ['start', '--', '--httpPort', String(httpPort), '--lambdaPort', String(lambdaPort), '--dynamodbPort', String(dynamodbPort), '--dataDir', dataDir];
   const child = spawn('npm', args, { cwd: ROOT, env: { ...baseEnv, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -40,7 +41,7 @@ export async function startLocalStack(dataDir: string, env: Record<string, strin
     clearTimeout(timer);
   };
   const ready = await new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), 60_000);
+    const timer = setTimeout(() => resolve(false), 120_000);
     const settle = (up: boolean) => {
       clearTimeout(timer);
       resolve(up);

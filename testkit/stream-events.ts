@@ -23,3 +23,28 @@ export async function dynamoDbStreamEvent(records: EventRecord[], firstSequence 
     ),
   } as DynamoDbStreamEvent;
 }
+
+type TriggerRecord = { Type: string; Info: { Timestamp: number }; PrimaryKey: { ColumnName: string; Value: unknown }[]; Columns: { Type: string; ColumnName: string; Value: unknown; Timestamp: number }[] };
+
+/**
+ * A Tablestore trigger event as Function Compute hands it over: CBOR of `{Version: "Sync-v1",
+ * Records}`, one `PutRow` per record shaped as in `testkit/events/fc-tablestore-trigger.json`
+ * (the documented format), the columns the writer puts; or that fixture itself, encoded.
+ */
+export async function tablestoreTriggerEvent(records?: EventRecord[]): Promise<Uint8Array> {
+  const { encode } = await import('cborg');
+  const fixture = loadJson<{ Version: string; Records: TriggerRecord[] }>('fc-tablestore-trigger');
+  if (!records) return encode(fixture);
+  const timestamp = Date.now();
+  return encode({
+    Version: fixture.Version,
+    Records: records.map(({ eventId, ...columns }, index) => ({
+      Type: 'PutRow',
+      Info: { Timestamp: (timestamp + index) * 1000 },
+      PrimaryKey: [{ ColumnName: 'eventId', Value: eventId }],
+      Columns: Object.entries(columns)
+        .filter((entry) => entry[1] !== undefined)
+        .map(([ColumnName, Value]) => ({ Type: 'Put', ColumnName, Value, Timestamp: timestamp })),
+    })),
+  });
+}

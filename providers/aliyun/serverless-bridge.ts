@@ -10,13 +10,13 @@ import { LOG_INDEX, ensureLogIndex, type LogIndexClient } from './log-index';
 import { explainRefusals, secureProviderClients, type ClientName, type PermissionMap } from './provider-patches';
 import { ensureRole, type RamClient, type RoleSpec } from './ram-roles';
 import { createTablestoreClient, tablestoreLocation } from './tablestore-client';
-import { ensureEventStream, ensureEventTable } from './tablestore-table';
+import { ensureDeadLetterTable, ensureEventStream, ensureEventTable } from './tablestore-table';
 
 /** The parts of Serverless v3 and of serverless-aliyun-function-compute's provider that the bridge uses. */
 interface Serverless {
   service: {
     service: string;
-    provider: { region?: string; runtime?: string; environment?: Record<string, unknown>; ramRoleStatements?: object[]; compiledConfigurationTemplate: Template };
+    provider: { credentials?: string; region?: string; runtime?: string; environment?: Record<string, unknown>; ramRoleStatements?: object[]; compiledConfigurationTemplate: Template };
     package?: { artifact?: string };
     getAllFunctions(): string[];
     getFunction(name: string): { name: string; handler: string; environment?: Record<string, unknown>; events?: Array<Record<string, unknown>> };
@@ -96,7 +96,10 @@ export class AliyunBridge {
     serverless.configSchemaHandler.defineProvider('aliyun', PROVIDER_SCHEMA);
     this.hooks = {
       initialize: async () => this.patchProvider(),
-      'before:package:initialize': async () => this.grantTablestore(),
+      'before:package:initialize': async () => {
+        this.grantTablestore();
+        this.checkCredentials();
+      },
       'before:package:createDeploymentArtifacts': () => this.bundle(),
       'after:package:compileFunctions': async () => this.completeTemplate(),
       'before:deploy:deploy': () => this.provision(),
@@ -216,6 +219,18 @@ export class AliyunBridge {
     }
   }
 
+  /** The provider plugin reads its credentials file even to package: name the file and what it must hold, not its stack trace. */
+  private checkCredentials(): void {
+    try {
+      void this.serverless.getProvider('aliyun')?.key;
+    } catch (error) {
+      const file = this.serverless.service.provider.credentials;
+      throw new this.serverless.classes.Error(
+        `cannot read the Alibaba Cloud credentials file ${file} (${(error as Error).message}): it must be an ini file whose [default] section sets aliyun_account_id, aliyun_access_key_id and aliyun_access_key_secret; ALIYUN_CREDENTIALS_FILE names another file`,
+      );
+    }
+  }
+
   /** Adds the PutRow grant to the exec role, through the provider's own `ramRoleStatements`. */
   private grantTablestore(): void {
     const region = this.region;
@@ -224,6 +239,8 @@ export class AliyunBridge {
       this.check(env);
       // RAM matches Tablestore instance names in lower case.
       resources.add(`acs:ots:${region}:*:instance/${env.TABLESTORE_INSTANCE!.toLowerCase()}/table/${env.EVENTS_TABLE}`);
+      // The forward function's dead letters (docs/forward.md).
+      if (env.DINGTALK_DEAD_LETTER_TABLE) resources.add(`acs:ots:${region}:*:instance/${env.TABLESTORE_INSTANCE!.toLowerCase()}/table/${env.DINGTALK_DEAD_LETTER_TABLE}`);
     }
     const { provider } = this.serverless.service;
     provider.ramRoleStatements = [...(provider.ramRoleStatements ?? []), { Effect: 'Allow', Action: TABLESTORE_ACTIONS, Resource: [...resources] }];
@@ -333,6 +350,14 @@ export class AliyunBridge {
       const client = createTablestoreClient({ endpoint: env.TABLESTORE_ENDPOINT!, instance: env.TABLESTORE_INSTANCE!, accessKeyId, secretAccessKey });
       this.log(`Tablestore table ${env.TABLESTORE_INSTANCE}/${env.EVENTS_TABLE}: ${await ensureEventTable(client, env.EVENTS_TABLE!)}`);
       if (stream) this.log(`Tablestore table ${env.TABLESTORE_INSTANCE}/${env.EVENTS_TABLE} Stream: ${await ensureEventStream(client, env.EVENTS_TABLE!)}`);
+    }
+    const deadLetterTables = new Map<string, Record<string, string>>();
+    for (const { env } of this.deployedFunctions(template)) {
+      if (env.DINGTALK_DEAD_LETTER_TABLE) deadLetterTables.set(`${env.TABLESTORE_ENDPOINT} ${env.DINGTALK_DEAD_LETTER_TABLE}`, env);
+    }
+    for (const env of deadLetterTables.values()) {
+      const client = createTablestoreClient({ endpoint: env.TABLESTORE_ENDPOINT!, instance: env.TABLESTORE_INSTANCE!, accessKeyId, secretAccessKey });
+      this.log(`Tablestore table ${env.TABLESTORE_INSTANCE}/${env.DINGTALK_DEAD_LETTER_TABLE}: ${await ensureDeadLetterTable(client, env.DINGTALK_DEAD_LETTER_TABLE!)}`);
     }
   }
 

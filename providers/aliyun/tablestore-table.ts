@@ -84,3 +84,27 @@ export async function ensureEventStream(client: TableStore.Client, tableName: st
   await client.updateTable({ tableName, tableOptions: { timeToLive, maxVersions }, streamSpecification: { enableStream: true, expirationTime: STREAM_EXPIRATION_HOURS } });
   return 'enabled';
 }
+
+/** How long a dead letter is kept: as long as the AWS dead-letter queue keeps its messages. */
+const DEAD_LETTER_TTL_SECONDS = 14 * 24 * 3600;
+
+/**
+ * Creates the forward function's dead-letter table (`tablestore-dead-letter.ts`) when missing; an
+ * existing one is left as it is. Run on every deploy of a function with a Tablestore trigger.
+ * @returns what was done.
+ */
+export async function ensureDeadLetterTable(client: TableStore.Client, tableName: string): Promise<'created' | 'unchanged'> {
+  const { tableNames } = await client.listTable({});
+  if (tableNames.includes(tableName)) return 'unchanged';
+  try {
+    await client.createTable({
+      tableMeta: { tableName, primaryKey: [{ name: 'deadLetterId', type: TableStore.PrimaryKeyType.STRING }] },
+      reservedThroughput: { capacityUnit: { read: 0, write: 0 } },
+      tableOptions: { timeToLive: DEAD_LETTER_TTL_SECONDS, maxVersions: 1 },
+    });
+    return 'created';
+  } catch (error) {
+    if (otsCode(error) !== 'OTSObjectAlreadyExist') throw error;
+    return 'unchanged';
+  }
+}

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { ConfigError } from '../../core/errors';
 import { loadSettings, type Environment } from '../../core/settings';
@@ -81,6 +82,11 @@ export class LocalStackPlugin {
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       throw this.failure(error.message, 'DINGTALK_FORWARD_SETTINGS');
+    }
+    // serverless-offline would print its routes before failing on a port in use, then an error object.
+    const host = this.options.host ?? 'localhost';
+    for (const [flag, port] of [['httpPort', this.options.httpPort ?? 3000], ['lambdaPort', this.options.lambdaPort ?? 3002]] as const) {
+      if (!(await isFree(Number(port), host))) throw this.failure(`port ${port} is in use: choose another with --${flag}`, 'HTTP_PORT_IN_USE');
     }
     const dataDir = resolve(this.serverless.serviceDir, this.options.dataDir ?? LOCAL_DATA_DIR);
     this.dataDir = dataDir;
@@ -192,4 +198,13 @@ function dingTalkVariables(env: Environment): Record<string, string> {
   return Object.fromEntries(
     Object.entries(env).filter((entry): entry is [string, string] => entry[0].startsWith('DINGTALK_') && entry[0] !== 'DINGTALK_SSM_PREFIX' && entry[1] !== undefined),
   );
+}
+
+/** Whether a server could listen on `port` of `host` now. */
+function isFree(port: number, host: string): Promise<boolean> {
+  return new Promise((done) => {
+    const probe = createServer();
+    probe.once('error', () => done(false));
+    probe.listen(port, host, () => probe.close(() => done(true)));
+  });
 }

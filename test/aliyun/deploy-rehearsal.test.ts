@@ -119,17 +119,19 @@ describe('sls deploy --config serverless.aliyun.yml, rehearsed against a fake Al
     for (const resource of statements[0]!.Resource) expect(resource).to.match(new RegExp(`^acs:fc:${REGION}:\\*:services/${SERVICE}(\\.\\*)?/functions/${SERVICE}-[A-Za-z]+$`));
   });
 
-  it("grants the exec role PutRow on this stage's table only", function () {
+  it("grants the exec role PutRow on this stage's table and the forward function's dead-letter table only", function () {
     const exec = named(first, 'CreatePolicy').find((call) => call.params.PolicyName === `fc-${SERVICE}-${REGION}-access`)!;
     const statements = (JSON.parse(String(exec.params.PolicyDocument)) as { Statement: Array<{ Action: string[]; Resource: string[] }> }).Statement;
     expect(statements.filter((statement) => statement.Action.some((action) => action.startsWith('ots:')))).to.deep.equal([
-      { Effect: 'Allow', Action: ['ots:PutRow'], Resource: [`acs:ots:${REGION}:*:instance/dt-instance/table/${TABLE}`] },
+      { Effect: 'Allow', Action: ['ots:PutRow'], Resource: [TABLE, `${TABLE}_dead_letters`].map((table) => `acs:ots:${REGION}:*:instance/dt-instance/table/${table}`) },
     ]);
   });
 
-  it('creates the Tablestore table with its indexes, and turns its Stream on for the Tablestore trigger', async function () {
-    expect(named(first, 'CreateTable')).to.have.length(1);
-    const described = await createTablestoreClient(ots.clientOptions).describeTable({ tableName: TABLE });
+  it('creates the Tablestore table with its indexes, turns its Stream on for the Tablestore trigger, and creates the dead-letter table', async function () {
+    expect(named(first, 'CreateTable')).to.have.length(2);
+    const client = createTablestoreClient(ots.clientOptions);
+    expect((await client.describeTable({ tableName: `${TABLE}_dead_letters` })).tableMeta.primaryKey.map((column) => column.name)).to.deep.equal(['deadLetterId']);
+    const described = await client.describeTable({ tableName: TABLE });
     expect(described.indexMetas.map((index) => index.name)).to.deep.equal([`${TABLE}_by_type`, `${TABLE}_by_instance`, `${TABLE}_by_time`]);
     expect(described.streamDetails).to.include({ enableStream: true, expirationTime: 168 });
   });

@@ -10,6 +10,8 @@ import { eventText, loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '
 import { aliyunCredentialsFile, packageService, type PackagedService } from '../../testkit/serverless';
 import { startTablestoreServer, type LocalTablestore } from '../../testkit/tablestore-server';
 import { fcGatewayEvent } from '../../testkit/gateway-events';
+import { tablestoreTriggerEvent } from '../../testkit/stream-events';
+import { startWebhookReceiver, TEST_WEBHOOK_SECRET } from '../../testkit/webhook-receiver';
 
 const HANDLER_FILE = 'handlers/aliyun/callback.js';
 
@@ -42,25 +44,35 @@ describe('sls package --config serverless.aliyun.yml', function () {
     expect(packaged.output).not.to.match(/warning/i);
   });
 
-  it('zips the esbuild bundle alone, under 1.5 MB', function () {
+  it('zips the esbuild bundles alone, under 1.5 MB', function () {
     const entries = zipEntries(packaged.zip).map((entry) => entry.name);
-    expect(entries).to.deep.equal([HANDLER_FILE]);
+    expect(entries).to.deep.equal([HANDLER_FILE, 'handlers/aliyun/forward.js']);
     expect(statSync(packaged.zip).size).to.be.below(1.5 * 1024 * 1024);
   });
 
-  it('compiles one nodejs20 function with the handler and its environment variables', function () {
+  it('compiles the callback and forward nodejs20 functions with their handlers and environment variables', function () {
     const functions = resources('ALIYUN::FC::Function');
-    expect(functions).to.have.length(1);
-    expect(functions[0]!.Properties).to.include({ runtime: 'nodejs20', handler: 'handlers/aliyun/callback.handler' });
+    expect(functions.map((fn) => fn.Properties.handler)).to.deep.equal(['handlers/aliyun/callback.handler', 'handlers/aliyun/forward.handler']);
+    expect(functions[0]!.Properties).to.include({ runtime: 'nodejs20' });
     expect(functions[0]!.Properties.environmentVariables).to.deep.equal({ ...env, DINGTALK_MAX_SKEW_SECONDS: '0' });
+    expect(functions[1]!.Properties.environmentVariables).to.deep.equal({
+      ...env,
+      DINGTALK_MAX_SKEW_SECONDS: '0',
+      DINGTALK_FORWARD_URL: '',
+      DINGTALK_FORWARD_SECRET: '',
+      DINGTALK_FORWARD_TYPES: '',
+      DINGTALK_DEAD_LETTER_TABLE: 'events_dead_letters',
+    });
   });
 
-  it("grants the function's role PutRow on the events table of that instance, and no other Tablestore action", function () {
+  it("grants the functions' role PutRow on the events and dead-letter tables of that instance, and no other Tablestore action", function () {
     const [role] = resources('ALIYUN::RAM::Role').filter((resource) => String(resource.Properties.RoleName).endsWith('-exec-role'));
     const statements = (role!.Properties.Policies as Array<{ PolicyDocument: { Statement: Array<{ Action: string[]; Resource: string[] }> } }>)
       .flatMap((policy) => policy.PolicyDocument.Statement)
       .filter((statement) => statement.Action.some((action) => action.startsWith('ots:')));
-    expect(statements).to.deep.equal([{ Effect: 'Allow', Action: ['ots:PutRow'], Resource: [`acs:ots:cn-hangzhou:*:instance/${server.instance}/table/events`] }]);
+    expect(statements).to.deep.equal([
+      { Effect: 'Allow', Action: ['ots:PutRow'], Resource: ['events', 'events_dead_letters'].map((table) => `acs:ots:cn-hangzhou:*:instance/${server.instance}/table/${table}`) },
+    ]);
   });
 
   it('routes /dingtalk (any method: the function answers all but POST with 405) over HTTPS through API Gateway to the function', function () {
@@ -91,9 +103,33 @@ describe('sls package --config serverless.aliyun.yml', function () {
     expect(again.logs.map((line) => JSON.parse(line) as Record<string, unknown>)).to.have.deep.nested.property('[0].outcome', 'duplicate');
   });
 
+  it('yields a forward bundle that a fresh node process loads to decode a Tablestore trigger event and deliver it, signed', async function () {
+    const receiver = await startWebhookReceiver();
+    try {
+      const forwardEnv = { ...env, DINGTALK_FORWARD_URL: receiver.url, DINGTALK_FORWARD_SECRET: TEST_WEBHOOK_SECRET };
+      const run = await invokeBundle(packaged.zip, { entry: 'handlers/aliyun/forward.js', event: null, eventBytes: await tablestoreTriggerEvent(), context: loadJson('fc-context'), env: forwardEnv });
+      expect(run.error).to.equal(undefined);
+      expect(run.response).to.deep.equal({ delivered: 1, deadLettered: 0, skipped: 3 });
+      expect(receiver.deliveries.map((delivery) => delivery.body.type)).to.deep.equal(['bpms_instance_change']);
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it('yields a bundle that fails every invocation, naming the variable, when a setting is missing', async function () {
     const run = await invokeBundle(packaged.zip, { entry: HANDLER_FILE, event: loadJson('fc-apigw-check-url'), eventAsBuffer: true, context: loadJson('fc-context'), env: { ...env, DINGTALK_OWNER_KEY: '' } });
     expect(run.error).to.contain('DINGTALK_OWNER_KEY');
     expect(run.response).to.equal(undefined);
+  });
+});
+
+describe('sls package --config serverless.aliyun.yml without a credentials file', function () {
+  this.timeout(120_000);
+  it('fails naming the file and what it must hold, without a stack trace', async function () {
+    const env = { ...SAMPLE_ENV, EVENTS_TABLE: 'events', TABLESTORE_INSTANCE: 'instance', TABLESTORE_ENDPOINT: 'https://instance.cn-hangzhou.ots.aliyuncs.com' };
+    const failure = (await packageService('serverless.aliyun.yml', { env }).catch((error: unknown) => error)) as { output?: string };
+    const output = String(failure.output);
+    expect(output).to.match(/cannot read the Alibaba Cloud credentials file ~\/\.aliyun_credentials \(ENOENT[^)]*\): it must be an ini file whose \[default\] section sets aliyun_account_id, aliyun_access_key_id and aliyun_access_key_secret; ALIYUN_CREDENTIALS_FILE names another file/);
+    expect(output).not.to.match(/^\s+at /m);
   });
 });

@@ -11,6 +11,7 @@ describe('providers/aliyun/serverless-bridge', function () {
         service: { provider, getAllFunctions: () => ['callback'], getFunction: () => ({ name: 'dingtalk-callback-dev-callback', handler: 'handlers/aliyun/callback.handler' }) },
         classes: { Error },
         configSchemaHandler: { defineProvider: () => {} },
+        getProvider: () => ({ key: {} }),
       } as unknown as ConstructorParameters<typeof AliyunBridge>[0];
       return { provider, initialize: new AliyunBridge(serverless, { region: 'cn-shanghai' }).hooks['before:package:initialize']! };
     }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventRecord } from '../../core/events';
@@ -10,6 +10,7 @@ import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
 import { localDynamoDbEndpoint, LOCAL_TABLE_NAME } from '../../providers/local/local-dynamodb';
 import { CLEAN_ENV, runCli } from '../../testkit/cli';
 import { startLocalStack, type LocalStack } from '../../testkit/local-stack';
+import { freePort } from '../../testkit/ports';
 import { sampleRecord } from '../../testkit/store-contract';
 import { startTablestoreServer } from '../../testkit/tablestore-server';
 
@@ -23,12 +24,15 @@ describe('dingtalk-callback against npm start (end to end)', function () {
   this.timeout(120_000);
   let stack: LocalStack;
   let store: string[];
+  let dataDir: string;
   before(async function () {
-    stack = await startLocalStack(mkdtempSync(join(tmpdir(), 'dingtalk-cli-e2e-')));
+    dataDir = mkdtempSync(join(tmpdir(), 'dingtalk-cli-e2e-'));
+    stack = await startLocalStack(dataDir);
     store = ['--endpoint', localDynamoDbEndpoint(stack.dynamodbPort)];
   });
   after(async function () {
     await stack?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   const send = (...args: string[]) => runCli(['send', ...args, '--url', stack.pushUrl]);
@@ -38,15 +42,19 @@ describe('dingtalk-callback against npm start (end to end)', function () {
     return (JSON.parse(stdout) as { events: Listed[] }).events;
   };
 
+  /** Sends one event of `eventType`, and answers the id it is stored under. */
+  const sendOne = async (eventType: string, ...args: string[]) => {
+    const { status, stdout, stderr } = await send(eventType, ...args);
+    expect(status, stdout + stderr).to.equal(0);
+    return String(/ id (\S+)/.exec(stdout)?.[1]);
+  };
+
   it('sends every family, and events lists each newest first, with check_url (a handshake) answered but not stored', async function () {
     const ids: string[] = [];
-    for (const eventType of FAMILY_SAMPLES) {
-      const { status, stdout, stderr } = await send(eventType, '--records', '300');
-      expect(status, stdout + stderr).to.equal(0);
-      ids.push(String(/ id (\S+)/.exec(stdout)?.[1]));
-    }
+    for (const eventType of FAMILY_SAMPLES) ids.push(await sendOne(eventType, '--records', '300'));
     expect((await send('check_url')).status).to.equal(0);
-    const records = await listed();
+    // The newest ones: other tests may have stored events before these.
+    const records = await listed('--limit', String(FAMILY_SAMPLES.length));
     expect(records.map((record) => record.id)).to.deep.equal([...ids].reverse());
     expect(records.map((record) => record.eventType)).to.deep.equal([...FAMILY_SAMPLES].reverse());
     const attendance = records.find((record) => record.eventType === 'attendance_check_record');
@@ -54,7 +62,9 @@ describe('dingtalk-callback against npm start (end to end)', function () {
   });
 
   it('filters by type and by process instance, and shows one event with its payload', async function () {
+    const sent = await sendOne('bpms_instance_change');
     const [approval] = await listed('--type', 'bpms_instance_change');
+    expect(approval?.eventId).to.equal(sent);
     expect(approval?.processInstanceId).to.be.a('string');
     const table = await runCli(['events', '--type', 'bpms_instance_change', ...store]);
     expect(table.stdout).to.match(/^RECEIVED \(UTC\)\s+EVENT TYPE\s+ID/);
@@ -87,9 +97,11 @@ describe('dingtalk-callback against npm start (end to end)', function () {
     expect(await listed()).to.have.length(before);
   });
 
-  it('load: every acknowledged event stored once and intact, a quarter redelivered', async function () {
-    const { status, stdout, stderr } = await runCli(['load', '--count', '120', '--concurrency', '12', '--url', stack.pushUrl, ...store]);
+  it('load: every acknowledged event stored once and intact, a quarter redelivered, with progress on a terminal', async function () {
+    const { status, stdout, stderr } = await runCli(['load', '--count', '120', '--concurrency', '12', '--url', stack.pushUrl, ...store], { tty: true });
     expect(status, stdout + stderr).to.equal(0);
+    expect(stderr).to.match(/\rsending +\[#{30}\] 120\/120 {2}failed 0\n/);
+    expect(stderr).to.match(/\rverifying \[#{30}\] 90\/90 {2}failed 0\n/);
     expect(stdout).to.match(/^sent 120: ok 120, failed 0; 90 distinct events acknowledged$/m);
     expect(stdout).to.include('30 redeliveries of 90 distinct events');
     expect(stdout).to.include('store: 90 of 90 acknowledged events stored intact, 0 missing, 0 altered');
@@ -100,9 +112,11 @@ describe('dingtalk-callback against npm start (end to end)', function () {
     const viaAws = await runCli(['events', '--json', '--aws', '--table', LOCAL_TABLE_NAME, '--region', 'us-east-1', ...store], { env });
     expect(viaAws.status, viaAws.stderr).to.equal(0);
     expect(JSON.parse(viaAws.stdout).events).to.deep.equal(await listed('--limit', '20'));
-    const down = await runCli(['events', '--endpoint', 'http://127.0.0.1:9']);
+    const endpoint = `http://127.0.0.1:${await freePort()}`;
+    const down = await runCli(['events', '--endpoint', endpoint]);
     expect(down.status).to.equal(1);
     expect(down.stderr).to.match(/^dingtalk-callback events: cannot read the store/);
+    expect(down.stderr).to.include(`nothing answered at ${endpoint}: start the local stack (npm start), or point --endpoint at its store`);
   });
 });
 

@@ -6,11 +6,34 @@ import { parseMessage, toRecord } from '../../core/events';
 import { loadForwardSettings } from '../../core/forward-settings';
 import { loadSettings } from '../../core/settings';
 import { EVENT_FAMILIES, samplePayload } from '../../cli/event-payloads';
+import { load } from '../../cli/load';
+import { version } from '../../cli/main';
+import { send } from '../../cli/send';
 import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
 import { startCallbackServer, type CallbackServer } from '../../testkit/callback-server';
-import { CLEAN_ENV, runCli } from '../../testkit/cli';
+import { CLEAN_ENV, runBin, runCli } from '../../testkit/cli';
+import { freePort } from '../../testkit/ports';
 
 const DEV_OWNER = DEV_CREDENTIALS.DINGTALK_OWNER_KEY;
+
+describe('the dingtalk-callback command, in a process of its own', function () {
+  it('runs: prints its version, and sends what it reads on standard input verbatim', async function () {
+    const server = await startCallbackServer(loadSettings(DEV_CREDENTIALS));
+    try {
+      const { status, stdout } = await runBin(['--version']);
+      expect([status, stdout]).to.deep.equal([0, `dingtalk-callback ${version()}\n`]);
+      expect(version()).to.match(/^\d+\.\d+\.\d+/);
+      const text = '{"EventType":"user_leave_org","UserId":["离职员工"],"TimeStamp":"1700000000000","CorpId":"dingdevcorp0000000000"}';
+      const fromStdin = await runBin(['send', '-', '--url', server.url], { input: text });
+      expect(fromStdin.status, fromStdin.stderr).to.equal(0);
+      expect(fromStdin.stdout).to.match(/^ok user_leave_org: 200 success in /);
+      const eventId = /eventId (\w+)/.exec(fromStdin.stdout)?.[1];
+      expect((await server.store.get(String(eventId)))?.payload).to.equal(text);
+    } finally {
+      await server.close();
+    }
+  });
+});
 
 describe('dingtalk-callback keygen and send', function () {
   let server: CallbackServer;
@@ -48,33 +71,40 @@ describe('dingtalk-callback keygen and send', function () {
       expect(status, stderr).to.equal(0);
       expect(stderr).to.include('development credentials');
       const id = / id (\S+)/.exec(stdout)?.[1];
-      expect(stdout).to.match(new RegExp(`^ok ${eventType}: 200 success in \\d+\\.\\d ms id `));
+      // A suite URL check is answered with its Random, anything else with "success".
+      expect(stdout).to.match(new RegExp(`^ok ${eventType}: 200 ${eventType.startsWith('check_') ? '(?!success)\\S+' : 'success'} in \\d+\\.\\d ms id `));
       const record = await server.store.get(String(id));
       expect(record?.eventType).to.equal(eventType);
       expect(JSON.parse(String(record?.payload)).EventType).to.equal(eventType);
     });
   }
 
-  for (const handshake of ['check_url', 'check_update_suite_url']) {
-    it(`sends ${handshake}, which is answered and not stored`, async function () {
-      const before = (await server.store.list()).records.length;
-      const { status, stdout } = await runCli(['send', handshake, '--url', server.url]);
-      expect(status).to.equal(0);
-      expect(stdout).to.match(new RegExp(`^ok ${handshake}: 200 success in \\d+\\.\\d ms$`, 'm'));
-      expect((await server.store.list()).records).to.have.length(before);
-    });
-  }
+  it('prints what the reply decrypts to: the Random of a suite URL check, which is not stored', async function () {
+    const before = (await server.store.list()).records.length;
+    const { status, stdout } = await runCli(['send', 'check_create_suite_url', '--url', server.url]);
+    expect(status).to.equal(0);
+    const [, reply] = /^ok check_create_suite_url: 200 (\S+) in \d+\.\d ms$/m.exec(stdout) ?? [];
+    expect(reply).to.be.a('string').and.not.equal('success');
+    expect((await server.store.list()).records).to.have.length(before);
+  });
 
-  it('sends a JSON file and standard input verbatim', async function () {
-    const text = '{"EventType":"user_leave_org","UserId":["离职员工"],"TimeStamp":"1700000000000","CorpId":"dingdevcorp0000000000"}';
+  it('sends check_url, which is answered and not stored', async function () {
+    const before = (await server.store.list()).records.length;
+    const { status, stdout } = await runCli(['send', 'check_url', '--url', server.url]);
+    expect(status).to.equal(0);
+    expect(stdout).to.match(/^ok check_url: 200 success/);
+    expect((await server.store.list()).records).to.have.length(before);
+  });
+
+  it('sends a JSON file verbatim, and labels the result with its event type', async function () {
+    const text = '{"EventType":"user_leave_org","UserId":["离职员工"],"TimeStamp":"1700000000001","CorpId":"dingdevcorp0000000000"}';
     const file = join(mkdtempSync(join(tmpdir(), 'dingtalk-send-')), 'event.json');
     writeFileSync(file, `${text}\n`);
     const fromFile = await runCli(['send', file, '--url', server.url]);
     expect(fromFile.status, fromFile.stderr).to.equal(0);
+    expect(fromFile.stdout).to.match(/^ok user_leave_org: 200 success in /);
     const id = / id (\S+)/.exec(fromFile.stdout)?.[1];
     expect((await server.store.get(String(id)))?.payload).to.equal(text);
-    const fromStdin = await runCli(['send', '-', '--url', server.url], { input: text });
-    expect(fromStdin.stdout).to.include(` id ${id}`);
   });
 
   it('sends many fresh events, each stored', async function () {
@@ -100,10 +130,24 @@ describe('dingtalk-callback keygen and send', function () {
     expect(stdout).to.match(/^FAILED user_add_org: 401 bad_signature: signature does not match/);
   });
 
-  it('exits 1 when nothing answers', async function () {
-    const { status, stdout } = await runCli(['send', 'user_add_org', '--url', 'http://127.0.0.1:1/dingtalk']);
-    expect(status).to.equal(1);
-    expect(stdout).to.match(/^FAILED user_add_org: could not reach/);
+  it('exits 1 when nothing answers, naming the URL it tried and the flag that points elsewhere', async function () {
+    const url = `http://127.0.0.1:${await freePort()}/dingtalk`;
+    for (const args of [['send', 'user_add_org'], ['send', 'user_add_org', '--count', '3'], ['load', '--count', '3', '--no-verify']]) {
+      const { status, stdout, stderr } = await runCli([...args, '--url', url]);
+      expect(status, args.join(' ')).to.equal(1);
+      expect(stdout).to.include(`could not reach ${url}: ECONNREFUSED`);
+      expect(stderr).to.include(`nothing answered at ${url}: start the callback (npm start), or point --url at where it runs`);
+    }
+  });
+
+  it('draws a progress bar on a terminal while sending many, and none when standard error is redirected', async function () {
+    for (const args of [['send', 'org_dept_modify', '--count', '5'], ['load', '--count', '5', '--no-verify']]) {
+      const onTerminal = await runCli([...args, '--url', server.url], { tty: true });
+      expect(onTerminal.status, onTerminal.stderr).to.equal(0);
+      expect(onTerminal.stderr).to.match(/\rsending +\[#{30}\] 5\/5 {2}failed 0\n/);
+      const redirected = await runCli([...args, '--url', server.url]);
+      expect(redirected.stderr).not.to.include('sending');
+    }
   });
 
   const usage: Array<[string[], RegExp]> = [
@@ -128,11 +172,27 @@ describe('dingtalk-callback keygen and send', function () {
     expect(stderr).to.include('DINGTALK_AES_KEY: is not set');
   });
 
-  it('explains itself with --help', async function () {
-    for (const args of [['--help'], ['send', '--help'], ['keygen', '--help']]) {
+  it('explains itself with --help, and prints its version', async function () {
+    for (const args of [['--help'], ['send', '--help'], ['keygen', '--help'], ['load', '--help'], ['events', '--help']]) {
       const { status, stdout } = await runCli(args);
       expect(status).to.equal(0);
       expect(stdout).to.match(/^Usage: dingtalk-callback/);
     }
+    expect((await runCli(['--help'])).stdout).to.match(/^ {2}-V, --version +print the version$/m);
+    for (const flag of ['--version', '-V']) expect(await runCli([flag])).to.deep.equal({ status: 0, stdout: `dingtalk-callback ${version()}\n`, stderr: '' });
   });
+
+  for (const command of [send, load]) {
+    it(`lists every option of ${command.name} --help together, before any paragraph of prose`, async function () {
+      const lines = (await runCli([command.name, '--help'])).stdout.split('\n');
+      const options = lines.indexOf('Options:');
+      // Prose: a line at the margin after the options that is no heading of another list ("Examples:").
+      const prose = lines.findIndex((line, i) => i > options && /^\S/.test(line) && !line.endsWith(':'));
+      expect(options).to.be.above(0);
+      expect(prose, 'a paragraph after the options').to.be.above(options);
+      const optionLines = lines.slice(options, prose).join('\n');
+      for (const flag of [...Object.keys(command.options), 'help']) expect(optionLines, `--${flag}`).to.match(new RegExp(`^ .*--${flag}\\b`, 'm'));
+      expect(lines.slice(prose).filter((line) => /^ +--?\w/.test(line))).to.deep.equal([]);
+    });
+  }
 });

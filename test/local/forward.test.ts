@@ -21,7 +21,7 @@ async function push(stack: LocalStack, message: string): Promise<number> {
 }
 
 describe('npm start with DINGTALK_FORWARD_URL: the local stream feeds the forward function', function () {
-  this.timeout(120_000);
+  this.timeout(180_000);
   let dataDir: string;
   let stack: LocalStack | undefined;
   let receiver: WebhookReceiver | undefined;

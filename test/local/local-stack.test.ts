@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -7,8 +7,12 @@ import DingTalkEncryptor from 'dingtalk-encrypt';
 import { openReply, pushUrl, sealPush } from '../../core/peer';
 import { loadSettings } from '../../core/settings';
 import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
-import { localDynamoDbEndpoint, openLocalEventStore } from '../../providers/local/local-dynamodb';
-import { recordId, eventText, SAMPLE_ENV } from '../../testkit/fixtures';
+import { parseMessage, toRecord } from '../../core/events';
+import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
+import { startDynamoDbServer } from '../../providers/local/dynamodb-server';
+import { ensureEventsTable } from '../../providers/local/events-table';
+import { LOCAL_TABLE_NAME, localDynamoDbClient, localDynamoDbEndpoint, openLocalEventStore } from '../../providers/local/local-dynamodb';
+import { eventText, recordId, SAMPLE_ENV } from '../../testkit/fixtures';
 import { startLocalStack, type LocalStack } from '../../testkit/local-stack';
 
 const DEV = loadSettings(DEV_CREDENTIALS);
@@ -40,16 +44,15 @@ async function portIsClosed(port: number): Promise<boolean> {
 
 describe('npm start: the local stack', function () {
   this.timeout(120_000);
+  // Each test has a data folder of its own: none relies on what another stored.
   let dataDir: string;
   let stack: LocalStack | undefined;
-  before(async function () {
+  beforeEach(async function () {
     dataDir = await mkdtemp(join(tmpdir(), 'local-stack-'));
   });
   afterEach(async function () {
     await stack?.stop('SIGKILL');
     stack = undefined;
-  });
-  after(async function () {
     await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -82,22 +85,44 @@ describe('npm start: the local stack', function () {
     for (const port of [httpPort, lambdaPort, dynamodbPort]) expect(await portIsClosed(port), `port ${port} closed`).to.equal(true);
   });
 
-  it('keeps the records across a restart, uses the DINGTALK_* variables set, and stores a redelivery once', async function () {
+  it('keeps the records of an earlier run, uses the DINGTALK_* variables set, and stores a redelivery once', async function () {
+    // An earlier run's data folder: the approval stored, through the same local store npm start runs.
+    const approval = stored[1]!;
+    const earlier = await startDynamoDbServer({ port: 0, dataDir });
+    const client = localDynamoDbClient(localDynamoDbEndpoint(earlier.port));
+    await ensureEventsTable(client, LOCAL_TABLE_NAME);
+    await new DynamoDbEventStore({ tableName: LOCAL_TABLE_NAME, client }).put(toRecord(parseMessage(Buffer.from(approval)), DEV_CREDENTIALS.DINGTALK_OWNER_KEY, new Date()));
+    client.destroy();
+    await earlier.close();
+
     stack = await startLocalStack(dataDir, SAMPLE_ENV);
     expect(stack.output()).not.to.include(DEV_CREDENTIALS.DINGTALK_AES_KEY);
     expect(stack.output()).not.to.include(SAMPLE_ENV.DINGTALK_AES_KEY);
     const store = openLocalEventStore(localDynamoDbEndpoint(stack.dynamodbPort));
-    const approval = stored[1]!;
     expect((await store.get(recordId(approval, DEV_CREDENTIALS.DINGTALK_OWNER_KEY)))?.payload).to.equal(approval);
     expect((await push(stack, approval)).status).to.equal(401);
     // The same message for another ownerKey is another owner's event; its redelivery is not.
     expect(await push(stack, approval, SAMPLE_ENV)).to.deep.equal({ status: 200, reply: 'success' });
     expect(await push(stack, approval, SAMPLE_ENV)).to.deep.equal({ status: 200, reply: 'success' });
     expect((await store.get(recordId(approval, SAMPLE_ENV.DINGTALK_OWNER_KEY)))?.payload).to.equal(approval);
-    expect((await store.list()).records).to.have.length(stored.length + 1);
+    expect((await store.list()).records).to.have.length(2);
     await stack.stop('SIGTERM');
     expect(stack.output()).to.include('Local DynamoDB stopped');
     stack = undefined;
+  });
+
+  it('refuses to start, in one line before anything else, when its HTTP port is taken', async function () {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, 'localhost', resolve));
+    const httpPort = (taken.address() as AddressInfo).port;
+    try {
+      const failure = (await startLocalStack(dataDir, {}, { httpPort }).catch((error: unknown) => error)) as Error;
+      expect(failure.message).to.match(new RegExp(`^npm start did not come up:\\n[^]*port ${httpPort} is in use: choose another with --httpPort`));
+      expect(failure.message).not.to.match(/POST \|/); // the route table serverless-offline prints once it runs
+      expect(failure.message).not.to.include('DingTalk push URL');
+    } finally {
+      taken.close();
+    }
   });
 
   it('refuses to start on a bad DINGTALK_* variable, naming it', async function () {

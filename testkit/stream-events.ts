@@ -38,10 +38,10 @@ export async function tablestoreTriggerEvent(records?: EventRecord[]): Promise<U
   const timestamp = Date.now();
   return encode({
     Version: fixture.Version,
-    Records: records.map(({ eventId, ...columns }, index) => ({
+    Records: records.map(({ id, ...columns }, index) => ({
       Type: 'PutRow',
       Info: { Timestamp: (timestamp + index) * 1000 },
-      PrimaryKey: [{ ColumnName: 'eventId', Value: eventId }],
+      PrimaryKey: [{ ColumnName: 'id', Value: id }],
       Columns: Object.entries(columns)
         .filter((entry) => entry[1] !== undefined)
         .map(([ColumnName, Value]) => ({ Type: 'Put', ColumnName, Value, Timestamp: timestamp })),

@@ -54,7 +54,7 @@ describe('Alibaba Cloud forward handler (Tablestore trigger, CBOR → webhook, d
     expect(receiver!.rejected).to.deep.equal([]);
     const [delivery] = receiver!.deliveries;
     expect(delivery!.body.type).to.equal('bpms_instance_change');
-    expect(delivery!.body.data).to.include({ eventId: '9f2c4e1a7b3d5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8', eventTime: 1700000003000, processInstanceId: 'a171de6c-8bb1-4a3e-b2d4-5f1e6c8d9e01' });
+    expect(delivery!.body.data).to.include({ id: 'ding6ccabc44d2c8d38b:sha256:9f2c4e1a7b3d5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8', source: 'push', eventTime: 1700000003000, processInstanceId: 'a171de6c-8bb1-4a3e-b2d4-5f1e6c8d9e01' });
     expect(delivery!.body.data.payload).to.deep.include({ title: '张三提交的请假申请 🏖️' });
   });
 
@@ -71,7 +71,7 @@ describe('Alibaba Cloud forward handler (Tablestore trigger, CBOR → webhook, d
     });
     expect(rows).to.have.length(1);
     const columns = Object.fromEntries(rows[0]!.attributes!.map(({ columnName, columnValue }) => [columnName, typeof columnValue === 'object' && 'toNumber' in columnValue ? columnValue.toNumber() : columnValue]));
-    expect(columns).to.include({ eventId: record.eventId, webhookId: webhookIdOf(record), sink: 'webhook', reason: 'HTTP 502', attempts: 2 });
+    expect(columns).to.include({ id: record.id, webhookId: webhookIdOf(record), sink: 'webhook', reason: 'HTTP 502', attempts: 2 });
     expect(JSON.stringify(rows)).not.to.include('请假');
   });
 

@@ -64,7 +64,7 @@ describe('dingtalk-callback against npm start (end to end)', function () {
   it('filters by type and by process instance, and shows one event with its payload', async function () {
     const sent = await sendOne('bpms_instance_change');
     const [approval] = await listed('--type', 'bpms_instance_change');
-    expect(approval?.eventId).to.equal(sent);
+    expect(approval?.id).to.equal(sent);
     expect(approval?.processInstanceId).to.be.a('string');
     const table = await runCli(['events', '--type', 'bpms_instance_change', ...store]);
     expect(table.stdout).to.match(/^RECEIVED \(UTC\)\s+EVENT TYPE\s+ID/);

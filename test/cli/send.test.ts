@@ -27,8 +27,8 @@ describe('the dingtalk-callback command, in a process of its own', function () {
       const fromStdin = await runBin(['send', '-', '--url', server.url], { input: text });
       expect(fromStdin.status, fromStdin.stderr).to.equal(0);
       expect(fromStdin.stdout).to.match(/^ok user_leave_org: 200 success in /);
-      const eventId = /eventId (\w+)/.exec(fromStdin.stdout)?.[1];
-      expect((await server.store.get(String(eventId)))?.payload).to.equal(text);
+      const id = / id (\S+)/.exec(fromStdin.stdout)?.[1];
+      expect((await server.store.get(String(id)))?.payload).to.equal(text);
     } finally {
       await server.close();
     }

@@ -7,8 +7,10 @@ export interface EventRecord {
   eventId: string;
   /** `EventType`, trimmed. */
   eventType: string;
-  /** The ownerKey the ciphertext carried. */
+  /** The ownerKey the ciphertext carried (for a recovered event, see docs/recover.md). */
   ownerKey: string;
+  /** How it arrived: pushed by DingTalk, or pulled from its failed list by `recover`; absent means a push. */
+  source?: 'push' | 'recovered';
   /** `CorpId` / `corpId` / `AuthCorpId`. */
   corpId?: string;
   /** Milliseconds since the epoch, from `TimeStamp` / `createTime` / `EventTime`. */

@@ -8,7 +8,7 @@ import protocol from 'tablestore/lib/protocol/tablestore_compiled_proto.js';
  * A local Tablestore for tests. It speaks the service's wire protocol (POST /<Operation>, protobuf
  * bodies, PlainBuffer rows, the `x-ots-*` signature headers) so the real `tablestore` SDK talks to it
  * unchanged, and implements only what this project uses, as Tablestore documents it: CreateTable,
- * CreateIndex, DescribeTable, UpdateTable (the Stream only), ListTable, PutRow (row-existence conditions), GetRow, GetRange on tables
+ * CreateIndex, DescribeTable, UpdateTable (the Stream only), ListTable, PutRow (row-existence conditions), GetRow, DeleteRow, GetRange on tables
  * and global secondary indexes. Index tables are updated synchronously, one of the orders the
  * service's asynchronous indexes allow.
  */
@@ -117,6 +117,7 @@ export async function startTablestoreServer(options: TablestoreServerOptions = {
     UpdateTable: (request: UpdateTableRequest) => updateTable(table(tables, request.tableName), request),
     PutRow: (request: PutRowRequest) => putRow(table(tables, request.tableName), request),
     GetRow: (request: GetRowRequest) => getRow(table(tables, request.tableName), request),
+    DeleteRow: (request: DeleteRowRequest) => deleteRow(table(tables, request.tableName), request),
     GetRange: (request: GetRangeRequest) => getRange(readable(tables, request.tableName), request),
   };
 
@@ -375,6 +376,24 @@ function putRow(found: Table, request: PutRowRequest): object {
   }
   found.rows.set(id, row);
   return { consumed: capacity(0, units(rowSize(found.keyColumns, row))), row: Buffer.alloc(0) };
+}
+
+interface DeleteRowRequest { tableName: string; primaryKey: Buffer; condition: { rowExistence: number; columnCondition?: Buffer } }
+
+function deleteRow(found: Table, request: DeleteRowRequest): object {
+  if (set(request.condition, 'columnCondition')?.length) throw invalid('Column conditions are not supported by this test server.');
+  const key = checkKey(found, readPlainBuffer(request.primaryKey).primaryKey ?? []);
+  const id = keyId(key);
+  const existing = found.rows.get(id);
+  const { rowExistence } = request.condition;
+  if ((rowExistence === TableStore.RowExistenceExpectation.EXPECT_EXIST && !existing) || (rowExistence === TableStore.RowExistenceExpectation.EXPECT_NOT_EXIST && existing)) {
+    throw new OtsError(403, 'OTSConditionCheckFail', 'Condition check failed.');
+  }
+  if (existing) {
+    for (const index of found.indexes) index.rows.delete(indexKeyId(found, index, existing) ?? '');
+    found.rows.delete(id);
+  }
+  return { consumed: capacity(0, 1), row: Buffer.alloc(0) };
 }
 
 function getRow(found: Table, request: GetRowRequest): object {

@@ -17,6 +17,8 @@ export function fromRow(row: TableStore.ReadRow): EventRecord {
     return value;
   };
   const record: EventRecord = { eventId: required('eventId'), eventType: required('eventType'), ownerKey: required('ownerKey'), receivedAt: required('receivedAt'), payload: required('payload') };
+  const source = text('source');
+  if (source === 'push' || source === 'recovered') record.source = source;
   const corpId = text('corpId');
   if (corpId !== undefined) record.corpId = corpId;
   const eventTime = cells.get('eventTime');

@@ -61,6 +61,7 @@ declare module 'tablestore' {
       createIndex(params: { mainTableName: string; indexMeta: IndexMeta; includeBaseData?: boolean }): Promise<unknown>;
       putRow(params: { tableName: string; condition: Condition; primaryKey: PrimaryKeyInput; attributeColumns: AttributeInput }): Promise<unknown>;
       getRow(params: { tableName: string; primaryKey: PrimaryKeyInput; maxVersions?: number }): Promise<{ row: ReadRow }>;
+      deleteRow(params: { tableName: string; condition: Condition; primaryKey: PrimaryKeyInput }): Promise<unknown>;
       getRange(params: {
         tableName: string;
         direction: string;

@@ -29,6 +29,7 @@ export async function toItem(record: EventRecord): Promise<Item> {
     ownerKey: { S: record.ownerKey },
     receivedAt: { S: record.receivedAt },
   };
+  if (record.source !== undefined) item.source = { S: record.source };
   if (record.corpId !== undefined) item.corpId = { S: record.corpId };
   if (record.eventTime !== undefined) item.eventTime = { N: String(record.eventTime) };
   if (record.processInstanceId !== undefined) item.processInstanceId = { S: record.processInstanceId };
@@ -53,6 +54,8 @@ export async function fromItem(item: Item): Promise<EventRecord> {
     receivedAt: required('receivedAt'),
     payload: compressed ? (await gunzipAsync(compressed)).toString('utf8') : required('payload'),
   };
+  const source = text('source');
+  if (source === 'push' || source === 'recovered') record.source = source;
   if (text('corpId') !== undefined) record.corpId = text('corpId');
   if (item.eventTime?.N !== undefined) record.eventTime = Number(item.eventTime.N);
   if (text('processInstanceId') !== undefined) record.processInstanceId = text('processInstanceId');

@@ -10,11 +10,19 @@ import type { EventWriter, PutOutcome } from './store';
 export const APP_FAILED_LIST = 'call_back/get_call_back_failed_result';
 export const SUITE_FAILED_LIST = 'topapi/callback/failrecord/list';
 
+/** Puts in flight at once while a reply's items are stored. */
+const PUT_CONCURRENCY = 8;
+
 /** DingTalk's largest ISV page. */
 const SUITE_PAGE_SIZE = 100;
 
-/** Waits between the attempts at one call: three more tries over about 7 s, well inside a function's timeout. */
-export const RETRY_DELAYS_MS: readonly number[] = [500, 2000, 5000];
+/** The first wait before trying a failed call again (`DINGTALK_API_BACKOFF_MS`). */
+export const DEFAULT_BACKOFF_MS = 500;
+
+/** Waits between the attempts at one call: three more tries, 1x, 4x and 10x the backoff (7.5 s by default, well inside a function's timeout). */
+export function retryDelays(backoffMs: number): readonly number[] {
+  return [1, 4, 10].map((factor) => factor * backoffMs);
+}
 
 /** Whose failed list the pass reads, and with which credentials. */
 export type RecoverMode =
@@ -27,6 +35,8 @@ export class RecoverSettings {
     readonly apiBase: string,
     readonly mode: RecoverMode,
     readonly timeoutMs = DEFAULT_API_TIMEOUT_MS,
+    /** Waits between the attempts at a failing call. */
+    readonly retryDelaysMs: readonly number[] = retryDelays(DEFAULT_BACKOFF_MS),
   ) {}
 
   /** The inbox key of this app's replies. */
@@ -37,7 +47,7 @@ export class RecoverSettings {
   toJSON(): object {
     const { mode } = this;
     const shown = mode.kind === 'app' ? { kind: mode.kind, appKey: mode.appKey, appSecret: '[redacted]' } : { kind: mode.kind, suiteKey: mode.suiteKey, suiteSecret: '[redacted]', tags: mode.tags };
-    return { apiBase: this.apiBase, mode: shown, timeoutMs: this.timeoutMs };
+    return { apiBase: this.apiBase, mode: shown, timeoutMs: this.timeoutMs, retryDelaysMs: this.retryDelaysMs };
   }
 
   [inspect.custom](): string {
@@ -47,7 +57,7 @@ export class RecoverSettings {
 
 /**
  * Reads the recover settings: `DINGTALK_API_BASE` (default {@link DEFAULT_API_BASE}), optional
- * `DINGTALK_API_TIMEOUT_MS`, and either `DINGTALK_SUITE_KEY`, `DINGTALK_SUITE_SECRET`,
+ * `DINGTALK_API_TIMEOUT_MS` and `DINGTALK_API_BACKOFF_MS`, and either `DINGTALK_SUITE_KEY`, `DINGTALK_SUITE_SECRET`,
  * `DINGTALK_SUITE_TAGS` (an ISV suite) or `DINGTALK_APP_KEY`, `DINGTALK_APP_SECRET` (an internal app,
  * with `DINGTALK_OWNER_KEY` when set, see {@link recoveredOwnerKey}).
  * @throws ConfigError naming the first variable that is missing or invalid.
@@ -56,14 +66,15 @@ export function loadRecoverSettings(env: Environment): RecoverSettings {
   const apiBase = env.DINGTALK_API_BASE?.trim() || DEFAULT_API_BASE;
   if (!/^https?:\/\/[^/?#]+/.test(apiBase)) throw new ConfigError('DINGTALK_API_BASE', 'must be an http(s) URL such as https://oapi.dingtalk.com');
   const timeoutMs = optionalWholeNumber(env, 'DINGTALK_API_TIMEOUT_MS', 1, 'milliseconds') ?? DEFAULT_API_TIMEOUT_MS;
+  const delays = retryDelays(optionalWholeNumber(env, 'DINGTALK_API_BACKOFF_MS', 0, 'milliseconds') ?? DEFAULT_BACKOFF_MS);
   const list = (variable: string) => (env[variable] ?? '').split(',').map((value) => value.trim()).filter(Boolean);
   if (env.DINGTALK_SUITE_KEY?.trim()) {
     const tags = list('DINGTALK_SUITE_TAGS');
     if (tags.length === 0) throw new ConfigError('DINGTALK_SUITE_TAGS', 'must list the event types the suite subscribes to (comma-separated): DingTalk lists failures by type');
-    return new RecoverSettings(apiBase, { kind: 'suite', suiteKey: required(env, 'DINGTALK_SUITE_KEY'), suiteSecret: required(env, 'DINGTALK_SUITE_SECRET'), tags }, timeoutMs);
+    return new RecoverSettings(apiBase, { kind: 'suite', suiteKey: required(env, 'DINGTALK_SUITE_KEY'), suiteSecret: required(env, 'DINGTALK_SUITE_SECRET'), tags }, timeoutMs, delays);
   }
   const mode = { kind: 'app', appKey: required(env, 'DINGTALK_APP_KEY'), appSecret: required(env, 'DINGTALK_APP_SECRET'), ownerKeys: list('DINGTALK_OWNER_KEY') } as const;
-  return new RecoverSettings(apiBase, mode, timeoutMs);
+  return new RecoverSettings(apiBase, mode, timeoutMs, delays);
 }
 
 /**
@@ -121,7 +132,7 @@ export interface RecoverOptions {
   token: AccessToken;
   store: EventWriter;
   inbox: RecoverInbox;
-  /** Default {@link RETRY_DELAYS_MS}. */
+  /** Default: the settings'. */
   retryDelaysMs?: readonly number[];
   now?: () => Date;
   /** Told after each reply is stored. */
@@ -137,7 +148,7 @@ export interface RecoverOptions {
  * @throws RecoverError naming the failing step.
  */
 export async function recover(options: RecoverOptions): Promise<RecoverSummary> {
-  const { settings, token, store, inbox, retryDelaysMs = RETRY_DELAYS_MS, now = () => new Date(), onPage } = options;
+  const { settings, token, store, inbox, retryDelaysMs = settings.retryDelaysMs, now = () => new Date(), onPage } = options;
   const { mode, source } = settings;
   const summary: RecoverSummary = { pages: 0, resumed: 0, items: 0, created: 0, duplicate: 0 };
   const parse = mode.kind === 'app' ? appFailedPage : suiteFailedPage;
@@ -149,8 +160,8 @@ export async function recover(options: RecoverOptions): Promise<RecoverSummary> 
 
   /** Stores every item of a reply kept in the inbox, then forgets the reply. */
   const finish = async (id: string, page: FailedPage, rereading = false): Promise<void> => {
-    const outcomes = await mapLimited(page.items, 8, (item) => store.put(recoveredRecord(item, recoveredOwnerKey(mode, item.corpId), now()))).catch((error: unknown) => fail('store', error));
-    // A confirming re-read repeats items already counted: count only what it brought that was new.
+    const outcomes = await mapLimited(page.items, PUT_CONCURRENCY, (item) => store.put(recoveredRecord(item, recoveredOwnerKey(mode, item.corpId), now()))).catch((error: unknown) => fail('store', error));
+    // What a confirming re-read adds was new at DingTalk a moment ago: count only what is new here.
     const counted = rereading ? outcomes.filter((outcome) => outcome === 'created') : outcomes;
     summary.items += counted.length;
     for (const outcome of counted) summary[outcome satisfies PutOutcome] += 1;
@@ -171,12 +182,14 @@ export async function recover(options: RecoverOptions): Promise<RecoverSummary> 
   };
 
   /** Reads one reply, keeps it, stores its items. */
-  const readPage = async (path: string, body?: unknown, rereading = false): Promise<FailedPage> => {
+  const readPage = async (path: string, body?: unknown, stored?: FailedPage): Promise<FailedPage> => {
     const { text, reply } = await call(path, body);
     const id = await inbox.add(source, text).catch((error: unknown) => fail('inbox', error));
     const page = parse(reply);
-    if (!rereading) summary.pages += 1;
-    await finish(id, page, rereading);
+    if (!stored) summary.pages += 1;
+    // A confirming re-read repeats the records just stored: store only those it adds.
+    const done = new Set(stored?.items.map((item) => item.recordId));
+    await finish(id, { ...page, items: page.items.filter((item) => item.recordId === undefined || !done.has(item.recordId)) }, stored !== undefined);
     return page;
   };
 
@@ -201,7 +214,7 @@ export async function recover(options: RecoverOptions): Promise<RecoverSummary> 
     const request = { tags: mode.tags, status: 1, page_size: SUITE_PAGE_SIZE, ...(cursor !== undefined && { cursor }) };
     const page = await readPage(SUITE_FAILED_LIST, { req: { ...request, confirm: false } });
     if (page.items.length > 0) {
-      const confirmed = await readPage(SUITE_FAILED_LIST, { req: { ...request, confirm: true } }, true);
+      const confirmed = await readPage(SUITE_FAILED_LIST, { req: { ...request, confirm: true } }, page);
       const ids = [...page.items, ...confirmed.items].map((item) => item.recordId ?? 0);
       cursor = Math.max(cursor ?? 0, ...ids);
     }

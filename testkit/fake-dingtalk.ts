@@ -54,7 +54,7 @@ export class FakeDingTalk {
   /** Every request received: path, query and parsed body. */
   readonly calls: Array<{ path: string; query: Record<string, string>; body?: Record<string, unknown> }> = [];
   private readonly tokens = new Map<string, { kind: 'app' | 'suite'; expiresAt: number }>();
-  private readonly faults = new Map<string, { fault: FakeFault; times: number }>();
+  private readonly faults = new Map<string, { fault: FakeFault; times: number; after: number }>();
   private readonly server: Server = createServer((request, response) => void this.handle(request, response));
   url = '';
 
@@ -68,9 +68,12 @@ export class FakeDingTalk {
     await new Promise((resolve) => this.server.close(resolve));
   }
 
-  /** The next `times` calls of `path` (such as `call_back/get_call_back_failed_result`) fail this way. */
-  fail(path: string, fault: FakeFault, times = 1): void {
-    this.faults.set(path, { fault, times });
+  /**
+   * `times` calls of `path` (such as `call_back/get_call_back_failed_result`) fail this way, after
+   * `after` more calls are answered normally.
+   */
+  fail(path: string, fault: FakeFault, times = 1, after = 0): void {
+    this.faults.set(path, { fault, times, after });
   }
 
   /** How many calls reached `path`. */
@@ -93,7 +96,8 @@ export class FakeDingTalk {
     }
     this.calls.push({ path, query, body });
     const fault = this.faults.get(path);
-    if (fault && fault.times > 0) {
+    if (fault && fault.after > 0) fault.after -= 1;
+    else if (fault && fault.times > 0) {
       fault.times -= 1;
       if (fault.fault === 'hang') return; // never answered; stop() drops the connection
       if (fault.fault === 'http500') {

@@ -56,8 +56,9 @@ const WRAPPERS = ['bpmsCallBackData', 'roleLabelChange', 'callbackData'];
  * (Chinese and emoji as they came; a string DingTalk sent as JSON text is kept as sent).
  * Its id is DingTalk's `eventId` where the data has one, so a late push and its recovered twin are one
  * record; else a hash of the item (type, time, corp, data), so the same item recovered twice is one.
+ * `ownerKeyOf` files it under the ownerKey its pushes are encrypted for, which may hang on its corp.
  */
-export function recoveredRecord(item: FailedItem, ownerKey: string, receivedAt: Date): EventRecord {
+export function recoveredRecord(item: FailedItem, ownerKeyOf: (corpId: string | undefined) => string, receivedAt: Date): EventRecord {
   const payload = payloadText(item.data);
   const fields = objectOf(item.data);
   const layers = [fields, ...WRAPPERS.map((name) => objectOf(fields[name]))];
@@ -70,7 +71,7 @@ export function recoveredRecord(item: FailedItem, ownerKey: string, receivedAt: 
     eventId: find('eventId') ?? derivedId(item, corpId, payload),
     // An item without a tag is still an event DingTalk failed to deliver: kept, under a type that says so.
     eventType: item.eventType || 'unknown',
-    ownerKey,
+    ownerKey: ownerKeyOf(corpId),
     source: 'recovered',
     receivedAt: receivedAt.toISOString(),
     payload,

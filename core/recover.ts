@@ -160,7 +160,7 @@ export async function recover(options: RecoverOptions): Promise<RecoverSummary> 
 
   /** Stores every item of a reply kept in the inbox, then forgets the reply. */
   const finish = async (id: string, page: FailedPage, rereading = false): Promise<void> => {
-    const outcomes = await mapLimited(page.items, PUT_CONCURRENCY, (item) => store.put(recoveredRecord(item, recoveredOwnerKey(mode, item.corpId), now()))).catch((error: unknown) => fail('store', error));
+    const outcomes = await mapLimited(page.items, PUT_CONCURRENCY, (item) => store.put(recoveredRecord(item, (corpId) => recoveredOwnerKey(mode, corpId), now()))).catch((error: unknown) => fail('store', error));
     // What a confirming re-read adds was new at DingTalk a moment ago: count only what is new here.
     const counted = rereading ? outcomes.filter((outcome) => outcome === 'created') : outcomes;
     summary.items += counted.length;
@@ -229,16 +229,26 @@ function parseReply(body: string): Record<string, unknown> {
   return typeof reply === 'object' && reply !== null ? (reply as Record<string, unknown>) : {};
 }
 
-/** `work` over `items`, at most `limit` at a time, results in order; the first failure rejects. */
+/**
+ * `work` over `items`, at most `limit` at a time, results in order. After a failure no more work
+ * starts, and the first failure rejects once the work in flight has settled (so a failed run leaves
+ * nothing writing behind it).
+ */
 async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !failure) {
       const index = next++;
-      results[index] = await work(items[index] as T);
+      try {
+        results[index] = await work(items[index] as T);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
   return results;
 }

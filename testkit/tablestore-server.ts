@@ -29,6 +29,8 @@ export interface TablestoreFailure {
   message?: string;
   /** Only these operations fail (for example `['PutRow']`); default all. */
   operations?: string[];
+  /** Only requests naming these tables fail; default any. */
+  tables?: string[];
 }
 
 export interface TablestoreServerOptions {
@@ -107,7 +109,7 @@ export async function startTablestoreServer(options: TablestoreServerOptions = {
   if (!first) throw new Error('give the server at least one set of credentials');
   const tables = new Map<string, Table>();
   const requests = new Map<string, number>();
-  let failure: { status: number; code: string; message: string; operations?: string[] } | undefined;
+  let failure: { status: number; code: string; message: string; operations?: string[]; tables?: string[] } | undefined;
 
   const operations: Record<string, (request: never) => object> = {
     ListTable: () => ({ tableNames: [...tables.keys()].sort() }),
@@ -133,15 +135,15 @@ export async function startTablestoreServer(options: TablestoreServerOptions = {
         authenticate(req, body, `/${operation}`, instance, accepted);
         const run = operations[operation];
         if (!run) throw invalid(`Unsupported operation: '${operation}'.`);
-        if (failure && (!failure.operations || failure.operations.includes(operation))) {
-          throw new OtsError(failure.status, failure.code, failure.message);
-        }
+        const failing = failure && (!failure.operations || failure.operations.includes(operation));
+        if (failing && !failure!.tables) throw new OtsError(failure!.status, failure!.code, failure!.message);
         let message: unknown;
         try {
           message = pb[`${operation}Request`]!.decode(body);
         } catch {
           throw invalid('Failed to parse the ProtoBuf message.');
         }
+        if (failing && failure!.tables!.includes((message as { tableName?: string }).tableName ?? '')) throw new OtsError(failure!.status, failure!.code, failure!.message);
         const response = pb[`${operation}Response`]!;
         reply(res, 200, response.encode(response.create(run(message as never))).finish());
       } catch (error) {
@@ -159,7 +161,7 @@ export async function startTablestoreServer(options: TablestoreServerOptions = {
     clientOptions: { endpoint, instance, ...first },
     requests,
     failWith: (options = {}) => {
-      failure = { status: options.status ?? 503, code: options.code ?? 'OTSServerBusy', message: options.message ?? 'Server is busy.', operations: options.operations };
+      failure = { status: options.status ?? 503, code: options.code ?? 'OTSServerBusy', message: options.message ?? 'Server is busy.', operations: options.operations, tables: options.tables };
     },
     recover: () => {
       failure = undefined;

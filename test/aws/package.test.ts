@@ -113,7 +113,7 @@ describe('serverless.aws.yml, packaged for real', function () {
 
   describe('the CloudFormation template', function () {
     it('defines the events table: keyed on eventId, two indexes on receivedAt, on demand, backed up, encrypted, retained', function () {
-      const [table] = resource('AWS::DynamoDB::Table');
+      const table = template.Resources.EventsTable;
       const properties = table!.Properties;
       expect(properties.TableName).to.equal('dingtalk-callback-test-events');
       expect(properties.KeySchema).to.deep.equal([{ AttributeName: 'eventId', KeyType: 'HASH' }]);
@@ -233,6 +233,41 @@ describe('serverless.aws.yml, packaged for real', function () {
           await receiver.close();
         }
       });
+    });
+  });
+
+  describe('the recover function', function () {
+    const statements = () => (template.Resources.RecoverRole!.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[])[0]!.PolicyDocument.Statement;
+    const grants = (prefix: string) => statements().filter((statement) => statement.Action.some((action) => action.startsWith(prefix)));
+
+    it('has a zip of its own holding its bundle alone', function () {
+      const zip = packaged.zip.replace(/callback\.zip$/, 'recover.zip');
+      expect(zipEntries(zip).map((entry) => entry.name)).to.deep.equal(['handlers/aws/recover.js']);
+    });
+
+    it('runs every 10 minutes on its own role, pointed at the inbox table and the stage SSM prefix', function () {
+      const fn = template.Resources.RecoverLambdaFunction!;
+      expect(fn.Properties).to.include({ Runtime: 'nodejs22.x', Handler: 'handlers/aws/recover.handler', Timeout: 120 });
+      expect(fn.Properties.Role).to.deep.equal({ 'Fn::GetAtt': ['RecoverRole', 'Arn'] });
+      expect(fn.Properties.Environment).to.deep.equal({ Variables: { EVENTS_TABLE: 'dingtalk-callback-test-events', DINGTALK_SSM_PREFIX: '/dingtalk-callback/test', RECOVER_INBOX_TABLE: 'dingtalk-callback-test-recover-inbox', DINGTALK_API_BASE: 'https://oapi.dingtalk.com' } });
+      const [rule] = resource('AWS::Events::Rule');
+      expect(rule!.Properties).to.include({ ScheduleExpression: 'rate(10 minutes)', State: 'ENABLED' });
+      expect(template.Resources.RecoverInboxTable!.Properties.KeySchema).to.deep.equal([{ AttributeName: 'source', KeyType: 'HASH' }, { AttributeName: 'replyId', KeyType: 'RANGE' }]);
+    });
+
+    it('may write events, read the type index, use the inbox, and read its four parameters: nothing else', function () {
+      expect(statements().flatMap((statement) => statement.Action).filter((action) => action.includes('*'))).to.deep.equal([]);
+      expect(grants('dynamodb:').map((statement) => [statement.Action, statement.Resource])).to.deep.equal([
+        [['dynamodb:PutItem'], { 'Fn::GetAtt': ['EventsTable', 'Arn'] }],
+        [['dynamodb:Query'], { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }, '/index/byEventType']] }],
+        [['dynamodb:BatchGetItem'], { 'Fn::GetAtt': ['EventsTable', 'Arn'] }],
+        [['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:DeleteItem'], { 'Fn::GetAtt': ['RecoverInboxTable', 'Arn'] }],
+      ]);
+      expect(JSON.stringify(grants('ssm:')[0]!.Resource).match(/parameter[^"]*/g)).to.deep.equal(['app-key', 'app-secret', 'owner-key', 'suite-secret'].map((name) => `parameter/dingtalk-callback/test/${name}`));
+      expect(grants('logs:')[0]!.Action).to.deep.equal(['logs:CreateLogStream', 'logs:PutLogEvents']);
+      expect(statements().flatMap((statement) => statement.Action).sort()).to.deep.equal(
+        ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Query', 'kms:Decrypt', 'logs:CreateLogStream', 'logs:PutLogEvents', 'ssm:GetParameters'],
+      );
     });
   });
 });

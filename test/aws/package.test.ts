@@ -138,7 +138,7 @@ describe('serverless.aws.yml, packaged for real', function () {
 
     it('routes every method of /dingtalk to it (it answers all but POST with 405), and keeps its logs 30 days', function () {
       expect(resource('AWS::ApiGatewayV2::Route').map((route) => route.Properties.RouteKey)).to.deep.equal(['ANY /dingtalk']);
-      expect(resource('AWS::Logs::LogGroup').map((group) => group.Properties.RetentionInDays)).to.deep.equal([30, 30]);
+      expect(resource('AWS::Logs::LogGroup').map((group) => group.Properties.RetentionInDays)).to.deep.equal([30, 30, 30]);
     });
 
     describe('IAM', function () {

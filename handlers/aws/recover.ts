@@ -1,8 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { recoverLine, runRecover, type RecoverRun } from '../../core/recover-run';
 import { loadRecoverSettings } from '../../core/recover';
 import { required, type Environment } from '../../core/settings';
+import { AwsJsonClient, credentialsFromEnv, SSM } from '../../providers/aws/aws-json-client';
 import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { DynamoDbInbox } from '../../providers/aws/dynamodb-inbox';
 import { loadSsmRecoverSettings } from '../../providers/aws/ssm-settings';
@@ -13,8 +13,8 @@ export interface AwsRecoverOptions {
   env?: Environment;
   /** Default: a client for the function's region, or `DYNAMODB_ENDPOINT`. */
   dynamodb?: DynamoDBClient;
-  /** Default: a client for the function's region. */
-  ssm?: SSMClient;
+  /** Default: a client for the function's region, or `AWS_ENDPOINT_URL_SSM`, with Lambda's credentials. */
+  ssm?: AwsJsonClient;
   /** Where the run's one JSON line goes; default stdout. */
   log?: (line: string) => void;
 }
@@ -47,7 +47,8 @@ export const handler = createHandler();
 
 async function build({ env = process.env, dynamodb, ssm }: AwsRecoverOptions): Promise<RecoverRun> {
   const prefix = env.DINGTALK_SSM_PREFIX?.trim();
-  const settings = prefix ? await loadSsmRecoverSettings(prefix, env, ssm ?? new SSMClient({})) : loadRecoverSettings(env);
+  const ssmClient = () => new AwsJsonClient({ region: required(env, 'AWS_REGION'), credentials: credentialsFromEnv(env), service: SSM, endpoint: env.AWS_ENDPOINT_URL_SSM?.trim() || undefined });
+  const settings = prefix ? await loadSsmRecoverSettings(prefix, env, ssm ?? ssmClient()) : loadRecoverSettings(env);
   const client = dynamodb ?? new DynamoDBClient({ endpoint: env.DYNAMODB_ENDPOINT?.trim() || undefined });
   const store = new DynamoDbEventStore({ tableName: required(env, 'EVENTS_TABLE'), client });
   const inbox = new DynamoDbInbox({ tableName: required(env, 'RECOVER_INBOX_TABLE'), client });

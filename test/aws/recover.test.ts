@@ -33,7 +33,7 @@ describe('recover on AWS: the Lambda handler with DynamoDB (dynalite), SSM (fake
     inbox = new DynamoDbInbox({ tableName: 'inbox', client: dynamo.client });
     lines = [];
     const env = { DINGTALK_SSM_PREFIX: PREFIX, EVENTS_TABLE: 'events', RECOVER_INBOX_TABLE: 'inbox', DINGTALK_API_BASE: dingtalk.url, DINGTALK_API_BACKOFF_MS: '5' };
-    handler = createHandler({ env, dynamodb: dynamo.client, ssm: ssm.client(), log: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+    handler = createHandler({ env, dynamodb: dynamo.client, ssm: ssm.jsonClient(), log: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
   });
   afterEach(async function () {
     await dingtalk.stop();

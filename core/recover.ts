@@ -158,14 +158,14 @@ export async function recover(options: RecoverOptions): Promise<RecoverSummary> 
     throw new RecoverError(error instanceof DingTalkApiError ? error.step : step, detail, { ...summary }, { cause: error });
   };
 
-  /** Stores every item of a reply kept in the inbox, then forgets the reply. */
-  const finish = async (id: string, page: FailedPage, rereading = false): Promise<void> => {
+  /** Stores every item of a reply, then forgets the reply kept in the inbox under `id` (if it was kept). */
+  const finish = async (id: string | undefined, page: FailedPage, rereading = false): Promise<void> => {
     const outcomes = await mapLimited(page.items, PUT_CONCURRENCY, (item) => store.put(recoveredRecord(item, (corpId) => recoveredOwnerKey(mode, corpId), now()))).catch((error: unknown) => fail('store', error));
     // What a confirming re-read adds was new at DingTalk a moment ago: count only what is new here.
     const counted = rereading ? outcomes.filter((outcome) => outcome === 'created') : outcomes;
     summary.items += counted.length;
     for (const outcome of counted) summary[outcome satisfies PutOutcome] += 1;
-    await inbox.remove(source, id).catch((error: unknown) => fail('inbox', error));
+    if (id !== undefined) await inbox.remove(source, id).catch((error: unknown) => fail('inbox', error));
   };
 
   /** Calls DingTalk, retrying with backoff; a refused token request is not retried (a wrong secret stays wrong). */
@@ -184,12 +184,15 @@ export async function recover(options: RecoverOptions): Promise<RecoverSummary> 
   /** Reads one reply, keeps it, stores its items. */
   const readPage = async (path: string, body?: unknown, stored?: FailedPage): Promise<FailedPage> => {
     const { text, reply } = await call(path, body);
-    const id = await inbox.add(source, text).catch((error: unknown) => fail('inbox', error));
+    // DingTalk has deleted what it returned: should the inbox fail, the items are still stored
+    // from memory before the run stops, so a failing inbox alone loses nothing.
+    const kept: { id?: string; error?: unknown } = await inbox.add(source, text).then((id) => ({ id }), (error: unknown) => ({ error }));
     const page = parse(reply);
     if (!stored) summary.pages += 1;
     // A confirming re-read repeats the records just stored: store only those it adds.
     const done = new Set(stored?.items.map((item) => item.recordId));
-    await finish(id, { ...page, items: page.items.filter((item) => item.recordId === undefined || !done.has(item.recordId)) }, stored !== undefined);
+    await finish(kept.id, { ...page, items: page.items.filter((item) => item.recordId === undefined || !done.has(item.recordId)) }, stored !== undefined);
+    if ('error' in kept) fail('inbox', kept.error);
     return page;
   };
 

@@ -95,6 +95,19 @@ describe('recover pass (core, memory store, fake DingTalk over HTTP)', () => {
     expect(await inbox.pending(settings.source)).to.deep.equal([]);
   });
 
+  it('an inbox that cannot keep a reply still gets its items stored, then the run fails naming the inbox', async function () {
+    for (let n = 0; n < 3; n += 1) dingtalk.failed.push(eventIdItem(`unkept-${n}`, dingtalk.corpId, n));
+    const store = new MemoryEventStore();
+    const inbox = new MemoryInbox();
+    inbox.add = async () => {
+      throw new Error('the inbox table is throttled');
+    };
+    const error = (await run(store, inbox).catch((caught: unknown) => caught)) as RecoverError;
+    expect(error.step).to.equal('inbox');
+    expect(error.summary).to.include({ pages: 1, items: 3, created: 3 });
+    for (let n = 0; n < 3; n += 1) expect(await store.get(`unkept-${n}`)).to.include({ source: 'recovered' });
+  });
+
   it('the same items served twice are stored once; an item with an eventId meets its pushed twin', async () => {
     const store = new MemoryEventStore();
     const items = [approvalItem(1, dingtalk.corpId), contactItem(2, dingtalk.corpId), eventIdItem('evt-0001', dingtalk.corpId)];

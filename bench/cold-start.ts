@@ -52,7 +52,7 @@ interface AliyunTemplate {
 /** Packages both configurations side by side, each in its own temporary folder. */
 export async function packageBoth(): Promise<Packages> {
   // `sls package` needs the Alibaba settings; the function gets a local endpoint when invoked.
-  const aliyunEnv = { ...SAMPLE_ENV, EVENTS_TABLE: 'dingtalk_events', TABLESTORE_INSTANCE: 'bench', TABLESTORE_ENDPOINT: 'http://127.0.0.1' };
+  const aliyunEnv = { ...SAMPLE_ENV, DINGTALK_APP_KEY: 'dingbenchapp', DINGTALK_APP_SECRET: 'bench-secret', EVENTS_TABLE: 'dingtalk_events', TABLESTORE_INSTANCE: 'bench', TABLESTORE_ENDPOINT: 'http://127.0.0.1' };
   const [aws, aliyun] = await Promise.allSettled([
     packageService('serverless.aws.yml'),
     packageService('serverless.aliyun.yml', { env: aliyunEnv, home: aliyunCredentialsFile() }),

@@ -3,21 +3,23 @@ import { join } from 'node:path';
 import { ConfigError, StoreError } from '../core/errors';
 import { QueryError } from '../core/listing';
 import { localDynamoDbEndpoint } from '../providers/local/local-dynamodb';
+import { callbackUrl } from './callback-url';
 import { parseCommandArgs, stringFlag, UsageError, type Command } from './command';
 import { events } from './events';
 import { forward } from './forward';
 import { keygen } from './keygen';
 import { load } from './load';
+import { recoverCommand } from './recover';
 import { send } from './send';
 
-const COMMANDS: Command[] = [keygen, send, events, load, forward];
+const COMMANDS: Command[] = [keygen, send, events, load, forward, recoverCommand, callbackUrl];
 
 const HELP = `Usage: dingtalk-callback <command> [options]
 
 A DingTalk simulator, event browser and replay tool for the dingtalk-callback functions.
 
 Commands:
-${COMMANDS.map((command) => `  ${command.name.padEnd(9)}${command.summary}`).join('\n')}
+${COMMANDS.map((command) => `  ${command.name.padEnd(13)}${command.summary}`).join('\n')}
 
 Options:
   -h, --help     show this help

@@ -1,8 +1,14 @@
+import type TableStore from 'tablestore';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { RecoverInbox } from '../core/inbox';
 import type { EventStore } from '../core/listing';
 import { DynamoDbEventStore } from '../providers/aws/dynamodb-store';
+import { DynamoDbInbox } from '../providers/aws/dynamodb-inbox';
 import { createTablestoreClient } from '../providers/aliyun/tablestore-client';
+import { TablestoreInbox } from '../providers/aliyun/tablestore-inbox';
 import { TablestoreEventStore } from '../providers/aliyun/tablestore-store';
-import { localDynamoDbEndpoint, openLocalEventStore } from '../providers/local/local-dynamodb';
+import { ensureRecoverInboxTable } from '../providers/local/events-table';
+import { localDynamoDbClient, localDynamoDbEndpoint, LOCAL_INBOX_TABLE, openLocalEventStore } from '../providers/local/local-dynamodb';
 import { stringFlag, UsageError } from './command';
 
 /** The flags that choose the store a command reads. */
@@ -28,27 +34,51 @@ type Flags = Record<string, string | boolean | undefined>;
 
 /** The event store the flags name. */
 export function openStore(values: Flags): EventStore {
+  return openStoreAndInbox(values).store;
+}
+
+/**
+ * The event store the flags name, and beside it the recover inbox: on AWS `--inbox-table` (default:
+ * the table's name with `-events` turned into `-recover-inbox`, as `serverless.aws.yml` names it),
+ * on Alibaba Cloud `<table>_inbox`; locally the inbox of `npm start`, created if missing.
+ */
+export function openStoreAndInbox(values: Flags): { store: EventStore; inbox: RecoverInbox; ready: () => Promise<void> } {
   if (values.aws && values.aliyun) throw new UsageError('choose one of --aws and --aliyun');
+  const inboxFlag = stringFlag(values['inbox-table']);
   if (values.aws) {
-    return new DynamoDbEventStore({ tableName: need(values, 'table', '--aws'), region: stringFlag(values.region), endpoint: stringFlag(values.endpoint) });
+    const tableName = need(values, 'table', '--aws');
+    const client = new DynamoDBClient({ region: stringFlag(values.region), endpoint: stringFlag(values.endpoint) });
+    const inboxTable = inboxFlag ?? (tableName.endsWith('-events') ? tableName.replace(/-events$/, '-recover-inbox') : undefined);
+    return { store: new DynamoDbEventStore({ tableName, client }), inbox: new DynamoDbInbox({ tableName: inboxTable ?? need(values, 'inbox-table', `--table ${tableName}`), client }), ready: async () => {} };
   }
   if (values.aliyun) {
-    const accessKeyId = process.env.ALIBABA_CLOUD_ACCESS_KEY_ID;
-    const secretAccessKey = process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
-    if (!accessKeyId || !secretAccessKey) throw new UsageError('--aliyun reads ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, and one is not set');
-    const client = createTablestoreClient({
-      endpoint: need(values, 'endpoint', '--aliyun'),
-      instance: need(values, 'instance', '--aliyun'),
-      accessKeyId,
-      secretAccessKey,
-      securityToken: process.env.ALIBABA_CLOUD_SECURITY_TOKEN || undefined,
-    });
-    return new TablestoreEventStore({ tableName: need(values, 'table', '--aliyun'), client });
+    const tableName = need(values, 'table', '--aliyun');
+    const client = tablestoreClient(values);
+    return { store: new TablestoreEventStore({ tableName, client }), inbox: new TablestoreInbox({ tableName: inboxFlag ?? `${tableName}_inbox`, client }), ready: async () => {} };
   }
-  for (const flag of ['region', 'instance', 'table'] as const) {
+  for (const flag of ['region', 'instance', 'table', 'inbox-table'] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --aws or --aliyun`);
   }
-  return openLocalEventStore(stringFlag(values.endpoint));
+  const endpoint = stringFlag(values.endpoint) ?? localDynamoDbEndpoint();
+  const client = localDynamoDbClient(endpoint);
+  return {
+    store: openLocalEventStore(endpoint),
+    inbox: new DynamoDbInbox({ tableName: LOCAL_INBOX_TABLE, client }),
+    ready: () => ensureRecoverInboxTable(client, LOCAL_INBOX_TABLE),
+  };
+}
+
+function tablestoreClient(values: Flags): TableStore.Client {
+  const accessKeyId = process.env.ALIBABA_CLOUD_ACCESS_KEY_ID;
+  const secretAccessKey = process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
+  if (!accessKeyId || !secretAccessKey) throw new UsageError('--aliyun reads ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, and one is not set');
+  return createTablestoreClient({
+    endpoint: need(values, 'endpoint', '--aliyun'),
+    instance: need(values, 'instance', '--aliyun'),
+    accessKeyId,
+    secretAccessKey,
+    securityToken: process.env.ALIBABA_CLOUD_SECURITY_TOKEN || undefined,
+  });
 }
 
 function need(values: Flags, flag: string, store: string): string {

@@ -12,7 +12,7 @@ export interface EventRecord {
   eventId?: string;
   /** `EventType`, trimmed (capped). */
   eventType: string;
-  /** The ownerKey the ciphertext carried. */
+  /** The ownerKey the ciphertext carried (for a recovered event, see docs/recover.md). */
   ownerKey: string;
   /** How the event reached the store. */
   source: EventSource;

@@ -8,7 +8,7 @@ import protocol from 'tablestore/lib/protocol/tablestore_compiled_proto.js';
  * A local Tablestore for tests. It speaks the service's wire protocol (POST /<Operation>, protobuf
  * bodies, PlainBuffer rows, the `x-ots-*` signature headers) so the real `tablestore` SDK talks to it
  * unchanged, and implements only what this project uses, as Tablestore documents it: CreateTable,
- * CreateIndex, DescribeTable, UpdateTable (the Stream only), ListTable, PutRow (row-existence conditions), GetRow, GetRange on tables
+ * CreateIndex, DescribeTable, UpdateTable (the Stream only), ListTable, PutRow (row-existence conditions), GetRow, DeleteRow, GetRange on tables
  * and global secondary indexes. Index tables are updated synchronously, one of the orders the
  * service's asynchronous indexes allow.
  */
@@ -29,6 +29,8 @@ export interface TablestoreFailure {
   message?: string;
   /** Only these operations fail (for example `['PutRow']`); default all. */
   operations?: string[];
+  /** Only requests naming these tables fail; default any. */
+  tables?: string[];
 }
 
 export interface TablestoreServerOptions {
@@ -111,7 +113,7 @@ export async function startTablestoreServer(options: TablestoreServerOptions = {
   const requests = new Map<string, number>();
   let rowsRead = 0;
   const read = (rows: number) => void (rowsRead += rows);
-  let failure: { status: number; code: string; message: string; operations?: string[] } | undefined;
+  let failure: { status: number; code: string; message: string; operations?: string[]; tables?: string[] } | undefined;
 
   const operations: Record<string, (request: never) => object> = {
     ListTable: () => ({ tableNames: [...tables.keys()].sort() }),
@@ -122,6 +124,7 @@ export async function startTablestoreServer(options: TablestoreServerOptions = {
     PutRow: (request: PutRowRequest) => putRow(table(tables, request.tableName), request),
     BatchWriteRow: (request: BatchWriteRowRequest) => batchWriteRow(tables, request),
     GetRow: (request: GetRowRequest) => getRow(table(tables, request.tableName), request, read),
+    DeleteRow: (request: DeleteRowRequest) => deleteRow(table(tables, request.tableName), request),
     GetRange: (request: GetRangeRequest) => getRange(readable(tables, request.tableName), request, read),
   };
 
@@ -137,15 +140,15 @@ export async function startTablestoreServer(options: TablestoreServerOptions = {
         authenticate(req, body, `/${operation}`, instance, accepted);
         const run = operations[operation];
         if (!run) throw invalid(`Unsupported operation: '${operation}'.`);
-        if (failure && (!failure.operations || failure.operations.includes(operation))) {
-          throw new OtsError(failure.status, failure.code, failure.message);
-        }
+        const failing = failure && (!failure.operations || failure.operations.includes(operation));
+        if (failing && !failure!.tables) throw new OtsError(failure!.status, failure!.code, failure!.message);
         let message: unknown;
         try {
           message = pb[`${operation}Request`]!.decode(body);
         } catch {
           throw invalid('Failed to parse the ProtoBuf message.');
         }
+        if (failing && failure!.tables!.includes((message as { tableName?: string }).tableName ?? '')) throw new OtsError(failure!.status, failure!.code, failure!.message);
         const response = pb[`${operation}Response`]!;
         reply(res, 200, response.encode(response.create(run(message as never))).finish());
       } catch (error) {
@@ -164,7 +167,7 @@ export async function startTablestoreServer(options: TablestoreServerOptions = {
     requests,
     rowsRead: () => rowsRead,
     failWith: (options = {}) => {
-      failure = { status: options.status ?? 503, code: options.code ?? 'OTSServerBusy', message: options.message ?? 'Server is busy.', operations: options.operations };
+      failure = { status: options.status ?? 503, code: options.code ?? 'OTSServerBusy', message: options.message ?? 'Server is busy.', operations: options.operations, tables: options.tables };
     },
     recover: () => {
       failure = undefined;
@@ -390,6 +393,24 @@ function putRow(found: Table, request: PutRowRequest): object {
   }
   found.rows.set(id, row);
   return { consumed: capacity(0, units(rowSize(found.keyColumns, row))), row: Buffer.alloc(0) };
+}
+
+interface DeleteRowRequest { tableName: string; primaryKey: Buffer; condition: { rowExistence: number; columnCondition?: Buffer } }
+
+function deleteRow(found: Table, request: DeleteRowRequest): object {
+  if (set(request.condition, 'columnCondition')?.length) throw invalid('Column conditions are not supported by this test server.');
+  const key = checkKey(found, readPlainBuffer(request.primaryKey).primaryKey ?? []);
+  const id = keyId(key);
+  const existing = found.rows.get(id);
+  const { rowExistence } = request.condition;
+  if ((rowExistence === TableStore.RowExistenceExpectation.EXPECT_EXIST && !existing) || (rowExistence === TableStore.RowExistenceExpectation.EXPECT_NOT_EXIST && existing)) {
+    throw new OtsError(403, 'OTSConditionCheckFail', 'Condition check failed.');
+  }
+  if (existing) {
+    for (const index of found.indexes) index.rows.delete(indexKeyId(found, index, existing) ?? '');
+    found.rows.delete(id);
+  }
+  return { consumed: capacity(0, 1), row: Buffer.alloc(0) };
 }
 
 /** `OperationType.PUT` of the protocol. */

@@ -3,6 +3,7 @@ import { build } from 'esbuild';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { ConfigError } from '../../core/errors';
+import { loadRecoverSettings } from '../../core/recover';
 import { loadSettings, type Environment } from '../../core/settings';
 import { ensureTrigger, functionArns, TRIGGER_EVENT_SCHEMAS, triggerSpecs, type FcTriggerClient } from './fc-triggers';
 import { lazyTablestoreProtobuf } from './lazy-protobuf';
@@ -10,7 +11,8 @@ import { LOG_INDEX, ensureLogIndex, type LogIndexClient } from './log-index';
 import { explainRefusals, secureProviderClients, type ClientName, type PermissionMap } from './provider-patches';
 import { ensureRole, type RamClient, type RoleSpec } from './ram-roles';
 import { createTablestoreClient, tablestoreLocation } from './tablestore-client';
-import { ensureDeadLetterTable, ensureEventStream, ensureEventTable } from './tablestore-table';
+import { ensureInboxTable } from './tablestore-inbox';
+import { ensureDeadLetterTable, ensureEventStream, ensureEventTable, eventIndexes } from './tablestore-table';
 
 /** The parts of Serverless v3 and of serverless-aliyun-function-compute's provider that the bridge uses. */
 interface Serverless {
@@ -53,6 +55,8 @@ interface Template {
 const TABLESTORE_ACTIONS = ['ots:PutRow'];
 /** The system policy the provider gives API Gateway's invoke role: any function of the account. Replaced by a scoped one. */
 const BROAD_INVOKE_POLICY = 'AliyunFCInvocationAccess';
+/** `recover` keeps each failed-list reply in its inbox table until stored (docs/recover.md). */
+const INBOX_ACTIONS = ['ots:PutRow', 'ots:GetRange', 'ots:DeleteRow'];
 
 const ENVIRONMENT = { type: 'object', additionalProperties: { anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] } };
 const HTTP_EVENT = { type: 'object', properties: { path: { type: 'string' }, method: { type: 'string' } }, required: ['path'] };
@@ -213,6 +217,7 @@ export class AliyunBridge {
     try {
       loadSettings(env);
       tablestoreLocation(env);
+      if (env.RECOVER_INBOX_TABLE) loadRecoverSettings(env);
     } catch (error) {
       if (error instanceof ConfigError) throw new this.serverless.classes.Error(`${error.message} (set it in the environment of \`sls package\` / \`sls deploy\`)`);
       throw error;
@@ -235,15 +240,25 @@ export class AliyunBridge {
   private grantTablestore(): void {
     const region = this.region;
     const resources = new Set<string>();
+    const inboxes = new Set<string>();
     for (const { env } of this.environments()) {
       this.check(env);
       // RAM matches Tablestore instance names in lower case.
-      resources.add(`acs:ots:${region}:*:instance/${env.TABLESTORE_INSTANCE!.toLowerCase()}/table/${env.EVENTS_TABLE}`);
+      const table = (name: string) => `acs:ots:${region}:*:instance/${env.TABLESTORE_INSTANCE!.toLowerCase()}/table/${name}`;
+      resources.add(table(env.EVENTS_TABLE!));
       // The forward function's dead letters (docs/forward.md).
-      if (env.DINGTALK_DEAD_LETTER_TABLE) resources.add(`acs:ots:${region}:*:instance/${env.TABLESTORE_INSTANCE!.toLowerCase()}/table/${env.DINGTALK_DEAD_LETTER_TABLE}`);
+      if (env.DINGTALK_DEAD_LETTER_TABLE) resources.add(table(env.DINGTALK_DEAD_LETTER_TABLE));
+      if (env.RECOVER_INBOX_TABLE) {
+        inboxes.add(table(env.RECOVER_INBOX_TABLE));
+        // An ISV suite's token needs the newest suite_ticket: one range read of the type index.
+        inboxes.add(table(eventIndexes(env.EVENTS_TABLE!)[0]!.name));
+      }
     }
     const { provider } = this.serverless.service;
-    provider.ramRoleStatements = [...(provider.ramRoleStatements ?? []), { Effect: 'Allow', Action: TABLESTORE_ACTIONS, Resource: [...resources] }];
+    // The provider gives every function of the service one role, so the inbox grant is the service's too.
+    const statements = [{ Effect: 'Allow', Action: TABLESTORE_ACTIONS, Resource: [...resources] }];
+    if (inboxes.size > 0) statements.push({ Effect: 'Allow', Action: INBOX_ACTIONS, Resource: [...inboxes] });
+    provider.ramRoleStatements = [...(provider.ramRoleStatements ?? []), ...statements];
   }
 
   /** Bundles every handler file for the runtime's Node.js and zips the bundles alone as the service artifact. */
@@ -344,12 +359,17 @@ export class AliyunBridge {
     }
     const { aliyun_access_key_id: accessKeyId, aliyun_access_key_secret: secretAccessKey } = provider.key;
     const tables = new Map<string, { env: Record<string, string>; stream: boolean }>();
-    for (const { env } of this.deployedFunctions(template)) tables.set(`${env.TABLESTORE_ENDPOINT} ${env.EVENTS_TABLE}`, { env, stream: false });
+    for (const { env } of this.deployedFunctions(template)) {
+      // The functions of one table: the recover function's environment adds its inbox table.
+      const key = `${env.TABLESTORE_ENDPOINT} ${env.EVENTS_TABLE}`;
+      tables.set(key, { env: { ...tables.get(key)?.env, ...env }, stream: false });
+    }
     for (const { env, spec } of this.triggers(template)) if (spec.table) tables.get(`${env.TABLESTORE_ENDPOINT} ${env.EVENTS_TABLE}`)!.stream = true;
     for (const { env, stream } of tables.values()) {
       const client = createTablestoreClient({ endpoint: env.TABLESTORE_ENDPOINT!, instance: env.TABLESTORE_INSTANCE!, accessKeyId, secretAccessKey });
       this.log(`Tablestore table ${env.TABLESTORE_INSTANCE}/${env.EVENTS_TABLE}: ${await ensureEventTable(client, env.EVENTS_TABLE!)}`);
       if (stream) this.log(`Tablestore table ${env.TABLESTORE_INSTANCE}/${env.EVENTS_TABLE} Stream: ${await ensureEventStream(client, env.EVENTS_TABLE!)}`);
+      if (env.RECOVER_INBOX_TABLE) this.log(`Tablestore table ${env.TABLESTORE_INSTANCE}/${env.RECOVER_INBOX_TABLE}: ${await ensureInboxTable(client, env.RECOVER_INBOX_TABLE)}`);
     }
     const deadLetterTables = new Map<string, Record<string, string>>();
     for (const { env } of this.deployedFunctions(template)) {

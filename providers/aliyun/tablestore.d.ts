@@ -65,6 +65,7 @@ declare module 'tablestore' {
         tables: Array<{ tableName: string; rows: Array<{ type: 'PUT'; condition: Condition; primaryKey: PrimaryKeyInput; attributeColumns: AttributeInput }> }>;
       }): Promise<{ tables: Array<{ isOk: boolean; errorCode?: string | null; errorMessage?: string | null; tableName: string }> }>;
       getRow(params: { tableName: string; primaryKey: PrimaryKeyInput; maxVersions?: number }): Promise<{ row: ReadRow }>;
+      deleteRow(params: { tableName: string; condition: Condition; primaryKey: PrimaryKeyInput }): Promise<unknown>;
       getRange(params: {
         tableName: string;
         direction: string;

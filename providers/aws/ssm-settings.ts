@@ -1,13 +1,24 @@
 import { ConfigError } from '../../core/errors';
+import { loadRecoverSettings, type RecoverSettings } from '../../core/recover';
 import { loadSettings, type Environment, type Settings } from '../../core/settings';
 import type { AwsJsonClient } from './aws-json-client';
 
-/** The SecureStrings read under `DINGTALK_SSM_PREFIX`, and the variable each one stands for. */
+/** The SecureStrings the callback reads under `DINGTALK_SSM_PREFIX`, and the variable each one stands for. */
 export const SSM_PARAMETERS = {
   token: 'DINGTALK_TOKEN',
   'aes-key': 'DINGTALK_AES_KEY',
   'owner-key': 'DINGTALK_OWNER_KEY',
 } as const;
+
+/** The SecureStrings `recover` reads for an internal app (docs/recover.md). */
+export const RECOVER_SSM_PARAMETERS = {
+  'app-key': 'DINGTALK_APP_KEY',
+  'app-secret': 'DINGTALK_APP_SECRET',
+  'owner-key': 'DINGTALK_OWNER_KEY',
+} as const;
+
+/** What `recover` reads for an ISV suite, whose key and tags are plain settings in the environment. */
+export const SUITE_SSM_PARAMETERS = { 'suite-secret': 'DINGTALK_SUITE_SECRET' } as const;
 
 /** The part of SSM's `GetParameters` answer read here. */
 interface GetParametersAnswer {
@@ -23,21 +34,34 @@ interface GetParametersAnswer {
  * @throws ConfigError naming the parameter that is missing or invalid; SSM's own errors as they are.
  */
 export async function loadSsmSettings(prefix: string, env: Environment, client: AwsJsonClient): Promise<Settings> {
+  return fromSsm(prefix, SSM_PARAMETERS, env, client, loadSettings);
+}
+
+/**
+ * The recover settings with the app's key, secret and owner keys (or, when `DINGTALK_SUITE_KEY` is
+ * set, the suite's secret) read from SSM under `prefix` in one call, the rest from `env`.
+ * @throws ConfigError naming the parameter that is missing or invalid.
+ */
+export async function loadSsmRecoverSettings(prefix: string, env: Environment, client: AwsJsonClient): Promise<RecoverSettings> {
+  return fromSsm(prefix, env.DINGTALK_SUITE_KEY?.trim() ? SUITE_SSM_PARAMETERS : RECOVER_SSM_PARAMETERS, env, client, loadRecoverSettings);
+}
+
+async function fromSsm<T>(prefix: string, parameters: Record<string, string>, env: Environment, client: AwsJsonClient, load: (env: Environment) => T): Promise<T> {
   const base = prefix.trim().replace(/\/+$/, '');
   const path = (name: string) => `${base}/${name}`;
   const { Parameters = [], InvalidParameters = [] } = await client.call<GetParametersAnswer>('GetParameters', {
-    Names: Object.keys(SSM_PARAMETERS).map(path),
+    Names: Object.keys(parameters).map(path),
     WithDecryption: true,
   });
   if (InvalidParameters.length > 0) {
     throw new ConfigError('DINGTALK_SSM_PREFIX', `SSM has no parameter ${InvalidParameters.sort().join(', ')}`);
   }
   const values = new Map(Parameters.map((parameter) => [parameter.Name, parameter.Value]));
-  const fromSsm = Object.fromEntries(Object.entries(SSM_PARAMETERS).map(([name, variable]) => [variable, values.get(path(name))]));
+  const read = Object.fromEntries(Object.entries(parameters).map(([name, variable]) => [variable, values.get(path(name))]));
   try {
-    return loadSettings({ ...env, ...fromSsm });
+    return load({ ...env, ...read });
   } catch (error) {
-    const name = error instanceof ConfigError && Object.entries(SSM_PARAMETERS).find(([, variable]) => variable === error.variable)?.[0];
+    const name = error instanceof ConfigError && Object.entries(parameters).find(([, variable]) => variable === error.variable)?.[0];
     // "DINGTALK_AES_KEY: must be …" becomes "/prefix/aes-key: must be …": the parameter is what to fix.
     throw name ? new ConfigError(path(name), (error as ConfigError).message.slice((error as ConfigError).variable.length + 2)) : error;
   }

@@ -3,28 +3,37 @@ import { join } from 'node:path';
 import { CreateTableCommand, ResourceInUseException, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { load } from 'js-yaml';
 
-/** The Serverless configuration whose `EventsTable` resource defines the table everywhere. */
+/** The Serverless configuration whose table resources define the tables everywhere. */
 const SERVERLESS_AWS_YML = join(__dirname, '..', '..', 'serverless.aws.yml');
 
 type TableProperties = Pick<CreateTableCommandInput, 'AttributeDefinitions' | 'KeySchema' | 'GlobalSecondaryIndexes' | 'BillingMode'>;
 
 /**
- * The `EventsTable` CloudFormation resource of `serverless.aws.yml` as a `CreateTable` input named
- * `tableName`: keys, indexes and billing mode; what DynamoDB alone cannot honour locally (backups,
- * encryption) is left to the cloud.
+ * A table resource of `serverless.aws.yml` (`EventsTable`, `RecoverInboxTable`) as a `CreateTable`
+ * input named `tableName`: keys, indexes and billing mode; what DynamoDB alone cannot honour locally
+ * (backups, encryption) is left to the cloud.
  */
-export function eventsTableInput(tableName: string): CreateTableCommandInput {
+export function tableInput(resource: 'EventsTable' | 'RecoverInboxTable', tableName: string): CreateTableCommandInput {
   const config = load(readFileSync(SERVERLESS_AWS_YML, 'utf8')) as { resources?: { Resources?: Record<string, { Properties?: TableProperties }> } };
-  const properties = config.resources?.Resources?.EventsTable?.Properties;
-  if (!properties?.KeySchema) throw new Error(`${SERVERLESS_AWS_YML} defines no EventsTable resource with a KeySchema`);
+  const properties = config.resources?.Resources?.[resource]?.Properties;
+  if (!properties?.KeySchema) throw new Error(`${SERVERLESS_AWS_YML} defines no ${resource} resource with a KeySchema`);
   const { AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, BillingMode } = properties;
   return { TableName: tableName, AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, BillingMode };
 }
 
 /** Creates the events table as `serverless.aws.yml` defines it, unless a table of that name exists. */
 export async function ensureEventsTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await ensureTable(client, tableInput('EventsTable', tableName));
+}
+
+/** Creates the recover inbox table as `serverless.aws.yml` defines it, unless a table of that name exists. */
+export async function ensureRecoverInboxTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await ensureTable(client, tableInput('RecoverInboxTable', tableName));
+}
+
+async function ensureTable(client: DynamoDBClient, input: CreateTableCommandInput): Promise<void> {
   try {
-    await client.send(new CreateTableCommand(eventsTableInput(tableName)));
+    await client.send(new CreateTableCommand(input));
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }

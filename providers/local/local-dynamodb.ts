@@ -1,12 +1,16 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoDbPutClient } from '../aws/aws-json-client';
 import { DynamoDbEventStore } from '../aws/dynamodb-store';
+import { DynamoDbInbox } from '../aws/dynamodb-inbox';
 
 /** The port `npm start` serves its embedded DynamoDB-compatible endpoint on, unless told otherwise. */
 export const LOCAL_DYNAMODB_PORT = 8000;
 
 /** The table `npm start` keeps the events in. */
 export const LOCAL_TABLE_NAME = 'dingtalk-callback-events';
+
+/** The table `npm start` and `dingtalk-callback recover` keep failed-list replies in until stored. */
+export const LOCAL_INBOX_TABLE = 'dingtalk-callback-recover-inbox';
 
 /** The endpoint of the local store on `port`. */
 export function localDynamoDbEndpoint(port = LOCAL_DYNAMODB_PORT): string {
@@ -35,4 +39,9 @@ export function localDynamoDbPutClient(endpoint: string, maxAttempts?: number): 
 /** The event store of a running `npm start` at `endpoint` (for the CLI and the tests). */
 export function openLocalEventStore(endpoint = localDynamoDbEndpoint()): DynamoDbEventStore {
   return new DynamoDbEventStore({ tableName: LOCAL_TABLE_NAME, client: localDynamoDbClient(endpoint) });
+}
+
+/** The recover inbox of a running `npm start` at `endpoint`. */
+export function openLocalInbox(endpoint = localDynamoDbEndpoint()): DynamoDbInbox {
+  return new DynamoDbInbox({ tableName: LOCAL_INBOX_TABLE, client: localDynamoDbClient(endpoint) });
 }

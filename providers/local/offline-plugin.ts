@@ -7,8 +7,8 @@ import { startLocalDeadLetterQueue, type LocalDeadLetterQueue } from './dead-let
 import { withDevCredentials, withDevForwardSecret } from './dev-credentials';
 import { startDynamoDbServer, type DynamoDbServer } from './dynamodb-server';
 import { createLocalStream, type LocalStream } from './local-stream';
-import { ensureEventsTable } from './events-table';
-import { LOCAL_AWS_CREDENTIALS, LOCAL_DYNAMODB_PORT, LOCAL_TABLE_NAME, localDynamoDbClient, localDynamoDbEndpoint } from './local-dynamodb';
+import { ensureEventsTable, ensureRecoverInboxTable } from './events-table';
+import { LOCAL_AWS_CREDENTIALS, LOCAL_DYNAMODB_PORT, LOCAL_INBOX_TABLE, LOCAL_TABLE_NAME, localDynamoDbClient, localDynamoDbEndpoint } from './local-dynamodb';
 
 /** Where `npm start` keeps the local store, relative to the service directory. */
 export const LOCAL_DATA_DIR = '.data/dynamodb';
@@ -102,6 +102,7 @@ export class LocalStackPlugin {
     const client = localDynamoDbClient(endpoint);
     try {
       await ensureEventsTable(client, LOCAL_TABLE_NAME);
+      await ensureRecoverInboxTable(client, LOCAL_INBOX_TABLE);
     } catch (error) {
       // A running server would keep the process alive after Serverless reports the error.
       await this.stop().catch(() => undefined);

@@ -38,11 +38,14 @@ async function deploy(cloud: AliyunCloud, ots: LocalTablestore, args: string[] =
     args,
     nodeArgs: ['--require', ALIYUN_FAKE_PRELOAD],
     // No CI variable: the provider plugin's analytics must stay silent without it.
-    env: { ...SAMPLE_ENV, TABLESTORE_INSTANCE: ots.instance, ALIYUN_REGION: REGION, ALIYUN_FAKE_PORT: String(cloud.port), ALIYUN_FAKE_HTTP_PORT: String(cloud.httpPort), NODE_EXTRA_CA_CERTS: ALIYUN_FAKE_CA },
+    env: { ...SAMPLE_ENV, ...RECOVER_ENV, TABLESTORE_INSTANCE: ots.instance, ALIYUN_REGION: REGION, ALIYUN_FAKE_PORT: String(cloud.port), ALIYUN_FAKE_HTTP_PORT: String(cloud.httpPort), NODE_EXTRA_CA_CERTS: ALIYUN_FAKE_CA },
     home: aliyunCredentialsFile(ots.credentials),
     files: { 'serverless.aliyun.yml': rehearsedConfig().text },
   });
 }
+
+/** The recover function's app, from the deploying shell like the other secrets. */
+const RECOVER_ENV = { DINGTALK_APP_KEY: 'dingrehearsalapp', DINGTALK_APP_SECRET: 'rehearsal-app-secret' };
 
 const named = (calls: CloudCall[], action: string) => calls.filter((call) => call.action === action);
 
@@ -119,18 +122,30 @@ describe('sls deploy --config serverless.aliyun.yml, rehearsed against a fake Al
     for (const resource of statements[0]!.Resource) expect(resource).to.match(new RegExp(`^acs:fc:${REGION}:\\*:services/${SERVICE}(\\.\\*)?/functions/${SERVICE}-[A-Za-z]+$`));
   });
 
-  it("grants the exec role PutRow on this stage's table and the forward function's dead-letter table only", function () {
+  it("grants the exec role PutRow on this stage's table and the forward function's dead-letter table, and recover its inbox and the type index, only", function () {
     const exec = named(first, 'CreatePolicy').find((call) => call.params.PolicyName === `fc-${SERVICE}-${REGION}-access`)!;
     const statements = (JSON.parse(String(exec.params.PolicyDocument)) as { Statement: Array<{ Action: string[]; Resource: string[] }> }).Statement;
+    const table = (name: string) => `acs:ots:${REGION}:*:instance/dt-instance/table/${name}`;
     expect(statements.filter((statement) => statement.Action.some((action) => action.startsWith('ots:')))).to.deep.equal([
-      { Effect: 'Allow', Action: ['ots:PutRow'], Resource: [TABLE, `${TABLE}_dead_letters`].map((table) => `acs:ots:${REGION}:*:instance/dt-instance/table/${table}`) },
+      { Effect: 'Allow', Action: ['ots:PutRow'], Resource: [table(TABLE), table(`${TABLE}_dead_letters`)] },
+      { Effect: 'Allow', Action: ['ots:PutRow', 'ots:GetRange', 'ots:DeleteRow'], Resource: [table(`${TABLE}_inbox`), table(`${TABLE}_by_type`)] },
     ]);
   });
 
-  it('creates the Tablestore table with its indexes, turns its Stream on for the Tablestore trigger, and creates the dead-letter table', async function () {
-    expect(named(first, 'CreateTable')).to.have.length(2);
+  it('creates the recover function with its app and inbox table, and its timer trigger every 10 minutes', function () {
+    const recover = named(first, 'CreateFunction').map((call) => call.params).find((fn) => fn.functionName === `${SERVICE}-recover`)!;
+    expect(recover).to.include({ runtime: 'nodejs20', handler: 'handlers/aliyun/recover.handler', timeout: 120 });
+    expect(recover.environmentVariables).to.include({ ...RECOVER_ENV, RECOVER_INBOX_TABLE: `${TABLE}_inbox`, DINGTALK_API_BASE: 'https://oapi.dingtalk.com' });
+    const timer = named(first, 'CreateTrigger').find((call) => call.url.split('/')[5] === `${SERVICE}-recover`)!;
+    expect(timer.params).to.include({ triggerType: 'timer' });
+    expect(timer.params.triggerConfig).to.include({ cronExpression: '@every 10m', enable: true });
+  });
+
+  it('creates the Tablestore table with its indexes, turns its Stream on for the Tablestore trigger, and creates the dead-letter and inbox tables', async function () {
+    expect(named(first, 'CreateTable')).to.have.length(3);
     const client = createTablestoreClient(ots.clientOptions);
     expect((await client.describeTable({ tableName: `${TABLE}_dead_letters` })).tableMeta.primaryKey.map((column) => column.name)).to.deep.equal(['deadLetterId']);
+    expect((await client.describeTable({ tableName: `${TABLE}_inbox` })).tableMeta.primaryKey.map((column) => column.name)).to.deep.equal(['source', 'replyId']);
     const described = await client.describeTable({ tableName: TABLE });
     expect(described.indexMetas.map((index) => index.name)).to.deep.equal([`${TABLE}_by_type`, `${TABLE}_by_instance`, `${TABLE}_by_time`]);
     expect(described.streamDetails).to.include({ enableStream: true, expirationTime: 168 });

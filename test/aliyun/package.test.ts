@@ -4,7 +4,9 @@ import { openReply, sealPush } from '../../core/peer';
 import type { ApiGatewayResponse } from '../../handlers/aliyun/callback';
 import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
 import { TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
+import { ensureInboxTable } from '../../providers/aliyun/tablestore-inbox';
 import { ensureEventTable } from '../../providers/aliyun/tablestore-table';
+import { approvalItem, contactItem, FakeDingTalk } from '../../testkit/fake-dingtalk';
 import { invokeBundle, zipEntries } from '../../testkit/bundle';
 import { eventText, loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../../testkit/fixtures';
 import { aliyunCredentialsFile, packageService, type PackagedService } from '../../testkit/serverless';
@@ -14,6 +16,9 @@ import { tablestoreTriggerEvent } from '../../testkit/stream-events';
 import { startWebhookReceiver, TEST_WEBHOOK_SECRET } from '../../testkit/webhook-receiver';
 
 const HANDLER_FILE = 'handlers/aliyun/callback.js';
+const RECOVER_FILE = 'handlers/aliyun/recover.js';
+/** The recover function's app, as the deploying shell holds it. */
+const RECOVER_ENV = { DINGTALK_APP_KEY: 'dingrecoverappkey', DINGTALK_APP_SECRET: 'recover-app-secret' };
 
 /** The compiled template serverless-aliyun-function-compute deploys from. */
 interface AliyunTemplate {
@@ -29,7 +34,7 @@ describe('sls package --config serverless.aliyun.yml', function () {
   before(async function () {
     server = await startTablestoreServer();
     env = { ...SAMPLE_ENV, EVENTS_TABLE: 'events', TABLESTORE_INSTANCE: server.instance, TABLESTORE_ENDPOINT: server.endpoint };
-    packaged = await packageService('serverless.aliyun.yml', { env, home: aliyunCredentialsFile(server.credentials) });
+    packaged = await packageService('serverless.aliyun.yml', { env: { ...env, ...RECOVER_ENV }, home: aliyunCredentialsFile(server.credentials) });
     template = await packaged.json<AliyunTemplate>('configuration-template-update.json');
   });
   after(async () => {
@@ -46,16 +51,20 @@ describe('sls package --config serverless.aliyun.yml', function () {
 
   it('zips the esbuild bundles alone, under 1.5 MB', function () {
     const entries = zipEntries(packaged.zip).map((entry) => entry.name);
-    expect(entries).to.deep.equal([HANDLER_FILE, 'handlers/aliyun/forward.js']);
+    expect([...entries].sort()).to.deep.equal([HANDLER_FILE, 'handlers/aliyun/forward.js', RECOVER_FILE]);
     expect(statSync(packaged.zip).size).to.be.below(1.5 * 1024 * 1024);
   });
 
-  it('compiles the callback and forward nodejs20 functions with their handlers and environment variables', function () {
+  it('compiles the callback, recover and forward nodejs20 functions with their handlers and environment variables', function () {
     const functions = resources('ALIYUN::FC::Function');
-    expect(functions.map((fn) => fn.Properties.handler)).to.deep.equal(['handlers/aliyun/callback.handler', 'handlers/aliyun/forward.handler']);
-    expect(functions[0]!.Properties).to.include({ runtime: 'nodejs20' });
+    expect(functions.map((fn) => fn.Properties.handler)).to.deep.equal(['handlers/aliyun/callback.handler', 'handlers/aliyun/recover.handler', 'handlers/aliyun/forward.handler']);
+    expect(functions.map((fn) => fn.Properties.runtime)).to.deep.equal(['nodejs20', 'nodejs20', 'nodejs20']);
     expect(functions[0]!.Properties.environmentVariables).to.deep.equal({ ...env, DINGTALK_MAX_SKEW_SECONDS: '0' });
     expect(functions[1]!.Properties.environmentVariables).to.deep.equal({
+      ...env, DINGTALK_MAX_SKEW_SECONDS: '0', ...RECOVER_ENV, DINGTALK_SUITE_KEY: '', DINGTALK_SUITE_SECRET: '', DINGTALK_SUITE_TAGS: '',
+      DINGTALK_API_BASE: 'https://oapi.dingtalk.com', RECOVER_INBOX_TABLE: 'events_inbox',
+    });
+    expect(functions[2]!.Properties.environmentVariables).to.deep.equal({
       ...env,
       DINGTALK_MAX_SKEW_SECONDS: '0',
       DINGTALK_FORWARD_URL: '',
@@ -65,13 +74,15 @@ describe('sls package --config serverless.aliyun.yml', function () {
     });
   });
 
-  it("grants the functions' role PutRow on the events and dead-letter tables of that instance, and no other Tablestore action", function () {
+  it("grants the functions' role PutRow on the events and dead-letter tables of that instance, recover its inbox and the type index, and no other Tablestore action", function () {
     const [role] = resources('ALIYUN::RAM::Role').filter((resource) => String(resource.Properties.RoleName).endsWith('-exec-role'));
     const statements = (role!.Properties.Policies as Array<{ PolicyDocument: { Statement: Array<{ Action: string[]; Resource: string[] }> } }>)
       .flatMap((policy) => policy.PolicyDocument.Statement)
       .filter((statement) => statement.Action.some((action) => action.startsWith('ots:')));
+    const table = (name: string) => `acs:ots:cn-hangzhou:*:instance/${server.instance}/table/${name}`;
     expect(statements).to.deep.equal([
-      { Effect: 'Allow', Action: ['ots:PutRow'], Resource: ['events', 'events_dead_letters'].map((table) => `acs:ots:cn-hangzhou:*:instance/${server.instance}/table/${table}`) },
+      { Effect: 'Allow', Action: ['ots:PutRow'], Resource: [table('events'), table('events_dead_letters')] },
+      { Effect: 'Allow', Action: ['ots:PutRow', 'ots:GetRange', 'ots:DeleteRow'], Resource: [table('events_inbox'), table('events_by_type')] },
     ]);
   });
 
@@ -116,6 +127,28 @@ describe('sls package --config serverless.aliyun.yml', function () {
     }
   });
 
+  it('yields a recover bundle that a fresh node process runs a pass with, on the timer event', async function () {
+    const dingtalk = await new FakeDingTalk().start();
+    try {
+      const client = createTablestoreClient(server.clientOptions);
+      await ensureEventTable(client, 'events');
+      await ensureInboxTable(client, 'events_inbox');
+      dingtalk.appKey = RECOVER_ENV.DINGTALK_APP_KEY;
+      dingtalk.appSecret = RECOVER_ENV.DINGTALK_APP_SECRET;
+      dingtalk.failed.push(approvalItem(1, dingtalk.corpId), contactItem(2, dingtalk.corpId));
+      const functionEnv = { ...(resources('ALIYUN::FC::Function')[1]!.Properties.environmentVariables as Record<string, string>), DINGTALK_API_BASE: dingtalk.url };
+      const context = { ...loadJson('fc-context'), credentials: { accessKeyId: server.credentials.accessKeyId, accessKeySecret: server.credentials.secretAccessKey } };
+      const timer = { triggerTime: '2026-11-27T22:40:00Z', triggerName: 'recover-timer', payload: '' };
+      const run = await invokeBundle(packaged.zip, { entry: RECOVER_FILE, event: timer, eventAsBuffer: true, context, env: functionEnv });
+      expect(run.error).to.equal(undefined);
+      expect(run.response).to.deep.equal({ pages: 1, resumed: 0, items: 2, created: 2, duplicate: 0 });
+      expect(JSON.parse(run.logs[0]!)).to.include({ msg: 'recover', outcome: 'done', created: 2 });
+      expect(run.stdout).not.to.contain(RECOVER_ENV.DINGTALK_APP_SECRET);
+    } finally {
+      await dingtalk.stop();
+    }
+  });
+
   it('yields a bundle that fails every invocation, naming the variable, when a setting is missing', async function () {
     const run = await invokeBundle(packaged.zip, { entry: HANDLER_FILE, event: loadJson('fc-apigw-check-url'), eventAsBuffer: true, context: loadJson('fc-context'), env: { ...env, DINGTALK_OWNER_KEY: '' } });
     expect(run.error).to.contain('DINGTALK_OWNER_KEY');
@@ -126,7 +159,7 @@ describe('sls package --config serverless.aliyun.yml', function () {
 describe('sls package --config serverless.aliyun.yml without a credentials file', function () {
   this.timeout(120_000);
   it('fails naming the file and what it must hold, without a stack trace', async function () {
-    const env = { ...SAMPLE_ENV, EVENTS_TABLE: 'events', TABLESTORE_INSTANCE: 'instance', TABLESTORE_ENDPOINT: 'https://instance.cn-hangzhou.ots.aliyuncs.com' };
+    const env = { ...SAMPLE_ENV, ...RECOVER_ENV, EVENTS_TABLE: 'events', TABLESTORE_INSTANCE: 'instance', TABLESTORE_ENDPOINT: 'https://instance.cn-hangzhou.ots.aliyuncs.com' };
     const failure = (await packageService('serverless.aliyun.yml', { env }).catch((error: unknown) => error)) as { output?: string };
     const output = String(failure.output);
     expect(output).to.match(/cannot read the Alibaba Cloud credentials file ~\/\.aliyun_credentials \(ENOENT[^)]*\): it must be an ini file whose \[default\] section sets aliyun_account_id, aliyun_access_key_id and aliyun_access_key_secret; ALIYUN_CREDENTIALS_FILE names another file/);

@@ -5,11 +5,12 @@ import { openReply, sealPush } from '../../core/peer';
 import type { ProxyResult } from '../../handlers/aws/callback';
 import { PROCESS_INDEX, TIME_INDEX, TYPE_INDEX } from '../../providers/aws/dynamodb-item';
 import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
-import { ensureEventsTable } from '../../providers/local/events-table';
+import { ensureEventsTable, ensureRecoverInboxTable } from '../../providers/local/events-table';
 import { LOCAL_AWS_CREDENTIALS } from '../../providers/local/local-dynamodb';
 import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { invokeBundle, zipEntries } from '../../testkit/bundle';
 import { startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
+import { approvalItem, FakeDingTalk } from '../../testkit/fake-dingtalk';
 import { FakeSsm } from '../../testkit/fake-ssm';
 import { eventText, loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../../testkit/fixtures';
 import { startWebhookReceiver, TEST_WEBHOOK_SECRET } from '../../testkit/webhook-receiver';
@@ -113,7 +114,7 @@ describe('serverless.aws.yml, packaged for real', function () {
 
   describe('the CloudFormation template', function () {
     it('defines the events table: keyed on id, three keys-only indexes sorted on listKey, on demand, backed up, encrypted, retained', function () {
-      const [table] = resource('AWS::DynamoDB::Table');
+      const table = template.Resources.EventsTable;
       const properties = table!.Properties;
       expect(properties.TableName).to.equal('dingtalk-callback-test-events');
       expect(properties.KeySchema).to.deep.equal([{ AttributeName: 'id', KeyType: 'HASH' }]);
@@ -139,7 +140,7 @@ describe('serverless.aws.yml, packaged for real', function () {
 
     it('routes every method of /dingtalk to it (it answers all but POST with 405), and keeps its logs 30 days', function () {
       expect(resource('AWS::ApiGatewayV2::Route').map((route) => route.Properties.RouteKey)).to.deep.equal(['ANY /dingtalk']);
-      expect(resource('AWS::Logs::LogGroup').map((group) => group.Properties.RetentionInDays)).to.deep.equal([30, 30]);
+      expect(resource('AWS::Logs::LogGroup').map((group) => group.Properties.RetentionInDays)).to.deep.equal([30, 30, 30]);
     });
 
     describe('IAM', function () {
@@ -234,6 +235,72 @@ describe('serverless.aws.yml, packaged for real', function () {
           await receiver.close();
         }
       });
+    });
+  });
+
+  describe('the recover function', function () {
+    const statements = () => (template.Resources.RecoverRole!.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[])[0]!.PolicyDocument.Statement;
+    const grants = (prefix: string) => statements().filter((statement) => statement.Action.some((action) => action.startsWith(prefix)));
+
+    it('has a zip of its own holding its bundle alone', function () {
+      const zip = packaged.zip.replace(/callback\.zip$/, 'recover.zip');
+      expect(zipEntries(zip).map((entry) => entry.name)).to.deep.equal(['handlers/aws/recover.js']);
+    });
+
+    it('yields a bundle that a fresh node process runs a pass with, on the schedule event, settings from SSM', async function () {
+      const dynamo = await startTestDynamoDb();
+      const ssm = await new FakeSsm().start();
+      const dingtalk = await new FakeDingTalk().start();
+      try {
+        await ensureEventsTable(dynamo.client, 'events');
+        await ensureRecoverInboxTable(dynamo.client, 'inbox');
+        ssm.parameters.set('/dingtalk-callback/test/app-key', dingtalk.appKey);
+        ssm.parameters.set('/dingtalk-callback/test/app-secret', dingtalk.appSecret);
+        ssm.parameters.set('/dingtalk-callback/test/owner-key', dingtalk.appKey);
+        dingtalk.failed.push(approvalItem(1, dingtalk.corpId), approvalItem(2, dingtalk.corpId));
+        const env = {
+          EVENTS_TABLE: 'events', RECOVER_INBOX_TABLE: 'inbox', DINGTALK_SSM_PREFIX: '/dingtalk-callback/test', DINGTALK_API_BASE: dingtalk.url,
+          DYNAMODB_ENDPOINT: dynamo.endpoint, AWS_ENDPOINT_URL_SSM: ssm.endpoint, AWS_REGION: 'eu-central-1',
+          AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        };
+        const schedule = { version: '0', 'detail-type': 'Scheduled Event', source: 'aws.events', time: '2026-11-27T22:50:00Z', detail: {} };
+        const answer = await invokeBundle(packaged.zip.replace(/callback\.zip$/, 'recover.zip'), { entry: 'handlers/aws/recover.js', event: schedule, env });
+        expect(answer.error).to.equal(undefined);
+        expect(answer.response).to.deep.equal({ pages: 1, resumed: 0, items: 2, created: 2, duplicate: 0 });
+        expect(JSON.parse(answer.logs[0]!)).to.include({ msg: 'recover', outcome: 'done' });
+        expect(answer.stdout).not.to.contain(dingtalk.appSecret);
+        expect(await new DynamoDbEventStore({ tableName: 'events', client: dynamo.client }).list({ processInstanceId: 'proc-000002' })).to.have.length(1);
+      } finally {
+        await dingtalk.stop();
+        await ssm.stop();
+        dynamo.client.destroy();
+        await dynamo.server.close();
+      }
+    });
+
+    it('runs every 10 minutes on its own role, pointed at the inbox table and the stage SSM prefix', function () {
+      const fn = template.Resources.RecoverLambdaFunction!;
+      expect(fn.Properties).to.include({ Runtime: 'nodejs22.x', Handler: 'handlers/aws/recover.handler', Timeout: 120 });
+      expect(fn.Properties.Role).to.deep.equal({ 'Fn::GetAtt': ['RecoverRole', 'Arn'] });
+      expect(fn.Properties.Environment).to.deep.equal({ Variables: { EVENTS_TABLE: 'dingtalk-callback-test-events', DINGTALK_SSM_PREFIX: '/dingtalk-callback/test', RECOVER_INBOX_TABLE: 'dingtalk-callback-test-recover-inbox', DINGTALK_API_BASE: 'https://oapi.dingtalk.com' } });
+      const [rule] = resource('AWS::Events::Rule');
+      expect(rule!.Properties).to.include({ ScheduleExpression: 'rate(10 minutes)', State: 'ENABLED' });
+      expect(template.Resources.RecoverInboxTable!.Properties.KeySchema).to.deep.equal([{ AttributeName: 'source', KeyType: 'HASH' }, { AttributeName: 'replyId', KeyType: 'RANGE' }]);
+    });
+
+    it('may write events, read the type index, use the inbox, and read its four parameters: nothing else', function () {
+      expect(statements().flatMap((statement) => statement.Action).filter((action) => action.includes('*'))).to.deep.equal([]);
+      expect(grants('dynamodb:').map((statement) => [statement.Action, statement.Resource])).to.deep.equal([
+        [['dynamodb:PutItem'], { 'Fn::GetAtt': ['EventsTable', 'Arn'] }],
+        [['dynamodb:Query'], { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }, '/index/byEventType']] }],
+        [['dynamodb:BatchGetItem'], { 'Fn::GetAtt': ['EventsTable', 'Arn'] }],
+        [['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:DeleteItem'], { 'Fn::GetAtt': ['RecoverInboxTable', 'Arn'] }],
+      ]);
+      expect(JSON.stringify(grants('ssm:')[0]!.Resource).match(/parameter[^"]*/g)).to.deep.equal(['app-key', 'app-secret', 'owner-key', 'suite-secret'].map((name) => `parameter/dingtalk-callback/test/${name}`));
+      expect(grants('logs:')[0]!.Action).to.deep.equal(['logs:CreateLogStream', 'logs:PutLogEvents']);
+      expect(statements().flatMap((statement) => statement.Action).sort()).to.deep.equal(
+        ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Query', 'kms:Decrypt', 'logs:CreateLogStream', 'logs:PutLogEvents', 'ssm:GetParameters'],
+      );
     });
   });
 });

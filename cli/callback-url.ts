@@ -1,0 +1,89 @@
+import { AccessToken, DingTalkApi, DingTalkApiError } from '../core/dingtalk-api';
+import { ConfigError } from '../core/errors';
+import { loadRecoverSettings } from '../core/recover';
+import { decodeAesKey, required } from '../core/settings';
+import { stringFlag, UsageError, type Command } from './command';
+
+/** What DingTalk's errors mean here, and what to do next. */
+const HINTS: Record<number, string> = {
+  71006: 'a callback URL is registered already: use "callback-url update", or "callback-url delete" first',
+  71007: 'no callback URL is registered: use "callback-url register"',
+  71009: 'DingTalk sent check_url to the URL and did not get an encrypted "success" back: is the function deployed there, with the same DINGTALK_TOKEN, DINGTALK_AES_KEY and the corpId in DINGTALK_OWNER_KEY?',
+};
+
+export const callbackUrl: Command = {
+  name: 'callback-url',
+  summary: 'show, register, update or delete the callback URL of a corp (the old call_back API)',
+  help: `Usage: dingtalk-callback callback-url get
+       dingtalk-callback callback-url register --url URL --tags TAG,TAG
+       dingtalk-callback callback-url update [--url URL] [--tags TAG,TAG]
+       dingtalk-callback callback-url delete
+
+Registers this function's URL for a corp's business events through DingTalk's call_back API
+(register_call_back, update_call_back, get_call_back, delete_call_back). DingTalk first sends
+check_url to the URL, so deploy the function before registering it. Apps made in the new developer
+console set the URL in the console instead (事件订阅 / Event Subscription).
+
+The token and EncodingAESKey sent are DINGTALK_TOKEN and DINGTALK_AES_KEY, the function's own; the
+access token comes from DINGTALK_APP_KEY and DINGTALK_APP_SECRET. None of them is ever printed.
+DingTalk's errors are shown as it says them (71006: a URL is registered already; 71009: the URL did
+not answer "success").
+
+Options:
+  --url URL          the callback URL (register; update keeps the registered one by default)
+  --tags A,B         the event types to subscribe to (register; update keeps the registered ones)
+  -h, --help         show this help
+
+Settings: DINGTALK_APP_KEY, DINGTALK_APP_SECRET, DINGTALK_TOKEN, DINGTALK_AES_KEY,
+DINGTALK_API_BASE (default https://oapi.dingtalk.com).`,
+  options: { url: { type: 'string' }, tags: { type: 'string' } },
+  async run(values, positionals) {
+    const [action, ...extra] = positionals;
+    if (!action || !['get', 'register', 'update', 'delete'].includes(action) || extra.length > 0) {
+      throw new UsageError('say one of: get, register, update, delete');
+    }
+    const settings = loadRecoverSettings(process.env);
+    if (settings.mode.kind !== 'app') throw new ConfigError('DINGTALK_SUITE_KEY', 'the call_back API is a corp\'s: unset it and set DINGTALK_APP_KEY and DINGTALK_APP_SECRET');
+    const api = new DingTalkApi({ base: settings.apiBase, timeoutMs: settings.timeoutMs });
+    const token = new AccessToken(api, { kind: 'app', appKey: settings.mode.appKey, appSecret: settings.mode.appSecret });
+    try {
+      return await act(action, values, token);
+    } catch (error) {
+      if (!(error instanceof DingTalkApiError)) throw error;
+      process.stderr.write(`dingtalk-callback callback-url ${action}: ${error.message}\n`);
+      const hint = error.errcode === undefined ? undefined : HINTS[error.errcode];
+      if (hint) process.stderr.write(`${hint}\n`);
+      return 1;
+    }
+  },
+};
+
+async function act(action: string, values: Record<string, string | boolean | undefined>, token: AccessToken): Promise<number> {
+  if (action === 'get') {
+    const { reply } = await token.call('call_back/get_call_back');
+    const tags = Array.isArray(reply.call_back_tag) ? reply.call_back_tag.join(', ') : String(reply.call_back_tag ?? '');
+    // DingTalk answers with the token and AES key too: compare them with ours, never print them.
+    const same = reply.token === process.env.DINGTALK_TOKEN?.trim() && reply.aes_key === process.env.DINGTALK_AES_KEY?.trim();
+    process.stdout.write(`url   ${reply.url}\ntags  ${tags}\ntoken and AES key ${same ? 'match' : 'differ from'} DINGTALK_TOKEN and DINGTALK_AES_KEY\n`);
+    return 0;
+  }
+  if (action === 'delete') {
+    await token.call('call_back/delete_call_back');
+    process.stdout.write('callback URL deleted\n');
+    return 0;
+  }
+  const secrets = { token: required(process.env, 'DINGTALK_TOKEN'), aes_key: required(process.env, 'DINGTALK_AES_KEY') };
+  decodeAesKey(secrets.aes_key);
+  let url = stringFlag(values.url);
+  let tags = stringFlag(values.tags)?.split(',').map((tag) => tag.trim()).filter(Boolean);
+  if (action === 'register' && (!url || !tags?.length)) throw new UsageError('register needs --url and --tags');
+  if (action === 'update' && (!url || !tags?.length)) {
+    const { reply } = await token.call('call_back/get_call_back');
+    url ??= String(reply.url ?? '');
+    tags ??= Array.isArray(reply.call_back_tag) ? reply.call_back_tag.map(String) : [];
+  }
+  if (!URL.canParse(url!)) throw new UsageError(`--url is not a URL: ${url}`);
+  await token.call(`call_back/${action}_call_back`, {}, { call_back_tag: tags, ...secrets, url });
+  process.stdout.write(`callback URL ${action === 'register' ? 'registered' : 'updated'}: ${url} for ${tags!.join(', ')}\n`);
+  return 0;
+}

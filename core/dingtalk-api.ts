@@ -1,0 +1,158 @@
+/**
+ * A small client for the DingTalk server API the recover pass and the CLI call (docs/recover.md):
+ * JSON over HTTPS at `DINGTALK_API_BASE`, answers shaped `{errcode, errmsg, …}`. Errors name the
+ * step and what DingTalk said, never a URL, so no access token or secret reaches a message.
+ */
+
+/** DingTalk's public API endpoint, the default of `DINGTALK_API_BASE`. */
+export const DEFAULT_API_BASE = 'https://oapi.dingtalk.com';
+
+/** How long one call may take before it counts as failed. */
+export const DEFAULT_API_TIMEOUT_MS = 10_000;
+
+/** Renew a token this long before DingTalk says it expires, so none expires mid-run. */
+const TOKEN_MARGIN_MS = 5 * 60_000;
+
+/** errcodes saying the access token is no longer good: fetch a new one and try again once. */
+const STALE_TOKEN_CODES = new Set([40001, 40014, 42001]);
+
+/** A DingTalk answer with `errcode` 0. */
+export type DingTalkReply = Record<string, unknown> & { errcode?: number; errmsg?: string };
+
+/** A failed DingTalk call: the step, and DingTalk's errcode and errmsg or the HTTP status. */
+export class DingTalkApiError extends Error {
+  override name = 'DingTalkApiError';
+  constructor(
+    /** The API called, such as `gettoken` or `call_back/get_call_back_failed_result`. */
+    readonly step: string,
+    /** What went wrong, in DingTalk's words where it gave any. */
+    readonly detail: string,
+    readonly errcode?: number,
+    readonly httpStatus?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`${step}: ${detail}`, options);
+  }
+
+  /** DingTalk answered with an errcode: the request arrived and was refused (except -1, "busy"). */
+  get refused(): boolean {
+    return this.errcode !== undefined && this.errcode !== -1;
+  }
+}
+
+export interface DingTalkApiOptions {
+  /** Default {@link DEFAULT_API_BASE}. */
+  base?: string;
+  /** Default {@link DEFAULT_API_TIMEOUT_MS}. */
+  timeoutMs?: number;
+}
+
+/** One DingTalk API endpoint: GET and POST with the `errcode` convention checked. */
+export class DingTalkApi {
+  readonly base: string;
+  private readonly timeoutMs: number;
+
+  constructor({ base = DEFAULT_API_BASE, timeoutMs = DEFAULT_API_TIMEOUT_MS }: DingTalkApiOptions = {}) {
+    this.base = base.replace(/\/+$/, '');
+    this.timeoutMs = timeoutMs;
+  }
+
+  /**
+   * Calls `path` with `query` (and a JSON `body`: a POST), and answers the reply's text and its parse.
+   * The text is kept because a failed-list reply is stored as DingTalk sent it.
+   * @throws DingTalkApiError for a network failure, a timeout, an HTTP status other than 200, a body
+   *   that is not a JSON object, or an `errcode` other than 0.
+   */
+  async call(path: string, query: Record<string, string>, body?: unknown): Promise<{ text: string; reply: DingTalkReply }> {
+    const url = `${this.base}/${path}?${new URLSearchParams(query)}`;
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(url, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      text = await response.text();
+    } catch (cause) {
+      const timedOut = (cause as Error).name === 'TimeoutError';
+      // The URL carries the token or the secret: say where, never the whole URL.
+      const detail = timedOut ? `no answer from ${this.base} within ${this.timeoutMs} ms` : `cannot reach ${this.base} (${networkReason(cause)})`;
+      throw new DingTalkApiError(path, detail, undefined, undefined, { cause });
+    }
+    if (response.status !== 200) throw new DingTalkApiError(path, `HTTP ${response.status} from ${this.base}`, undefined, response.status);
+    let reply: unknown;
+    try {
+      reply = JSON.parse(text);
+    } catch {
+      reply = undefined;
+    }
+    if (typeof reply !== 'object' || reply === null || Array.isArray(reply)) throw new DingTalkApiError(path, `the answer from ${this.base} is not a JSON object`);
+    const { errcode, errmsg } = reply as DingTalkReply;
+    if (errcode !== undefined && errcode !== 0) {
+      throw new DingTalkApiError(path, `DingTalk errcode ${errcode}: ${typeof errmsg === 'string' ? errmsg : ''}`.trimEnd(), Number(errcode));
+    }
+    return { text, reply: reply as DingTalkReply };
+  }
+}
+
+function networkReason(cause: unknown): string {
+  const inner = (cause as { cause?: { code?: string; message?: string } }).cause;
+  return inner?.code ?? inner?.message ?? (cause as Error).message;
+}
+
+/** The app credentials an access token is made from. */
+export type AppCredentials =
+  /** An internal app (or a corp's own callbacks): `gettoken?appkey&appsecret`. */
+  | { kind: 'app'; appKey: string; appSecret: string }
+  /** An ISV suite: `service/get_suite_token` with the newest `suite_ticket` DingTalk pushed. */
+  | { kind: 'suite'; suiteKey: string; suiteSecret: string; suiteTicket: () => Promise<string> };
+
+/**
+ * An access token, fetched when first needed and kept for its lifetime (DingTalk's `expires_in`,
+ * 7200 s, less five minutes): on the standard edition every call counts (docs/recover.md).
+ */
+export class AccessToken {
+  private current?: { token: string; expiresAt: number };
+
+  constructor(
+    private readonly api: DingTalkApi,
+    private readonly credentials: AppCredentials,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The cached token, or a fresh one. @throws DingTalkApiError naming the token step. */
+  async get(): Promise<string> {
+    if (this.current && this.current.expiresAt > this.now()) return this.current.token;
+    const { credentials } = this;
+    const { reply } =
+      credentials.kind === 'app'
+        ? await this.api.call('gettoken', { appkey: credentials.appKey, appsecret: credentials.appSecret })
+        : await this.api.call('service/get_suite_token', {}, { suite_key: credentials.suiteKey, suite_secret: credentials.suiteSecret, suite_ticket: await credentials.suiteTicket() });
+    const token = credentials.kind === 'app' ? reply.access_token : reply.suite_access_token;
+    if (typeof token !== 'string' || token === '') throw new DingTalkApiError(credentials.kind === 'app' ? 'gettoken' : 'service/get_suite_token', 'the answer carries no token');
+    const lifetimeMs = (typeof reply.expires_in === 'number' ? reply.expires_in : 7200) * 1000;
+    this.current = { token, expiresAt: this.now() + Math.max(0, lifetimeMs - TOKEN_MARGIN_MS) };
+    return token;
+  }
+
+  /** Forgets the token, after DingTalk called it stale. */
+  drop(): void {
+    this.current = undefined;
+  }
+
+  /**
+   * Calls `path` with the token as `access_token`; when DingTalk calls the token stale (it was
+   * revoked, or the clock is off), fetches a new one and calls once more.
+   */
+  async call(path: string, query: Record<string, string> = {}, body?: unknown): Promise<{ text: string; reply: DingTalkReply }> {
+    try {
+      return await this.api.call(path, { ...query, access_token: await this.get() }, body);
+    } catch (error) {
+      if (!(error instanceof DingTalkApiError) || error.errcode === undefined || !STALE_TOKEN_CODES.has(error.errcode)) throw error;
+      this.drop();
+      return this.api.call(path, { ...query, access_token: await this.get() }, body);
+    }
+  }
+}

@@ -269,7 +269,7 @@ describe('serverless.aws.yml, packaged for real', function () {
         expect(answer.response).to.deep.equal({ pages: 1, resumed: 0, items: 2, created: 2, duplicate: 0 });
         expect(JSON.parse(answer.logs[0]!)).to.include({ msg: 'recover', outcome: 'done' });
         expect(answer.stdout).not.to.contain(dingtalk.appSecret);
-        expect(await new DynamoDbEventStore({ tableName: 'events', client: dynamo.client }).list({ processInstanceId: 'proc-000002' })).to.have.length(1);
+        expect((await new DynamoDbEventStore({ tableName: 'events', client: dynamo.client }).list({ processInstanceId: 'proc-000002' })).records).to.have.length(1);
       } finally {
         await dingtalk.stop();
         await ssm.stop();

@@ -1,3 +1,4 @@
+import type { EventReader } from '../../core/listing';
 import { expect } from 'chai';
 import { main } from '../../cli/main';
 import { APP_FAILED_LIST, SUITE_FAILED_LIST } from '../../core/recover';
@@ -24,6 +25,12 @@ async function cli(args: string[], env: Record<string, string>): Promise<{ statu
     for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
     Object.assign(process.env, saved);
   }
+}
+
+
+/** The record recovered for DingTalk's `eventId`, whatever its owner: identities are scoped, tests look up by eventId. */
+async function storedByEventId(store: { list: EventReader['list'] }, eventId: string) {
+  return (await store.list({ limit: 1000 })).records.find((record) => record.eventId === eventId);
 }
 
 describe('dingtalk-callback recover and callback-url (in process, local store on dynalite, fake DingTalk API)', function () {
@@ -81,12 +88,12 @@ describe('dingtalk-callback recover and callback-url (in process, local store on
     expect(output).to.contain(`dingtalk-callback recover: failed at ${APP_FAILED_LIST}: HTTP 500 from ${dingtalk.url}`);
     expect(output).to.contain('recovered 50 items from 1 page: 50 new, 0 already stored before it');
     expect(output).not.to.contain(dingtalk.appSecret);
-    expect(await store.get(`evt-49`)).to.include({ source: 'recovered' });
-    expect(await store.get(`evt-50`)).to.equal(undefined);
+    expect(await storedByEventId(store, `evt-49`)).to.include({ source: 'recovered' });
+    expect(await storedByEventId(store, `evt-50`)).to.equal(undefined);
     const next = await recover();
     expect(next.status, next.output).to.equal(0);
     expect(next.output).to.contain('recovered 70 items from 2 pages: 70 new');
-    expect(await store.get(`evt-119`)).to.include({ source: 'recovered' });
+    expect(await storedByEventId(store, `evt-119`)).to.include({ source: 'recovered' });
   });
 
   it('finishes a reply an earlier run left half-processed', async function () {
@@ -97,7 +104,7 @@ describe('dingtalk-callback recover and callback-url (in process, local store on
     const first = await recover();
     expect(first.output).to.contain('1 left by an earlier run');
     expect(first.output).to.contain('recovered 4 items from 1 page, 1 left by an earlier run: 3 new, 1 already stored');
-    for (const n of [1, 2, 3]) expect(await store.get(`half-${n}`)).to.include({ source: 'recovered' });
+    for (const n of [1, 2, 3]) expect(await storedByEventId(store, `half-${n}`)).to.include({ source: 'recovered' });
     expect(await inbox.pending(`app:${dingtalk.appKey}`)).to.deep.equal([]);
   });
 
@@ -127,7 +134,7 @@ describe('dingtalk-callback recover and callback-url (in process, local store on
     expect(output).to.contain('recovered 130 items from 2 pages: 130 new, 0 already stored');
     expect(dingtalk.suiteRecords.every((record) => record.confirmed)).to.equal(true);
     expect(dingtalk.calls.filter((call) => call.path === SUITE_FAILED_LIST).map((call) => (call.body!.req as { cursor?: number }).cursor)).to.deep.equal([undefined, undefined, 100, 100]);
-    expect(await store.get(`isv-42`)).to.include({ ownerKey: dingtalk.suiteKey, corpId: 'dingisvcorp01', source: 'recovered' });
+    expect(await storedByEventId(store, `isv-42`)).to.include({ ownerKey: dingtalk.suiteKey, corpId: 'dingisvcorp01', source: 'recovered' });
     // Confirmed records are not listed again.
     expect((await cli(['recover', '--endpoint', dynamo.endpoint], suiteEnv)).output).to.contain('recovered 0 items from 1 page');
   });

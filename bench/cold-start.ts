@@ -9,7 +9,7 @@ import { LOCAL_AWS_CREDENTIALS, LOCAL_REGION, localDynamoDbClient, localDynamoDb
 import { bareNodeStart, UnpackedBundle, type Answer, type Invocation } from '../testkit/bundle';
 import { FakeSsm } from '../testkit/fake-ssm';
 import { loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../testkit/fixtures';
-import { aliyunCredentialsFile, packageService, type PackagedService } from '../testkit/serverless';
+import { aliyunCredentialsFile, AWS_TEST_PACKAGE, packageService, type PackagedService } from '../testkit/serverless';
 import { startTablestoreServer } from '../testkit/tablestore-server';
 import { approvalPayload } from './payloads';
 import { fcGatewayEvent, httpApiEvent, restApiEvent } from '../testkit/gateway-events';
@@ -54,7 +54,7 @@ export async function packageBoth(): Promise<Packages> {
   // `sls package` needs the Alibaba settings; the function gets a local endpoint when invoked.
   const aliyunEnv = { ...SAMPLE_ENV, DINGTALK_APP_KEY: 'dingbenchapp', DINGTALK_APP_SECRET: 'bench-secret', EVENTS_TABLE: 'dingtalk_events', TABLESTORE_INSTANCE: 'bench', TABLESTORE_ENDPOINT: 'http://127.0.0.1' };
   const [aws, aliyun] = await Promise.allSettled([
-    packageService('serverless.aws.yml'),
+    packageService('serverless.aws.yml', AWS_TEST_PACKAGE),
     packageService('serverless.aliyun.yml', { env: aliyunEnv, home: aliyunCredentialsFile() }),
   ]);
   if (aws.status === 'fulfilled' && aliyun.status === 'fulfilled') return { aws: aws.value, aliyun: aliyun.value };

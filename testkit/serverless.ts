@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -50,12 +52,49 @@ export interface PackagedService {
 }
 
 /**
+ * The variable naming a folder where {@link packageService} keeps what it made for the rest of a
+ * test run, by its arguments: the package tests and the bench test (a process of its own) then
+ * share one packaging per configuration. testkit/mocha-setup.ts sets it for each mocha run.
+ */
+export const PACKAGE_CACHE_ENV = 'DINGTALK_PACKAGE_CACHE';
+
+/**
+ * How the tests package `serverless.aws.yml` (and the bench, so that a test run packages it once):
+ * a named stage and region, to see both honoured.
+ */
+export const AWS_TEST_PACKAGE: PackageOptions = { args: ['--stage', 'test', '--region', 'eu-central-1'] };
+
+/** This process's packagings under way or done, by cache key. */
+const packagings = new Map<string, Promise<PackagedService>>();
+
+/**
  * Runs the real `serverless package --config <config>` offline, in a temporary copy of the service
  * made of symlinks (so the repository's own `.serverless/` and `.esbuild/` are never touched), with
- * that folder as `HOME` so no real account's configuration is seen.
+ * that folder as `HOME` so no real account's configuration is seen. Within a test run (see
+ * {@link PACKAGE_CACHE_ENV}) the same arguments answer what was made the first time, and
+ * `remove()` leaves it for the end of the run.
  */
 export function packageService(config: string, options: PackageOptions = {}): Promise<PackagedService> {
-  return runService('package', config, options);
+  const cache = process.env[PACKAGE_CACHE_ENV];
+  if (!cache) return runService('package', config, options);
+  const key = createHash('sha256').update(JSON.stringify([config, options])).digest('hex').slice(0, 16);
+  let packaging = packagings.get(key);
+  if (!packaging) {
+    packaging = cachedPackage(join(cache, key), config, options);
+    packagings.set(key, packaging);
+    packaging.catch(() => packagings.delete(key));
+  }
+  return packaging;
+}
+
+/** The packaging kept in `dir`, made there first when no earlier process of this run made it. */
+async function cachedPackage(dir: string, config: string, options: PackageOptions): Promise<PackagedService> {
+  const made = join(dir, 'packaged.json');
+  const kept = async () => {};
+  if (existsSync(made)) return packagedIn(dir, JSON.parse(await readFile(made, 'utf8')) as string, kept);
+  const service = await runService('package', config, options, dir);
+  await writeFile(made, JSON.stringify(service.output));
+  return { ...service, remove: kept };
 }
 
 /**
@@ -66,8 +105,9 @@ export function deployService(config: string, options: PackageOptions = {}): Pro
   return runService('deploy', config, options);
 }
 
-async function runService(command: 'package' | 'deploy', config: string, { args = [], env = {}, home = {}, nodeArgs = [], files = {} }: PackageOptions): Promise<PackagedService> {
-  const dir = await mkdtemp(join(tmpdir(), `sls-${command}-`));
+async function runService(command: 'package' | 'deploy', config: string, { args = [], env = {}, home = {}, nodeArgs = [], files = {} }: PackageOptions, into?: string): Promise<PackagedService> {
+  const dir = into ?? (await mkdtemp(join(tmpdir(), `sls-${command}-`)));
+  if (into) await mkdir(into, { recursive: true });
   const remove = () => rm(dir, { recursive: true, force: true });
   try {
     for (const name of await readdir(ROOT)) if (!name.startsWith('.') && !(name in files)) await symlink(join(ROOT, name), join(dir, name));
@@ -85,15 +125,20 @@ async function runService(command: 'package' | 'deploy', config: string, { args 
     }).catch((error: Error & { stdout?: string; stderr?: string }) => {
       throw Object.assign(new Error(`serverless ${command} failed:\n${error.stdout ?? ''}${error.stderr ?? ''}`), { output: `${error.stdout ?? ''}${error.stderr ?? ''}` });
     });
-    const out = join(dir, '.serverless');
-    const zips = Object.fromEntries((await readdir(out)).filter((name) => name.endsWith('.zip')).map((name) => [name.slice(0, -'.zip'.length), join(out, name)]));
-    const zip = zips.callback ?? Object.values(zips)[0];
-    if (!zip) throw new Error(`serverless ${command} made no zip:\n${stdout}${stderr}`);
-    return { dir, zip, zips, output: stdout + stderr, json: async <T>(name: string) => JSON.parse(await readFile(join(out, name), 'utf8')) as T, remove };
+    return await packagedIn(dir, stdout + stderr, remove);
   } catch (error) {
     await remove();
     throw error;
   }
+}
+
+/** What `serverless` made in `dir`, with what it printed. */
+async function packagedIn(dir: string, output: string, remove = () => rm(dir, { recursive: true, force: true })): Promise<PackagedService> {
+  const out = join(dir, '.serverless');
+  const zips = Object.fromEntries((await readdir(out)).filter((name) => name.endsWith('.zip')).map((name) => [name.slice(0, -'.zip'.length), join(out, name)]));
+  const zip = zips.callback ?? Object.values(zips)[0];
+  if (!zip) throw new Error(`serverless made no zip:\n${output}`);
+  return { dir, zip, zips, output, json: async <T>(name: string) => JSON.parse(await readFile(join(out, name), 'utf8')) as T, remove };
 }
 
 /**

@@ -14,7 +14,7 @@ import { approvalItem, FakeDingTalk } from '../../testkit/fake-dingtalk';
 import { FakeSsm } from '../../testkit/fake-ssm';
 import { eventText, loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../../testkit/fixtures';
 import { startWebhookReceiver, TEST_WEBHOOK_SECRET } from '../../testkit/webhook-receiver';
-import { packageService, type PackagedService } from '../../testkit/serverless';
+import { AWS_TEST_PACKAGE, packageService, type PackagedService } from '../../testkit/serverless';
 import { httpApiEvent } from '../../testkit/gateway-events';
 
 interface Statement {
@@ -35,7 +35,7 @@ describe('serverless.aws.yml, packaged for real', function () {
   const resource = (type: string) => Object.values(template.Resources).filter((candidate) => candidate.Type === type);
 
   before(async function () {
-    packaged = await packageService('serverless.aws.yml', { args: ['--stage', 'test', '--region', 'eu-central-1'] });
+    packaged = await packageService('serverless.aws.yml', AWS_TEST_PACKAGE);
     template = await packaged.json<Template>('cloudformation-template-update-stack.json');
   });
   after(async function () {

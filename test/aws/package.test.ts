@@ -25,8 +25,14 @@ interface Statement {
 }
 
 interface Template {
-  Resources: Record<string, { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
+  Resources: Record<string, { Type: string; Properties: Record<string, unknown>; Condition?: string; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
+  Parameters: Record<string, { Type: string; Default: string }>;
+  Conditions: Record<string, unknown>;
+  Outputs: Record<string, { Value: unknown }>;
 }
+
+const TABLE_ARN = { 'Fn::Sub': 'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/dingtalk-callback-test-events' };
+const STREAM = { 'Fn::If': ['CreateEventsTable', { 'Fn::GetAtt': ['EventsTable', 'StreamArn'] }, { Ref: 'ExistingEventsTableStreamArn' }] };
 
 describe('serverless.aws.yml, packaged for real', function () {
   this.timeout(120_000);
@@ -130,6 +136,21 @@ describe('serverless.aws.yml, packaged for real', function () {
       expect([table!.DeletionPolicy, table!.UpdateReplacePolicy]).to.deep.equal(['Retain', 'Retain']);
     });
 
+    it('creates the table unless a retained one is adopted: by default the stack owns it', function () {
+      expect(template.Resources.EventsTable!.Condition).to.equal('CreateEventsTable');
+      expect(template.Conditions.CreateEventsTable).to.deep.equal({ 'Fn::Equals': [{ Ref: 'ExistingEventsTableStreamArn' }, ''] });
+      expect(template.Parameters.ExistingEventsTableStreamArn).to.deep.include({ Type: 'String', Default: '' });
+      expect(template.Outputs.EventsTableName!.Value).to.equal('dingtalk-callback-test-events');
+    });
+
+    it('bounds a flood: the HTTP API throttles to 50 requests a second (bursts of 100), at most 20 callbacks run at once', function () {
+      const [stage] = resource('AWS::ApiGatewayV2::Stage');
+      expect(stage!.Properties.DefaultRouteSettings).to.deep.equal({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
+      expect(template.Resources.CallbackLambdaFunction!.Properties.ReservedConcurrentExecutions).to.deep.equal({ 'Fn::If': ['HasReservedConcurrency', { Ref: 'CallbackReservedConcurrency' }, { Ref: 'AWS::NoValue' }] });
+      expect(template.Parameters.CallbackReservedConcurrency!.Default).to.equal('20');
+      expect(template.Conditions.HasReservedConcurrency).to.deep.equal({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'CallbackReservedConcurrency' }, 'none'] }] });
+    });
+
     it('runs the bundle on nodejs22.x, pointed at the table and the stage SSM prefix', async function () {
       const fn = template.Resources.CallbackLambdaFunction;
       expect(fn!.Properties).to.include({ Runtime: 'nodejs22.x', Handler: 'handlers/aws/callback.handler' });
@@ -159,7 +180,8 @@ describe('serverless.aws.yml, packaged for real', function () {
 
       it('lets the function write to its table only, and do nothing else there', function () {
         expect(actions().filter((action) => action.startsWith('dynamodb:'))).to.deep.equal(['dynamodb:PutItem']);
-        expect(grant('dynamodb:PutItem').map((statement) => statement.Resource)).to.deep.equal([{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }]);
+        // By name: the same grant holds for a table the stack adopted.
+        expect(grant('dynamodb:PutItem').map((statement) => statement.Resource)).to.deep.equal([TABLE_ARN]);
       });
 
       it('lets it read the three parameters under its prefix, and decrypt them through SSM only', function () {
@@ -196,7 +218,7 @@ describe('serverless.aws.yml, packaged for real', function () {
         const plain = statements.filter((statement): statement is Statement => 'Action' in statement);
         expect(plain.flatMap((statement) => statement.Action).filter((action) => action.includes('*'))).to.deep.equal([]);
         const byAction = (action: string) => plain.find((statement) => statement.Action.includes(action))!.Resource;
-        expect(byAction('dynamodb:GetRecords')).to.deep.equal({ 'Fn::GetAtt': ['EventsTable', 'StreamArn'] });
+        expect(byAction('dynamodb:GetRecords')).to.deep.equal(STREAM);
         expect(plain.flatMap((statement) => statement.Action).filter((action) => action.startsWith('dynamodb:')).sort()).to.deep.equal(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams']);
         expect(byAction('sqs:SendMessage')).to.deep.equal({ 'Fn::GetAtt': ['ForwardDeadLetterQueue', 'Arn'] });
         expect(JSON.stringify(byAction('ssm:GetParameters'))).to.include('parameter/dingtalk-callback/test/forward-secret');
@@ -291,9 +313,9 @@ describe('serverless.aws.yml, packaged for real', function () {
     it('may write events, read the type index, use the inbox, and read its four parameters: nothing else', function () {
       expect(statements().flatMap((statement) => statement.Action).filter((action) => action.includes('*'))).to.deep.equal([]);
       expect(grants('dynamodb:').map((statement) => [statement.Action, statement.Resource])).to.deep.equal([
-        [['dynamodb:PutItem'], { 'Fn::GetAtt': ['EventsTable', 'Arn'] }],
-        [['dynamodb:Query'], { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }, '/index/byEventType']] }],
-        [['dynamodb:BatchGetItem'], { 'Fn::GetAtt': ['EventsTable', 'Arn'] }],
+        [['dynamodb:PutItem'], TABLE_ARN],
+        [['dynamodb:Query'], { 'Fn::Sub': `${TABLE_ARN['Fn::Sub']}/index/byEventType` }],
+        [['dynamodb:BatchGetItem'], TABLE_ARN],
         [['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:DeleteItem'], { 'Fn::GetAtt': ['RecoverInboxTable', 'Arn'] }],
       ]);
       expect(JSON.stringify(grants('ssm:')[0]!.Resource).match(/parameter[^"]*/g)).to.deep.equal(['app-key', 'app-secret', 'owner-key', 'suite-secret'].map((name) => `parameter/dingtalk-callback/test/${name}`));
@@ -302,5 +324,43 @@ describe('serverless.aws.yml, packaged for real', function () {
         ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Query', 'kms:Decrypt', 'logs:CreateLogStream', 'logs:PutLogEvents', 'ssm:GetParameters'],
       );
     });
+  });
+});
+
+describe('serverless.aws.yml, packaged to adopt a retained table, with other limits', function () {
+  this.timeout(120_000);
+  const streamArn = 'arn:aws:dynamodb:eu-central-1:123456789012:table/dingtalk-callback-test-events/stream/2026-01-01T00:00:00.000';
+  let packaged: PackagedService;
+  let template: Template;
+
+  before(async function () {
+    const params = [`existingEventsTableStreamArn=${streamArn}`, 'reservedConcurrency=none', 'throttleRateLimit=5', 'throttleBurstLimit=10'];
+    packaged = await packageService('serverless.aws.yml', { args: ['--stage', 'test', '--region', 'eu-central-1', ...params.map((param) => `--param=${param}`)] });
+    template = await packaged.json<Template>('cloudformation-template-update-stack.json');
+  });
+  after(async function () {
+    await packaged?.remove();
+  });
+
+  it('leaves the table out of the stack: its condition is false, and nothing refers to it but under that condition', function () {
+    expect(template.Parameters.ExistingEventsTableStreamArn!.Default).to.equal(streamArn);
+    expect(template.Resources.EventsTable!.Condition).to.equal('CreateEventsTable');
+    const unguarded = JSON.stringify({ ...template.Resources, EventsTable: undefined, ForwardRole: undefined });
+    expect(unguarded).not.to.include('"EventsTable"');
+    expect(JSON.stringify(template.Resources.ForwardRole)).to.include(JSON.stringify(STREAM));
+  });
+
+  it("reads the adopted table's stream and writes to it by name", function () {
+    const [mapping] = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Lambda::EventSourceMapping');
+    expect(mapping!.Properties.EventSourceArn).to.equal(streamArn);
+    expect(JSON.stringify(template.Resources.IamRoleLambdaExecution)).to.include(JSON.stringify(TABLE_ARN));
+    expect((template.Resources.CallbackLambdaFunction!.Properties.Environment as { Variables: Record<string, string> }).Variables.EVENTS_TABLE).to.equal('dingtalk-callback-test-events');
+  });
+
+  it('takes the limits from params: no reserved concurrency, 5 requests a second', function () {
+    expect(template.Parameters.CallbackReservedConcurrency!.Default).to.equal('none');
+    const [stage] = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::ApiGatewayV2::Stage');
+    // --param values are strings; CloudFormation reads numbers from them.
+    expect(stage!.Properties.DefaultRouteSettings).to.deep.equal({ ThrottlingRateLimit: '5', ThrottlingBurstLimit: '10' });
   });
 });

@@ -1,7 +1,8 @@
 import { AccessToken, DingTalkApi, DingTalkApiError } from '../core/dingtalk-api';
 import { ConfigError } from '../core/errors';
 import { loadRecoverSettings } from '../core/recover';
-import { decodeAesKey, required } from '../core/settings';
+import { required } from '../core/environment';
+import { decodeAesKey } from '../core/settings';
 import { stringFlag, UsageError, type Command } from './command';
 
 /** What DingTalk's errors mean here, and what to do next. */

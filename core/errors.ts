@@ -76,13 +76,34 @@ export class StoreError extends CallbackError {
   override readonly code = 'store_unavailable';
 }
 
-/** A setting is missing or invalid: thrown at cold start, never answered over HTTP. */
+/** One setting that is missing or invalid: which one, and what is wrong with it (never its value). */
+export interface ConfigProblem {
+  /** The environment variable (or SSM parameter) at fault. */
+  readonly variable: string;
+  /** What is wrong, for example `is not set`. */
+  readonly problem: string;
+}
+
+/**
+ * Settings are missing or invalid: thrown when a function or tool starts, never answered over HTTP.
+ * It lists every problem found, so that one run shows all there is to fix; the message reads
+ * `VARIABLE: problem; OTHER: problem`, one line, as a log line must be.
+ */
 export class ConfigError extends Error {
   override name = 'ConfigError';
-  /** The environment variable at fault. */
-  readonly variable: string;
-  constructor(variable: string, message: string) {
-    super(`${variable}: ${message}`);
-    this.variable = variable;
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(variable: string, problem: string);
+  constructor(problems: readonly ConfigProblem[]);
+  constructor(first: string | readonly ConfigProblem[], problem = '') {
+    const problems = typeof first === 'string' ? [{ variable: first, problem }] : first;
+    if (problems.length === 0) throw new TypeError('a ConfigError needs at least one problem');
+    super(problems.map((each) => `${each.variable}: ${each.problem}`).join('; '));
+    this.problems = problems;
+  }
+
+  /** The first variable at fault. */
+  get variable(): string {
+    return this.problems[0]!.variable;
   }
 }

@@ -3,7 +3,7 @@ import { AccessToken, DEFAULT_API_BASE, DEFAULT_API_TIMEOUT_MS, DingTalkApi, Din
 import { ConfigError } from './errors';
 import { appFailedPage, recoveredRecord, suiteFailedPage, type FailedPage } from './failed-items';
 import type { RecoverInbox } from './inbox';
-import { optionalWholeNumber, required, type Environment } from './settings';
+import { optionalWholeNumber, required, type Environment } from './environment';
 import type { EventWriter, PutOutcome } from './store';
 
 /** The failed-list API of each kind of app. */

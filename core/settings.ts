@@ -1,8 +1,6 @@
 import { inspect } from 'node:util';
+import { optionalWholeNumber, readAll, required, type Environment } from './environment';
 import { ConfigError } from './errors';
-
-/** The environment variables the function reads, by name. */
-export type Environment = Record<string, string | undefined>;
 
 const AES_KEY_PATTERN = /^[A-Za-z0-9+/]{43}$/;
 
@@ -45,32 +43,21 @@ export function decodeAesKey(encodingAesKey: string): Buffer {
 /**
  * Reads and validates the DingTalk settings from environment variables
  * (`DINGTALK_TOKEN`, `DINGTALK_AES_KEY`, `DINGTALK_OWNER_KEY`, optional `DINGTALK_MAX_SKEW_SECONDS`).
- * @throws ConfigError naming the first variable that is missing or invalid.
+ * @throws ConfigError listing every variable that is missing or invalid.
  */
 export function loadSettings(env: Environment): Settings {
-  const token = required(env, 'DINGTALK_TOKEN');
-  const aesKey = decodeAesKey(required(env, 'DINGTALK_AES_KEY'));
-  const ownerKeys = required(env, 'DINGTALK_OWNER_KEY').split(',').map((key) => key.trim()).filter(Boolean);
-  if (ownerKeys.length === 0) throw new ConfigError('DINGTALK_OWNER_KEY', 'must name at least one corpId, appKey or suiteKey');
-  const maxSkewSeconds = optionalWholeNumber(env, 'DINGTALK_MAX_SKEW_SECONDS', 0, 'seconds (0 turns the check off)') ?? 0;
+  const [token, aesKey, ownerKeys, maxSkewSeconds] = readAll(
+    () => required(env, 'DINGTALK_TOKEN'),
+    () => decodeAesKey(required(env, 'DINGTALK_AES_KEY')),
+    () => ownerKeysOf(required(env, 'DINGTALK_OWNER_KEY')),
+    () => optionalWholeNumber(env, 'DINGTALK_MAX_SKEW_SECONDS', 0, 'seconds (0 turns the check off)') ?? 0,
+  );
   return new Settings(token, aesKey, ownerKeys, maxSkewSeconds);
 }
 
-/** A variable's trimmed value. @throws ConfigError naming it when it is unset or blank. */
-export function required(env: Environment, variable: string): string {
-  const value = env[variable]?.trim();
-  if (!value) throw new ConfigError(variable, 'is not set');
-  return value;
-}
-
-/**
- * A variable's value as a whole number of at least `min`, or undefined when it is unset or blank.
- * @throws ConfigError naming it when it is anything else.
- */
-export function optionalWholeNumber(env: Environment, variable: string, min: number, unit: string): number | undefined {
-  const value = env[variable]?.trim();
-  if (!value) return undefined;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < min) throw new ConfigError(variable, `must be a whole number of ${unit}, ${min} or more`);
-  return number;
+/** The comma-separated ownerKeys of `DINGTALK_OWNER_KEY`. */
+function ownerKeysOf(value: string): string[] {
+  const ownerKeys = value.split(',').map((key) => key.trim()).filter(Boolean);
+  if (ownerKeys.length === 0) throw new ConfigError('DINGTALK_OWNER_KEY', 'must name at least one corpId, appKey or suiteKey');
+  return ownerKeys;
 }

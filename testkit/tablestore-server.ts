@@ -49,7 +49,12 @@ export interface LocalTablestore {
   readonly clientOptions: { endpoint: string; instance: string } & TablestoreCredentials;
   /** From now on, answer matching requests with this error (an `OTSServerBusy` 503 by default). */
   failWith(failure?: TablestoreFailure): void;
-  /** Stop failing. */
+  /**
+   * From now on, accept matching requests (every operation by default, or only these, for example
+   * `['PutRow']`) and never answer them, as a store behind a network partition does.
+   */
+  hang(operations?: string[]): void;
+  /** Stop failing and hanging; the connections a hang holds are dropped. */
   recover(): void;
   /** How many requests each operation received, signed or not. */
   readonly requests: Map<string, number>;
@@ -114,6 +119,8 @@ export async function startTablestoreServer(options: TablestoreServerOptions = {
   let rowsRead = 0;
   const read = (rows: number) => void (rowsRead += rows);
   let failure: { status: number; code: string; message: string; operations?: string[]; tables?: string[] } | undefined;
+  let hanging: { operations?: string[] } | undefined;
+  const held = new Set<ServerResponse>();
 
   const operations: Record<string, (request: never) => object> = {
     ListTable: () => ({ tableNames: [...tables.keys()].sort() }),
@@ -135,6 +142,10 @@ export async function startTablestoreServer(options: TablestoreServerOptions = {
       const body = Buffer.concat(chunks);
       const operation = (req.url ?? '/').slice(1).split('?')[0] ?? '';
       requests.set(operation, (requests.get(operation) ?? 0) + 1);
+      if (hanging && (!hanging.operations || hanging.operations.includes(operation))) {
+        held.add(res);
+        return;
+      }
       try {
         if (req.method !== 'POST') throw new OtsError(405, 'OTSMethodNotAllowed', 'Only POST method for requests is supported.');
         authenticate(req, body, `/${operation}`, instance, accepted);
@@ -169,8 +180,14 @@ export async function startTablestoreServer(options: TablestoreServerOptions = {
     failWith: (options = {}) => {
       failure = { status: options.status ?? 503, code: options.code ?? 'OTSServerBusy', message: options.message ?? 'Server is busy.', operations: options.operations, tables: options.tables };
     },
+    hang: (operations) => {
+      hanging = { operations };
+    },
     recover: () => {
       failure = undefined;
+      hanging = undefined;
+      for (const res of held) res.destroy();
+      held.clear();
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -1,8 +1,12 @@
+import type TableStore from 'tablestore';
 import { createCallback, malformedEvent, type Callback, type CallbackRequest, type CallbackResponse } from '../../core/callback';
+import { readAll, type Environment } from '../../core/environment';
 import { BadRequestError } from '../../core/errors';
+import { lazySetup } from '../../core/lazy-setup';
 import { jsonLogger, type Logger } from '../../core/log';
-import { loadSettings, type Environment } from '../../core/settings';
-import { createTablestoreClient, tablestoreLocation } from '../../providers/aliyun/tablestore-client';
+import { loadSettings } from '../../core/settings';
+import { tablestoreWriterSettings } from '../../providers/aliyun/settings';
+import { createTablestoreClient, type TablestoreClientOptions } from '../../providers/aliyun/tablestore-client';
 import { TablestoreEventWriter } from '../../providers/aliyun/tablestore-writer';
 
 /**
@@ -31,66 +35,63 @@ export interface FcContext {
   credentials?: { accessKeyId: string; accessKeySecret: string; securityToken?: string };
 }
 
+/** How the handler answers Function Compute: an error (the invocation failed) or the response. */
 export type FcCallback = (error: Error | null, response?: ApiGatewayResponse) => void;
 
 /** A Function Compute event handler. */
 export type FcHandler = (event: unknown, context: FcContext, callback: FcCallback) => void;
 
+/** What a handler is built from; tests inject their own. */
+export interface AliyunHandlerDeps {
+  /** Default `process.env`, read at the first invocation. */
+  env?: Environment;
+  /** Makes a Tablestore client from the invocation's role keys. Default: `createTablestoreClient`. */
+  tablestore?: (options: TablestoreClientOptions) => TableStore.Client;
+  /** Default: one JSON line per push on stdout. */
+  log?: Logger;
+}
+
 /**
- * Builds the handler from the function's environment: the DingTalk settings (validated now),
- * `EVENTS_TABLE`, `TABLESTORE_ENDPOINT` and `TABLESTORE_INSTANCE`. The Tablestore client is made
- * from each invocation's credentials and kept until they change. One JSON log line per push goes
- * to `log` (stdout by default).
- * @throws ConfigError naming the first variable that is missing or invalid.
+ * Builds the callback function's handler. Its setup (the DingTalk settings and the Tablestore
+ * writer settings of `providers/aliyun/settings.ts`) runs at the first invocation and is kept for
+ * the instance's life; a failed setup (bad settings, all of them named) fails that invocation, so
+ * Function Compute logs it and API Gateway answers 5xx, and is tried again on the next one. The
+ * Tablestore client is made from each invocation's role keys and kept until they rotate.
  */
-export function createHandler(env: Environment, { log = jsonLogger }: { log?: Logger } = {}): FcHandler {
-  const settings = loadSettings(env);
-  const { tableName, endpoint, instance } = tablestoreLocation(env);
-  let current: { keys: string; callback: Callback } | undefined;
+export function createHandler(deps: AliyunHandlerDeps = {}): FcHandler {
+  const { env = process.env, tablestore = createTablestoreClient, log = jsonLogger } = deps;
+  const setup = lazySetup(() => readAll(() => loadSettings(env), () => tablestoreWriterSettings(env)));
+  let current: { keys: string; pipeline: Callback } | undefined;
 
-  const callbackFor = ({ accessKeyId, accessKeySecret, securityToken }: NonNullable<FcContext['credentials']>): Callback => {
-    const keys = `${accessKeyId}\n${securityToken ?? ''}`;
-    if (current?.keys !== keys) {
-      const client = createTablestoreClient({ endpoint, instance, accessKeyId, secretAccessKey: accessKeySecret, securityToken });
-      current = { keys, callback: createCallback({ settings, store: new TablestoreEventWriter({ tableName, client }), log }) };
-    }
-    return current.callback;
-  };
-
-  return (event, context, callback) => {
+  const invoke = async (event: unknown, context: FcContext): Promise<ApiGatewayResponse> => {
+    const [settings, { tableName, endpoint, instance, putDeadlineMs }] = await setup();
     let request: CallbackRequest;
     try {
       request = decodeEvent(event, context.requestId);
     } catch (error) {
-      callback(null, encode(malformedEvent((error as Error).message, context.requestId, log)));
-      return;
+      return encode(malformedEvent((error as Error).message, context.requestId, log));
     }
-    if (!context.credentials) {
-      callback(new Error('Function Compute passed no credentials: the service needs a RAM role allowed to write to Tablestore'));
-      return;
+    if (!context.credentials) throw new Error('Function Compute passed no credentials: the service needs a RAM role allowed to write to Tablestore');
+    const { accessKeyId, accessKeySecret, securityToken } = context.credentials;
+    const keys = `${accessKeyId}\n${securityToken ?? ''}`;
+    if (current?.keys !== keys) {
+      // A hung request must not outlive the put's deadline: the function only ever puts.
+      const client = tablestore({ endpoint, instance, accessKeyId, secretAccessKey: accessKeySecret, securityToken, timeoutMs: putDeadlineMs });
+      current = { keys, pipeline: createCallback({ settings, store: new TablestoreEventWriter({ tableName, client, putDeadlineMs }), log }) };
     }
-    callbackFor(context.credentials)(request).then(
-      (response) => callback(null, encode(response)),
+    return encode(await current.pipeline(request));
+  };
+
+  return (event, context, callback) => {
+    invoke(event, context).then(
+      (response) => callback(null, response),
       (error: Error) => callback(error),
     );
   };
 }
 
-let configured: FcHandler | undefined;
-
-/**
- * The Function Compute entry, `handlers/aliyun/callback.handler`. It configures itself from `process.env`
- * on the first invocation; a bad setting fails every invocation with a message naming the variable.
- */
-export const handler: FcHandler = (event, context, callback) => {
-  try {
-    configured ??= createHandler(process.env);
-  } catch (error) {
-    callback(error as Error);
-    return;
-  }
-  configured(event, context, callback);
-};
+/** The Function Compute entry of `serverless.aliyun.yml`, `handlers/aliyun/callback.handler`. */
+export const handler = createHandler();
 
 /** Turns the API Gateway event into the core's request; anything malformed is a {@link BadRequestError}. */
 function decodeEvent(event: unknown, requestId: string | undefined): CallbackRequest {

@@ -1,9 +1,10 @@
 import { createForwarder, type DeadLetter, type ForwardLog, type Forwarder, type RetryPolicy, type Sink } from '../../core/forward';
+import type { Environment } from '../../core/environment';
 import { loadForwardSettings } from '../../core/forward-settings';
 import { jsonLine } from '../../core/log';
-import type { Environment } from '../../core/settings';
 import { webhookSink } from '../../core/webhook-sink';
-import { createTablestoreClient, tablestoreLocation } from '../../providers/aliyun/tablestore-client';
+import { tablestoreLocation } from '../../providers/aliyun/settings';
+import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
 import { deadLetterTableOf, tablestoreDeadLetter } from '../../providers/aliyun/tablestore-dead-letter';
 import { decodeTriggerEvent } from '../../providers/aliyun/tablestore-stream';
 import type { FcContext } from './callback';

@@ -1,7 +1,8 @@
 import { recoverLine, runRecover, type RecoverRun } from '../../core/recover-run';
 import { loadRecoverSettings } from '../../core/recover';
-import { required, type Environment } from '../../core/settings';
-import { createTablestoreClient, tablestoreLocation } from '../../providers/aliyun/tablestore-client';
+import { required, type Environment } from '../../core/environment';
+import { tablestoreLocation } from '../../providers/aliyun/settings';
+import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
 import { TablestoreInbox } from '../../providers/aliyun/tablestore-inbox';
 import { TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
 import type { FcContext } from './callback';

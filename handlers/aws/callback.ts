@@ -1,9 +1,12 @@
-import { createCallback, malformedEvent, type Callback, type CallbackRequest, type CallbackResponse } from '../../core/callback';
-import type { Logger } from '../../core/log';
-import { loadSettings, optionalWholeNumber, required, type Environment } from '../../core/settings';
+import { createCallback, malformedEvent, type CallbackRequest, type CallbackResponse } from '../../core/callback';
+import { optional, readAllAsync, required, type Environment } from '../../core/environment';
+import { BadRequestError } from '../../core/errors';
+import { lazySetup } from '../../core/lazy-setup';
+import { jsonLogger, type Logger } from '../../core/log';
 import { AwsJsonClient, credentialsFromEnv, dynamoDbPutClient, SSM } from '../../providers/aws/aws-json-client';
 import { DynamoDbEventWriter, type DynamoDbPutClient } from '../../providers/aws/dynamodb-writer';
-import { loadSsmSettings } from '../../providers/aws/ssm-settings';
+import { dynamoDbWriterSettings } from '../../providers/aws/settings';
+import { loadDingTalkSettings } from '../../providers/aws/ssm-settings';
 
 /** The fields of an API Gateway REST API (payload 1.0) proxy event this shim reads. */
 interface RestApiEvent {
@@ -34,60 +37,63 @@ export interface ProxyResult extends CallbackResponse {
   isBase64Encoded: false;
 }
 
-/** What a container's handler is built from; tests inject their own. */
-export interface AwsHandlerOptions {
-  /** Default: `process.env`, read at the first invocation. */
+/** A Lambda handler for API Gateway proxy events. */
+export type LambdaHandler = (event: unknown, context?: LambdaContext) => Promise<ProxyResult>;
+
+/** What a handler is built from; tests inject their own. */
+export interface AwsHandlerDeps {
+  /** Default `process.env`, read at the first invocation. */
   env?: Environment;
   /** Default: a client for the function's region (`AWS_REGION`), or `DYNAMODB_ENDPOINT`, with Lambda's credentials. */
   dynamodb?: DynamoDbPutClient;
-  /** Default: a client for the function's region, or `AWS_ENDPOINT_URL_SSM`, with Lambda's credentials. */
+  /** Default: a client for the function's region, or `AWS_ENDPOINT_URL_SSM`, made only when `DINGTALK_SSM_PREFIX` is set. */
   ssm?: AwsJsonClient;
+  /** Default: one JSON line per push on stdout. */
   log?: Logger;
 }
 
 /**
- * Builds a Lambda handler for API Gateway proxy events. Settings and the store are built at the
- * first invocation and kept for the container's life; a failed build (a bad setting, SSM down) is
- * thrown, so Lambda logs it and API Gateway answers 5xx, and is tried again on the next invocation.
+ * Builds the callback function's handler. Its setup (the DingTalk settings, from SSM or the
+ * environment, and the DynamoDB writer of `providers/aws/settings.ts`) runs at the first invocation
+ * and is kept for the container's life; a failed setup (bad settings, all of them named, or SSM
+ * down) fails that invocation, so Lambda logs it and API Gateway answers 5xx, and is tried again
+ * on the next one.
  */
-export function createHandler(options: AwsHandlerOptions = {}): (event: unknown, context?: LambdaContext) => Promise<ProxyResult> {
-  let ready: Promise<Callback> | undefined;
+export function createHandler(deps: AwsHandlerDeps = {}): LambdaHandler {
+  const { env = process.env, log = jsonLogger } = deps;
+  // Lambda's region and the role's keys, in the environment as Lambda sets them.
+  const aws = () => ({ region: required(env, 'AWS_REGION'), credentials: credentialsFromEnv(env) });
+  const setup = lazySetup(async () => {
+    const [settings, { tableName, endpoint, putDeadlineMs }] = await readAllAsync(
+      () => loadDingTalkSettings(env, () => deps.ssm ?? new AwsJsonClient({ ...aws(), service: SSM, endpoint: optional(env, 'AWS_ENDPOINT_URL_SSM') })),
+      () => dynamoDbWriterSettings(env),
+    );
+    const store = new DynamoDbEventWriter({ tableName, putDeadlineMs, client: deps.dynamodb ?? dynamoDbPutClient({ ...aws(), endpoint }) });
+    return createCallback({ settings, store, log });
+  });
+
   return async (event, context) => {
-    ready ??= buildCallback(options).catch((error: unknown) => {
-      ready = undefined;
-      throw error;
-    });
-    const callback = await ready;
-    const request = toCallbackRequest(event);
-    if (!request) return { ...malformedEvent('not an API Gateway proxy event', context?.awsRequestId, options.log), isBase64Encoded: false };
+    const pipeline = await setup();
+    let request: CallbackRequest;
+    try {
+      request = decodeEvent(event);
+    } catch (error) {
+      return encode(malformedEvent((error as Error).message, context?.awsRequestId, log));
+    }
     // Lambda's own id is the one its log lines (START, END, REPORT) carry; the gateway's is a fallback.
-    return { ...(await callback({ ...request, requestId: context?.awsRequestId ?? request.requestId })), isBase64Encoded: false };
+    return encode(await pipeline({ ...request, requestId: context?.awsRequestId ?? request.requestId }));
   };
 }
 
 /** The Lambda entry point of `serverless.aws.yml`. */
 export const handler = createHandler();
 
-async function buildCallback({ env = process.env, dynamodb, ssm, log }: AwsHandlerOptions): Promise<Callback> {
-  const prefix = env.DINGTALK_SSM_PREFIX?.trim();
-  const aws = () => ({ region: required(env, 'AWS_REGION'), credentials: credentialsFromEnv(env) });
-  const ssmEndpoint = env.AWS_ENDPOINT_URL_SSM?.trim() || undefined;
-  const settings = prefix ? await loadSsmSettings(prefix, env, ssm ?? new AwsJsonClient({ ...aws(), service: SSM, endpoint: ssmEndpoint })) : loadSettings(env);
-  const tableName = required(env, 'EVENTS_TABLE');
-  const endpoint = env.DYNAMODB_ENDPOINT?.trim() || undefined;
-  // `npm start` allows more (docs/reliability.md).
-  const putDeadlineMs = optionalWholeNumber(env, 'DYNAMODB_PUT_DEADLINE_MS', 1, 'milliseconds');
-  const store = new DynamoDbEventWriter({ tableName, client: dynamodb ?? dynamoDbPutClient({ ...aws(), endpoint }), putDeadlineMs });
-  return createCallback({ settings, store, ...(log && { log }) });
-}
-
-/** Chooses the processor by the event's shape; anything else is no request at all. */
-function toCallbackRequest(event: unknown): CallbackRequest | undefined {
-  if (typeof event !== 'object' || event === null) return undefined;
-  const candidate = event as Partial<HttpApiEvent> & Partial<RestApiEvent>;
+/** Turns either payload version into the core's request; anything else is a {@link BadRequestError}. */
+function decodeEvent(event: unknown): CallbackRequest {
+  const candidate = (typeof event === 'object' && event !== null ? event : {}) as Partial<HttpApiEvent> & Partial<RestApiEvent>;
   if (candidate.version === '2.0' && typeof candidate.requestContext?.http?.method === 'string') return fromHttpApi(candidate as HttpApiEvent);
   if (typeof candidate.httpMethod === 'string') return fromRestApi(candidate as RestApiEvent);
-  return undefined;
+  throw new BadRequestError('not an API Gateway proxy event');
 }
 
 function fromHttpApi(event: HttpApiEvent): CallbackRequest {
@@ -116,4 +122,8 @@ function fromRestApi(event: RestApiEvent): CallbackRequest {
     isBase64Encoded: event.isBase64Encoded === true,
     requestId: event.requestContext?.requestId,
   };
+}
+
+function encode(response: CallbackResponse): ProxyResult {
+  return { ...response, isBase64Encoded: false };
 }

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { recoverLine, runRecover, type RecoverRun } from '../../core/recover-run';
 import { loadRecoverSettings } from '../../core/recover';
-import { required, type Environment } from '../../core/settings';
+import { required, type Environment } from '../../core/environment';
 import { AwsJsonClient, credentialsFromEnv, SSM } from '../../providers/aws/aws-json-client';
 import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { DynamoDbInbox } from '../../providers/aws/dynamodb-inbox';

@@ -2,15 +2,17 @@ import AdmZip from 'adm-zip';
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { readAll, type Environment } from '../../core/environment';
 import { ConfigError } from '../../core/errors';
 import { loadRecoverSettings } from '../../core/recover';
-import { loadSettings, type Environment } from '../../core/settings';
+import { loadSettings } from '../../core/settings';
 import { ensureTrigger, functionArns, TRIGGER_EVENT_SCHEMAS, triggerSpecs, type FcTriggerClient } from './fc-triggers';
 import { lazyTablestoreProtobuf } from './lazy-protobuf';
 import { LOG_INDEX, ensureLogIndex, type LogIndexClient } from './log-index';
 import { explainRefusals, secureProviderClients, type ClientName, type PermissionMap } from './provider-patches';
 import { ensureRole, type RamClient, type RoleSpec } from './ram-roles';
-import { createTablestoreClient, tablestoreLocation } from './tablestore-client';
+import { tablestoreWriterSettings } from './settings';
+import { createTablestoreClient } from './tablestore-client';
 import { ensureInboxTable } from './tablestore-inbox';
 import { ensureDeadLetterTable, ensureEventStream, ensureEventTable, eventIndexes } from './tablestore-table';
 
@@ -215,11 +217,13 @@ export class AliyunBridge {
   /** Checks the settings as the function will at cold start, so a bad one fails the package, not the first push. */
   private check(env: Environment): void {
     try {
-      loadSettings(env);
-      tablestoreLocation(env);
-      if (env.RECOVER_INBOX_TABLE) loadRecoverSettings(env);
+      readAll(
+        () => loadSettings(env),
+        () => tablestoreWriterSettings(env),
+        () => (env.RECOVER_INBOX_TABLE ? loadRecoverSettings(env) : undefined),
+      );
     } catch (error) {
-      if (error instanceof ConfigError) throw new this.serverless.classes.Error(`${error.message} (set it in the environment of \`sls package\` / \`sls deploy\`)`);
+      if (error instanceof ConfigError) throw new this.serverless.classes.Error(`${error.message} (the function gets its settings from the environment of \`sls package\` / \`sls deploy\`)`);
       throw error;
     }
   }

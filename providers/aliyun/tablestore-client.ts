@@ -1,6 +1,5 @@
 import TableStore from 'tablestore';
 import { StoreError } from '../../core/errors';
-import { required, type Environment } from '../../core/settings';
 
 /** Where a Tablestore instance is and who calls it (an AccessKey pair, or STS keys with their token). */
 export interface TablestoreClientOptions {
@@ -10,18 +9,11 @@ export interface TablestoreClientOptions {
   accessKeyId: string;
   secretAccessKey: string;
   securityToken?: string;
-}
-
-/** Where the function stores events, from `EVENTS_TABLE`, `TABLESTORE_ENDPOINT` and `TABLESTORE_INSTANCE`. */
-export interface TablestoreLocation {
-  tableName: string;
-  endpoint: string;
-  instance: string;
-}
-
-/** @throws ConfigError naming the first of the three variables that is not set. */
-export function tablestoreLocation(env: Environment): TablestoreLocation {
-  return { tableName: required(env, 'EVENTS_TABLE'), endpoint: required(env, 'TABLESTORE_ENDPOINT'), instance: required(env, 'TABLESTORE_INSTANCE') };
+  /**
+   * How long one request may wait for the service (default 5000 ms): the SDK has no timeout of its
+   * own, so without one a hung connection holds its request forever.
+   */
+  timeoutMs?: number;
 }
 
 /**
@@ -36,7 +28,7 @@ export function createTablestoreClient(options: TablestoreClientOptions): TableS
     secretAccessKey: options.secretAccessKey,
     stsToken: options.securityToken,
     maxRetries: 2,
-    httpOptions: { timeout: 5000 }, // the SDK has no timeout of its own
+    httpOptions: { timeout: options.timeoutMs ?? 5000 },
   });
 }
 

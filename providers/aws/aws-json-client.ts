@@ -1,7 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { sign } from 'aws4';
-import { required, type Environment } from '../../core/settings';
+import { required, type Environment } from '../../core/environment';
 import type { DynamoDbPutClient } from './dynamodb-writer';
 
 /**

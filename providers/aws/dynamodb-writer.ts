@@ -1,14 +1,7 @@
 import type { PutItemCommandInput } from '@aws-sdk/client-dynamodb';
 import type { EventRecord } from '../../core/events';
-import type { EventWriter, PutOutcome } from '../../core/store';
+import { PUT_DEADLINE_MS, type EventWriter, type PutOutcome } from '../../core/store';
 import { storeError, toItem } from './dynamodb-item';
-
-/**
- * How long a put may take, the client's retries and backoff included, before it fails. DingTalk
- * waits 1500 ms for the answer; left alone, a client retries a throttled put for seconds and waits
- * for a hung connection forever, so the answer would come too late to tell DingTalk anything.
- */
-export const PUT_DEADLINE_MS = 1000;
 
 /**
  * What the writer needs of a DynamoDB client: one `PutItem`, ended by `signal`, its retries included.
@@ -41,7 +34,7 @@ export class DynamoDbEventWriter implements EventWriter {
   async put(record: EventRecord): Promise<PutOutcome> {
     const item = await toItem(record);
     try {
-      // A put cut short may still have been written: the retry DingTalk then sends is a duplicate.
+      // The abort ends the client's retries and backoff as well as the request in flight.
       await this.putClient.putItem(
         { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(id)' },
         AbortSignal.timeout(this.putDeadlineMs),

@@ -1,6 +1,7 @@
+import { optional, type Environment } from '../../core/environment';
 import { ConfigError } from '../../core/errors';
 import { loadRecoverSettings, type RecoverSettings } from '../../core/recover';
-import { loadSettings, type Environment, type Settings } from '../../core/settings';
+import { loadSettings, type Settings } from '../../core/settings';
 import type { AwsJsonClient } from './aws-json-client';
 
 /** The SecureStrings the callback reads under `DINGTALK_SSM_PREFIX`, and the variable each one stands for. */
@@ -31,7 +32,7 @@ interface GetParametersAnswer {
  * `<prefix>/owner-key` in one decrypting `GetParameters` call; anything else (such as
  * `DINGTALK_MAX_SKEW_SECONDS`) still comes from `env`. Call it once per container: it costs a
  * round trip to SSM.
- * @throws ConfigError naming the parameter that is missing or invalid; SSM's own errors as they are.
+ * @throws ConfigError naming every parameter that is missing or invalid; SSM's own errors as they are.
  */
 export async function loadSsmSettings(prefix: string, env: Environment, client: AwsJsonClient): Promise<Settings> {
   return fromSsm(prefix, SSM_PARAMETERS, env, client, loadSettings);
@@ -61,8 +62,19 @@ async function fromSsm<T>(prefix: string, parameters: Record<string, string>, en
   try {
     return load({ ...env, ...read });
   } catch (error) {
-    const name = error instanceof ConfigError && Object.entries(parameters).find(([, variable]) => variable === error.variable)?.[0];
+    if (!(error instanceof ConfigError)) throw error;
     // "DINGTALK_AES_KEY: must be …" becomes "/prefix/aes-key: must be …": the parameter is what to fix.
-    throw name ? new ConfigError(path(name), (error as ConfigError).message.slice((error as ConfigError).variable.length + 2)) : error;
+    const paths = new Map<string, string>(Object.entries(parameters).map(([name, variable]) => [variable, path(name)]));
+    throw new ConfigError(error.problems.map(({ variable, problem }) => ({ variable: paths.get(variable) ?? variable, problem })));
   }
+}
+
+/**
+ * The DingTalk settings of a function: from SSM under `DINGTALK_SSM_PREFIX` when that is set, as
+ * deployed (`ssm` is then called for the client), else from the environment (`npm start`, tests).
+ * @throws ConfigError naming every variable or parameter that is missing or invalid.
+ */
+export async function loadDingTalkSettings(env: Environment, ssm: () => AwsJsonClient): Promise<Settings> {
+  const prefix = optional(env, 'DINGTALK_SSM_PREFIX');
+  return prefix ? loadSsmSettings(prefix, env, ssm()) : loadSettings(env);
 }

@@ -1,4 +1,4 @@
-import type { Environment } from '../../core/settings';
+import type { Environment } from '../../core/environment';
 
 /**
  * The fixed development credentials `npm start` and the CLI fall back to when no `DINGTALK_*`

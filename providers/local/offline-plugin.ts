@@ -1,8 +1,9 @@
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { ConfigError } from '../../core/errors';
-import { loadSettings, type Environment } from '../../core/settings';
+import type { Environment } from '../../core/environment';
 import { forwardsNothing, loadForwardSettings } from '../../core/forward-settings';
+import { loadSettings } from '../../core/settings';
 import { startLocalDeadLetterQueue, type LocalDeadLetterQueue } from './dead-letter-queue';
 import { withDevCredentials, withDevForwardSecret } from './dev-credentials';
 import { startDynamoDbServer, type DynamoDbServer } from './dynamodb-server';

@@ -47,7 +47,7 @@ describe('handlers/aliyun', function () {
     await ensureEventTable(client, TABLE);
     store = new TablestoreEventStore({ tableName: TABLE, client });
     env = { ...SAMPLE_ENV, EVENTS_TABLE: TABLE, TABLESTORE_ENDPOINT: server.endpoint, TABLESTORE_INSTANCE: server.instance };
-    handler = createHandler(env, { log: (entry) => logs.push(entry) });
+    handler = createHandler({ env, log: (entry) => logs.push(entry) });
   });
   beforeEach(() => logs.splice(0));
   afterEach(() => server.recover());
@@ -139,11 +139,30 @@ describe('handlers/aliyun', function () {
     expect((await invoke(handler, { ...CHECK_URL_BASE64, isBase64Encoded: 'true' })).statusCode).to.equal(200);
   });
 
-  for (const variable of ['DINGTALK_AES_KEY', 'EVENTS_TABLE', 'TABLESTORE_ENDPOINT', 'TABLESTORE_INSTANCE']) {
-    it(`refuses to start without ${variable}, naming it`, function () {
-      expect(() => createHandler({ ...env, [variable]: '' }))
-        .to.throw(ConfigError)
-        .with.property('variable', variable);
+  describe('settings', function () {
+    const failureOf = (handler: FcHandler) => invoke(handler, CHECK_URL).then(() => undefined, (error: unknown) => error);
+
+    for (const variable of ['DINGTALK_AES_KEY', 'EVENTS_TABLE', 'TABLESTORE_ENDPOINT', 'TABLESTORE_INSTANCE', 'TABLESTORE_PUT_DEADLINE_MS']) {
+      it(`fails the invocation with a bad ${variable}, naming it`, async function () {
+        const failure = await failureOf(createHandler({ env: { ...env, [variable]: variable.endsWith('_MS') ? 'soon' : '' } }));
+        expect(failure).to.be.instanceOf(ConfigError).with.property('variable', variable);
+      });
+    }
+
+    it('names every missing variable at once, never a value', async function () {
+      const failure = (await failureOf(createHandler({ env: { DINGTALK_AES_KEY: 'not-a-key', TABLESTORE_PUT_DEADLINE_MS: '0' } }))) as ConfigError;
+      expect(failure.problems.map((problem) => problem.variable)).to.deep.equal([
+        'DINGTALK_TOKEN', 'DINGTALK_AES_KEY', 'DINGTALK_OWNER_KEY', 'EVENTS_TABLE', 'TABLESTORE_ENDPOINT', 'TABLESTORE_INSTANCE', 'TABLESTORE_PUT_DEADLINE_MS',
+      ]);
+      expect(failure.message).not.to.contain('not-a-key');
     });
-  }
+
+    it('tries the setup again on the next invocation, once the settings are fixed', async function () {
+      const fixable: Record<string, string> = { ...env, EVENTS_TABLE: '' };
+      const handler = createHandler({ env: fixable, log: () => {} });
+      expect(await failureOf(handler)).to.be.instanceOf(ConfigError);
+      fixable.EVENTS_TABLE = TABLE;
+      expect((await invoke(handler, CHECK_URL)).statusCode).to.equal(200);
+    });
+  });
 });

@@ -38,7 +38,7 @@ describe('handlers/aliyun: hostile input, duplicate storms, large pushes and Tab
     const client = createTablestoreClient({ ...server.clientOptions });
     await ensureEventTable(client, TABLE);
     store = new TablestoreEventStore({ tableName: TABLE, client });
-    handler = createHandler({ ...ledger.env, EVENTS_TABLE: TABLE, TABLESTORE_ENDPOINT: server.endpoint, TABLESTORE_INSTANCE: server.instance });
+    handler = createHandler({ env: { ...ledger.env, EVENTS_TABLE: TABLE, TABLESTORE_ENDPOINT: server.endpoint, TABLESTORE_INSTANCE: server.instance } });
     const { accessKeyId, secretAccessKey } = server.credentials;
     context = { ...CONTEXT, credentials: { accessKeyId, accessKeySecret: secretAccessKey } };
   });
@@ -81,5 +81,24 @@ describe('handlers/aliyun: hostile input, duplicate storms, large pushes and Tab
         expect((await store.get(recordId(message, ledger.ownerKey)))?.payload).to.equal(message);
       });
     }
+  });
+
+  it('Tablestore accepting PutRow and never answering: 503 within the put deadline, nothing stored, then stored once it answers again', async function () {
+    const message = ledger.message('user_add_org', { TimeStamp: '1700000200000' });
+    const event = pushEvent(ledger.seal(message));
+    const puts = server.requests.get('PutRow') ?? 0;
+    server.hang(['PutRow']);
+    const { result: failed, pushLogs } = await captureOutput(() => invoke(event));
+    expect(server.requests.get('PutRow') ?? 0, 'the put reached the server').to.be.above(puts);
+    server.recover();
+    expect(failed.statusCode).to.equal(503);
+    expect(JSON.parse(failed.body)).to.include({ error: 'store_unavailable' });
+    expect(pushLogs).to.have.length(1);
+    expect(pushLogs[0]).to.include({ level: 'error', outcome: 'store_failed', status: 503, eventId: agreedEventId(message) });
+    expect(await store.get(agreedEventId(message)), 'nothing stored').to.equal(undefined);
+
+    const { result: again } = await captureOutput(() => invoke(event));
+    expect(replyOf(again)).to.equal('success');
+    expect((await store.get(agreedEventId(message)))?.payload).to.equal(message);
   });
 });

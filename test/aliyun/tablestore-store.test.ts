@@ -6,6 +6,7 @@ import { createTablestoreClient, otsCode } from '../../providers/aliyun/tablesto
 import { toRow } from '../../providers/aliyun/tablestore-row';
 import { TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
 import { ensureEventTable, eventIndexes } from '../../providers/aliyun/tablestore-table';
+import { TablestoreEventWriter } from '../../providers/aliyun/tablestore-writer';
 import { freePort } from '../../testkit/ports';
 import { describeEventStoreContract, sampleRecord, type MeasuredTable } from '../../testkit/store-contract';
 import { startTablestoreServer, type LocalTablestore } from '../../testkit/tablestore-server';
@@ -70,6 +71,18 @@ describe('Tablestore', function () {
       }
       server.recover();
       expect(await store.put(sampleRecord(1))).to.equal('created');
+    });
+
+    it('fails a put that gets no answer with a StoreError at its deadline, even with a client that would wait forever', async function () {
+      const store = await freshStore();
+      const patient = createTablestoreClient({ ...server.clientOptions, timeoutMs: 0 });
+      const writer = new TablestoreEventWriter({ tableName: store.tableName, client: patient, putDeadlineMs: 200 });
+      server.hang(['PutRow']);
+      const error = await rejection(writer.put(sampleRecord(1)));
+      server.recover();
+      expect(error).to.be.instanceOf(StoreError);
+      expect(error.message).to.contain('PutDeadlineExceeded');
+      expect(await store.get(sampleRecord(1).eventId)).to.equal(undefined);
     });
 
     it('does not retry a failed write, so a push fails fast and DingTalk retries it', async function () {

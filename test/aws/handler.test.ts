@@ -3,7 +3,7 @@ import type { CallbackRequest } from '../../core/callback';
 import { ConfigError } from '../../core/errors';
 import type { PushLog } from '../../core/log';
 import { openReply } from '../../core/peer';
-import { createHandler, type AwsHandlerOptions, type ProxyResult } from '../../handlers/aws/callback';
+import { createHandler, type AwsHandlerDeps, type ProxyResult } from '../../handlers/aws/callback';
 import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { ensureEventsTable } from '../../providers/local/events-table';
 import { localDynamoDbPutClient } from '../../providers/local/local-dynamodb';
@@ -23,7 +23,7 @@ describe('handlers/aws', function () {
   let logs: PushLog[];
   let tables = 0;
   const env = () => ({ ...SAMPLE_ENV, EVENTS_TABLE: store.tableName });
-  const handlerWith = (options: AwsHandlerOptions = {}) => createHandler({ env: env(), dynamodb: dynamo.putClient, log: (entry) => logs.push(entry), ...options });
+  const handlerWith = (options: AwsHandlerDeps = {}) => createHandler({ env: env(), dynamodb: dynamo.putClient, log: (entry) => logs.push(entry), ...options });
 
   before(async function () {
     dynamo = await startTestDynamoDb();
@@ -162,6 +162,11 @@ describe('handlers/aws', function () {
       }
       const badKey = await handlerWith({ env: { ...env(), DINGTALK_AES_KEY: 'short' } })(loadJson('apigw-http-v2')).catch((error: unknown) => error);
       expect((badKey as ConfigError).variable).to.equal('DINGTALK_AES_KEY');
+    });
+
+    it('names every missing or invalid variable at once, the DingTalk and the DynamoDB ones', async function () {
+      const failure = await handlerWith({ env: { DINGTALK_TOKEN: 'token', DYNAMODB_PUT_DEADLINE_MS: '0' } })(loadJson('apigw-http-v2')).catch((error: unknown) => error);
+      expect((failure as ConfigError).problems.map((problem) => problem.variable)).to.deep.equal(['DINGTALK_AES_KEY', 'DINGTALK_OWNER_KEY', 'EVENTS_TABLE', 'DYNAMODB_PUT_DEADLINE_MS']);
     });
 
     describe('from SSM', function () {

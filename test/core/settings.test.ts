@@ -47,6 +47,14 @@ describe('core/settings', function () {
     });
   }
 
+  it('names every missing or invalid variable at once, in one line, without their values', function () {
+    const error = configErrorOf({ DINGTALK_AES_KEY: 'secret-but-short', DINGTALK_MAX_SKEW_SECONDS: 'soon' });
+    expect(error.problems.map((problem) => problem.variable)).to.deep.equal(['DINGTALK_TOKEN', 'DINGTALK_AES_KEY', 'DINGTALK_OWNER_KEY', 'DINGTALK_MAX_SKEW_SECONDS']);
+    expect(error.message).to.match(/^DINGTALK_TOKEN: is not set; DINGTALK_AES_KEY: must be exactly 43 .*; DINGTALK_OWNER_KEY: is not set; DINGTALK_MAX_SKEW_SECONDS: must be/);
+    expect(error.message).not.to.include('\n');
+    expect(error.message).not.to.include('secret-but-short');
+  });
+
   it('never shows its secrets when logged or serialised', function () {
     const settings = loadSettings(SAMPLE_ENV);
     for (const shown of [JSON.stringify(settings), inspect(settings), `${inspect({ settings })}`]) {

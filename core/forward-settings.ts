@@ -1,6 +1,6 @@
 import { ConfigError } from './errors';
 import { typeFilter } from './forward';
-import type { Environment } from './settings';
+import type { Environment } from './environment';
 import { webhookKey, type WebhookKey } from './webhook';
 
 /** Where stored events are forwarded, from `DINGTALK_FORWARD_*` and `DINGTALK_EVENT_BUS`. */

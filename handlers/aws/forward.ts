@@ -1,10 +1,11 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { required, type Environment } from '../../core/environment';
 import { createForwarder, type DeadLetter, type ForwardLog, type Forwarder, type RetryPolicy, type Sink } from '../../core/forward';
 import { forwardsNothing, loadForwardSettings } from '../../core/forward-settings';
+import { lazySetup } from '../../core/lazy-setup';
 import { jsonLine } from '../../core/log';
-import { required, type Environment } from '../../core/settings';
 import { webhookSink } from '../../core/webhook-sink';
 import { decodeStreamRecords, isDynamoDbStreamEvent } from '../../providers/aws/dynamodb-stream';
 import { eventBridgeSink } from '../../providers/aws/eventbridge-sink';
@@ -55,8 +56,7 @@ export interface StreamLog {
  */
 export function createHandler(deps: AwsForwardDeps = {}): StreamHandler {
   const { env = process.env, log = jsonLine } = deps;
-  let ready: Promise<Forwarder | undefined> | undefined;
-  const setup = async (): Promise<Forwarder | undefined> => {
+  const setup = lazySetup(async (): Promise<Forwarder | undefined> => {
     const settings = loadForwardSettings(env, await forwardSecret(env, () => deps.ssm ?? new SSMClient({})));
     if (forwardsNothing(settings)) return undefined;
     const sinks: Sink[] = [];
@@ -64,14 +64,10 @@ export function createHandler(deps: AwsForwardDeps = {}): StreamHandler {
     if (settings.eventBus) sinks.push(eventBridgeSink({ client: deps.eventBridge ?? new EventBridgeClient({}), eventBus: settings.eventBus }));
     const deadLetter = deps.deadLetter ?? sqsDeadLetter({ client: new SQSClient({}), queueUrl: required(env, 'DINGTALK_DEAD_LETTER_QUEUE_URL') });
     return createForwarder({ sinks, deadLetter, types: settings.types, ...(deps.retry && { retry: deps.retry }), log });
-  };
+  });
 
   return async (event) => {
-    ready ??= setup().catch((error: unknown) => {
-      ready = undefined;
-      throw error;
-    });
-    const forwarder = await ready;
+    const forwarder = await setup();
     if (!isDynamoDbStreamEvent(event)) throw new TypeError('not a DynamoDB stream event');
     if (!forwarder) {
       log({ level: 'info', msg: 'forward_batch', records: event.Records.length, skipped: 'no sink set (DINGTALK_FORWARD_URL, DINGTALK_EVENT_BUS)' });

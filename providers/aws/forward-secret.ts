@@ -1,6 +1,6 @@
 import { GetParametersCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { ConfigError } from '../../core/errors';
-import type { Environment } from '../../core/settings';
+import type { Environment } from '../../core/environment';
 
 /** The SecureString under `DINGTALK_SSM_PREFIX` holding the webhook secret on a deployed stage. */
 export const FORWARD_SECRET_PARAMETER = 'forward-secret';

@@ -101,11 +101,11 @@ describe('handlers/aliyun: hostile input, duplicate storms, large pushes and Tab
     expect(failed.statusCode).to.equal(503);
     expect(JSON.parse(failed.body)).to.include({ error: 'store_unavailable' });
     expect(pushLogs).to.have.length(1);
-    expect(pushLogs[0]).to.include({ level: 'error', outcome: 'store_failed', status: 503, eventId: agreedEventId(message) });
-    expect(await store.get(agreedEventId(message)), 'nothing stored').to.equal(undefined);
+    expect(pushLogs[0]).to.include({ level: 'error', outcome: 'store_failed', status: 503, id: recordId(message, ledger.ownerKey) });
+    expect(await store.get(recordId(message, ledger.ownerKey)), 'nothing stored').to.equal(undefined);
 
     const { result: again } = await captureOutput(() => invoke(event));
     expect(replyOf(again)).to.equal('success');
-    expect((await store.get(agreedEventId(message)))?.payload).to.equal(message);
+    expect((await store.get(recordId(message, ledger.ownerKey)))?.payload).to.equal(message);
   });
 });

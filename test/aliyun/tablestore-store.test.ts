@@ -83,7 +83,7 @@ describe('Tablestore', function () {
       server.recover();
       expect(error).to.be.instanceOf(StoreError);
       expect(error.message).to.contain('PutDeadlineExceeded');
-      expect(await store.get(sampleRecord(1).eventId)).to.equal(undefined);
+      expect(await store.get(sampleRecord(1).id)).to.equal(undefined);
     });
 
     it('does not retry a failed write, so a push fails fast and DingTalk retries it', async function () {

@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { ConfigError } from '../../core/errors';
 import type { Environment } from '../../core/environment';
 import { forwardsNothing, loadForwardSettings } from '../../core/forward-settings';
@@ -56,6 +56,8 @@ export class LocalStackPlugin {
     'before:offline:start': () => this.start(),
     'before:offline:start:init': () => this.start(),
     'before:offline:start:end': () => this.end(),
+    // serverless-esbuild rebuilt the bundle after a change: run the new one at the next push.
+    'offline:functionsUpdated:cleanup': () => forgetBundles(resolve(this.serverless.serviceDir, '.esbuild')),
   };
   private server?: DynamoDbServer;
   private deadLetters?: LocalDeadLetterQueue;
@@ -193,6 +195,16 @@ export class LocalStackPlugin {
     }
     this.utils.writeText(`${lines.join('\n')}\n`);
   }
+}
+
+/**
+ * Drops every module loaded from `dir` (serverless-esbuild's output) from node's module cache, so
+ * that serverless-offline's in-process runner, which loads the handler with `require`, loads the
+ * rebuilt bundle at the next invocation instead of the one it loaded first.
+ */
+export function forgetBundles(dir: string): void {
+  const prefix = dir.endsWith(sep) ? dir : dir + sep;
+  for (const path of Object.keys(require.cache)) if (path.startsWith(prefix)) delete require.cache[path];
 }
 
 /** The function's own settings from the local environment; the SSM prefix is for deployed stages only. */

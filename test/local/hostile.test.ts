@@ -110,8 +110,8 @@ describe('npm start over HTTP: hostile input, duplicate storms and large pushes'
     expect(record?.payload).to.equal(message);
   });
 
-  // serverless-offline runs each concurrent invocation in a worker thread of its own, each one cold:
-  // a storm of 50 is left to the handler tests, where it costs no 50 cold starts on a shared CPU.
+  // A storm of 50 is left to the handler tests: here every push also goes through serverless-offline
+  // and dynalite on the same shared CPU.
   it('answers 8 concurrent deliveries of one event, each a fresh ciphertext, with success, and keeps one record', async function () {
     const message = ledger.message('bpms_instance_change', { processInstanceId: 'storm' });
     const expected: Array<Partial<PushLog>> = [{ status: 200, outcome: 'created', eventType: 'bpms_instance_change' }];

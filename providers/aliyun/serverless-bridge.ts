@@ -8,6 +8,7 @@ import { loadRecoverSettings } from '../../core/recover';
 import { loadSettings } from '../../core/settings';
 import { ensureTrigger, functionArns, TRIGGER_EVENT_SCHEMAS, triggerSpecs, type FcTriggerClient } from './fc-triggers';
 import { lazyTablestoreProtobuf } from './lazy-protobuf';
+import { tablestoreWithoutBufferConstructor } from './tablestore-buffers';
 import { LOG_INDEX, ensureLogIndex, type LogIndexClient } from './log-index';
 import { explainRefusals, secureProviderClients, type ClientName, type PermissionMap } from './provider-patches';
 import { ensureRole, type RamClient, type RoleSpec } from './ram-roles';
@@ -287,7 +288,7 @@ export class AliyunBridge {
         // Not strict: the tablestore SDK assigns undeclared variables, which throws in strict code,
         // and a bundle starting with "use strict" (tsconfig's strict implies it) makes all of it strict.
         tsconfigRaw: { compilerOptions: { alwaysStrict: false } },
-        plugins: [lazyTablestoreProtobuf],
+        plugins: [lazyTablestoreProtobuf, tablestoreWithoutBufferConstructor],
         write: false,
         logLevel: 'warning',
       });

@@ -101,6 +101,7 @@ describe('sls package --config serverless.aliyun.yml', function () {
     const functionEnv = resources('ALIYUN::FC::Function')[0]!.Properties.environmentVariables as Record<string, string>;
     const run = await invokeBundle(packaged.zip, { entry: HANDLER_FILE, event, eventAsBuffer: true, context, env: functionEnv });
     expect(run.error).to.equal(undefined);
+    expect(run.stderr, 'no DeprecationWarning for the SDK\'s Buffer constructor').to.equal('');
     const response = run.response as ApiGatewayResponse;
     expect(response, run.logs.join('\n')).to.include({ statusCode: 200, isBase64Encoded: false });
     expect(openReply(SAMPLE_SETTINGS, response.body, SAMPLE_OWNER)).to.equal('success');

@@ -120,8 +120,8 @@ export class LocalStackPlugin {
       ...dingTalkVariables(env),
       EVENTS_TABLE: LOCAL_TABLE_NAME,
       DYNAMODB_ENDPOINT: endpoint,
-      // Here the store shares the CPU with every local Lambda worker, and a burst of cold workers
-      // slows puts past the deadline that suits DynamoDB: allow a put the function's whole timeout.
+      // Here the store shares one process and the CPU with serverless-offline and the function, and
+      // a burst slows puts past the deadline that suits DynamoDB: allow a put the function's whole timeout.
       DYNAMODB_PUT_DEADLINE_MS: String(LOCAL_PUT_DEADLINE_MS),
       AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import AdmZip from 'adm-zip';
 import { build } from 'esbuild';
 import { startDynamoDbServer } from '../providers/local/dynamodb-server';
-import { ensureEventsTable } from '../providers/local/events-table';
+import { ensureEventTable } from '../providers/local/events-table';
 import { LOCAL_AWS_CREDENTIALS, LOCAL_REGION, localDynamoDbClient, localDynamoDbEndpoint } from '../providers/local/local-dynamodb';
 import { bareNodeStart, UnpackedBundle, type Answer } from '../testkit/bundle';
 import { FakeSsm } from '../testkit/fake-ssm';
@@ -34,7 +34,7 @@ export async function measureAwsClients(runs: number): Promise<Record<keyof type
     for (const name of NAMES) ssm.parameters.set(name, 'value');
     const endpoint = localDynamoDbEndpoint(dynamo.port);
     const dynamodb = localDynamoDbClient(endpoint);
-    await ensureEventsTable(dynamodb, TABLE);
+    await ensureEventTable(dynamodb, TABLE);
     dynamodb.destroy();
     for (const [name, file] of Object.entries(AWS_CLIENTS) as Array<[keyof typeof AWS_CLIENTS, string]>) {
       // As serverless.aws.yml's `custom.esbuild` bundles the function; for the SDK, as it was bundled

@@ -1,10 +1,10 @@
 import { percentile } from '../cli/stats';
 import { openReply, sealPush } from '../core/peer';
 import { createTablestoreClient } from '../providers/aliyun/tablestore-client';
-import { ensureEventTable } from '../providers/aliyun/tablestore-table';
+import { ensureEventTable as ensureTablestoreEventTable } from '../providers/aliyun/tablestore-table';
 import { SSM_PARAMETERS } from '../providers/aws/ssm-settings';
 import { startDynamoDbServer } from '../providers/local/dynamodb-server';
-import { ensureEventsTable } from '../providers/local/events-table';
+import { ensureEventTable as ensureDynamoDbEventTable } from '../providers/local/events-table';
 import { LOCAL_AWS_CREDENTIALS, LOCAL_REGION, localDynamoDbClient, localDynamoDbEndpoint } from '../providers/local/local-dynamodb';
 import { bareNodeStart, UnpackedBundle, type Answer, type Invocation } from '../testkit/bundle';
 import { FakeSsm } from '../testkit/fake-ssm';
@@ -83,9 +83,9 @@ export async function measureColdStarts(packages: Packages, runs: number): Promi
     for (const [name, variable] of Object.entries(SSM_PARAMETERS)) ssm.parameters.set(`${awsEnv.DINGTALK_SSM_PREFIX}/${name}`, SAMPLE_ENV[variable]);
     const endpoint = localDynamoDbEndpoint(dynamo.port);
     const dynamodb = localDynamoDbClient(endpoint);
-    await ensureEventsTable(dynamodb, awsEnv.EVENTS_TABLE!);
+    await ensureDynamoDbEventTable(dynamodb, awsEnv.EVENTS_TABLE!);
     dynamodb.destroy();
-    await ensureEventTable(createTablestoreClient(tablestore.clientOptions), aliyunEnv.EVENTS_TABLE!);
+    await ensureTablestoreEventTable(createTablestoreClient(tablestore.clientOptions), aliyunEnv.EVENTS_TABLE!);
 
     let pushes = 0;
     const push = () => sealPush(SAMPLE_SETTINGS, approvalPayload(++pushes), SAMPLE_OWNER);

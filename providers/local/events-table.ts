@@ -22,7 +22,7 @@ export function tableInput(resource: 'EventsTable' | 'RecoverInboxTable', tableN
 }
 
 /** Creates the events table as `serverless.aws.yml` defines it, unless a table of that name exists. */
-export async function ensureEventsTable(client: DynamoDBClient, tableName: string): Promise<void> {
+export async function ensureEventTable(client: DynamoDBClient, tableName: string): Promise<void> {
   await ensureTable(client, tableInput('EventsTable', tableName));
 }
 

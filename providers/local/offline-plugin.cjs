@@ -1,5 +1,8 @@
-// Serverless Framework loads plugins with require(), which reads JavaScript only: tsx reads the
-// TypeScript plugin for it.
-const { require: requireTypeScript } = require('tsx/cjs/api');
+// Serverless loads plugins with require(); the plugin is TypeScript, so compile it on the fly with
+// tsx, as every plugin shim here does. (tsx's namespaced require would break esbuild's lookup of
+// its own binary, hence register().)
+const { register } = require('tsx/cjs/api');
 
-module.exports = requireTypeScript('./offline-plugin.ts', __filename).LocalStackPlugin;
+const unregister = register();
+module.exports = require('./offline-plugin.ts').LocalStackPlugin;
+unregister();

@@ -8,7 +8,7 @@ import { startLocalDeadLetterQueue, type LocalDeadLetterQueue } from './dead-let
 import { withDevCredentials, withDevForwardSecret } from './dev-credentials';
 import { startDynamoDbServer, type DynamoDbServer } from './dynamodb-server';
 import { createLocalStream, type LocalStream } from './local-stream';
-import { ensureEventsTable, ensureRecoverInboxTable } from './events-table';
+import { ensureEventTable, ensureRecoverInboxTable } from './events-table';
 import { LOCAL_AWS_CREDENTIALS, LOCAL_DYNAMODB_PORT, LOCAL_INBOX_TABLE, LOCAL_TABLE_NAME, localDynamoDbClient, localDynamoDbEndpoint } from './local-dynamodb';
 
 /** Where `npm start` keeps the local store, relative to the service directory. */
@@ -104,7 +104,7 @@ export class LocalStackPlugin {
     const endpoint = localDynamoDbEndpoint(this.server.port);
     const client = localDynamoDbClient(endpoint);
     try {
-      await ensureEventsTable(client, LOCAL_TABLE_NAME);
+      await ensureEventTable(client, LOCAL_TABLE_NAME);
       await ensureRecoverInboxTable(client, LOCAL_INBOX_TABLE);
     } catch (error) {
       // A running server would keep the process alive after Serverless reports the error.

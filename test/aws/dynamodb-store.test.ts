@@ -4,7 +4,7 @@ import { StoreError } from '../../core/errors';
 import type { EventRecord } from '../../core/events';
 import { PLAIN_PAYLOAD_MAX_BYTES, toItem } from '../../providers/aws/dynamodb-item';
 import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
-import { ensureEventsTable } from '../../providers/local/events-table';
+import { ensureEventTable } from '../../providers/local/events-table';
 import { localDynamoDbClient } from '../../providers/local/local-dynamodb';
 import { startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
 import { startDynamoDbProxy, type DynamoDbProxy } from '../../testkit/dynamodb-proxy';
@@ -31,7 +31,7 @@ describe('providers/aws/dynamodb-store', function () {
   /** A fresh table, made from the definition in serverless.aws.yml. */
   async function freshStore(): Promise<DynamoDbEventStore> {
     const tableName = `events-${++tables}`;
-    await ensureEventsTable(dynamo.client, tableName);
+    await ensureEventTable(dynamo.client, tableName);
     // The contract puts 50 records at once: on a busy machine that takes longer than a function's deadline.
     return new DynamoDbEventStore({ tableName, client: dynamo.client, putDeadlineMs: 10_000 });
   }
@@ -39,7 +39,7 @@ describe('providers/aws/dynamodb-store', function () {
   /** A fresh table holding `records`, written 25 to a BatchWriteItem, read through the counting proxy. */
   async function largeTable(records: EventRecord[]): Promise<MeasuredTable> {
     const tableName = `events-${++tables}`;
-    await ensureEventsTable(dynamo.client, tableName);
+    await ensureEventTable(dynamo.client, tableName);
     const batches = Array.from({ length: Math.ceil(records.length / 25) }, (_, i) => records.slice(i * 25, i * 25 + 25));
     for (let i = 0; i < batches.length; i += 8) {
       await Promise.all(
@@ -61,7 +61,7 @@ describe('providers/aws/dynamodb-store', function () {
 
   it('builds its own client from an endpoint and region', async function () {
     const tableName = `events-${++tables}`;
-    await ensureEventsTable(dynamo.client, tableName);
+    await ensureEventTable(dynamo.client, tableName);
     const store = new DynamoDbEventStore({ tableName, endpoint: dynamo.endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
     expect(await store.put(sampleRecord(1))).to.equal('created');
     expect(await store.get(sampleRecord(1).id)).to.deep.equal(sampleRecord(1));

@@ -5,7 +5,7 @@ import type { PushLog } from '../../core/log';
 import { openReply } from '../../core/peer';
 import { createHandler, type AwsHandlerDeps, type ProxyResult } from '../../handlers/aws/callback';
 import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
-import { ensureEventsTable } from '../../providers/local/events-table';
+import { ensureEventTable } from '../../providers/local/events-table';
 import { localDynamoDbPutClient } from '../../providers/local/local-dynamodb';
 import { startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
 import { FakeSsm } from '../../testkit/fake-ssm';
@@ -36,7 +36,7 @@ describe('handlers/aws', function () {
   beforeEach(async function () {
     logs = [];
     const tableName = `events-${++tables}`;
-    await ensureEventsTable(dynamo.client, tableName);
+    await ensureEventTable(dynamo.client, tableName);
     store = new DynamoDbEventStore({ tableName, client: dynamo.client });
   });
 

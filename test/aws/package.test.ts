@@ -5,7 +5,7 @@ import { openReply, sealPush } from '../../core/peer';
 import type { ProxyResult } from '../../handlers/aws/callback';
 import { PROCESS_INDEX, TIME_INDEX, TYPE_INDEX } from '../../providers/aws/dynamodb-item';
 import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
-import { ensureEventsTable, ensureRecoverInboxTable } from '../../providers/local/events-table';
+import { ensureEventTable, ensureRecoverInboxTable } from '../../providers/local/events-table';
 import { LOCAL_AWS_CREDENTIALS } from '../../providers/local/local-dynamodb';
 import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { invokeBundle, zipEntries } from '../../testkit/bundle';
@@ -72,7 +72,7 @@ describe('serverless.aws.yml, packaged for real', function () {
       let ssm: FakeSsm;
       before(async function () {
         dynamo = await startTestDynamoDb();
-        await ensureEventsTable(dynamo.client, 'events');
+        await ensureEventTable(dynamo.client, 'events');
         ssm = await new FakeSsm().start();
       });
       after(async function () {
@@ -274,7 +274,7 @@ describe('serverless.aws.yml, packaged for real', function () {
       const ssm = await new FakeSsm().start();
       const dingtalk = await new FakeDingTalk().start();
       try {
-        await ensureEventsTable(dynamo.client, 'events');
+        await ensureEventTable(dynamo.client, 'events');
         await ensureRecoverInboxTable(dynamo.client, 'inbox');
         ssm.parameters.set('/dingtalk-callback/test/app-key', dingtalk.appKey);
         ssm.parameters.set('/dingtalk-callback/test/app-secret', dingtalk.appSecret);

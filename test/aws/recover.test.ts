@@ -5,7 +5,7 @@ import { createHandler } from '../../handlers/aws/recover';
 import { APP_FAILED_LIST, type RecoverError } from '../../core/recover';
 import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { DynamoDbInbox } from '../../providers/aws/dynamodb-inbox';
-import { ensureEventsTable, ensureRecoverInboxTable } from '../../providers/local/events-table';
+import { ensureEventTable, ensureRecoverInboxTable } from '../../providers/local/events-table';
 import { startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
 import { approvalItem, contactItem, eventIdItem, FakeDingTalk } from '../../testkit/fake-dingtalk';
 import { FakeSsm } from '../../testkit/fake-ssm';
@@ -29,7 +29,7 @@ describe('recover on AWS: the Lambda handler with DynamoDB (dynalite), SSM (fake
 
   beforeEach(async function () {
     dynamo = await startTestDynamoDb();
-    await ensureEventsTable(dynamo.client, 'events');
+    await ensureEventTable(dynamo.client, 'events');
     await ensureRecoverInboxTable(dynamo.client, 'inbox');
     dingtalk = await new FakeDingTalk().start();
     ssm = await new FakeSsm().start();

@@ -4,7 +4,7 @@ import { ConfigError } from '../../core/errors';
 import { openReply } from '../../core/peer';
 import { createHandler, type ProxyResult } from '../../handlers/aws/callback';
 import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
-import { ensureEventsTable } from '../../providers/local/events-table';
+import { ensureEventTable } from '../../providers/local/events-table';
 import { captureOutput } from '../../testkit/capture-output';
 import { itHoldsUnderAttack } from '../../testkit/handler-under-attack';
 import { localDynamoDbPutClient } from '../../providers/local/local-dynamodb';
@@ -36,7 +36,7 @@ describe('handlers/aws: hostile input, duplicate storms and DynamoDB outages', f
 
   before(async function () {
     dynamo = await startTestDynamoDb();
-    await ensureEventsTable(dynamo.client, TABLE);
+    await ensureEventTable(dynamo.client, TABLE);
     store = new DynamoDbEventStore({ tableName: TABLE, client: dynamo.client });
     proxy = await startDynamoDbProxy(dynamo.endpoint);
     client = localDynamoDbPutClient(proxy.endpoint);

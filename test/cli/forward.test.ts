@@ -5,7 +5,7 @@ import { webhookIdOf } from '../../core/webhook';
 import { createHandler } from '../../handlers/aws/forward';
 import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { sqsDeadLetter } from '../../providers/aws/sqs-dead-letter';
-import { ensureEventsTable } from '../../providers/local/events-table';
+import { ensureEventTable } from '../../providers/local/events-table';
 import { LOCAL_TABLE_NAME } from '../../providers/local/local-dynamodb';
 import { startAwsJsonEndpoint, type AwsJsonEndpoint } from '../../testkit/aws-json-endpoint';
 import { CLEAN_ENV, runCli } from '../../testkit/cli';
@@ -22,7 +22,7 @@ describe('dingtalk-callback forward: a receiver that never recovers, dead-letter
   const records = [sampleRecord(1), sampleRecord(2, { eventType: 'user_add_org' }), sampleRecord(3)];
   before(async function () {
     dynamo = await startTestDynamoDb();
-    await ensureEventsTable(dynamo.client, LOCAL_TABLE_NAME);
+    await ensureEventTable(dynamo.client, LOCAL_TABLE_NAME);
     const store = new DynamoDbEventStore({ tableName: LOCAL_TABLE_NAME, client: dynamo.client });
     for (const record of [...records, sampleRecord(4, { receivedAt: '2026-11-26T00:00:00.000Z' })]) await store.put(record);
     sqs = await startAwsJsonEndpoint();

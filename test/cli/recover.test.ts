@@ -5,7 +5,7 @@ import { APP_FAILED_LIST, SUITE_FAILED_LIST } from '../../core/recover';
 import { loadSettings } from '../../core/settings';
 import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { DynamoDbInbox } from '../../providers/aws/dynamodb-inbox';
-import { ensureEventsTable, ensureRecoverInboxTable } from '../../providers/local/events-table';
+import { ensureEventTable, ensureRecoverInboxTable } from '../../providers/local/events-table';
 import { LOCAL_INBOX_TABLE, LOCAL_TABLE_NAME } from '../../providers/local/local-dynamodb';
 import { startCallbackServer, type CallbackServer } from '../../testkit/callback-server';
 import { captureOutput } from '../../testkit/capture-output';
@@ -44,7 +44,7 @@ describe('dingtalk-callback recover and callback-url (in process, local store on
     // A fresh in-memory dynalite per test, with the tables npm start makes.
     dynamo = await startTestDynamoDb();
     dingtalk = await new FakeDingTalk().start();
-    await ensureEventsTable(dynamo.client, LOCAL_TABLE_NAME);
+    await ensureEventTable(dynamo.client, LOCAL_TABLE_NAME);
     await ensureRecoverInboxTable(dynamo.client, LOCAL_INBOX_TABLE);
     store = new DynamoDbEventStore({ tableName: LOCAL_TABLE_NAME, client: dynamo.client });
     inbox = new DynamoDbInbox({ tableName: LOCAL_INBOX_TABLE, client: dynamo.client });

@@ -10,7 +10,7 @@ import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
 import { parseMessage, toRecord } from '../../core/events';
 import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { startDynamoDbServer } from '../../providers/local/dynamodb-server';
-import { ensureEventsTable } from '../../providers/local/events-table';
+import { ensureEventTable } from '../../providers/local/events-table';
 import { LOCAL_TABLE_NAME, localDynamoDbClient, localDynamoDbEndpoint, openLocalEventStore } from '../../providers/local/local-dynamodb';
 import { eventText, recordId, SAMPLE_ENV } from '../../testkit/fixtures';
 import { startLocalStack, type LocalStack } from '../../testkit/local-stack';
@@ -90,7 +90,7 @@ describe('npm start: the local stack', function () {
     const approval = stored[1]!;
     const earlier = await startDynamoDbServer({ port: 0, dataDir });
     const client = localDynamoDbClient(localDynamoDbEndpoint(earlier.port));
-    await ensureEventsTable(client, LOCAL_TABLE_NAME);
+    await ensureEventTable(client, LOCAL_TABLE_NAME);
     await new DynamoDbEventStore({ tableName: LOCAL_TABLE_NAME, client }).put(toRecord(parseMessage(Buffer.from(approval)), DEV_CREDENTIALS.DINGTALK_OWNER_KEY, new Date()));
     client.destroy();
     await earlier.close();

@@ -1,28 +1,18 @@
 import type { EventRecord } from './events';
 import { HANDSHAKE_EVENT_TYPES } from './events';
+import { recordJson } from './json-text';
 import { jsonLine } from './log';
 import { webhookIdOf } from './webhook';
 
 /**
- * What a delivery carries (Standard Webhooks' recommended `{type, timestamp, data}`): the event
- * type, the time DingTalk's push was first received, and the stored record with its payload as JSON
- * rather than as text holding JSON.
+ * What a delivery carries, as the JSON text a sink sends: Standard Webhooks' recommended
+ * `{type, timestamp, data}`, that is the event type, the time DingTalk's push was first received,
+ * and the stored record with its payload as JSON rather than as text holding JSON. The payload is
+ * re-emitted from the stored text rather than parsed and printed again, so an integer beyond 2^53
+ * arrives exact.
  */
-export interface ForwardEnvelope {
-  type: string;
-  timestamp: string;
-  data: Omit<EventRecord, 'payload'> & { payload: unknown };
-}
-
-/** The envelope of a record. */
-export function envelopeOf(record: EventRecord): ForwardEnvelope {
-  let payload: unknown = record.payload;
-  try {
-    payload = JSON.parse(record.payload);
-  } catch {
-    // Every stored payload passed the core's JSON check; a record written by hand stays text.
-  }
-  return { type: record.eventType, timestamp: record.receivedAt, data: { ...record, payload } };
+export function envelopeJson(record: EventRecord): string {
+  return `{"type":${JSON.stringify(record.eventType)},"timestamp":${JSON.stringify(record.receivedAt)},"data":${recordJson(record, 0)}}`;
 }
 
 /** A delivery that did not succeed. `reason` is short and quotes neither a payload nor a secret. */

@@ -1,4 +1,4 @@
-import { envelopeOf, DeliveryError, type Sink } from './forward';
+import { DeliveryError, envelopeJson, type Sink } from './forward';
 import type { EventRecord } from './events';
 import { webhookHeaders, webhookIdOf, type WebhookKey } from './webhook';
 
@@ -23,7 +23,7 @@ export function webhookSink({ url, key, timeoutMs = WEBHOOK_TIMEOUT_MS, now = ()
   return {
     name: 'webhook',
     async deliver(record: EventRecord) {
-      const body = JSON.stringify(envelopeOf(record));
+      const body = envelopeJson(record);
       let response: Response;
       try {
         response = await fetch(url, {

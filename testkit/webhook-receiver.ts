@@ -8,6 +8,8 @@ export interface Delivery {
   timestamp: number;
   /** What `Webhook.verify` answered: the parsed body. */
   body: { type: string; timestamp: string; data: Record<string, unknown> & { id: string; payload: unknown } };
+  /** The body as it arrived. */
+  text: string;
   /** The status the receiver answered. */
   status: number;
   /** When it arrived (performance.now() of this process). */
@@ -59,7 +61,7 @@ export async function startWebhookReceiver(secret = TEST_WEBHOOK_SECRET, answer:
     const { delayMs = 0, until, status } = typeof planned === 'number' ? { status: planned } : planned;
     try {
       const body = verifier.verify(text, headersOf(request.headers)) as Delivery['body'];
-      deliveries.push({ id: String(request.headers['webhook-id']), timestamp: Number(request.headers['webhook-timestamp']), body, status, at: performance.now() });
+      deliveries.push({ id: String(request.headers['webhook-id']), timestamp: Number(request.headers['webhook-timestamp']), body, text, status, at: performance.now() });
     } catch (error) {
       rejected.push((error as Error).message);
       response.writeHead(400).end();

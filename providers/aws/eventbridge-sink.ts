@@ -1,6 +1,7 @@
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { EventRecord } from '../../core/events';
-import { DeliveryError, envelopeOf, type Sink } from '../../core/forward';
+import { DeliveryError, type Sink } from '../../core/forward';
+import { recordJson } from '../../core/json-text';
 
 /** The `source` of every event put on the bus: rules match on it, then route by `detail-type`. */
 export const EVENT_SOURCE = 'dingtalk';
@@ -16,7 +17,7 @@ export function eventBridgeSink({ client, eventBus }: { client: EventBridgeClien
   return {
     name: 'eventbridge',
     async deliver(record: EventRecord) {
-      const entry = { Source: EVENT_SOURCE, DetailType: record.eventType, Detail: JSON.stringify(envelopeOf(record).data), EventBusName: eventBus, Time: new Date(record.receivedAt) };
+      const entry = { Source: EVENT_SOURCE, DetailType: record.eventType, Detail: recordJson(record, 0), EventBusName: eventBus, Time: new Date(record.receivedAt) };
       let answer;
       try {
         answer = await client.send(new PutEventsCommand({ Entries: [entry] }), { abortSignal: AbortSignal.timeout(PUT_EVENTS_TIMEOUT_MS) });

@@ -52,6 +52,16 @@ describe('forwarding to a Standard Webhooks receiver', function () {
     expect(JSON.stringify(lines)).not.to.include('张三');
   });
 
+  it('delivers a payload\'s integers beyond 2^53 exactly as stored', async function () {
+    receiver = await startWebhookReceiver();
+    const { forwarder } = setUp(receiver);
+    const record = sampleRecord(2, { payload: '{"EventType":"bpms_instance_change","bizId":123456789012345678901,"title":"请假"}' });
+    expect(await forwarder.forward(record)).to.equal('delivered');
+    expect(receiver.rejected).to.deep.equal([]);
+    expect(receiver.deliveries[0]!.text).to.include('"bizId": 123456789012345678901');
+    expect(receiver.deliveries[0]!.body.data.payload).to.deep.include({ title: '请假' });
+  });
+
   it('retries a receiver that fails, then recovers, under the same webhook-id', async function () {
     receiver = await startWebhookReceiver(undefined, (n) => (n < 2 ? 500 : 200));
     const { forwarder, deadLetters } = setUp(receiver);

@@ -1,5 +1,5 @@
 import { percentile } from '../cli/stats';
-import { openReply, sealPush } from '../core/peer';
+import { openReply, sealPush } from '../core/dingtalk-side';
 import { createTablestoreClient } from '../providers/aliyun/tablestore-client';
 import { ensureEventTable as ensureTablestoreEventTable } from '../providers/aliyun/tablestore-table';
 import { SSM_PARAMETERS } from '../providers/aws/ssm-settings';

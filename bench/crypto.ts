@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomFillSync } from 'node:crypto';
 import DingTalkEncryptor from 'dingtalk-encrypt';
 import { open, seal } from '../core/crypto';
-import { openReply, sealPush } from '../core/peer';
+import { openReply, sealPush } from '../core/dingtalk-side';
 import { SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../testkit/fixtures';
 
 /** One push as a receiver sees it: the four strings that are signed. */

@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sealPush, pushUrl } from '../core/peer';
+import { sealPush, pushUrl } from '../core/dingtalk-side';
 import { loadSettings } from '../core/settings';
 import { percentile } from '../cli/stats';
 import { DEV_CREDENTIALS, DEV_FORWARD_SECRET } from '../providers/local/dev-credentials';

@@ -1,7 +1,7 @@
 import { percentile } from '../cli/stats';
 import { createCallback } from '../core/callback';
 import { MemoryEventStore } from '../core/memory-store';
-import { sealPush } from '../core/peer';
+import { sealPush } from '../core/dingtalk-side';
 import { SAMPLE_OWNER, SAMPLE_SETTINGS } from '../testkit/fixtures';
 
 /**

@@ -1,6 +1,6 @@
 import { HANDSHAKES, replyText } from '../core/callback';
 import { messageId, parseMessage } from '../core/events';
-import { openReply, pushUrl, sealPush } from '../core/peer';
+import { openReply, pushUrl, sealPush } from '../core/dingtalk-side';
 import type { Settings } from '../core/settings';
 
 /** Where pushes go, and as whom: the credentials DingTalk and the function share. */

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { openReply } from '../core/peer';
+import { openReply } from '../core/dingtalk-side';
 import type { EventStore } from '../core/listing';
 import { recordId } from './fixtures';
 import { captureOutput } from './capture-output';

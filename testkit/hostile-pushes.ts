@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { MAX_BODY_BYTES } from '../core/callback';
 import { encrypt, sign } from '../core/crypto';
-import { sealPush, type Push } from '../core/peer';
+import { sealPush, type Push } from '../core/dingtalk-side';
 import { decodeAesKey, loadSettings, type Settings } from '../core/settings';
 import { eventText } from './fixtures';
 

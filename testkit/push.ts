@@ -1,6 +1,6 @@
 import type { CallbackRequest } from '../core/callback';
 import { sign, type Secrets } from '../core/crypto';
-import { sealPush } from '../core/peer';
+import { sealPush } from '../core/dingtalk-side';
 import { SAMPLE_OWNER, SAMPLE_SETTINGS } from './fixtures';
 
 /** A neutral request carrying `message` sealed as DingTalk would (sample credentials by default). */

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ConfigError } from '../../core/errors';
 import type { PushLog } from '../../core/log';
-import { openReply, sealPush } from '../../core/peer';
+import { openReply, sealPush } from '../../core/dingtalk-side';
 import { createHandler, type ApiGatewayResponse, type FcContext, type FcHandler } from '../../handlers/aliyun/callback';
 import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
 import { TablestoreEventStore } from '../../providers/aliyun/tablestore-store';

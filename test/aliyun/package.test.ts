@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { statSync } from 'node:fs';
-import { openReply, sealPush } from '../../core/peer';
+import { openReply, sealPush } from '../../core/dingtalk-side';
 import type { ApiGatewayResponse } from '../../handlers/aliyun/callback';
 import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
 import { TablestoreEventStore } from '../../providers/aliyun/tablestore-store';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { openReply, type Push } from '../../core/peer';
+import { openReply, type Push } from '../../core/dingtalk-side';
 import { createHandler, type ApiGatewayResponse, type FcContext, type FcHandler } from '../../handlers/aliyun/callback';
 import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
 import { TablestoreEventStore } from '../../providers/aliyun/tablestore-store';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { CallbackRequest } from '../../core/callback';
 import { ConfigError } from '../../core/errors';
 import type { PushLog } from '../../core/log';
-import { openReply } from '../../core/peer';
+import { openReply } from '../../core/dingtalk-side';
 import { createHandler, type AwsHandlerDeps, type ProxyResult } from '../../handlers/aws/callback';
 import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { ensureEventTable } from '../../providers/local/events-table';

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import AdmZip from 'adm-zip';
 import { expect } from 'chai';
-import { openReply, sealPush } from '../../core/peer';
+import { openReply, sealPush } from '../../core/dingtalk-side';
 import type { ProxyResult } from '../../handlers/aws/callback';
 import { PROCESS_INDEX, TIME_INDEX, TYPE_INDEX } from '../../providers/aws/dynamodb-item';
 import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { ConfigError } from '../../core/errors';
-import { openReply } from '../../core/peer';
+import { openReply } from '../../core/dingtalk-side';
 import { createHandler, type ProxyResult } from '../../handlers/aws/callback';
 import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { ensureEventTable } from '../../providers/local/events-table';

@@ -4,7 +4,7 @@ import { encrypt } from '../../core/crypto';
 import { StoreError } from '../../core/errors';
 import type { PushLog } from '../../core/log';
 import { MemoryEventStore } from '../../core/memory-store';
-import { openReply } from '../../core/peer';
+import { openReply } from '../../core/dingtalk-side';
 import { decodeAesKey, loadSettings } from '../../core/settings';
 import type { EventStore } from '../../core/listing';
 import { eventFixtureNames, eventText, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../../testkit/fixtures';

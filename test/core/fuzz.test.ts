@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { createCallback, type CallbackRequest } from '../../core/callback';
 import { encrypt, sign } from '../../core/crypto';
 import { MemoryEventStore } from '../../core/memory-store';
-import { openReply } from '../../core/peer';
+import { openReply } from '../../core/dingtalk-side';
 import { SAMPLE_OWNER, SAMPLE_SETTINGS, eventFixtureNames, eventText } from '../../testkit/fixtures';
 import { pushRequest } from '../../testkit/push';
 

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { pushUrl, sealPush } from '../../core/peer';
+import { pushUrl, sealPush } from '../../core/dingtalk-side';
 import { loadSettings } from '../../core/settings';
 import { webhookIdOf } from '../../core/webhook';
 import { DEV_CREDENTIALS, DEV_FORWARD_SECRET } from '../../providers/local/dev-credentials';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { MAX_BODY_BYTES } from '../../core/callback';
 import type { PushLog } from '../../core/log';
-import { openReply, pushUrl, type Push } from '../../core/peer';
+import { openReply, pushUrl, type Push } from '../../core/dingtalk-side';
 import { localDynamoDbEndpoint, openLocalEventStore } from '../../providers/local/local-dynamodb';
 import type { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { pushLogLines } from '../../testkit/capture-output';

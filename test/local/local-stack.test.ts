@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import DingTalkEncryptor from 'dingtalk-encrypt';
-import { openReply, pushUrl, sealPush } from '../../core/peer';
+import { openReply, pushUrl, sealPush } from '../../core/dingtalk-side';
 import { loadSettings } from '../../core/settings';
 import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
 import { parseMessage, toRecord } from '../../core/events';

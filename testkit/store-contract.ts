@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { EventRecord } from '../core/events';
-import { newestFirst, QueryError, type EventQuery, type EventStore } from '../core/listing';
+import { newestFirst, QueryError, type EventQuery, type EventReader, type EventStore } from '../core/listing';
 
 /** A table loaded in bulk, and the backend's own count of the items its reads have read so far. */
 export interface MeasuredTable {
@@ -56,6 +56,11 @@ export function largeTable(count = 3000): EventRecord[] {
 
 function withoutProcess({ processInstanceId: _p, ...record }: EventRecord): EventRecord {
   return record;
+}
+
+/** The stored record of DingTalk's `eventId`, whatever its owner: identities are ownerKey-scoped, so tests that know only the eventId look it up this way. */
+export async function storedByEventId(store: { list: EventReader['list'] }, eventId: string): Promise<EventRecord | undefined> {
+  return (await store.list({ limit: 1000 })).records.find((record) => record.eventId === eventId);
 }
 
 /**

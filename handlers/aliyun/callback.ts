@@ -8,6 +8,7 @@ import { loadSettings } from '../../core/settings';
 import { tablestoreWriterSettings } from '../../providers/aliyun/settings';
 import { createTablestoreClient, type TablestoreClientOptions } from '../../providers/aliyun/tablestore-client';
 import { TablestoreEventWriter } from '../../providers/aliyun/tablestore-writer';
+import { keptPerRoleKeys, type RoleKeys } from '../../providers/aliyun/role-keys';
 
 /**
  * The fields the handler reads of an API Gateway request, which Function Compute hands over as a
@@ -32,7 +33,7 @@ export interface ApiGatewayResponse {
 export interface FcContext {
   requestId?: string;
   /** Temporary STS keys of the service's RAM role; they rotate while the instance lives. */
-  credentials?: { accessKeyId: string; accessKeySecret: string; securityToken?: string };
+  credentials?: RoleKeys;
 }
 
 /** How the handler answers Function Compute: an error (the invocation failed) or the response. */
@@ -60,11 +61,16 @@ export interface AliyunHandlerDeps {
  */
 export function createHandler(deps: AliyunHandlerDeps = {}): FcHandler {
   const { env = process.env, tablestore = createTablestoreClient, log = jsonLogger } = deps;
+  let pipelineFor: ((keys: RoleKeys) => Callback) | undefined;
   const setup = lazySetup(() => readAll(() => loadSettings(env), () => tablestoreWriterSettings(env)));
-  let current: { keys: string; pipeline: Callback } | undefined;
 
   const invoke = async (event: unknown, context: FcContext): Promise<ApiGatewayResponse> => {
     const [settings, { tableName, endpoint, instance, putDeadlineMs }] = await setup();
+    pipelineFor ??= keptPerRoleKeys(({ accessKeyId, accessKeySecret, securityToken }) => {
+      // A hung request must not outlive the put's deadline: the function only ever puts.
+      const client = tablestore({ endpoint, instance, accessKeyId, secretAccessKey: accessKeySecret, securityToken, timeoutMs: putDeadlineMs });
+      return createCallback({ settings, store: new TablestoreEventWriter({ tableName, client, putDeadlineMs }), log });
+    });
     let request: CallbackRequest;
     try {
       request = decodeEvent(event, context.requestId);
@@ -72,14 +78,7 @@ export function createHandler(deps: AliyunHandlerDeps = {}): FcHandler {
       return encode(malformedEvent((error as Error).message, context.requestId, log));
     }
     if (!context.credentials) throw new Error('Function Compute passed no credentials: the service needs a RAM role allowed to write to Tablestore');
-    const { accessKeyId, accessKeySecret, securityToken } = context.credentials;
-    const keys = `${accessKeyId}\n${securityToken ?? ''}`;
-    if (current?.keys !== keys) {
-      // A hung request must not outlive the put's deadline: the function only ever puts.
-      const client = tablestore({ endpoint, instance, accessKeyId, secretAccessKey: accessKeySecret, securityToken, timeoutMs: putDeadlineMs });
-      current = { keys, pipeline: createCallback({ settings, store: new TablestoreEventWriter({ tableName, client, putDeadlineMs }), log }) };
-    }
-    return encode(await current.pipeline(request));
+    return encode(await pipelineFor(context.credentials)(request));
   };
 
   return (event, context, callback) => {

@@ -8,6 +8,7 @@ import { createTablestoreClient } from '../../providers/aliyun/tablestore-client
 import { deadLetterTableOf, tablestoreDeadLetter } from '../../providers/aliyun/tablestore-dead-letter';
 import { decodeTriggerEvent } from '../../providers/aliyun/tablestore-stream';
 import type { FcContext } from './callback';
+import { keptPerRoleKeys } from '../../providers/aliyun/role-keys';
 
 /** What the function answers for a batch (Function Compute logs it; the trigger only needs success). */
 export interface ForwardSummary {
@@ -42,19 +43,14 @@ export interface AliyunForwardDeps {
 export function createHandler(deps: AliyunForwardDeps = {}): FcForwardHandler {
   const { env = process.env, log = jsonLine } = deps;
   let settings: ReturnType<typeof loadForwardSettings> | undefined;
-  let current: { keys: string; forwarder: Forwarder } | undefined;
 
-  const forwarderFor = (credentials: NonNullable<FcContext['credentials']>): Forwarder => {
-    const keys = `${credentials.accessKeyId}\n${credentials.securityToken ?? ''}`;
-    if (current?.keys !== keys) {
-      const { tableName, endpoint, instance } = tablestoreLocation(env);
-      const client = createTablestoreClient({ endpoint, instance, accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.accessKeySecret, securityToken: credentials.securityToken });
-      const deadLetter: DeadLetter = tablestoreDeadLetter({ client, tableName: env.DINGTALK_DEAD_LETTER_TABLE?.trim() || deadLetterTableOf(tableName) });
-      const sinks: Sink[] = settings!.webhook ? [webhookSink(settings!.webhook)] : [];
-      current = { keys, forwarder: createForwarder({ sinks, deadLetter, types: settings!.types, ...(deps.retry && { retry: deps.retry }), log }) };
-    }
-    return current.forwarder;
-  };
+  const forwarderFor = keptPerRoleKeys((credentials): Forwarder => {
+    const { tableName, endpoint, instance } = tablestoreLocation(env);
+    const client = createTablestoreClient({ endpoint, instance, accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.accessKeySecret, securityToken: credentials.securityToken });
+    const deadLetter: DeadLetter = tablestoreDeadLetter({ client, tableName: env.DINGTALK_DEAD_LETTER_TABLE?.trim() || deadLetterTableOf(tableName) });
+    const sinks: Sink[] = settings!.webhook ? [webhookSink(settings!.webhook)] : [];
+    return createForwarder({ sinks, deadLetter, types: settings!.types, ...(deps.retry && { retry: deps.retry }), log });
+  });
 
   const run = async (event: unknown, context: FcContext): Promise<ForwardSummary> => {
     settings ??= loadForwardSettings(env);

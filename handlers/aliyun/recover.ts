@@ -6,6 +6,7 @@ import { createTablestoreClient } from '../../providers/aliyun/tablestore-client
 import { TablestoreInbox } from '../../providers/aliyun/tablestore-inbox';
 import { TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
 import type { FcContext } from './callback';
+import { keptPerRoleKeys } from '../../providers/aliyun/role-keys';
 
 /** A Function Compute event handler of the timer trigger; it answers the pass's summary. */
 export type FcRecoverHandler = (event: unknown, context: FcContext, callback: (error: Error | null, summary?: object) => void) => void;
@@ -27,17 +28,12 @@ export function createHandler(env: Environment, { log = (line) => process.stdout
   const settings = loadRecoverSettings(env);
   const { tableName, endpoint, instance } = tablestoreLocation(env);
   const inboxTable = required(env, 'RECOVER_INBOX_TABLE');
-  let current: { keys: string; run: RecoverRun } | undefined;
 
-  const runFor = ({ accessKeyId, accessKeySecret, securityToken }: NonNullable<FcContext['credentials']>): RecoverRun => {
-    const keys = `${accessKeyId}\n${securityToken ?? ''}`;
-    if (current?.keys !== keys) {
-      const client = createTablestoreClient({ endpoint, instance, accessKeyId, secretAccessKey: accessKeySecret, securityToken });
-      // The token outlives the keys: keep it.
-      current = { keys, run: { settings, store: new TablestoreEventStore({ tableName, client }), inbox: new TablestoreInbox({ tableName: inboxTable, client }), token: current?.run.token } };
-    }
-    return current.run;
-  };
+  const runFor = keptPerRoleKeys(({ accessKeyId, accessKeySecret, securityToken }, previous: RecoverRun | undefined): RecoverRun => {
+    const client = createTablestoreClient({ endpoint, instance, accessKeyId, secretAccessKey: accessKeySecret, securityToken });
+    // The token outlives the keys: keep it.
+    return { settings, store: new TablestoreEventStore({ tableName, client }), inbox: new TablestoreInbox({ tableName: inboxTable, client }), token: previous?.token };
+  });
 
   return (_event, context, callback) => {
     if (!context.credentials) {

@@ -1,4 +1,3 @@
-import type { EventReader } from '../../core/listing';
 import { expect } from 'chai';
 import { createHandler, type FcRecoverHandler } from '../../handlers/aliyun/recover';
 import { APP_FAILED_LIST } from '../../core/recover';
@@ -8,12 +7,8 @@ import { TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
 import { ensureEventTable } from '../../providers/aliyun/tablestore-table';
 import { approvalItem, contactItem, eventIdItem, FakeDingTalk } from '../../testkit/fake-dingtalk';
 import { startTablestoreServer, type LocalTablestore } from '../../testkit/tablestore-server';
+import { storedByEventId } from '../../testkit/store-contract';
 
-
-/** The record recovered for DingTalk's `eventId`, whatever its owner: identities are scoped, tests look up by eventId. */
-async function storedByEventId(store: { list: EventReader['list'] }, eventId: string) {
-  return (await store.list({ limit: 1000 })).records.find((record) => record.eventId === eventId);
-}
 
 describe('recover on Alibaba Cloud: the Function Compute handler with Tablestore (local server) and the fake DingTalk API', function () {
   let tablestore: LocalTablestore;

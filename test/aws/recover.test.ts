@@ -1,4 +1,3 @@
-import type { EventReader } from '../../core/listing';
 import { recordId } from '../../core/events';
 import { expect } from 'chai';
 import { createHandler } from '../../handlers/aws/recover';
@@ -9,14 +8,10 @@ import { ensureEventTable, ensureRecoverInboxTable } from '../../providers/local
 import { startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
 import { approvalItem, contactItem, eventIdItem, FakeDingTalk } from '../../testkit/fake-dingtalk';
 import { FakeSsm } from '../../testkit/fake-ssm';
+import { storedByEventId } from '../../testkit/store-contract';
 
 const PREFIX = '/dingtalk-callback/test';
 
-
-/** The record recovered for DingTalk's `eventId`, whatever its owner: identities are scoped, tests look up by eventId. */
-async function storedByEventId(store: { list: EventReader['list'] }, eventId: string) {
-  return (await store.list({ limit: 1000 })).records.find((record) => record.eventId === eventId);
-}
 
 describe('recover on AWS: the Lambda handler with DynamoDB (dynalite), SSM (fake) and the fake DingTalk API', function () {
   let dynamo: TestDynamoDb;

@@ -1,4 +1,3 @@
-import type { EventReader } from '../../core/listing';
 import { expect } from 'chai';
 import { main } from '../../cli/main';
 import { APP_FAILED_LIST, SUITE_FAILED_LIST } from '../../core/recover';
@@ -12,6 +11,7 @@ import { captureOutput } from '../../testkit/capture-output';
 import { startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
 import { approvalItem, contactItem, eventIdItem, FakeDingTalk } from '../../testkit/fake-dingtalk';
 import { freshDingTalkEnv } from '../../testkit/hostile-pushes';
+import { storedByEventId } from '../../testkit/store-contract';
 
 /** Runs the real CLI in this process with `env` set on top of a clean environment, output captured. */
 async function cli(args: string[], env: Record<string, string>): Promise<{ status: number; output: string }> {
@@ -27,11 +27,6 @@ async function cli(args: string[], env: Record<string, string>): Promise<{ statu
   }
 }
 
-
-/** The record recovered for DingTalk's `eventId`, whatever its owner: identities are scoped, tests look up by eventId. */
-async function storedByEventId(store: { list: EventReader['list'] }, eventId: string) {
-  return (await store.list({ limit: 1000 })).records.find((record) => record.eventId === eventId);
-}
 
 describe('dingtalk-callback recover and callback-url (in process, local store on dynalite, fake DingTalk API)', function () {
   let dynamo: TestDynamoDb;

@@ -1,23 +1,28 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PACKAGE_CACHE_ENV } from './serverless';
+import { PACKAGE_CACHE_ENV, SCHEMA_CACHE_ENV } from './serverless';
 
 // The AWS SDK warns on Node.js 20 of a support change to come; in the test output that is noise.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 let cache: string | undefined;
 
-/** Before a mocha run: a folder where packagings are kept for the run (see testkit/serverless.ts). */
+/**
+ * Before a mocha run: a folder for the run where packagings are kept, and where `serverless` keeps
+ * the validator it compiles (see testkit/serverless.ts).
+ */
 export async function mochaGlobalSetup(): Promise<void> {
   if (process.env[PACKAGE_CACHE_ENV]) return;
   cache = await mkdtemp(join(tmpdir(), 'sls-packages-'));
   process.env[PACKAGE_CACHE_ENV] = cache;
+  process.env[SCHEMA_CACHE_ENV] = join(cache, 'schema');
 }
 
 /** After it: the folder goes. */
 export async function mochaGlobalTeardown(): Promise<void> {
   if (!cache) return;
   delete process.env[PACKAGE_CACHE_ENV];
+  delete process.env[SCHEMA_CACHE_ENV];
   await rm(cache, { recursive: true, force: true });
 }

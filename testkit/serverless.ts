@@ -12,13 +12,29 @@ const ROOT = join(__dirname, '..');
 export const SERVERLESS_BIN = join(ROOT, 'node_modules', 'serverless', 'bin', 'serverless.js');
 
 /**
- * The environment to run `serverless` in: no telemetry or notifications, and nothing that could
- * reach an AWS account (no AWS_* variable, an empty HOME so no ~/.aws either).
+ * The variable naming where `serverless` keeps the configuration validator it compiles from its
+ * schema (~2 s of CPU), `~/.serverless/artifacts` otherwise. Each run of `serverless` here has an
+ * empty HOME of its own, so testkit/mocha-setup.ts points this at one folder for the test run.
+ */
+export const SCHEMA_CACHE_ENV = 'SLS_SCHEMA_CACHE_BASE_DIR';
+
+/**
+ * What every `serverless` (and `npm start`) run here has: no telemetry, notifications or npm update
+ * check, and the run's schema cache.
+ */
+function quietEnv(): Record<string, string> {
+  const schemaCache = process.env[SCHEMA_CACHE_ENV];
+  return { SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', npm_config_update_notifier: 'false', ...(schemaCache ? { [SCHEMA_CACHE_ENV]: schemaCache } : {}) };
+}
+
+/**
+ * The environment to run `serverless` in: quiet, and nothing that could reach an AWS account (no
+ * AWS_* variable, an empty HOME so no ~/.aws either).
  */
 export async function offlineServerlessEnv(extra: Record<string, string> = {}): Promise<Record<string, string>> {
   const home = await mkdtemp(join(tmpdir(), 'sls-home-'));
   const env = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => !entry[0].startsWith('AWS_') && entry[1] !== undefined));
-  return { ...env, HOME: home, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', ...extra };
+  return { ...env, HOME: home, ...quietEnv(), ...extra };
 }
 
 /** How to run {@link packageService} and {@link deployService}. */
@@ -117,8 +133,7 @@ async function runService(command: 'package' | 'deploy', config: string, { args 
       env: {
         PATH: process.env.PATH ?? '',
         HOME: dir,
-        SLS_TELEMETRY_DISABLED: '1',
-        SLS_NOTIFICATIONS_MODE: 'off',
+        ...quietEnv(),
         ...env,
       },
       maxBuffer: 16 * 1024 * 1024,

@@ -25,6 +25,8 @@ export interface DynamoDbProxy {
    * BatchGetItem returned.
    */
   itemsRead(): number;
+  /** From now on, answer `operation` as DynamoDB does a role not allowed it (HTTP 400, AccessDeniedException). */
+  refuse(operation: string): void;
   /** From now on, treat requests this way (and drop the connections a hang holds). */
   set(mode: ProxyMode): void;
   /** Stop listening and drop every connection: connections are refused, as with DynamoDB out of reach. */
@@ -39,6 +41,10 @@ const THROTTLED = JSON.stringify({
   __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
   message: 'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
 });
+
+/** DynamoDB's answer to an operation the caller's role may not call. */
+const accessDenied = (operation: string) =>
+  JSON.stringify({ __type: 'com.amazon.coral.service#AccessDeniedException', Message: `User: arn:aws:iam::123456789012:user/reader is not authorized to perform: dynamodb:${operation}` });
 
 const READS = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan']);
 
@@ -61,13 +67,14 @@ export async function startDynamoDbProxy(upstream: string): Promise<DynamoDbProx
   const requests = new Map<string, number>();
   let itemsRead = 0;
   let mode: ProxyMode = 'up';
+  const refused = new Set<string>();
   const server: Server = createServer((req, res) => {
     const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
     requests.set(operation, (requests.get(operation) ?? 0) + 1);
     if (mode === 'hanging') return;
-    if (mode === 'throttling') {
+    if (mode === 'throttling' || refused.has(operation)) {
       req.resume();
-      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'THROTTLED' }).end(THROTTLED);
+      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'REFUSED' }).end(mode === 'throttling' ? THROTTLED : accessDenied(operation));
       return;
     }
     const upstreamRequest = forward({ hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
@@ -102,6 +109,7 @@ export async function startDynamoDbProxy(upstream: string): Promise<DynamoDbProx
     endpoint: `http://127.0.0.1:${port}`,
     requests,
     itemsRead: () => itemsRead,
+    refuse: (operation) => void refused.add(operation),
     set: (next) => {
       if (mode === 'hanging') server.closeAllConnections();
       mode = next;

@@ -1,14 +1,18 @@
-import { BatchGetItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, type DynamoDBClientConfig, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, type DynamoDBClientConfig, type QueryCommandInput, type TableDescription } from '@aws-sdk/client-dynamodb';
 import type { EventRecord } from '../../core/events';
 import { encodeCursor, keyRange, listLimit, storedFilters, type EventPage, type EventQuery, type EventStore } from '../../core/listing';
 import { fromItem, PROCESS_INDEX, receivedMonth, storeCall, TIME_INDEX, TYPE_INDEX, type Item } from './dynamodb-item';
 import { DynamoDbEventWriter, type DynamoDbEventWriterOptions } from './dynamodb-writer';
 
 /**
- * The oldest month a listing without `since` walks back to. DingTalk's open platform has pushed
- * callbacks since 2015, so no event can be older; walking empty months costs a request each, no item.
+ * The oldest month a listing without `since` walks back to when the table cannot tell a later one
+ * (see {@link oldestListedMonth}). DingTalk's open platform has pushed callbacks since 2015, so no
+ * event can be older; walking empty months costs a request each, no item.
  */
 export const OLDEST_MONTH = '2015-01';
+
+/** How far before the table's creation a listing still looks, for clocks that disagree. */
+const CREATION_SLACK_MS = 86_400_000;
 
 /** BatchGetItem takes at most this many keys per request. */
 const BATCH_GET_KEYS = 100;
@@ -25,6 +29,11 @@ const TOOLS_PUT_DEADLINE_MS = 10_000;
 /** How the tools reach the table: a ready SDK v3 client, or the config to build one (`endpoint`, `region`, …). */
 export interface DynamoDbEventStoreOptions extends DynamoDBClientConfig, Omit<DynamoDbEventWriterOptions, 'client'> {
   client?: DynamoDBClient;
+  /**
+   * The oldest month (`YYYY-MM`) a listing without `since` walks back to: by default the table's
+   * {@link oldestListedMonth}; {@link OLDEST_MONTH} for a table holding records copied in from before it was made.
+   */
+  oldestMonth?: string;
 }
 
 /**
@@ -35,6 +44,8 @@ export interface DynamoDbEventStoreOptions extends DynamoDBClientConfig, Omit<Dy
  */
 export class DynamoDbEventStore extends DynamoDbEventWriter implements EventStore {
   private readonly reader: DynamoDBClient;
+  /** The month listings without `since` stop at, asked of the table once. */
+  private oldest?: Promise<string>;
 
   constructor(options: DynamoDbEventStoreOptions) {
     const client = options.client ?? new DynamoDBClient(withoutStoreOptions(options));
@@ -45,6 +56,7 @@ export class DynamoDbEventStore extends DynamoDbEventWriter implements EventStor
       putDeadlineMs: options.putDeadlineMs ?? TOOLS_PUT_DEADLINE_MS,
     });
     this.reader = client;
+    if (options.oldestMonth !== undefined) this.oldest = Promise.resolve(options.oldestMonth);
   }
 
   async get(id: string): Promise<EventRecord | undefined> {
@@ -61,7 +73,8 @@ export class DynamoDbEventStore extends DynamoDbEventWriter implements EventStor
     else if (eventType !== undefined) entries = await this.queryIndex(TYPE_INDEX, 'eventType', eventType, range, wanted);
     else {
       entries = [];
-      for (const month of monthsBack(range.upper, range.lower)) {
+      const oldest = range.lower !== undefined ? receivedMonth(range.lower) : await this.oldestMonth();
+      for (const month of monthsBack(range.upper, oldest)) {
         entries.push(...(await this.queryIndex(TIME_INDEX, 'receivedMonth', month, range, wanted - entries.length)));
         if (entries.length >= wanted) break;
       }
@@ -69,6 +82,12 @@ export class DynamoDbEventStore extends DynamoDbEventWriter implements EventStor
     const limit = wanted - 1;
     const records = await this.batchGet(entries.slice(0, limit).map((entry) => entry.id));
     return entries.length > limit ? { records, cursor: encodeCursor(entries[limit - 1]!.listKey) } : { records };
+  }
+
+  /** The table's {@link oldestListedMonth}; {@link OLDEST_MONTH} when it cannot be read (a role without `dynamodb:DescribeTable`). */
+  private oldestMonth(): Promise<string> {
+    this.oldest ??= this.reader.send(new DescribeTableCommand({ TableName: this.tableName })).then(({ Table: table }) => oldestListedMonth(table), () => OLDEST_MONTH);
+    return this.oldest;
   }
 
   /** Up to `wanted` index entries under one key, newest first, inside `range`, optionally only of one type. */
@@ -127,12 +146,23 @@ export class DynamoDbEventStore extends DynamoDbEventWriter implements EventStor
 }
 
 /**
- * The months a listing walks, newest first: from the month of `upper` (or of a month from now, for
- * a reader whose clock is behind the function's) back to the month of `lower` (or {@link OLDEST_MONTH}).
+ * The oldest month that can hold a record of `table`: every record's `receivedAt` is when it was
+ * stored, so none is older than the table (less a day, for clocks that disagree). A table restored
+ * from a backup holds records older than itself, and then it is {@link OLDEST_MONTH}.
  */
-export function monthsBack(upper: string | undefined, lower: string | undefined): string[] {
+export function oldestListedMonth(table: Pick<TableDescription, 'CreationDateTime' | 'RestoreSummary'> | undefined): string {
+  const created = table?.CreationDateTime;
+  if (!created || table.RestoreSummary) return OLDEST_MONTH;
+  const month = receivedMonth(new Date(created.getTime() - CREATION_SLACK_MS).toISOString());
+  return month > OLDEST_MONTH ? month : OLDEST_MONTH;
+}
+
+/**
+ * The months a listing walks, newest first: from the month of `upper` (or of a month from now, for
+ * a reader whose clock is behind the function's) back to the month `last`.
+ */
+export function monthsBack(upper: string | undefined, last: string): string[] {
   const first = upper !== undefined ? receivedMonth(upper) : receivedMonth(new Date(Date.now() + 31 * 86_400_000).toISOString());
-  const last = lower !== undefined ? receivedMonth(lower) : OLDEST_MONTH;
   const months: string[] = [];
   let [year, month] = first.split('-').map(Number) as [number, number];
   for (let current = first; current >= last; current = `${year}-${String(month).padStart(2, '0')}`) {
@@ -143,6 +173,6 @@ export function monthsBack(upper: string | undefined, lower: string | undefined)
   return months;
 }
 
-function withoutStoreOptions({ tableName: _t, client: _c, putDeadlineMs: _p, ...config }: DynamoDbEventStoreOptions) {
+function withoutStoreOptions({ tableName: _t, client: _c, putDeadlineMs: _p, oldestMonth: _o, ...config }: DynamoDbEventStoreOptions) {
   return config;
 }

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { StoreError } from '../../core/errors';
 import type { EventRecord } from '../../core/events';
 import { PLAIN_PAYLOAD_MAX_BYTES, toItem } from '../../providers/aws/dynamodb-item';
-import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
+import { DynamoDbEventStore, OLDEST_MONTH, oldestListedMonth } from '../../providers/aws/dynamodb-store';
 import { ensureEventTable } from '../../providers/local/events-table';
 import { localDynamoDbClient } from '../../providers/local/local-dynamodb';
 import { startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
@@ -33,7 +33,8 @@ describe('providers/aws/dynamodb-store', function () {
     const tableName = `events-${++tables}`;
     await ensureEventTable(dynamo.client, tableName);
     // The contract puts 50 records at once: on a busy machine that takes longer than a function's deadline.
-    return new DynamoDbEventStore({ tableName, client: dynamo.client, putDeadlineMs: 10_000 });
+    // Its records are dated before this table was made, as records copied in are.
+    return new DynamoDbEventStore({ tableName, client: dynamo.client, putDeadlineMs: 10_000, oldestMonth: OLDEST_MONTH });
   }
 
   /** A fresh table holding `records`, written 25 to a BatchWriteItem, read through the counting proxy. */
@@ -50,7 +51,7 @@ describe('providers/aws/dynamodb-store', function () {
         }),
       );
     }
-    return { store: new DynamoDbEventStore({ tableName, client: localDynamoDbClient(counting.endpoint) }), itemsRead: counting.itemsRead };
+    return { store: new DynamoDbEventStore({ tableName, client: localDynamoDbClient(counting.endpoint), oldestMonth: OLDEST_MONTH }), itemsRead: counting.itemsRead };
   }
 
   describeEventStoreContract('DynamoDbEventStore on dynalite', {
@@ -97,5 +98,46 @@ describe('providers/aws/dynamodb-store', function () {
     await store.put(sampleRecord(3, { processInstanceId: 'p', eventType: 'bpms_task_change' }));
     const tasks = (await store.list({ processInstanceId: 'p', eventType: 'bpms_task_change', limit: 1 })).records;
     expect(tasks.map((record) => record.eventId)).to.deep.equal(['evt-000003']);
+  });
+
+  describe('a listing without since walks the months back to the table’s creation, not to 2015', function () {
+    it('lists a fresh table’s record of today with a query per month from a month ahead back to the month before it was made', async function () {
+      const tableName = `events-${++tables}`;
+      await ensureEventTable(dynamo.client, tableName);
+      const store = new DynamoDbEventStore({ tableName, client: localDynamoDbClient(counting.endpoint) });
+      const today = sampleRecord(1, { receivedAt: new Date().toISOString() });
+      await store.put(today);
+      const queries = () => counting.requests.get('Query') ?? 0;
+      const before = queries();
+      expect((await store.list()).records).to.deep.equal([today]);
+      // From next month back to the month of (creation less a day): three months at most, where 2015 was over 140.
+      expect(queries() - before).to.be.within(2, 3);
+      const describes = counting.requests.get('DescribeTable');
+      const again = queries();
+      expect((await store.list()).records).to.deep.equal([today]);
+      expect(counting.requests.get('DescribeTable'), 'the table is asked once').to.equal(describes);
+      expect(queries() - again).to.be.within(2, 3);
+    });
+
+    it('walks back to 2015 for a table restored from a backup, or when the table cannot be described', async function () {
+      const made = new Date(Date.UTC(2026, 2, 1, 6));
+      expect(oldestListedMonth({ CreationDateTime: made }), 'the month before: a day of slack').to.equal('2026-02');
+      expect(oldestListedMonth({ CreationDateTime: new Date(Date.UTC(2026, 2, 15)) })).to.equal('2026-03');
+      expect(oldestListedMonth({ CreationDateTime: made, RestoreSummary: { RestoreDateTime: made, RestoreInProgress: false } })).to.equal(OLDEST_MONTH);
+      expect(oldestListedMonth(undefined)).to.equal(OLDEST_MONTH);
+
+      const tableName = `events-${++tables}`;
+      await ensureEventTable(dynamo.client, tableName);
+      const refusing = await startDynamoDbProxy(dynamo.endpoint);
+      try {
+        refusing.refuse('DescribeTable');
+        const store = new DynamoDbEventStore({ tableName, client: localDynamoDbClient(refusing.endpoint) });
+        await store.put(sampleRecord(1, { receivedAt: '2015-01-31T23:59:59.999Z' }));
+        expect((await store.list()).records.map((record) => record.receivedAt), 'a role without DescribeTable').to.deep.equal(['2015-01-31T23:59:59.999Z']);
+        expect(refusing.requests.get('Query')).to.be.above(140);
+      } finally {
+        await refusing.close();
+      }
+    });
   });
 });

@@ -23,3 +23,9 @@ export interface EventWriter {
  * A put cut short may still have been written: DingTalk's retry is then a duplicate, stored once.
  */
 export const PUT_DEADLINE_MS = 1000;
+
+/**
+ * The same for puts with no DingTalk waiting on them (the CLI, `recover`): long enough for a slow
+ * link, short enough that a hung store fails the run rather than stalling it.
+ */
+export const TOOLS_PUT_DEADLINE_MS = 10_000;

@@ -4,14 +4,20 @@ import { keyRange, listLimit, pageOf, storedFilters, type EventPage, type EventQ
 import { storeError } from './tablestore-client';
 import { fromRow } from './tablestore-row';
 import { eventIndexes } from './tablestore-table';
-import { TablestoreEventWriter } from './tablestore-writer';
+import { TOOLS_PUT_DEADLINE_MS } from '../../core/store';
+import { TablestoreEventWriter, type TablestoreEventWriterOptions } from './tablestore-writer';
 
 /**
  * The whole Tablestore {@link EventStore}, for tools: the function's writer, and listings that read
  * one of the covering indexes of {@link eventIndexes} backwards. Each index key ends with
  * `receivedAt, id`, so a listing is one range read from its upper bound, as long as its page.
+ * Its puts wait {@link TOOLS_PUT_DEADLINE_MS} unless told otherwise.
  */
 export class TablestoreEventStore extends TablestoreEventWriter implements EventStore {
+  constructor(options: TablestoreEventWriterOptions) {
+    super({ ...options, putDeadlineMs: options.putDeadlineMs ?? TOOLS_PUT_DEADLINE_MS });
+  }
+
   async get(id: string): Promise<EventRecord | undefined> {
     const { row } = await this.client.getRow({ tableName: this.tableName, primaryKey: [{ id }], maxVersions: 1 }).catch((error: unknown) => {
       throw storeError('GetRow', error);

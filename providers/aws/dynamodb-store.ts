@@ -1,5 +1,6 @@
 import { BatchGetItemCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, type DynamoDBClientConfig, type QueryCommandInput, type TableDescription } from '@aws-sdk/client-dynamodb';
 import type { EventRecord } from '../../core/events';
+import { TOOLS_PUT_DEADLINE_MS } from '../../core/store';
 import { encodeCursor, keyRange, listLimit, storedFilters, type EventPage, type EventQuery, type EventStore } from '../../core/listing';
 import { fromItem, PROCESS_INDEX, receivedMonth, storeCall, TIME_INDEX, TYPE_INDEX, type Item } from './dynamodb-item';
 import { DynamoDbEventWriter, type DynamoDbEventWriterOptions } from './dynamodb-writer';
@@ -22,9 +23,6 @@ interface Entry {
   id: string;
   listKey: string;
 }
-
-/** How long a put of the tools may take: the function's timeout, not DingTalk's budget. */
-const TOOLS_PUT_DEADLINE_MS = 10_000;
 
 /** How the tools reach the table: a ready SDK v3 client, or the config to build one (`endpoint`, `region`, …). */
 export interface DynamoDbEventStoreOptions extends DynamoDBClientConfig, Omit<DynamoDbEventWriterOptions, 'client'> {
@@ -52,7 +50,6 @@ export class DynamoDbEventStore extends DynamoDbEventWriter implements EventStor
     super({
       ...options,
       client: { putItem: (input, abortSignal) => client.send(new PutItemCommand(input), { abortSignal }) },
-      // DingTalk's 1.5 s binds the function's puts, not the tools'.
       putDeadlineMs: options.putDeadlineMs ?? TOOLS_PUT_DEADLINE_MS,
     });
     this.reader = client;

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import TableStore from 'tablestore';
 import { StoreError, UnstorableEventError } from '../../core/errors';
+import { PUT_DEADLINE_MS } from '../../core/store';
 import type { EventRecord } from '../../core/events';
 import { createTablestoreClient, otsCode } from '../../providers/aliyun/tablestore-client';
 import { toRow } from '../../providers/aliyun/tablestore-row';
@@ -37,8 +38,7 @@ describe('Tablestore', function () {
   async function freshStore(): Promise<TablestoreEventStore> {
     const tableName = `events_${++tables}`;
     await ensureEventTable(client, tableName);
-    // The contract puts 50 records at once: on a busy machine that takes longer than a function's deadline.
-    return new TablestoreEventStore({ tableName, client, putDeadlineMs: 10_000 });
+    return new TablestoreEventStore({ tableName, client });
   }
 
   /** A fresh table holding `records`, written 200 to a BatchWriteRow; the server counts the rows read. */
@@ -84,6 +84,18 @@ describe('Tablestore', function () {
       expect(error).to.be.instanceOf(StoreError);
       expect(error.message).to.contain('PutDeadlineExceeded');
       expect(await store.get(sampleRecord(1).id)).to.equal(undefined);
+    });
+
+    it('gives a put of the tools longer than a function’s deadline: still waiting where the function’s put has failed', async function () {
+      const store = await freshStore();
+      server.hang(['PutRow']);
+      let settled = false;
+      const putting = store.put(sampleRecord(1)).finally(() => (settled = true));
+      await new Promise((resolve) => setTimeout(resolve, PUT_DEADLINE_MS + 500));
+      expect(settled, `pending after ${PUT_DEADLINE_MS + 500} ms`).to.equal(false);
+      server.recover();
+      const error = await rejection(putting);
+      expect(error.message).not.to.contain('PutDeadlineExceeded');
     });
 
     it('does not retry a failed write, so a push fails fast and DingTalk retries it', async function () {

@@ -3,7 +3,7 @@ import { AccessToken, DEFAULT_API_BASE, DEFAULT_API_TIMEOUT_MS, DingTalkApi, Din
 import { ConfigError } from './errors';
 import { appFailedPage, recoveredRecord, suiteFailedPage, type FailedPage } from './failed-items';
 import type { RecoverInbox } from './inbox';
-import { optionalWholeNumber, required, type Environment } from './environment';
+import { optionalWholeNumber, readAll, required, type Environment } from './environment';
 import type { EventWriter, PutOutcome } from './store';
 
 /** The failed-list API of each kind of app. */
@@ -69,11 +69,16 @@ export function loadRecoverSettings(env: Environment): RecoverSettings {
   const delays = retryDelays(optionalWholeNumber(env, 'DINGTALK_API_BACKOFF_MS', 0, 'milliseconds') ?? DEFAULT_BACKOFF_MS);
   const list = (variable: string) => (env[variable] ?? '').split(',').map((value) => value.trim()).filter(Boolean);
   if (env.DINGTALK_SUITE_KEY?.trim()) {
-    const tags = list('DINGTALK_SUITE_TAGS');
-    if (tags.length === 0) throw new ConfigError('DINGTALK_SUITE_TAGS', 'must list the event types the suite subscribes to (comma-separated): DingTalk lists failures by type');
-    return new RecoverSettings(apiBase, { kind: 'suite', suiteKey: required(env, 'DINGTALK_SUITE_KEY'), suiteSecret: required(env, 'DINGTALK_SUITE_SECRET'), tags }, timeoutMs, delays);
+    const subscribed = () => {
+      const tags = list('DINGTALK_SUITE_TAGS');
+      if (tags.length === 0) throw new ConfigError('DINGTALK_SUITE_TAGS', 'must list the event types the suite subscribes to (comma-separated): DingTalk lists failures by type');
+      return tags;
+    };
+    const [suiteSecret, tags] = readAll(() => required(env, 'DINGTALK_SUITE_SECRET'), subscribed);
+    return new RecoverSettings(apiBase, { kind: 'suite', suiteKey: required(env, 'DINGTALK_SUITE_KEY'), suiteSecret, tags }, timeoutMs, delays);
   }
-  const mode = { kind: 'app', appKey: required(env, 'DINGTALK_APP_KEY'), appSecret: required(env, 'DINGTALK_APP_SECRET'), ownerKeys: list('DINGTALK_OWNER_KEY') } as const;
+  const [appKey, appSecret] = readAll(() => required(env, 'DINGTALK_APP_KEY'), () => required(env, 'DINGTALK_APP_SECRET'));
+  const mode = { kind: 'app', appKey, appSecret, ownerKeys: list('DINGTALK_OWNER_KEY') } as const;
   return new RecoverSettings(apiBase, mode, timeoutMs, delays);
 }
 

@@ -215,18 +215,32 @@ export class AliyunBridge {
     });
   }
 
-  /** Checks the settings as the function will at cold start, so a bad one fails the package, not the first push. */
-  private check(env: Environment): void {
+  /**
+   * Checks the settings as the function `name` will at cold start, so a bad one fails the package,
+   * not the first push. The recover function's DingTalk app is checked only while its timer is on.
+   */
+  private check(name: string, env: Environment): void {
+    const pulls = env.RECOVER_INBOX_TABLE !== undefined && this.scheduled(name);
     try {
       readAll(
         () => loadSettings(env),
         () => tablestoreWriterSettings(env),
-        () => (env.RECOVER_INBOX_TABLE ? loadRecoverSettings(env) : undefined),
+        () => (pulls ? loadRecoverSettings(env) : undefined),
       );
     } catch (error) {
-      if (error instanceof ConfigError) throw new this.serverless.classes.Error(`${error.message} (the function gets its settings from the environment of \`sls package\` / \`sls deploy\`)`);
-      throw error;
+      if (!(error instanceof ConfigError)) throw error;
+      const app = error.problems.some((problem) => /^DINGTALK_(APP|SUITE)_/.test(problem.variable));
+      const off = app ? '; DINGTALK_RECOVER_ENABLED=false deploys `recover` with its timer off, pulling nothing (docs/recover.md)' : '';
+      throw new this.serverless.classes.Error(`${error.message} (the function gets its settings from the environment of \`sls package\` / \`sls deploy\`)${off}`);
     }
+  }
+
+  /** Whether the function deployed as `name` has a timer that is on. */
+  private scheduled(name: string): boolean {
+    const { service } = this.serverless;
+    const key = service.getAllFunctions().find((each) => service.getFunction(each).name === name);
+    const events = key === undefined ? [] : (service.getFunction(key).events ?? []);
+    return events.some((event) => event.timer !== undefined && (event.timer as { enable?: boolean }).enable !== false);
   }
 
   /** The provider plugin reads its credentials file even to package: name the file and what it must hold, not its stack trace. */
@@ -246,8 +260,9 @@ export class AliyunBridge {
     const region = this.region;
     const resources = new Set<string>();
     const inboxes = new Set<string>();
-    for (const { env } of this.environments()) {
-      this.check(env);
+    for (const { name, env } of this.environments()) {
+      this.check(name, env);
+      if (env.RECOVER_INBOX_TABLE !== undefined && !this.scheduled(name)) this.log(`${name}: its timer is off, so DingTalk's failed list is not pulled; \`dingtalk-callback recover\` pulls it by hand (docs/recover.md)`);
       // RAM matches Tablestore instance names in lower case.
       const table = (name: string) => `acs:ots:${region}:*:instance/${env.TABLESTORE_INSTANCE!.toLowerCase()}/table/${name}`;
       resources.add(table(env.EVENTS_TABLE!));
@@ -340,8 +355,9 @@ export class AliyunBridge {
       .filter((resource) => resource.Type === 'ALIYUN::FC::Function')
       .map((resource) => {
         const env = (resource.Properties.environmentVariables ?? {}) as Record<string, string>;
-        this.check(env);
-        return { name: String(resource.Properties.name), env };
+        const name = String(resource.Properties.name);
+        this.check(name, env);
+        return { name, env };
       });
   }
 

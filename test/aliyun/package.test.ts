@@ -167,3 +167,17 @@ describe('sls package --config serverless.aliyun.yml without a credentials file'
     expect(output).not.to.match(/^\s+at /m);
   });
 });
+
+describe('sls package --config serverless.aliyun.yml with DINGTALK_RECOVER_ENABLED=false', function () {
+  this.timeout(120_000);
+  it('packages without a DingTalk app, saying the recover timer is off', async function () {
+    const env = { ...SAMPLE_ENV, EVENTS_TABLE: 'events', TABLESTORE_INSTANCE: 'instance', TABLESTORE_ENDPOINT: 'https://instance.cn-hangzhou.ots.aliyuncs.com', DINGTALK_RECOVER_ENABLED: 'false' };
+    const packaged = await packageService('serverless.aliyun.yml', { env, home: aliyunCredentialsFile() });
+    try {
+      expect(packaged.output).to.contain("dingtalk-callback-dev-recover: its timer is off, so DingTalk's failed list is not pulled");
+      expect(packaged.output).to.contain('Finished Packaging.');
+    } finally {
+      await packaged.remove();
+    }
+  });
+});

@@ -1,19 +1,22 @@
 import { expect } from 'chai';
+import { triggerSpecs } from '../../providers/aliyun/fc-triggers';
 import { AliyunBridge } from '../../providers/aliyun/serverless-bridge';
 import { SAMPLE_ENV } from '../../testkit/fixtures';
 
 describe('providers/aliyun/serverless-bridge', function () {
   describe('packaging checks', function () {
-    /** The bridge over a service whose one function has `environment`. */
-    function bridgeWith(environment: Record<string, string>) {
+    /** The bridge over a service whose one function (the callback, unless `fn` says otherwise) has `environment`. */
+    function bridgeWith(environment: Record<string, string>, fn: { name: string; handler: string; events?: object[] } = { name: 'dingtalk-callback-dev-callback', handler: 'handlers/aliyun/callback.handler' }) {
       const provider: { environment: Record<string, string>; ramRoleStatements?: object[] } = { environment };
+      const logged: string[] = [];
       const serverless = {
-        service: { provider, getAllFunctions: () => ['callback'], getFunction: () => ({ name: 'dingtalk-callback-dev-callback', handler: 'handlers/aliyun/callback.handler' }) },
+        service: { provider, getAllFunctions: () => ['only'], getFunction: () => fn },
         classes: { Error },
+        cli: { log: (line: string) => logged.push(line) },
         configSchemaHandler: { defineProvider: () => {} },
         getProvider: () => ({ key: {} }),
       } as unknown as ConstructorParameters<typeof AliyunBridge>[0];
-      return { provider, initialize: new AliyunBridge(serverless, { region: 'cn-shanghai' }).hooks['before:package:initialize']! };
+      return { provider, logged, initialize: new AliyunBridge(serverless, { region: 'cn-shanghai' }).hooks['before:package:initialize']! };
     }
     const complete = { ...SAMPLE_ENV, EVENTS_TABLE: 'events', TABLESTORE_INSTANCE: 'My-Instance', TABLESTORE_ENDPOINT: 'https://my-instance.cn-shanghai.ots.aliyuncs.com' };
 
@@ -31,6 +34,34 @@ describe('providers/aliyun/serverless-bridge', function () {
       const { provider, initialize } = bridgeWith(complete);
       await initialize();
       expect(provider.ramRoleStatements).to.deep.equal([{ Effect: 'Allow', Action: ['ots:PutRow'], Resource: ['acs:ots:cn-shanghai:*:instance/my-instance/table/events'] }]);
+    });
+
+    describe('the recover function', function () {
+      const recover = (timer: object) => ({ name: 'dingtalk-callback-dev-recover', handler: 'handlers/aliyun/recover.handler', events: [{ timer }] });
+      const inbox = { ...complete, RECOVER_INBOX_TABLE: 'events_inbox' };
+
+      it('refuses to package with its timer on and no DingTalk app, naming both variables and the switch that turns it off', async function () {
+        const failure = await bridgeWith(inbox, recover({ cronExpression: '@every 10m' })).initialize().catch((error: Error) => error);
+        expect((failure as Error).message).to.match(/^DINGTALK_APP_KEY: is not set; DINGTALK_APP_SECRET: is not set \(.*\); DINGTALK_RECOVER_ENABLED=false deploys `recover` with its timer off/);
+      });
+
+      it('packages with its timer off and no DingTalk app, saying the failed list is not pulled', async function () {
+        const { logged, initialize } = bridgeWith(inbox, recover({ cronExpression: '@every 10m', enable: false }));
+        await initialize();
+        expect(logged).to.deep.equal(["dingtalk-callback-dev-recover: its timer is off, so DingTalk's failed list is not pulled; `dingtalk-callback recover` pulls it by hand (docs/recover.md)"]);
+      });
+
+      it('asks Function Compute for a timer trigger that is off, with its schedule kept', function () {
+        const context = { accountId: '1234567890123456', region: 'cn-shanghai', serviceName: 'dingtalk-callback-dev', functionName: 'dingtalk-callback-dev-recover', functionKey: 'recover', env: inbox };
+        const [off] = triggerSpecs([{ timer: { cronExpression: '@every 10m', enable: false } }], context);
+        expect(off).to.deep.include({ triggerName: 'timer', triggerType: 'timer', triggerConfig: { cronExpression: '@every 10m', enable: false } });
+      });
+
+      it('packages with its timer on and the app set, saying nothing', async function () {
+        const { logged, initialize } = bridgeWith({ ...inbox, DINGTALK_APP_KEY: 'dingapp', DINGTALK_APP_SECRET: 'secret' }, recover({ cronExpression: '@every 10m' }));
+        await initialize();
+        expect(logged).to.deep.equal([]);
+      });
     });
   });
 });

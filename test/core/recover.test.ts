@@ -160,8 +160,9 @@ describe('recover pass (core, memory store, fake DingTalk over HTTP)', () => {
   });
 
   it('settings: app key and secret, or the suite\'s; the secret never shows when logged', () => {
-    expect(() => loadRecoverSettings({})).to.throw('DINGTALK_APP_KEY: is not set');
+    expect(() => loadRecoverSettings({})).to.throw('DINGTALK_APP_KEY: is not set; DINGTALK_APP_SECRET: is not set');
     expect(() => loadRecoverSettings({ DINGTALK_SUITE_KEY: 's', DINGTALK_SUITE_SECRET: 'x' })).to.throw(/DINGTALK_SUITE_TAGS/);
+    expect(() => loadRecoverSettings({ DINGTALK_SUITE_KEY: 's' }), 'every missing setting at once').to.throw(/^DINGTALK_SUITE_SECRET: is not set; DINGTALK_SUITE_TAGS: must list/);
     expect(() => loadRecoverSettings({ DINGTALK_API_BASE: 'oapi.dingtalk.com', DINGTALK_APP_KEY: 'k', DINGTALK_APP_SECRET: 's' })).to.throw(/DINGTALK_API_BASE/);
     const shown = JSON.stringify(loadRecoverSettings({ DINGTALK_APP_KEY: 'k', DINGTALK_APP_SECRET: 'very-secret' }));
     expect(shown).not.to.contain('very-secret');

@@ -1,6 +1,7 @@
 import { createForwarder, type DeadLetter, type ForwardLog, type Forwarder, type RetryPolicy, type Sink } from '../../core/forward';
 import type { Environment } from '../../core/environment';
 import { loadForwardSettings } from '../../core/forward-settings';
+import { lazySetup } from '../../core/lazy-setup';
 import { jsonLine } from '../../core/log';
 import { webhookSink } from '../../core/webhook-sink';
 import { tablestoreLocation } from '../../providers/aliyun/settings';
@@ -42,18 +43,21 @@ export interface AliyunForwardDeps {
  */
 export function createHandler(deps: AliyunForwardDeps = {}): FcForwardHandler {
   const { env = process.env, log = jsonLine } = deps;
-  let settings: ReturnType<typeof loadForwardSettings> | undefined;
-
-  const forwarderFor = keptPerRoleKeys((credentials): Forwarder => {
-    const { tableName, endpoint, instance } = tablestoreLocation(env);
-    const client = createTablestoreClient({ endpoint, instance, accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.accessKeySecret, securityToken: credentials.securityToken });
-    const deadLetter: DeadLetter = tablestoreDeadLetter({ client, tableName: env.DINGTALK_DEAD_LETTER_TABLE?.trim() || deadLetterTableOf(tableName) });
-    const sinks: Sink[] = settings!.webhook ? [webhookSink(settings!.webhook)] : [];
-    return createForwarder({ sinks, deadLetter, types: settings!.types, ...(deps.retry && { retry: deps.retry }), log });
+  // The settings, and a forwarder per set of the role's keys (rebuilt when they rotate).
+  const setup = lazySetup(() => {
+    const settings = loadForwardSettings(env);
+    const forwarderFor = keptPerRoleKeys((credentials): Forwarder => {
+      const { tableName, endpoint, instance } = tablestoreLocation(env);
+      const client = createTablestoreClient({ endpoint, instance, accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.accessKeySecret, securityToken: credentials.securityToken });
+      const deadLetter: DeadLetter = tablestoreDeadLetter({ client, tableName: env.DINGTALK_DEAD_LETTER_TABLE?.trim() || deadLetterTableOf(tableName) });
+      const sinks: Sink[] = settings.webhook ? [webhookSink(settings.webhook)] : [];
+      return createForwarder({ sinks, deadLetter, types: settings.types, ...(deps.retry && { retry: deps.retry }), log });
+    });
+    return { settings, forwarderFor };
   });
 
   const run = async (event: unknown, context: FcContext): Promise<ForwardSummary> => {
-    settings ??= loadForwardSettings(env);
+    const { settings, forwarderFor } = await setup();
     const bytes = Buffer.isBuffer(event) || event instanceof Uint8Array ? event : undefined;
     if (!bytes) throw new TypeError('not a Tablestore trigger event: Function Compute passes its CBOR as bytes');
     const rows = await decodeTriggerEvent(bytes);
@@ -84,10 +88,5 @@ export function createHandler(deps: AliyunForwardDeps = {}): FcForwardHandler {
   };
 }
 
-let configured: FcForwardHandler | undefined;
-
-/** The Function Compute entry, `handlers/aliyun/forward.handler`, configured from `process.env`. */
-export const handler: FcForwardHandler = (event, context, callback) => {
-  configured ??= createHandler();
-  configured(event, context, callback);
-};
+/** The Function Compute entry, `handlers/aliyun/forward.handler`, configured from `process.env` at the first invocation. */
+export const handler = createHandler();

@@ -1,6 +1,7 @@
 import { recoverLine, runRecover, type RecoverRun } from '../../core/recover-run';
 import { loadRecoverSettings } from '../../core/recover';
-import { required, type Environment } from '../../core/environment';
+import { readAll, required, type Environment } from '../../core/environment';
+import { lazySetup } from '../../core/lazy-setup';
 import { tablestoreLocation } from '../../providers/aliyun/settings';
 import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
 import { TablestoreInbox } from '../../providers/aliyun/tablestore-inbox';
@@ -11,7 +12,10 @@ import { keptPerRoleKeys } from '../../providers/aliyun/role-keys';
 /** A Function Compute event handler of the timer trigger; it answers the pass's summary. */
 export type FcRecoverHandler = (event: unknown, context: FcContext, callback: (error: Error | null, summary?: object) => void) => void;
 
-export interface AliyunRecoverOptions {
+/** What the recover handler is built from; tests inject their own. */
+export interface AliyunRecoverDeps {
+  /** Default: `process.env`, read at the first invocation. */
+  env?: Environment;
   /** Where the run's one JSON line goes; default stdout. */
   log?: (line: string) => void;
 }
@@ -20,46 +24,37 @@ export interface AliyunRecoverOptions {
  * Builds the handler of the `recover` function, run by its timer trigger: one recover pass per
  * invocation (docs/recover.md), with the settings of the environment (`DINGTALK_APP_KEY`,
  * `DINGTALK_APP_SECRET` or the suite's, `EVENTS_TABLE`, `RECOVER_INBOX_TABLE`, `TABLESTORE_*`),
- * validated now. The Tablestore clients follow each invocation's credentials; the access token is
- * kept for the instance's life. A failed pass logs its line and fails the invocation.
- * @throws ConfigError naming the first variable that is missing or invalid.
+ * read at the first invocation (a failure fails that invocation and is read again on the next).
+ * The Tablestore clients follow each invocation's credentials; the access token is kept for the
+ * instance's life. A failed pass logs its line and fails the invocation.
  */
-export function createHandler(env: Environment, { log = (line) => process.stdout.write(`${line}\n`) }: AliyunRecoverOptions = {}): FcRecoverHandler {
-  const settings = loadRecoverSettings(env);
-  const { tableName, endpoint, instance } = tablestoreLocation(env);
-  const inboxTable = required(env, 'RECOVER_INBOX_TABLE');
-
-  const runFor = keptPerRoleKeys(({ accessKeyId, accessKeySecret, securityToken }, previous: RecoverRun | undefined): RecoverRun => {
-    const client = createTablestoreClient({ endpoint, instance, accessKeyId, secretAccessKey: accessKeySecret, securityToken });
-    // The token outlives the keys: keep it.
-    return { settings, store: new TablestoreEventStore({ tableName, client }), inbox: new TablestoreInbox({ tableName: inboxTable, client }), token: previous?.token };
+export function createHandler(deps: AliyunRecoverDeps = {}): FcRecoverHandler {
+  const { env = process.env, log = (line) => process.stdout.write(`${line}\n`) } = deps;
+  const setup = lazySetup(() => {
+    const [settings, { tableName, endpoint, instance }, inboxTable] = readAll(() => loadRecoverSettings(env), () => tablestoreLocation(env), () => required(env, 'RECOVER_INBOX_TABLE'));
+    return keptPerRoleKeys(({ accessKeyId, accessKeySecret, securityToken }, previous: RecoverRun | undefined): RecoverRun => {
+      const client = createTablestoreClient({ endpoint, instance, accessKeyId, secretAccessKey: accessKeySecret, securityToken });
+      // The token outlives the keys: keep it.
+      return { settings, store: new TablestoreEventStore({ tableName, client }), inbox: new TablestoreInbox({ tableName: inboxTable, client }), token: previous?.token };
+    });
   });
 
+  const run = async (context: FcContext) => {
+    const runFor = await setup();
+    if (!context.credentials) throw new Error('Function Compute passed no credentials: the service needs a RAM role allowed to use Tablestore');
+    const outcome = await runRecover(runFor(context.credentials));
+    log(recoverLine(outcome));
+    if ('error' in outcome) throw outcome.error;
+    return outcome.summary;
+  };
+
   return (_event, context, callback) => {
-    if (!context.credentials) {
-      callback(new Error('Function Compute passed no credentials: the service needs a RAM role allowed to use Tablestore'));
-      return;
-    }
-    runRecover(runFor(context.credentials)).then(
-      (outcome) => {
-        log(recoverLine(outcome));
-        if ('error' in outcome) callback(outcome.error);
-        else callback(null, outcome.summary);
-      },
+    run(context).then(
+      (summary) => callback(null, summary),
       (error: Error) => callback(error),
     );
   };
 }
 
-let configured: FcRecoverHandler | undefined;
-
-/** The Function Compute entry, `handlers/aliyun/recover.handler`; it configures itself from `process.env` at the first invocation. */
-export const handler: FcRecoverHandler = (event, context, callback) => {
-  try {
-    configured ??= createHandler(process.env);
-  } catch (error) {
-    callback(error as Error);
-    return;
-  }
-  configured(event, context, callback);
-};
+/** The Function Compute entry, `handlers/aliyun/recover.handler`, configured from `process.env`. */
+export const handler = createHandler();

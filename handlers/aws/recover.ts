@@ -2,13 +2,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { recoverLine, runRecover, type RecoverRun } from '../../core/recover-run';
 import { loadRecoverSettings } from '../../core/recover';
 import { required, type Environment } from '../../core/environment';
+import { lazySetup } from '../../core/lazy-setup';
 import { AwsJsonClient, credentialsFromEnv, SSM } from '../../providers/aws/aws-json-client';
 import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { DynamoDbInbox } from '../../providers/aws/dynamodb-inbox';
 import { loadSsmRecoverSettings } from '../../providers/aws/ssm-settings';
 
 /** What a container's recover handler is built from; tests inject their own. */
-export interface AwsRecoverOptions {
+export interface AwsRecoverDeps {
   /** Default: `process.env`, read at the first invocation. */
   env?: Environment;
   /** Default: a client for the function's region, or `DYNAMODB_ENDPOINT`. */
@@ -26,16 +27,11 @@ export interface AwsRecoverOptions {
  * thrown and tried again on the next invocation. A failed pass is thrown too, after its log line,
  * so Lambda counts an error (and CloudWatch can alarm on it).
  */
-export function createHandler(options: AwsRecoverOptions = {}): (event?: unknown) => Promise<object> {
-  let ready: Promise<RecoverRun> | undefined;
-  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+export function createHandler(deps: AwsRecoverDeps = {}): (event?: unknown) => Promise<object> {
+  const setup = lazySetup(() => build(deps));
+  const log = deps.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   return async () => {
-    ready ??= build(options).catch((error: unknown) => {
-      ready = undefined;
-      throw error;
-    });
-    const run = await ready;
-    const outcome = await runRecover(run);
+    const outcome = await runRecover(await setup());
     log(recoverLine(outcome));
     if ('error' in outcome) throw outcome.error;
     return outcome.summary;
@@ -45,7 +41,7 @@ export function createHandler(options: AwsRecoverOptions = {}): (event?: unknown
 /** The Lambda entry point of `serverless.aws.yml`. */
 export const handler = createHandler();
 
-async function build({ env = process.env, dynamodb, ssm }: AwsRecoverOptions): Promise<RecoverRun> {
+async function build({ env = process.env, dynamodb, ssm }: AwsRecoverDeps): Promise<RecoverRun> {
   const prefix = env.DINGTALK_SSM_PREFIX?.trim();
   const ssmClient = () => new AwsJsonClient({ region: required(env, 'AWS_REGION'), credentials: credentialsFromEnv(env), service: SSM, endpoint: env.AWS_ENDPOINT_URL_SSM?.trim() || undefined });
   const settings = prefix ? await loadSsmRecoverSettings(prefix, env, ssm ?? ssmClient()) : loadRecoverSettings(env);

@@ -40,7 +40,17 @@ describe('recover on Alibaba Cloud: the Function Compute handler with Tablestore
   const credentials = () => ({ accessKeyId: tablestore.credentials.accessKeyId, accessKeySecret: tablestore.credentials.secretAccessKey });
   const invoke = (handler: FcRecoverHandler) =>
     new Promise<{ error: Error | null; summary?: object }>((resolve) => handler(Buffer.from('{"triggerName":"recover-timer"}'), { requestId: 'r1', credentials: credentials() }, (error, summary) => resolve({ error, summary })));
-  const handler = () => createHandler(env, { log: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const handler = (settings: Record<string, string> = env) => createHandler({ env: settings, log: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+
+  it('fails an invocation naming every missing setting, and reads them again at the next', async function () {
+    const settings: Record<string, string> = { ...env, DINGTALK_APP_SECRET: '', RECOVER_INBOX_TABLE: '' };
+    const recover = handler(settings);
+    const { error } = await invoke(recover);
+    expect(error?.message).to.equal('DINGTALK_APP_SECRET: is not set; RECOVER_INBOX_TABLE: is not set');
+    expect(dingtalk.count('gettoken')).to.equal(0);
+    Object.assign(settings, { DINGTALK_APP_SECRET: env.DINGTALK_APP_SECRET, RECOVER_INBOX_TABLE: env.RECOVER_INBOX_TABLE });
+    expect(await invoke(recover)).to.include({ error: null });
+  });
 
   it('stores several pages once, with the token kept across invocations, and logs one line per run', async function () {
     dingtalk.pageSize = 25;

@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { SAMPLE_ENV } from './fixtures';
 
 const ROOT = join(__dirname, '..');
 
@@ -79,6 +80,19 @@ export const PACKAGE_CACHE_ENV = 'DINGTALK_PACKAGE_CACHE';
  * a named stage and region, to see both honoured.
  */
 export const AWS_TEST_PACKAGE: PackageOptions = { args: ['--stage', 'test', '--region', 'eu-central-1'] };
+
+/** The Tablestore settings the tests and the bench package `serverless.aliyun.yml` with; a bundle they invoke gets the local server's. */
+export const ALIYUN_TEST_TABLESTORE = { EVENTS_TABLE: 'events', TABLESTORE_INSTANCE: 'test-instance', TABLESTORE_ENDPOINT: 'https://test-instance.cn-hangzhou.ots.aliyuncs.com' };
+
+/** The recover function's DingTalk app in that packaging, as the deploying shell would hold it. */
+export const ALIYUN_TEST_RECOVER_APP = { DINGTALK_APP_KEY: 'dingrecoverappkey', DINGTALK_APP_SECRET: 'recover-app-secret' };
+
+/**
+ * How the tests and the bench package `serverless.aliyun.yml` (so that a test run packages it
+ * once): the sample DingTalk settings, {@link ALIYUN_TEST_TABLESTORE} and
+ * {@link ALIYUN_TEST_RECOVER_APP}, dummy account keys.
+ */
+export const ALIYUN_TEST_PACKAGE: PackageOptions = { env: { ...SAMPLE_ENV, ...ALIYUN_TEST_TABLESTORE, ...ALIYUN_TEST_RECOVER_APP }, home: aliyunCredentialsFile() };
 
 /** This process's packagings under way or done, by cache key. */
 const packagings = new Map<string, Promise<PackagedService>>();

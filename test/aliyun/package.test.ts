@@ -9,7 +9,7 @@ import { ensureEventTable } from '../../providers/aliyun/tablestore-table';
 import { approvalItem, contactItem, FakeDingTalk } from '../../testkit/fake-dingtalk';
 import { invokeBundle, zipEntries } from '../../testkit/bundle';
 import { eventText, loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../../testkit/fixtures';
-import { aliyunCredentialsFile, packageService, type PackagedService } from '../../testkit/serverless';
+import { ALIYUN_TEST_PACKAGE, ALIYUN_TEST_RECOVER_APP, ALIYUN_TEST_TABLESTORE, aliyunCredentialsFile, packageService, type PackagedService } from '../../testkit/serverless';
 import { startTablestoreServer, type LocalTablestore } from '../../testkit/tablestore-server';
 import { fcGatewayEvent } from '../../testkit/gateway-events';
 import { tablestoreTriggerEvent } from '../../testkit/stream-events';
@@ -17,8 +17,7 @@ import { startWebhookReceiver, TEST_WEBHOOK_SECRET } from '../../testkit/webhook
 
 const HANDLER_FILE = 'handlers/aliyun/callback.js';
 const RECOVER_FILE = 'handlers/aliyun/recover.js';
-/** The recover function's app, as the deploying shell holds it. */
-const RECOVER_ENV = { DINGTALK_APP_KEY: 'dingrecoverappkey', DINGTALK_APP_SECRET: 'recover-app-secret' };
+const RECOVER_ENV = ALIYUN_TEST_RECOVER_APP;
 
 /** The compiled template serverless-aliyun-function-compute deploys from. */
 interface AliyunTemplate {
@@ -30,11 +29,14 @@ describe('sls package --config serverless.aliyun.yml', function () {
   let server: LocalTablestore;
   let packaged: PackagedService;
   let template: AliyunTemplate;
-  let env: Record<string, string>;
+  /** The environment the callback is packaged with. */
+  const env: Record<string, string> = { ...SAMPLE_ENV, ...ALIYUN_TEST_TABLESTORE };
+  /** What a bundle invoked here gets in place of the packaged Tablestore location: the local server's. */
+  let local: Record<string, string>;
   before(async function () {
     server = await startTablestoreServer();
-    env = { ...SAMPLE_ENV, EVENTS_TABLE: 'events', TABLESTORE_INSTANCE: server.instance, TABLESTORE_ENDPOINT: server.endpoint };
-    packaged = await packageService('serverless.aliyun.yml', { env: { ...env, ...RECOVER_ENV }, home: aliyunCredentialsFile(server.credentials) });
+    local = { TABLESTORE_INSTANCE: server.instance, TABLESTORE_ENDPOINT: server.endpoint };
+    packaged = await packageService('serverless.aliyun.yml', ALIYUN_TEST_PACKAGE);
     template = await packaged.json<AliyunTemplate>('configuration-template-update.json');
   });
   after(async () => {
@@ -79,7 +81,7 @@ describe('sls package --config serverless.aliyun.yml', function () {
     const statements = (role!.Properties.Policies as Array<{ PolicyDocument: { Statement: Array<{ Action: string[]; Resource: string[] }> } }>)
       .flatMap((policy) => policy.PolicyDocument.Statement)
       .filter((statement) => statement.Action.some((action) => action.startsWith('ots:')));
-    const table = (name: string) => `acs:ots:cn-hangzhou:*:instance/${server.instance}/table/${name}`;
+    const table = (name: string) => `acs:ots:cn-hangzhou:*:instance/${ALIYUN_TEST_TABLESTORE.TABLESTORE_INSTANCE}/table/${name}`;
     expect(statements).to.deep.equal([
       { Effect: 'Allow', Action: ['ots:PutRow'], Resource: [table('events'), table('events_dead_letters')] },
       { Effect: 'Allow', Action: ['ots:PutRow', 'ots:GetRange', 'ots:DeleteRow'], Resource: [table('events_inbox'), table('events_by_type')] },
@@ -98,7 +100,7 @@ describe('sls package --config serverless.aliyun.yml', function () {
     const push = sealPush(SAMPLE_SETTINGS, message, SAMPLE_OWNER);
     const event = fcGatewayEvent(push);
     const context = { ...loadJson('fc-context'), credentials: { accessKeyId: server.credentials.accessKeyId, accessKeySecret: server.credentials.secretAccessKey } };
-    const functionEnv = resources('ALIYUN::FC::Function')[0]!.Properties.environmentVariables as Record<string, string>;
+    const functionEnv = { ...(resources('ALIYUN::FC::Function')[0]!.Properties.environmentVariables as Record<string, string>), ...local };
     const run = await invokeBundle(packaged.zip, { entry: HANDLER_FILE, event, eventAsBuffer: true, context, env: functionEnv });
     expect(run.error).to.equal(undefined);
     expect(run.stderr, 'no DeprecationWarning for the SDK\'s Buffer constructor').to.equal('');
@@ -118,7 +120,7 @@ describe('sls package --config serverless.aliyun.yml', function () {
   it('yields a forward bundle that a fresh node process loads to decode a Tablestore trigger event and deliver it, signed', async function () {
     const receiver = await startWebhookReceiver();
     try {
-      const forwardEnv = { ...env, DINGTALK_FORWARD_URL: receiver.url, DINGTALK_FORWARD_SECRET: TEST_WEBHOOK_SECRET };
+      const forwardEnv = { ...env, ...local, DINGTALK_FORWARD_URL: receiver.url, DINGTALK_FORWARD_SECRET: TEST_WEBHOOK_SECRET };
       const run = await invokeBundle(packaged.zip, { entry: 'handlers/aliyun/forward.js', event: null, eventBytes: await tablestoreTriggerEvent(), context: loadJson('fc-context'), env: forwardEnv });
       expect(run.error).to.equal(undefined);
       expect(run.response).to.deep.equal({ delivered: 1, deadLettered: 0, skipped: 3 });
@@ -137,7 +139,7 @@ describe('sls package --config serverless.aliyun.yml', function () {
       dingtalk.appKey = RECOVER_ENV.DINGTALK_APP_KEY;
       dingtalk.appSecret = RECOVER_ENV.DINGTALK_APP_SECRET;
       dingtalk.failed.push(approvalItem(1, dingtalk.corpId), contactItem(2, dingtalk.corpId));
-      const functionEnv = { ...(resources('ALIYUN::FC::Function')[1]!.Properties.environmentVariables as Record<string, string>), DINGTALK_API_BASE: dingtalk.url };
+      const functionEnv = { ...(resources('ALIYUN::FC::Function')[1]!.Properties.environmentVariables as Record<string, string>), ...local, DINGTALK_API_BASE: dingtalk.url };
       const context = { ...loadJson('fc-context'), credentials: { accessKeyId: server.credentials.accessKeyId, accessKeySecret: server.credentials.secretAccessKey } };
       const timer = { triggerTime: '2026-11-27T22:40:00Z', triggerName: 'recover-timer', payload: '' };
       const run = await invokeBundle(packaged.zip, { entry: RECOVER_FILE, event: timer, eventAsBuffer: true, context, env: functionEnv });

@@ -54,7 +54,25 @@ export interface AliyunCloud {
   readonly serverNames: string[];
   /** From now on refuse these actions with `NoPermission` / `AccessDenied`. */
   refuse(...actions: string[]): void;
+  /** From now on allow these actions again. */
+  allow(...actions: string[]): void;
+  /** The names of what the fake cloud holds now (functions as `service/function`, triggers as `service/function/trigger`). */
+  holdings(): Holdings;
   close(): Promise<void>;
+}
+
+/** What {@link AliyunCloud.holdings} lists. */
+export interface Holdings {
+  roles: string[];
+  policies: string[];
+  services: string[];
+  functions: string[];
+  triggers: string[];
+  buckets: string[];
+  objects: string[];
+  apiGroups: string[];
+  apis: string[];
+  logStores: string[];
 }
 
 interface Reply {
@@ -92,6 +110,8 @@ export async function startAliyunCloud({ tablestore, accountId = '12345678901234
     indexes: new Map<string, unknown>(),
     groups: new Map<string, { GroupId: string; GroupName: string; SubDomain: string }>(),
     apis: new Map<string, Record<string, unknown>>(),
+    /** ApiIds published (DeployApi) and not abolished. */
+    deployed: new Set<string>(),
   };
 
   const deny = (action: string, resource: string, code = 'NoPermission') => {
@@ -152,9 +172,29 @@ export async function startAliyunCloud({ tablestore, accountId = '12345678901234
       }
       case 'DetachPolicyFromRole': {
         deny('ram:DetachPolicyFromRole', `acs:ram:*:${accountId}:role/${p.RoleName}`);
+        role(p.RoleName!);
         const list = state.attached.get(p.RoleName!) ?? [];
-        if (!list.some((policy) => policy.PolicyName === p.PolicyName)) throw new CloudError(404, 'EntityNotExist.Role.Policy', 'The policy is not attached.');
+        if (!list.some((policy) => policy.PolicyName === p.PolicyName)) throw new CloudError(404, 'EntityNotExist.Role.Policy', 'The indicate policy attached to the role does not exist.');
         state.attached.set(p.RoleName!, list.filter((policy) => policy.PolicyName !== p.PolicyName));
+        return {};
+      }
+      case 'DeleteRole':
+        deny('ram:DeleteRole', `acs:ram:*:${accountId}:role/${p.RoleName}`);
+        role(p.RoleName!);
+        if ((state.attached.get(p.RoleName!) ?? []).length > 0) throw new CloudError(409, 'DeleteConflict.Role.Policy', 'The role cannot have any attached policies when you delete it.');
+        state.roles.delete(p.RoleName!);
+        state.attached.delete(p.RoleName!);
+        return {};
+      case 'DeletePolicy': {
+        deny('ram:DeletePolicy', `acs:ram:*:${accountId}:policy/${p.PolicyName}`);
+        const versions = state.policies.get(p.PolicyName!);
+        if (!versions) throw new CloudError(404, 'EntityNotExist.Policy', 'The policy does not exist.');
+        // The reference names DeleteConflict.Policy.User and .Group; a role is the same case.
+        if ([...state.attached.values()].some((list) => list.some((policy) => policy.PolicyName === p.PolicyName))) {
+          throw new CloudError(409, 'DeleteConflict.Policy.Role', 'The policy CAN NOT been attached to any role while deleting the policy.');
+        }
+        if (versions.length > 1 && p.CascadingDelete !== 'true') throw new CloudError(409, 'DeleteConflict.Policy.Version', 'The policy CAN NOT has any version except the defaul version.');
+        state.policies.delete(p.PolicyName!);
         return {};
       }
       default:
@@ -163,7 +203,8 @@ export async function startAliyunCloud({ tablestore, accountId = '12345678901234
   };
 
   // ----- API Gateway (RPC) -----
-  const apigateway = (p: Record<string, string>): unknown => {
+  const apigateway = (p: Record<string, string>, host: string): unknown => {
+    const region = /^apigateway\.([a-z0-9-]+)\.aliyuncs\.com$/.exec(host)?.[1];
     const group = (id: string) => {
       const found = [...state.groups.values()].find((candidate) => candidate.GroupId === id);
       if (!found) throw new CloudError(404, 'NotFoundApiGroup', 'The group does not exist.');
@@ -196,7 +237,28 @@ export async function startAliyunCloud({ tablestore, accountId = '12345678901234
         return {};
       case 'DeployApi':
         if (!state.apis.has(p.ApiId!)) throw new CloudError(404, 'NotFoundApi', 'The API does not exist.');
+        state.deployed.add(p.ApiId!);
         return {};
+      case 'DescribeDeployedApis': {
+        const found = [...state.apis.values()].filter((api) => api.GroupId === p.GroupId && state.deployed.has(String(api.ApiId)));
+        const items = found.map(({ GroupId, ApiId, ApiName }) => ({ RegionId: region, GroupId, ApiId, ApiName, StageName: p.StageName }));
+        return { TotalCount: items.length, DeployedApis: { DeployedApiItem: items } };
+      }
+      case 'AbolishApi':
+        deny('apigateway:AbolishApi', `acs:apigateway:*:${accountId}:apigroup/${p.GroupId}`);
+        if (!state.apis.has(p.ApiId!)) throw new CloudError(404, 'NotFoundApi', 'The API does not exist.');
+        state.deployed.delete(p.ApiId!);
+        return {};
+      case 'DeleteApi':
+        deny('apigateway:DeleteApi', `acs:apigateway:*:${accountId}:apigroup/${p.GroupId}`);
+        if (!state.apis.has(p.ApiId!)) throw new CloudError(404, 'NotFoundApi', 'The API does not exist.');
+        state.apis.delete(p.ApiId!);
+        return {};
+      case 'DeleteApiGroup': {
+        deny('apigateway:DeleteApiGroup', `acs:apigateway:*:${accountId}:apigroup/${p.GroupId}`);
+        state.groups.delete(group(p.GroupId!).GroupName);
+        return {};
+      }
       default:
         throw new CloudError(400, 'InvalidAction.NotFound', `Unknown action ${p.Action}`);
     }
@@ -219,8 +281,15 @@ export async function startAliyunCloud({ tablestore, accountId = '12345678901234
       state.services.set(name, body);
       return ['CreateService', { ...body, serviceId: randomUUID() }];
     }
+    const within = <T>(map: Map<string, T>, prefix: string) => [...map.entries()].filter(([key]) => key.startsWith(prefix)).map(([, value]) => value);
     if (parts.length === 2) {
       if (method === 'GET') return ['GetService', need(state.services, service!, 'ServiceNotFound')];
+      if (method === 'DELETE') {
+        fcDeny('fc:DeleteService', `services/${service}`);
+        need(state.services, service!, 'ServiceNotFound');
+        state.services.delete(service!);
+        return ['DeleteService', undefined];
+      }
       if (method === 'PUT') {
         need(state.services, service!, 'ServiceNotFound');
         state.services.set(service!, { ...state.services.get(service!), ...body });
@@ -235,8 +304,19 @@ export async function startAliyunCloud({ tablestore, accountId = '12345678901234
       state.functions.set(`${service}/${name}`, body);
       return ['CreateFunction', { ...body, code: undefined }];
     }
+    if (parts.length === 3 && method === 'GET') {
+      need(state.services, service!, 'ServiceNotFound');
+      return ['ListFunctions', { functions: within(state.functions, `${service}/`).map((found) => ({ ...found, code: undefined })) }];
+    }
     if (parts.length === 4) {
       if (method === 'GET') return ['GetFunction', need(state.functions, `${service}/${fn}`, 'FunctionNotFound')];
+      if (method === 'DELETE') {
+        fcDeny('fc:DeleteFunction', `services/${service}/functions/${fn}`);
+        need(state.services, service!, 'ServiceNotFound');
+        need(state.functions, `${service}/${fn}`, 'FunctionNotFound');
+        state.functions.delete(`${service}/${fn}`);
+        return ['DeleteFunction', undefined];
+      }
       if (method === 'PUT') {
         fcDeny('fc:UpdateFunction', `services/${service}/functions/${fn}`);
         need(state.functions, `${service}/${fn}`, 'FunctionNotFound');
@@ -254,8 +334,20 @@ export async function startAliyunCloud({ tablestore, accountId = '12345678901234
       state.triggers.set(`${service}/${fn}/${name}`, body);
       return ['CreateTrigger', body];
     }
+    if (parts.length === 5 && method === 'GET') {
+      need(state.functions, `${service}/${fn}`, 'FunctionNotFound');
+      return ['ListTriggers', { triggers: within(state.triggers, `${service}/${fn}/`) }];
+    }
     if (parts.length === 6) {
       if (method === 'GET') return ['GetTrigger', need(state.triggers, `${service}/${fn}/${trigger}`, 'TriggerNotFound')];
+      if (method === 'DELETE') {
+        fcDeny('fc:DeleteTrigger', `services/${service}/functions/${fn}/triggers/${trigger}`);
+        need(state.services, service!, 'ServiceNotFound');
+        need(state.functions, `${service}/${fn}`, 'FunctionNotFound');
+        need(state.triggers, `${service}/${fn}/${trigger}`, 'TriggerNotFound');
+        state.triggers.delete(`${service}/${fn}/${trigger}`);
+        return ['DeleteTrigger', undefined];
+      }
       if (method === 'PUT') {
         fcDeny('fc:UpdateTrigger', `services/${service}/functions/${fn}/triggers/${trigger}`);
         const existing = need(state.triggers, `${service}/${fn}/${trigger}`, 'TriggerNotFound');
@@ -320,6 +412,37 @@ export async function startAliyunCloud({ tablestore, accountId = '12345678901234
       state.objects.set(`${bucket}${decodeURIComponent(path)}`, body);
       return ['PutObject', undefined];
     }
+    const [pathname, search = ''] = path.split('?');
+    const keys = () => [...state.objects.keys()].filter((key) => key.startsWith(`${bucket}/`)).map((key) => key.slice(bucket!.length + 1));
+    if (bucket && pathname === '/' && !state.buckets.has(bucket)) throw new CloudError(404, 'NoSuchBucket', 'The specified bucket does not exist.');
+    if (bucket && method === 'GET' && pathname === '/') {
+      deny('oss:ListObjects', `acs:oss:*:${accountId}:${bucket}`, 'AccessDenied');
+      const prefix = new URLSearchParams(search).get('prefix') ?? '';
+      const contents = keys()
+        .filter((key) => key.startsWith(prefix))
+        .map((key) => {
+          const object = state.objects.get(`${bucket}/${key}`)!;
+          const etag = `"${createHash('md5').update(object).digest('hex').toUpperCase()}"`;
+          return `<Contents><Key>${xmlEscape(key)}</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>${etag}</ETag><Type>Normal</Type><Size>${object.length}</Size><StorageClass>Standard</StorageClass><Owner><ID>${accountId}</ID><DisplayName>${accountId}</DisplayName></Owner></Contents>`;
+        });
+      return ['ListObjects', `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>${bucket}</Name><Prefix>${xmlEscape(prefix)}</Prefix><Marker></Marker><MaxKeys>1000</MaxKeys><Delimiter></Delimiter><IsTruncated>false</IsTruncated>${contents.join('')}</ListBucketResult>`];
+    }
+    if (bucket && method === 'POST' && pathname === '/' && new URLSearchParams(search).has('delete')) {
+      deny('oss:DeleteObject', `acs:oss:*:${accountId}:${bucket}/*`, 'AccessDenied');
+      // DeleteMultipleObjects requires a Content-MD5 of its body.
+      if (headers['content-md5'] !== createHash('md5').update(body).digest('base64')) throw new CloudError(400, 'InvalidDigest', 'The Content-MD5 you specified was invalid.');
+      const named = [...body.toString('utf8').matchAll(/<Key>([^<]*)<\/Key>/g)].map((match) => xmlUnescape(match[1]!));
+      for (const key of named) state.objects.delete(`${bucket}/${key}`);
+      const quiet = /<Quiet>true<\/Quiet>/.test(body.toString('utf8'));
+      const deleted = quiet ? '' : named.map((key) => `<Deleted><Key>${xmlEscape(key)}</Key></Deleted>`).join('');
+      return ['DeleteMultipleObjects', `<?xml version="1.0" encoding="UTF-8"?><DeleteResult>${deleted}</DeleteResult>`];
+    }
+    if (bucket && method === 'DELETE' && pathname === '/') {
+      deny('oss:DeleteBucket', `acs:oss:*:${accountId}:${bucket}`, 'AccessDenied');
+      if (keys().length > 0) throw new CloudError(409, 'BucketNotEmpty', 'The bucket you tried to delete is not empty.');
+      state.buckets.delete(bucket);
+      return ['DeleteBucket', undefined];
+    }
     throw new CloudError(404, 'PathNotSupported', `${method} ${path} is not part of this fake`);
   };
 
@@ -373,12 +496,12 @@ export async function startAliyunCloud({ tablestore, accountId = '12345678901234
           const params = req.method === 'POST' ? { ...query, ...Object.fromEntries(new URLSearchParams(body.toString('utf8'))) } : query;
           call.params = params;
           call.action = params.Action ?? '';
-          send({ json: { RequestId: randomUUID(), ...((service === 'ram' ? ram : apigateway)(params) as object) } });
+          send({ json: { RequestId: randomUUID(), ...((service === 'ram' ? ram(params) : apigateway(params, host)) as object) } });
         } else if (service === 'fc') {
           call.params = json();
           const [action, reply] = fc(call.method, url.split('?')[0]!, call.params);
           call.action = action;
-          send({ status: action.startsWith('Create') ? 201 : 200, json: reply });
+          send({ status: action.startsWith('Create') ? 201 : action.startsWith('Delete') ? 204 : 200, json: reply });
         } else if (service === 'log') {
           call.params = json();
           const [action, reply] = log(call.method, host, url.split('?')[0]!, call.params);
@@ -387,7 +510,7 @@ export async function startAliyunCloud({ tablestore, accountId = '12345678901234
         } else if (service === 'oss') {
           const [action, xml] = oss(call.method, host, url, req.headers, body);
           call.action = action;
-          send({ xml });
+          send({ status: action === 'DeleteBucket' ? 204 : 200, xml });
         } else {
           call.action = `${call.method} ${url.split('?')[0]}`;
           send({ status: 200 });
@@ -431,6 +554,19 @@ export async function startAliyunCloud({ tablestore, accountId = '12345678901234
     calls,
     serverNames,
     refuse: (...actions) => actions.forEach((action) => refused.add(action)),
+    allow: (...actions) => actions.forEach((action) => refused.delete(action)),
+    holdings: () => ({
+      roles: [...state.roles.keys()],
+      policies: [...state.policies.keys()],
+      services: [...state.services.keys()],
+      functions: [...state.functions.keys()],
+      triggers: [...state.triggers.keys()],
+      buckets: [...state.buckets],
+      objects: [...state.objects.keys()],
+      apiGroups: [...state.groups.keys()],
+      apis: [...state.apis.values()].map((api) => String(api.ApiName)),
+      logStores: [...state.stores],
+    }),
     close: async () => {
       await Promise.all(
         servers.map(
@@ -448,10 +584,15 @@ export async function startAliyunCloud({ tablestore, accountId = '12345678901234
 /** The operation name of a call that failed before its handler named it (a lookup of something missing). */
 function describe(service: string, method: string, url: string, params: Record<string, unknown>): string {
   const path = url.split('?')[0]!;
-  if (service === 'fc' && method === 'GET') return ['', '', 'GetService', '', 'GetFunction', '', 'GetTrigger'][path.split('/').length - 2] ?? `GET ${path}`;
+  const fcActions: Record<string, string[]> = { GET: ['GetService', 'ListFunctions', 'GetFunction', 'ListTriggers', 'GetTrigger'], DELETE: ['DeleteService', '', 'DeleteFunction', '', 'DeleteTrigger'] };
+  if (service === 'fc' && fcActions[method]) return fcActions[method][path.split('/').length - 4] || `${method} ${path}`;
   if (service === 'log' && method === 'GET') return path === '/' ? 'GetProject' : path.endsWith('/index') ? 'GetIndex' : 'GetLogStore';
   return String(params.Action ?? `${method} ${path}`);
 }
+
+const XML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+const xmlEscape = (text: string) => text.replace(/[&<>"']/g, (char) => XML_ENTITIES[char]!);
+const xmlUnescape = (text: string) => text.replace(/&(amp|lt|gt|quot|apos);/g, (entity) => Object.keys(XML_ENTITIES).find((char) => XML_ENTITIES[char] === entity)!);
 
 /** Forwards a Tablestore request to the local Tablestore server as it came, and its answer back. */
 function forward(base: string, req: IncomingMessage, body: Buffer, res: ServerResponse, call: CloudCall): void {

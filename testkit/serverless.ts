@@ -135,30 +135,49 @@ export function deployService(config: string, options: PackageOptions = {}): Pro
   return runService('deploy', config, options);
 }
 
-async function runService(command: 'package' | 'deploy', config: string, { args = [], env = {}, home = {}, nodeArgs = [], files = {} }: PackageOptions, into?: string): Promise<PackagedService> {
+/**
+ * Runs the real `serverless remove --config <config>` the same way as {@link deployService}, in a
+ * folder of its own that it deletes afterwards. Resolves with what it printed; rejects with the
+ * output when it fails.
+ */
+export async function removeService(config: string, options: PackageOptions = {}): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'sls-remove-'));
+  try {
+    return await runIn(dir, 'remove', config, options);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function runService(command: 'package' | 'deploy', config: string, options: PackageOptions, into?: string): Promise<PackagedService> {
   const dir = into ?? (await mkdtemp(join(tmpdir(), `sls-${command}-`)));
   if (into) await mkdir(into, { recursive: true });
   const remove = () => rm(dir, { recursive: true, force: true });
   try {
-    for (const name of await readdir(ROOT)) if (!name.startsWith('.') && !(name in files)) await symlink(join(ROOT, name), join(dir, name));
-    for (const [name, content] of Object.entries({ ...home, ...files })) await writeFile(join(dir, name), content);
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [...nodeArgs, SERVERLESS_BIN, command, '--config', config, ...args], {
-      cwd: dir,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: dir,
-        ...quietEnv(),
-        ...env,
-      },
-      maxBuffer: 16 * 1024 * 1024,
-    }).catch((error: Error & { stdout?: string; stderr?: string }) => {
-      throw Object.assign(new Error(`serverless ${command} failed:\n${error.stdout ?? ''}${error.stderr ?? ''}`), { output: `${error.stdout ?? ''}${error.stderr ?? ''}` });
-    });
-    return await packagedIn(dir, stdout + stderr, remove);
+    return await packagedIn(dir, await runIn(dir, command, config, options), remove);
   } catch (error) {
     await remove();
     throw error;
   }
+}
+
+/** Runs `serverless <command>` in `dir`, made a copy of the service of symlinks; resolves with its output, stdout then stderr. */
+async function runIn(dir: string, command: string, config: string, { args = [], env = {}, home = {}, nodeArgs = [], files = {} }: PackageOptions): Promise<string> {
+  for (const name of await readdir(ROOT)) if (!name.startsWith('.') && !(name in files)) await symlink(join(ROOT, name), join(dir, name));
+  for (const [name, content] of Object.entries({ ...home, ...files })) await writeFile(join(dir, name), content);
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, [...nodeArgs, SERVERLESS_BIN, command, '--config', config, ...args], {
+    cwd: dir,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: dir,
+      ...quietEnv(),
+      ...env,
+    },
+    maxBuffer: 16 * 1024 * 1024,
+  }).catch((error: Error & { stdout?: string; stderr?: string }) => {
+    throw Object.assign(new Error(`serverless ${command} failed:\n${error.stdout ?? ''}${error.stderr ?? ''}`), { output: `${error.stdout ?? ''}${error.stderr ?? ''}` });
+  });
+  return stdout + stderr;
 }
 
 /** What `serverless` made in `dir`, with what it printed. */

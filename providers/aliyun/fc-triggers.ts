@@ -80,8 +80,9 @@ export function triggerSpecs(events: Array<Record<string, unknown>>, context: Tr
  * assume and that may invoke this one function and read that table's Stream, nothing else.
  */
 function tablestoreTrigger({ accountId, region, serviceName, functionName, functionKey, env }: TriggerContext): TriggerSpec {
-  const instance = env.TABLESTORE_INSTANCE!;
-  const table = env.EVENTS_TABLE!;
+  // Blank at `sls remove`, which needs the names only (they do not depend on the table).
+  const instance = env.TABLESTORE_INSTANCE ?? '';
+  const table = env.EVENTS_TABLE ?? '';
   const tableArn = `acs:ots:${region}:${accountId}:instance/${instance.toLowerCase()}/table/${table}`;
   const roleName = limit(`sls-${serviceName}-${region}-${functionKey}-ots-invoke`, 64);
   const role = serviceRole(roleName, 'ots.aliyuncs.com', `Lets Tablestore invoke ${serviceName}/${functionName} with the Stream of ${instance}/${table}`, limit(`fc-${serviceName}-${region}-${functionKey}-ots-invoke`, 128), [
@@ -109,7 +110,11 @@ export interface FcTriggerClient {
   getTrigger(service: string, fn: string, trigger: string): Promise<{ data: Record<string, unknown> } | Record<string, unknown>>;
   createTrigger(service: string, fn: string, options: object): Promise<unknown>;
   updateTrigger(service: string, fn: string, trigger: string, options: object): Promise<unknown>;
+  deleteTrigger(service: string, fn: string, trigger: string): Promise<unknown>;
 }
+
+/** FC's answers for a trigger that is not there, or whose function or service is not. */
+const GONE = new Set(['TriggerNotFound', 'FunctionNotFound', 'ServiceNotFound']);
 
 /** Creates the trigger, or updates its configuration and role when they changed; says what it did. */
 export async function ensureTrigger(fc: FcTriggerClient, serviceName: string, functionName: string, spec: TriggerSpec): Promise<'created' | 'updated' | 'unchanged'> {
@@ -130,4 +135,18 @@ export async function ensureTrigger(fc: FcTriggerClient, serviceName: string, fu
   if (isDeepStrictEqual(config, spec.triggerConfig) && (existing.invocationRole ?? undefined) === spec.invocationRole) return 'unchanged';
   await fc.updateTrigger(serviceName, functionName, spec.triggerName, { triggerConfig: spec.triggerConfig, ...(spec.invocationRole ? { invocationRole: spec.invocationRole } : {}) });
   return 'updated';
+}
+
+/**
+ * Deletes the trigger, before its function and its role go; one that is not there (a second
+ * remove, a deploy stopped half-way) is no error.
+ */
+export async function deleteTrigger(fc: FcTriggerClient, serviceName: string, functionName: string, triggerName: string): Promise<'deleted' | 'already gone'> {
+  try {
+    await fc.deleteTrigger(serviceName, functionName, triggerName);
+    return 'deleted';
+  } catch (error) {
+    if (GONE.has((error as { code?: string }).code ?? '')) return 'already gone';
+    throw error;
+  }
 }

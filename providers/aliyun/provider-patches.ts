@@ -6,7 +6,7 @@ import { createRequire, Module } from 'node:module';
  * Serverless loads it, so that nothing depends on an edit to node_modules:
  * - its usage reports to Google Analytics are never sent ({@link silenceProviderAnalytics});
  * - every client talks HTTPS and the code upload carries a Content-MD5 ({@link secureProviderClients});
- * - a refused permission ends the deploy with one line naming it ({@link explainRefusals}).
+ * - a refused permission ends the deploy (or remove) with one line naming it ({@link explainRefusals}).
  */
 
 /** The plugin's own copies of the Alibaba Cloud SDKs. */
@@ -100,8 +100,9 @@ export type PermissionMap = Record<string, (...args: never[]) => [action: string
  * Wraps the provider's calls so that a refusal (for example RAM's `NoPermission` on CreateRole)
  * becomes one line naming the permission and the resource, instead of a stack trace or, where the
  * plugin does not await the call, an "Uncaught exception" after half the resources exist.
+ * `command` (`deploy`, `remove`) is what the line says to run again once the permission is granted.
  */
-export function explainRefusals(provider: object, permissions: PermissionMap, fail: (message: string) => Error): void {
+export function explainRefusals(provider: object, permissions: PermissionMap, fail: (message: string) => Error, command = 'deploy'): void {
   const target = provider as Record<string, unknown>;
   for (const [method, permission] of Object.entries(permissions)) {
     const call = target[method];
@@ -110,18 +111,18 @@ export function explainRefusals(provider: object, permissions: PermissionMap, fa
       try {
         return await (call as (...a: never[]) => Promise<unknown>).apply(provider, args);
       } catch (error) {
-        throw refusal(error, () => permission(...args), fail) ?? error;
+        throw refusal(error, () => permission(...args), fail, command) ?? error;
       }
     };
   }
 }
 
 /** The one-line error for a refused call, or undefined when `error` is no refusal. */
-export function refusal(error: unknown, permission: () => [string, string], fail: (message: string) => Error): Error | undefined {
+export function refusal(error: unknown, permission: () => [string, string], fail: (message: string) => Error, command = 'deploy'): Error | undefined {
   const { code, name, message } = error as { code?: string; name?: string; message?: string };
   const reason = code ?? name?.replace(/Error$/, '') ?? '';
   if (!REFUSED.test(reason)) return undefined;
   const said = /Resource:\s*(\S+?),?\s+Action:\s*([A-Za-z0-9:*_-]+)/.exec(message ?? '');
   const [action, resource] = said ? [said[2]!, said[1]!] : permission();
-  return fail(`Alibaba Cloud refused ${action} on ${resource} (${reason}): grant the deploying user that permission (docs/deploy-aliyun.md lists them all), then deploy again.`);
+  return fail(`Alibaba Cloud refused ${action} on ${resource} (${reason}): grant the deploying user that permission (docs/deploy-aliyun.md lists them all), then run \`sls ${command}\` again.`);
 }

@@ -10,6 +10,9 @@ export interface RamClient {
   listPoliciesForRole(params: { RoleName: string }): Promise<{ Policies: { Policy: Array<{ PolicyName: string; PolicyType: string }> } }>;
   attachPolicyToRole(params: { RoleName: string; PolicyName: string; PolicyType: string }): Promise<unknown>;
   detachPolicyFromRole(params: { RoleName: string; PolicyName: string; PolicyType: string }): Promise<unknown>;
+  deleteRole(params: { RoleName: string }): Promise<unknown>;
+  /** `CascadingDelete` deletes the policy's other versions with it; RAM refuses a policy that has any otherwise. */
+  deletePolicy(params: { PolicyName: string; CascadingDelete: boolean }): Promise<unknown>;
 }
 
 export interface RamRole {
@@ -100,4 +103,56 @@ export async function ensurePolicy(ram: RamClient, name: string, document: objec
   if (isDeepStrictEqual(deployed, document)) return;
   await ram.createPolicyVersion({ PolicyName: name, PolicyDocument: JSON.stringify(document), SetAsDefault: true, RotateStrategy: 'DeleteOldestNonDefaultVersionWhenLimitExceeded' });
   log(`RAM policy ${name} updated`);
+}
+
+/** What {@link removeRole} removes: a role and the custom policies made for it. */
+export interface RoleRemoval {
+  RoleName: string;
+  /** Custom policies to delete once detached; any other policy attached to the role is only detached. */
+  Policies: string[];
+}
+
+/**
+ * Undoes {@link ensureRole}, one awaited call at a time and in the order RAM requires: every policy
+ * detached from the role, the role deleted, then its custom policies deleted with all their versions.
+ * What is already gone (a second remove, a deploy stopped half-way) is skipped, so a remove that
+ * stopped part-way can simply be run again.
+ */
+export async function removeRole(ram: RamClient, removal: RoleRemoval, log: (message: string) => void): Promise<void> {
+  const { RoleName } = removal;
+  let attached: Array<{ PolicyName: string; PolicyType: string }> | undefined;
+  try {
+    attached = (await ram.listPoliciesForRole({ RoleName })).Policies.Policy;
+  } catch (error) {
+    if (!notFound(error, 'EntityNotExist.Role')) throw error;
+  }
+  for (const policy of attached ?? []) {
+    try {
+      await ram.detachPolicyFromRole({ RoleName, PolicyName: policy.PolicyName, PolicyType: policy.PolicyType });
+      log(`RAM policy ${policy.PolicyName} detached from ${RoleName}`);
+    } catch (error) {
+      if (!notFound(error, 'EntityNotExist.Role.Policy')) throw error;
+    }
+  }
+  log(`RAM role ${RoleName}: ${attached ? await deleted(() => ram.deleteRole({ RoleName }), 'EntityNotExist.Role', `RAM role ${RoleName}`) : 'already gone'}`);
+  for (const PolicyName of removal.Policies) {
+    log(`RAM policy ${PolicyName}: ${await deleted(() => ram.deletePolicy({ PolicyName, CascadingDelete: true }), 'EntityNotExist.Policy', `RAM policy ${PolicyName}`)}`);
+  }
+}
+
+/**
+ * Runs a RAM delete call: `gone` (its "does not exist" code) is no error; a `DeleteConflict.*`
+ * (something else uses it, attached by hand perhaps) becomes one line that says what to do.
+ */
+async function deleted(call: () => Promise<unknown>, gone: string, what: string): Promise<'deleted' | 'already gone'> {
+  try {
+    await call();
+    return 'deleted';
+  } catch (error) {
+    if (notFound(error, gone)) return 'already gone';
+    const { code, data } = error as { code?: string; data?: { Message?: string } };
+    if (!code?.startsWith('DeleteConflict')) throw error;
+    // Not the SDK's message: it holds the signed request URL.
+    throw new Error(`cannot delete ${what} (${code}: ${data?.Message ?? 'still in use'}): detach what still uses it in the RAM console, then run \`sls remove\` again`);
+  }
 }

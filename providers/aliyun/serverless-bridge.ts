@@ -6,12 +6,12 @@ import { readAll, type Environment } from '../../core/environment';
 import { ConfigError } from '../../core/errors';
 import { loadRecoverSettings } from '../../core/recover';
 import { loadSettings } from '../../core/settings';
-import { ensureTrigger, functionArns, TRIGGER_EVENT_SCHEMAS, triggerSpecs, type FcTriggerClient } from './fc-triggers';
+import { deleteTrigger, ensureTrigger, functionArns, TRIGGER_EVENT_SCHEMAS, triggerSpecs, type FcTriggerClient } from './fc-triggers';
 import { lazyTablestoreProtobuf } from './lazy-protobuf';
 import { tablestoreWithoutBufferConstructor } from './tablestore-buffers';
 import { LOG_INDEX, ensureLogIndex, type LogIndexClient } from './log-index';
 import { explainRefusals, secureProviderClients, type ClientName, type PermissionMap } from './provider-patches';
-import { ensureRole, type RamClient, type RoleSpec } from './ram-roles';
+import { ensureRole, removeRole, type RamClient, type RoleRemoval, type RoleSpec } from './ram-roles';
 import { tablestoreWriterSettings } from './settings';
 import { createTablestoreClient } from './tablestore-client';
 import { ensureInboxTable } from './tablestore-inbox';
@@ -30,6 +30,7 @@ interface Serverless {
   cli: { log(message: string): void };
   classes: { Error: new (message: string) => Error };
   configSchemaHandler: { defineProvider(name: string, schema: object): void };
+  processedInput: { commands: string[] };
   getProvider(name: 'aliyun'): AliyunProvider;
 }
 interface AliyunProvider {
@@ -45,6 +46,9 @@ interface AliyunProvider {
   getFunctionLogicalId(name: string): string;
   getExecRoleLogicalId(): string;
   getInvokeRoleLogicalId(): string;
+  getExecRoleName(): string;
+  getExecRolePolicyName(): string;
+  getInvokeRoleName(): string;
   getLogIndexResource(): { Type: string; Properties: Record<string, unknown> };
   getLogProjectName(): string;
   getLogStoreName(): string;
@@ -87,9 +91,10 @@ const PROVIDER_SCHEMA = {
  * more, scopes API Gateway's invoke role to this service's functions, indexes the fields the
  * functions log, and on deploy makes the RAM roles first (so a missing permission stops the deploy
  * before anything else changes), then the Tablestore table and indexes when missing, and after the
- * provider the `timer` and `tablestore` triggers. It makes the provider's clients use HTTPS, mutes
- * its analytics (see provider-patches.ts), refuses `sls deploy function`, and declares the
- * provider's configuration schema, which the provider plugin lacks.
+ * provider the `timer` and `tablestore` triggers. On remove it deletes what it made and the provider
+ * leaves (those triggers, and every role with its policies), never a Tablestore table. It makes the
+ * provider's clients use HTTPS, mutes its analytics (see provider-patches.ts), refuses `sls deploy
+ * function`, and declares the provider's configuration schema, which the provider plugin lacks.
  */
 export class AliyunBridge {
   readonly hooks: Record<string, () => Promise<void>>;
@@ -111,6 +116,10 @@ export class AliyunBridge {
       'after:package:compileFunctions': async () => this.completeTemplate(),
       'before:deploy:deploy': () => this.provision(),
       'after:deploy:deploy': () => this.finish(),
+      // The bridge's hooks of an event run before the provider's (it is listed first in `plugins:`):
+      // its triggers go before the provider deletes the functions, the roles once nothing uses them.
+      'remove:remove': () => this.removeTriggers(),
+      'after:remove:remove': () => this.removeRoles(),
       'deploy:function:initialize': async () => {
         throw new serverless.classes.Error(
           '`sls deploy function` is not supported on Alibaba Cloud: the provider plugin cannot package one function. Run `sls deploy --config serverless.aliyun.yml` (it updates every function, its triggers and the API).',
@@ -172,9 +181,19 @@ export class AliyunBridge {
       createApi: () => ['apigateway:CreateApi', `acs:apigateway:${region()}:${account()}:apigroup/*`],
       updateApi: () => ['apigateway:ModifyApi', `acs:apigateway:${region()}:${account()}:apigroup/*`],
       deployApi: () => ['apigateway:DeployApi', `acs:apigateway:${region()}:${account()}:apigroup/*`],
+      // `sls remove`
+      getDeployedApis: () => ['apigateway:DescribeDeployedApis', `acs:apigateway:${region()}:${account()}:apigroup/*`],
+      abolishApi: () => ['apigateway:AbolishApi', `acs:apigateway:${region()}:${account()}:apigroup/*`],
+      deleteApi: () => ['apigateway:DeleteApi', `acs:apigateway:${region()}:${account()}:apigroup/*`],
+      deleteApiGroup: () => ['apigateway:DeleteApiGroup', `acs:apigateway:${region()}:${account()}:apigroup/*`],
+      getObjects: () => ['oss:ListObjects', `acs:oss:*:${account()}:${provider.getDeploymentBucketName()}`],
+      deleteObjects: () => ['oss:DeleteObject', `acs:oss:*:${account()}:${provider.getDeploymentBucketName()}/*`],
+      deleteBucket: (bucket: string) => ['oss:DeleteBucket', `acs:oss:*:${account()}:${bucket}`],
     };
     const fail = (message: string) => new this.serverless.classes.Error(message);
-    explainRefusals(provider, permissions, fail);
+    // Said at the end of the line: what to run once the permission is granted.
+    const command = this.serverless.processedInput.commands.join(' ') || 'deploy';
+    explainRefusals(provider, permissions, fail, command);
     // The bridge's own calls (RAM roles are made first, see provision()).
     const policy = (name: string) => `acs:ram::${account()}:policy/${name}`;
     const clients: Partial<Record<ClientName, PermissionMap>> = {};
@@ -187,11 +206,19 @@ export class AliyunBridge {
       listPoliciesForRole: (params: { RoleName: string }) => ['ram:ListPoliciesForRole', role(params.RoleName)],
       attachPolicyToRole: (params: { RoleName: string }) => ['ram:AttachPolicyToRole', role(params.RoleName)],
       detachPolicyFromRole: (params: { RoleName: string }) => ['ram:DetachPolicyFromRole', role(params.RoleName)],
+      deleteRole: (params: { RoleName: string }) => ['ram:DeleteRole', role(params.RoleName)],
+      deletePolicy: (params: { PolicyName: string }) => ['ram:DeletePolicy', policy(params.PolicyName)],
     };
     clients.fcClient = {
       getTrigger: (service: string, name: string) => ['fc:GetTrigger', `${fn(service, name)}/triggers/*`],
       createTrigger: (service: string, name: string) => ['fc:CreateTrigger', `${fn(service, name)}/triggers/*`],
       updateTrigger: (service: string, name: string) => ['fc:UpdateTrigger', `${fn(service, name)}/triggers/*`],
+      // `sls remove`: the bridge's and the provider's calls alike.
+      listFunctions: (service: string) => ['fc:ListFunctions', fn(service)],
+      listTriggers: (service: string, name: string) => ['fc:ListTriggers', `${fn(service, name)}/triggers/*`],
+      deleteTrigger: (service: string, name: string) => ['fc:DeleteTrigger', `${fn(service, name)}/triggers/*`],
+      deleteFunction: (service: string, name: string) => ['fc:DeleteFunction', fn(service, name)],
+      deleteService: (service: string) => ['fc:DeleteService', `acs:fc:${region()}:${account()}:services/${service}`],
     };
     clients.slsClient = {
       getIndexConfig: (project: string, store: string) => ['log:GetIndex', `acs:log:${region()}:${account()}:project/${project}/logstore/${store}`],
@@ -199,7 +226,7 @@ export class AliyunBridge {
     };
     secureProviderClients(provider, (name, client) => {
       const map = clients[name];
-      if (map) explainRefusals(client, map, fail);
+      if (map) explainRefusals(client, map, fail, command);
     });
   }
 
@@ -335,7 +362,7 @@ export class AliyunBridge {
       const resources = this.environments().flatMap(({ name }) => functionArns(region, '*', service, name));
       invokeRole.Policies = [
         {
-          PolicyName: `fc-${service}-${region}-invoke`,
+          PolicyName: invokePolicyName(service, region),
           PolicyType: 'Custom',
           Description: `Lets API Gateway invoke the functions of ${service}, and no other`,
           PolicyDocument: { Version: '1', Statement: [{ Effect: 'Allow', Action: ['fc:InvokeFunction'], Resource: resources }] },
@@ -375,7 +402,7 @@ export class AliyunBridge {
       const role = template.Resources[id]?.Properties as RoleSpec | undefined;
       if (role) await ensureRole(provider.ramClient, role, log, [BROAD_INVOKE_POLICY]);
     }
-    for (const { spec } of this.triggers(template)) {
+    for (const { spec } of this.triggers(this.deployedFunctions(template))) {
       if (spec.role) this.roleArns.set(spec.role.RoleName, (await ensureRole(provider.ramClient, spec.role, log)).Arn);
     }
     const { aliyun_access_key_id: accessKeyId, aliyun_access_key_secret: secretAccessKey } = provider.key;
@@ -385,7 +412,7 @@ export class AliyunBridge {
       const key = `${env.TABLESTORE_ENDPOINT} ${env.EVENTS_TABLE}`;
       tables.set(key, { env: { ...tables.get(key)?.env, ...env }, stream: false });
     }
-    for (const { env, spec } of this.triggers(template)) if (spec.table) tables.get(`${env.TABLESTORE_ENDPOINT} ${env.EVENTS_TABLE}`)!.stream = true;
+    for (const { env, spec } of this.triggers(this.deployedFunctions(template))) if (spec.table) tables.get(`${env.TABLESTORE_ENDPOINT} ${env.EVENTS_TABLE}`)!.stream = true;
     for (const { env, stream } of tables.values()) {
       const client = createTablestoreClient({ endpoint: env.TABLESTORE_ENDPOINT!, instance: env.TABLESTORE_INSTANCE!, accessKeyId, secretAccessKey });
       this.log(`Tablestore table ${env.TABLESTORE_INSTANCE}/${env.EVENTS_TABLE}: ${await ensureEventTable(client, env.EVENTS_TABLE!)}`);
@@ -402,11 +429,14 @@ export class AliyunBridge {
     }
   }
 
-  /** The `timer` and `tablestore` triggers of every function, with the function's name and environment. */
-  private triggers(template: Template) {
+  /**
+   * The `timer` and `tablestore` triggers of every function, with the function's name and environment
+   * (as deployed, from the template; at remove, from the configuration, where only names matter).
+   */
+  private triggers(functions: Array<{ name: string; env: Record<string, string> }>) {
     const provider = this.serverless.getProvider('aliyun');
     const { service } = this.serverless;
-    const deployed = new Map(this.deployedFunctions(template).map((fn) => [fn.name, fn.env]));
+    const deployed = new Map(functions.map((fn) => [fn.name, fn.env]));
     return service.getAllFunctions().flatMap((key) => {
       const fn = service.getFunction(key);
       const env = deployed.get(fn.name) ?? {};
@@ -421,10 +451,50 @@ export class AliyunBridge {
     const provider = this.serverless.getProvider('aliyun');
     const outcome = await ensureLogIndex(provider.slsClient, provider.getLogProjectName(), provider.getLogStoreName());
     this.log(`Log index of ${provider.getLogProjectName()}/${provider.getLogStoreName()}: ${outcome}`);
-    for (const { functionName, spec } of this.triggers(template)) {
+    for (const { functionName, spec } of this.triggers(this.deployedFunctions(template))) {
       const invocationRole = spec.role && this.roleArns.get(spec.role.RoleName);
       const outcome = await ensureTrigger(provider.fcClient, provider.getServiceName(), functionName, { ...spec, invocationRole });
       this.log(`FC trigger ${functionName}/${spec.triggerName} (${spec.triggerType}): ${outcome}`);
     }
   }
+
+  /** On remove, before the provider deletes the functions: the `timer` and `tablestore` triggers the bridge made. */
+  private async removeTriggers(): Promise<void> {
+    const provider = this.serverless.getProvider('aliyun');
+    for (const { functionName, spec } of this.triggers(this.environments())) {
+      const outcome = await deleteTrigger(provider.fcClient, provider.getServiceName(), functionName, spec.triggerName);
+      this.log(`FC trigger ${functionName}/${spec.triggerName} (${spec.triggerType}): ${outcome}`);
+    }
+  }
+
+  /**
+   * After the provider removed the API, the functions and the service: every role the deploy made,
+   * now unused, with its custom policies (the provider plugin would delete only the exec and invoke
+   * roles, keeping their policies, and only with an option Serverless v3 rejects). The Tablestore
+   * tables and the logstore stay, and the output says so.
+   */
+  private async removeRoles(): Promise<void> {
+    const provider = this.serverless.getProvider('aliyun');
+    const roles: RoleRemoval[] = [
+      { RoleName: provider.getExecRoleName(), Policies: [provider.getExecRolePolicyName()] },
+      { RoleName: provider.getInvokeRoleName(), Policies: [invokePolicyName(provider.getServiceName(), this.region)] },
+    ];
+    for (const { spec } of this.triggers(this.environments())) {
+      if (spec.role) roles.push({ RoleName: spec.role.RoleName, Policies: spec.role.Policies.map((policy) => policy.PolicyName) });
+    }
+    for (const role of roles) await removeRole(provider.ramClient, role, (message) => this.log(message));
+    const tables = new Set<string>();
+    for (const { env } of this.environments()) {
+      for (const name of [env.EVENTS_TABLE, env.RECOVER_INBOX_TABLE, env.DINGTALK_DEAD_LETTER_TABLE]) {
+        if (name) tables.add(env.TABLESTORE_INSTANCE ? `${env.TABLESTORE_INSTANCE}/${name}` : name);
+      }
+    }
+    this.log(`Kept the Tablestore tables ${[...tables].join(', ')}: a remove never deletes events (docs/deploy-aliyun.md, "Removing a stack")`);
+    this.log(`Kept the functions' logs in the Log Service logstore ${provider.getLogProjectName()}/${provider.getLogStoreName()}`);
+  }
+}
+
+/** The custom policy of API Gateway's invoke role, which the bridge gives it instead of the provider's system one. */
+function invokePolicyName(service: string, region: string): string {
+  return `fc-${service}-${region}-invoke`;
 }

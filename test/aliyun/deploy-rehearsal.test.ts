@@ -6,7 +6,7 @@ import yaml from 'js-yaml';
 import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
 import { ALIYUN_FAKE_CA, ALIYUN_FAKE_PRELOAD, startAliyunCloud, type AliyunCloud, type CloudCall } from '../../testkit/aliyun-cloud';
 import { SAMPLE_ENV } from '../../testkit/fixtures';
-import { aliyunCredentialsFile, deployService, type PackagedService } from '../../testkit/serverless';
+import { aliyunCredentialsFile, deployService, removeService, type PackageOptions, type PackagedService } from '../../testkit/serverless';
 import { startTablestoreServer, type LocalTablestore } from '../../testkit/tablestore-server';
 
 const ROOT = join(__dirname, '..', '..');
@@ -32,16 +32,26 @@ function rehearsedConfig(): { text: string; config: Config } {
   return { text: yaml.dump(config, { lineWidth: -1 }), config };
 }
 
-/** The rehearsal: the real `sls deploy`, with every HTTP(S) connection answered by the fake cloud. */
-async function deploy(cloud: AliyunCloud, ots: LocalTablestore, args: string[] = []): Promise<PackagedService> {
-  return deployService('serverless.aliyun.yml', {
+/** How the rehearsal runs `serverless`: every HTTP(S) connection answered by the fake cloud. */
+function rehearsal(cloud: AliyunCloud, ots: LocalTablestore, settings: Record<string, string>, args: string[] = []): PackageOptions {
+  return {
     args,
     nodeArgs: ['--require', ALIYUN_FAKE_PRELOAD],
     // No CI variable: the provider plugin's analytics must stay silent without it.
-    env: { ...SAMPLE_ENV, ...RECOVER_ENV, TABLESTORE_INSTANCE: ots.instance, ALIYUN_REGION: REGION, ALIYUN_FAKE_PORT: String(cloud.port), ALIYUN_FAKE_HTTP_PORT: String(cloud.httpPort), NODE_EXTRA_CA_CERTS: ALIYUN_FAKE_CA },
+    env: { ...settings, TABLESTORE_INSTANCE: ots.instance, ALIYUN_REGION: REGION, ALIYUN_FAKE_PORT: String(cloud.port), ALIYUN_FAKE_HTTP_PORT: String(cloud.httpPort), NODE_EXTRA_CA_CERTS: ALIYUN_FAKE_CA },
     home: aliyunCredentialsFile(ots.credentials),
     files: { 'serverless.aliyun.yml': rehearsedConfig().text },
-  });
+  };
+}
+
+/** The rehearsal of the real `sls deploy`. */
+async function deploy(cloud: AliyunCloud, ots: LocalTablestore, args: string[] = []): Promise<PackagedService> {
+  return deployService('serverless.aliyun.yml', rehearsal(cloud, ots, { ...SAMPLE_ENV, ...RECOVER_ENV }, args));
+}
+
+/** The rehearsal of the real `sls remove`, from a shell without the DingTalk settings: a remove needs none. */
+async function remove(cloud: AliyunCloud, ots: LocalTablestore): Promise<string> {
+  return removeService('serverless.aliyun.yml', rehearsal(cloud, ots, {}));
 }
 
 /** The recover function's app, from the deploying shell like the other secrets. */
@@ -178,6 +188,87 @@ describe('sls deploy --config serverless.aliyun.yml, rehearsed against a fake Al
   it('changes nothing but the code on a second deploy', function () {
     const changes = second.filter((call) => !/^(Get|List|Describe)/.test(call.action)).map((call) => call.action);
     expect([...new Set(changes)].sort()).to.deep.equal(['DeployApi', 'ModifyApi', 'PutObject', 'UpdateFunction']);
+  });
+
+  describe('then sls remove, refused half-way, run again, and once more', function () {
+    let refused: Error & { output?: string };
+    let stopped: CloudCall[];
+    /** The calls of the refused remove and of the one that finished it. */
+    let removal: CloudCall[];
+    let output: string;
+    let again: CloudCall[];
+    let againOutput: string;
+    const at = (action: string, match: (call: CloudCall) => boolean = () => true) => removal.findIndex((call) => call.action === action && match(call));
+    const roles = [`sls-${SERVICE}-${REGION}-exec-role`, `sls-${SERVICE}-${REGION}-invoke-role`, `sls-${SERVICE}-${REGION}-forward-ots-invoke`];
+
+    before(async function () {
+      cloud.refuse('ram:DeletePolicy');
+      refused = (await remove(cloud, ots).catch((error: Error) => error)) as Error & { output?: string };
+      stopped = cloud.calls.splice(0);
+      cloud.allow('ram:DeletePolicy');
+      output = await remove(cloud, ots);
+      removal = [...stopped, ...cloud.calls.splice(0)];
+      againOutput = await remove(cloud, ots);
+      again = cloud.calls.splice(0);
+    });
+
+    it("deletes the bridge's timer and Tablestore triggers before their functions, over HTTPS only", function () {
+      for (const call of [...removal, ...again]) expect(call.scheme, `${call.host} ${call.action}`).to.equal('https');
+      const deleted = removal.filter((call) => call.action === 'DeleteTrigger' && call.status === 204).map((call) => call.url.split('/').slice(-3).join('/'));
+      expect(deleted).to.have.members([`${SERVICE}-recover/triggers/timer`, `${SERVICE}-forward/triggers/tablestore`]);
+      for (const fn of ['recover', 'forward']) {
+        expect(at('DeleteTrigger', (call) => call.url.includes(`/functions/${SERVICE}-${fn}/`))).to.be.below(at('DeleteFunction', (call) => call.url.endsWith(`/functions/${SERVICE}-${fn}`)));
+      }
+    });
+
+    it('deletes every role the deploy made and its policies once nothing uses them: detached, the role, then the policy', function () {
+      const lastUse = Math.max(at('DeleteService'), at('DeleteApiGroup'));
+      for (const role of roles) {
+        const detached = removal.filter((call) => call.action === 'DetachPolicyFromRole' && call.params.RoleName === role);
+        expect(detached, role).to.have.length(1);
+        const deleteRole = at('DeleteRole', (call) => call.params.RoleName === role);
+        const deletePolicy = at('DeletePolicy', (call) => call.params.PolicyName === detached[0]!.params.PolicyName);
+        expect([lastUse, removal.indexOf(detached[0]!), deleteRole, deletePolicy], role).to.satisfy((order: number[]) => order.every((index, i) => index > (order[i - 1] ?? -1)));
+        expect(removal[deletePolicy]!.params.CascadingDelete).to.equal('true');
+      }
+      const left = cloud.holdings();
+      expect({ roles: left.roles, policies: left.policies, triggers: left.triggers, functions: left.functions, services: left.services, apis: left.apis, apiGroups: left.apiGroups, buckets: left.buckets }).to.deep.equal({
+        roles: [],
+        policies: [],
+        triggers: [],
+        functions: [],
+        services: [],
+        apis: [],
+        apiGroups: [],
+        buckets: [],
+      });
+    });
+
+    it('keeps the events table and its _inbox and _dead_letters tables, and says so', async function () {
+      expect(removal.filter((call) => call.service === 'ots').map((call) => call.action)).to.deep.equal([]);
+      const { tableNames } = await createTablestoreClient(ots.clientOptions).listTable({});
+      expect(tableNames).to.include.members([TABLE, `${TABLE}_inbox`, `${TABLE}_dead_letters`]);
+      expect(output).to.contain(`Kept the Tablestore tables dt-instance/${TABLE}, dt-instance/${TABLE}_inbox, dt-instance/${TABLE}_dead_letters: a remove never deletes events`);
+    });
+
+    it('stops at a refused ram:DeletePolicy with one line naming it and the policy; run again, it goes on from there', function () {
+      expect(refused).to.be.instanceOf(Error);
+      expect(refused.output).to.contain(
+        `Alibaba Cloud refused ram:DeletePolicy on acs:ram:*:${ACCOUNT}:policy/fc-${SERVICE}-${REGION}-access (NoPermission): grant the deploying user that permission (docs/deploy-aliyun.md lists them all), then run \`sls remove\` again.`,
+      );
+      expect(refused.output).not.to.match(/Uncaught exception|TypeError|URL: https/);
+      const ram = stopped.filter((call) => call.service === 'ram' && call.status < 300 && !/^(Get|List)/.test(call.action));
+      expect(ram.map((call) => `${call.action} ${String(call.params.RoleName ?? '')}`)).to.deep.equal([`DetachPolicyFromRole ${roles[0]}`, `DeleteRole ${roles[0]}`]);
+      expect(output).to.contain(`RAM role ${roles[0]}: already gone`);
+      expect(output).to.contain(`RAM policy fc-${SERVICE}-${REGION}-access: deleted`);
+    });
+
+    it('removes again without an error, changing nothing, where everything is already gone', function () {
+      const changed = again.filter((call) => !/^(Get|List|Describe)/.test(call.action) && call.status < 300);
+      expect(changed.map((call) => call.action)).to.deep.equal([]);
+      for (const role of roles) expect(againOutput).to.contain(`RAM role ${role}: already gone`);
+      expect(againOutput).to.match(/FC trigger .*-forward\/tablestore \(tablestore\): already gone/);
+    });
   });
 });
 

@@ -56,6 +56,8 @@ export interface AliyunCloud {
   refuse(...actions: string[]): void;
   /** From now on allow these actions again. */
   allow(...actions: string[]): void;
+  /** Stores an object as another client of the account would (another stage's deploy, say), making its bucket if missing. */
+  putObject(bucket: string, key: string, body: Buffer): void;
   /** The names of what the fake cloud holds now (functions as `service/function`, triggers as `service/function/trigger`). */
   holdings(): Holdings;
   close(): Promise<void>;
@@ -555,6 +557,10 @@ export async function startAliyunCloud({ tablestore, accountId = '12345678901234
     serverNames,
     refuse: (...actions) => actions.forEach((action) => refused.add(action)),
     allow: (...actions) => actions.forEach((action) => refused.delete(action)),
+    putObject: (bucket, key, body) => {
+      state.buckets.add(bucket);
+      state.objects.set(`${bucket}/${key}`, body);
+    },
     holdings: () => ({
       roles: [...state.roles.keys()],
       policies: [...state.policies.keys()],

@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { createRequire, Module } from 'node:module';
 
 /**
- * Deploy-time corrections to serverless-aliyun-function-compute 1.2.6, applied by the bridge when
- * Serverless loads it, so that nothing depends on an edit to node_modules:
+ * Corrections to serverless-aliyun-function-compute 1.2.6 for deploy and remove, applied by the
+ * bridge when Serverless loads it, so that nothing depends on an edit to node_modules:
  * - its usage reports to Google Analytics are never sent ({@link silenceProviderAnalytics});
+ * - a remove keeps the code bucket other stages still use ({@link keepSharedCodeBucket});
  * - every client talks HTTPS and the code upload carries a Content-MD5 ({@link secureProviderClients});
  * - a refused permission ends the deploy (or remove) with one line naming it ({@link explainRefusals}).
  */
@@ -38,6 +39,34 @@ export function silenceProviderAnalytics(): void {
   }
   const visitor = (loaded.exports as { getVisitor(): { pageview: unknown; event: unknown } }).getVisitor();
   Object.assign(visitor, silentVisitor.visitor);
+}
+
+/** What the provider plugin's remove command (`remove/aliyunRemove.js`) holds while it removes the code. */
+interface ProviderRemove {
+  bucket?: { name: string };
+  provider: { getObjects(query: object): Promise<unknown[]> };
+  serverless: { cli: { log(message: string): void } };
+}
+
+/**
+ * On remove the provider plugin deletes this stage's zips, then the code bucket
+ * `sls-<account>-<region>` itself, which every service and stage deployed to that region shares:
+ * with another's code still in it OSS refuses (`BucketNotEmpty`) and the remove stops there, before
+ * the bridge deletes the roles. Such a bucket is kept instead, and the remove says so. The plugin
+ * copies these methods onto its remove command when it constructs it, so this must run before the
+ * plugin loads, as {@link silenceProviderAnalytics} does.
+ */
+export function keepSharedCodeBucket(): void {
+  const artifacts = pluginRequire('./remove/lib/removeArtifacts.js') as { removeBucket(this: ProviderRemove): Promise<void> };
+  const removeBucket = artifacts.removeBucket;
+  artifacts.removeBucket = async function (this: ProviderRemove) {
+    // The plugin pointed its OSS client at the bucket to list this stage's zips; now any object will do.
+    if (this.bucket && (await this.provider.getObjects({ 'max-keys': 1 })).length > 0) {
+      this.serverless.cli.log(`Kept OSS bucket ${this.bucket.name}: it holds the code of other stages or services`);
+      return;
+    }
+    await removeBucket.call(this);
+  };
 }
 
 /** The provider plugin's client factories and the credentials they use. */

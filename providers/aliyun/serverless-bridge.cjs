@@ -4,7 +4,10 @@ const { register } = require('tsx/cjs/api');
 
 const unregister = register();
 // Before serverless-aliyun-function-compute is loaded (this plugin is listed first), so that its
-// Google Analytics module is replaced and never runs, whatever the environment.
-require('./provider-patches.ts').silenceProviderAnalytics();
+// Google Analytics module is replaced and never runs, whatever the environment, and its remove
+// command gets the corrected removeBucket.
+const patches = require('./provider-patches.ts');
+patches.silenceProviderAnalytics();
+patches.keepSharedCodeBucket();
 module.exports = require('./serverless-bridge.ts').AliyunBridge;
 unregister();

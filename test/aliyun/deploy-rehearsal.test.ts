@@ -14,6 +14,9 @@ const ACCOUNT = '1234567890123456';
 const REGION = 'cn-shanghai';
 const SERVICE = 'dingtalk-callback-dev';
 const TABLE = 'dingtalk_callback_dev_events';
+/** The provider's code bucket, one per account and region. */
+const BUCKET = `sls-${ACCOUNT}-${REGION}`;
+const OTHER_STAGE_ZIP = 'serverless/dingtalk-callback/prod/1764288000000-2025-11-28T00:00:00.000Z/dingtalk-callback.zip';
 
 interface Config {
   functions: Record<string, { handler: string; events?: Array<Record<string, unknown>> }>;
@@ -208,6 +211,8 @@ describe('sls deploy --config serverless.aliyun.yml, rehearsed against a fake Al
       cloud.allow('ram:DeletePolicy');
       output = await remove(cloud, ots);
       removal = [...stopped, ...cloud.calls.splice(0)];
+      // Meanwhile another stage deployed to the region: its code is in the bucket the provider shares.
+      cloud.putObject(BUCKET, OTHER_STAGE_ZIP, Buffer.from('PK'));
       againOutput = await remove(cloud, ots);
       again = cloud.calls.splice(0);
     });
@@ -232,7 +237,7 @@ describe('sls deploy --config serverless.aliyun.yml, rehearsed against a fake Al
         expect(removal[deletePolicy]!.params.CascadingDelete).to.equal('true');
       }
       const left = cloud.holdings();
-      expect({ roles: left.roles, policies: left.policies, triggers: left.triggers, functions: left.functions, services: left.services, apis: left.apis, apiGroups: left.apiGroups, buckets: left.buckets }).to.deep.equal({
+      expect({ roles: left.roles, policies: left.policies, triggers: left.triggers, functions: left.functions, services: left.services, apis: left.apis, apiGroups: left.apiGroups }).to.deep.equal({
         roles: [],
         policies: [],
         triggers: [],
@@ -240,7 +245,6 @@ describe('sls deploy --config serverless.aliyun.yml, rehearsed against a fake Al
         services: [],
         apis: [],
         apiGroups: [],
-        buckets: [],
       });
     });
 
@@ -261,6 +265,13 @@ describe('sls deploy --config serverless.aliyun.yml, rehearsed against a fake Al
       expect(ram.map((call) => `${call.action} ${String(call.params.RoleName ?? '')}`)).to.deep.equal([`DetachPolicyFromRole ${roles[0]}`, `DeleteRole ${roles[0]}`]);
       expect(output).to.contain(`RAM role ${roles[0]}: already gone`);
       expect(output).to.contain(`RAM policy fc-${SERVICE}-${REGION}-access: deleted`);
+    });
+
+    it('removes the code bucket with the zips of this stage, and keeps it while another stage still has code in it', function () {
+      expect(removal.filter((call) => call.action === 'DeleteBucket' && call.status === 204)).to.have.length(1);
+      expect(again.map((call) => call.action)).not.to.include('DeleteBucket');
+      expect(againOutput).to.contain(`Kept OSS bucket ${BUCKET}: it holds the code of other stages or services`);
+      expect(cloud.holdings().objects).to.deep.equal([`${BUCKET}/${OTHER_STAGE_ZIP}`]);
     });
 
     it('removes again without an error, changing nothing, where everything is already gone', function () {

@@ -7,8 +7,7 @@ import { ConfigError } from '../../core/errors';
 import { loadRecoverSettings } from '../../core/recover';
 import { loadSettings } from '../../core/settings';
 import { deleteTrigger, ensureTrigger, functionArns, TRIGGER_EVENT_SCHEMAS, triggerSpecs, type FcTriggerClient } from './fc-triggers';
-import { lazyTablestoreProtobuf } from './lazy-protobuf';
-import { tablestoreWithoutBufferConstructor } from './tablestore-buffers';
+import { functionBundleOptions } from './function-bundle';
 import { LOG_INDEX, ensureLogIndex, type LogIndexClient } from './log-index';
 import { explainRefusals, secureProviderClients, type ClientName, type PermissionMap } from './provider-patches';
 import { ensureRole, removeRole, type RamClient, type RoleRemoval, type RoleSpec } from './ram-roles';
@@ -318,22 +317,7 @@ export class AliyunBridge {
     for (const file of files) {
       const entry = ['.ts', '.js'].map((extension) => join(config.servicePath, file + extension)).find((path) => existsSync(path));
       if (!entry) throw new this.serverless.classes.Error(`no ${file}.ts or ${file}.js for the handler ${file}`);
-      const { outputFiles } = await build({
-        entryPoints: [entry],
-        outfile: join(config.servicePath, `${file}.js`),
-        bundle: true,
-        platform: 'node',
-        target: `node${version}`,
-        format: 'cjs',
-        minify: true,
-        legalComments: 'none',
-        // Not strict: the tablestore SDK assigns undeclared variables, which throws in strict code,
-        // and a bundle starting with "use strict" (tsconfig's strict implies it) makes all of it strict.
-        tsconfigRaw: { compilerOptions: { alwaysStrict: false } },
-        plugins: [lazyTablestoreProtobuf, tablestoreWithoutBufferConstructor],
-        write: false,
-        logLevel: 'warning',
-      });
+      const { outputFiles } = await build({ ...functionBundleOptions(version), entryPoints: [entry], outfile: join(config.servicePath, `${file}.js`), write: false });
       zip.addFile(`${file}.js`, Buffer.from(outputFiles[0]!.contents));
     }
     const artifact = join(config.servicePath, '.serverless', `${service.service}.zip`);

@@ -65,7 +65,9 @@ const RUNNER = `
 const { readFileSync, writeSync } = require('node:fs');
 const input = JSON.parse(readFileSync(0, 'utf8'));
 const bootedMs = performance.now();
-const report = (outcome) => { writeSync(3, JSON.stringify(outcome) + '\\n'); process.exit(0); };
+// Exits once what is queued has run (a warning node emits on the next tick reaches stderr), not
+// waiting for the sockets a handler keeps open.
+const report = (outcome) => { writeSync(3, JSON.stringify(outcome) + '\\n'); setImmediate(() => process.exit(0)); };
 const cpuMs = () => { const { user, system } = process.cpuUsage(); return (user + system) / 1000; };
 const failure = (error) => String((error && error.stack) || error);
 try {

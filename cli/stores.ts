@@ -32,9 +32,32 @@ export const STORE_HELP = `Store (default: the local store of npm start, ${local
 
 type Flags = Record<string, string | boolean | undefined>;
 
+/** Where the flags point: a cloud's table and a client for it, or the local store of `npm start`. */
+type Location =
+  | { cloud: 'aws'; tableName: string; client: DynamoDBClient }
+  | { cloud: 'aliyun'; tableName: string; client: TableStore.Client }
+  | { cloud: 'local'; endpoint: string; client: DynamoDBClient };
+
+function locate(values: Flags): Location {
+  if (values.aws && values.aliyun) throw new UsageError('choose one of --aws and --aliyun');
+  if (values.aws) return { cloud: 'aws', tableName: need(values, 'table', '--aws'), client: new DynamoDBClient({ region: stringFlag(values.region), endpoint: stringFlag(values.endpoint) }) };
+  if (values.aliyun) return { cloud: 'aliyun', tableName: need(values, 'table', '--aliyun'), client: tablestoreClient(values) };
+  for (const flag of ['region', 'instance', 'table', 'inbox-table'] as const) {
+    if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --aws or --aliyun`);
+  }
+  const endpoint = stringFlag(values.endpoint) ?? localDynamoDbEndpoint();
+  return { cloud: 'local', endpoint, client: localDynamoDbClient(endpoint) };
+}
+
+function storeAt(at: Location): EventStore {
+  if (at.cloud === 'aws') return new DynamoDbEventStore({ tableName: at.tableName, client: at.client });
+  if (at.cloud === 'aliyun') return new TablestoreEventStore({ tableName: at.tableName, client: at.client });
+  return openLocalEventStore(at.endpoint);
+}
+
 /** The event store the flags name. */
 export function openStore(values: Flags): EventStore {
-  return openStoreAndInbox(values).store;
+  return storeAt(locate(values));
 }
 
 /**
@@ -43,29 +66,15 @@ export function openStore(values: Flags): EventStore {
  * on Alibaba Cloud `<table>_inbox`; locally the inbox of `npm start`, created if missing.
  */
 export function openStoreAndInbox(values: Flags): { store: EventStore; inbox: RecoverInbox; ready: () => Promise<void> } {
-  if (values.aws && values.aliyun) throw new UsageError('choose one of --aws and --aliyun');
+  const at = locate(values);
+  const store = storeAt(at);
   const inboxFlag = stringFlag(values['inbox-table']);
-  if (values.aws) {
-    const tableName = need(values, 'table', '--aws');
-    const client = new DynamoDBClient({ region: stringFlag(values.region), endpoint: stringFlag(values.endpoint) });
-    const inboxTable = inboxFlag ?? (tableName.endsWith('-events') ? tableName.replace(/-events$/, '-recover-inbox') : undefined);
-    return { store: new DynamoDbEventStore({ tableName, client }), inbox: new DynamoDbInbox({ tableName: inboxTable ?? need(values, 'inbox-table', `--table ${tableName}`), client }), ready: async () => {} };
+  if (at.cloud === 'aws') {
+    const inboxTable = inboxFlag ?? (at.tableName.endsWith('-events') ? at.tableName.replace(/-events$/, '-recover-inbox') : undefined);
+    return { store, inbox: new DynamoDbInbox({ tableName: inboxTable ?? need(values, 'inbox-table', `--table ${at.tableName}`), client: at.client }), ready: async () => {} };
   }
-  if (values.aliyun) {
-    const tableName = need(values, 'table', '--aliyun');
-    const client = tablestoreClient(values);
-    return { store: new TablestoreEventStore({ tableName, client }), inbox: new TablestoreInbox({ tableName: inboxFlag ?? `${tableName}_inbox`, client }), ready: async () => {} };
-  }
-  for (const flag of ['region', 'instance', 'table', 'inbox-table'] as const) {
-    if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --aws or --aliyun`);
-  }
-  const endpoint = stringFlag(values.endpoint) ?? localDynamoDbEndpoint();
-  const client = localDynamoDbClient(endpoint);
-  return {
-    store: openLocalEventStore(endpoint),
-    inbox: new DynamoDbInbox({ tableName: LOCAL_INBOX_TABLE, client }),
-    ready: () => ensureRecoverInboxTable(client, LOCAL_INBOX_TABLE),
-  };
+  if (at.cloud === 'aliyun') return { store, inbox: new TablestoreInbox({ tableName: inboxFlag ?? `${at.tableName}_inbox`, client: at.client }), ready: async () => {} };
+  return { store, inbox: new DynamoDbInbox({ tableName: LOCAL_INBOX_TABLE, client: at.client }), ready: () => ensureRecoverInboxTable(at.client, LOCAL_INBOX_TABLE) };
 }
 
 function tablestoreClient(values: Flags): TableStore.Client {

@@ -7,7 +7,8 @@ import { createTablestoreClient } from '../../providers/aliyun/tablestore-client
 import { TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
 import { ensureEventTable } from '../../providers/aliyun/tablestore-table';
 import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
-import { localDynamoDbEndpoint, LOCAL_TABLE_NAME } from '../../providers/local/local-dynamodb';
+import { ensureEventTable as ensureDynamoDbEventTable } from '../../providers/local/events-table';
+import { localDynamoDbClient, localDynamoDbEndpoint, LOCAL_TABLE_NAME } from '../../providers/local/local-dynamodb';
 import { CLEAN_ENV, runCli } from '../../testkit/cli';
 import { startLocalStack, type LocalStack } from '../../testkit/local-stack';
 import { freePort } from '../../testkit/ports';
@@ -112,6 +113,11 @@ describe('dingtalk-callback against npm start (end to end)', function () {
     const viaAws = await runCli(['events', '--json', '--aws', '--table', LOCAL_TABLE_NAME, '--region', 'us-east-1', ...store], { env });
     expect(viaAws.status, viaAws.stderr).to.equal(0);
     expect(JSON.parse(viaAws.stdout).events).to.deep.equal(await listed('--limit', '20'));
+    // A table named otherwise than serverless.aws.yml names it: events needs no inbox beside it.
+    await ensureDynamoDbEventTable(localDynamoDbClient(localDynamoDbEndpoint(stack.dynamodbPort)), 'audit.events_2026');
+    const other = await runCli(['events', '--json', '--aws', '--table', 'audit.events_2026', '--region', 'us-east-1', ...store], { env });
+    expect(other.status, other.stderr).to.equal(0);
+    expect(JSON.parse(other.stdout)).to.deep.equal({ events: [], cursor: null });
     const endpoint = `http://127.0.0.1:${await freePort()}`;
     const down = await runCli(['events', '--endpoint', endpoint]);
     expect(down.status).to.equal(1);

@@ -82,7 +82,7 @@ export function recoveredRecord(item: FailedItem, ownerKeyOf: (corpId: string | 
   if (corpId !== undefined) record.corpId = capField(corpId);
   if (item.eventTime !== undefined) record.eventTime = item.eventTime;
   const processInstanceId = find('processInstanceId');
-  if (processInstanceId !== undefined) record.processInstanceId = processInstanceId;
+  if (processInstanceId !== undefined) record.processInstanceId = capField(processInstanceId);
   return record;
 }
 

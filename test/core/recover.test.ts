@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { capField, MAX_FIELD_BYTES } from '../../core/events';
 import { MemoryInbox } from '../../core/inbox';
 import { MemoryEventStore } from '../../core/memory-store';
 import { accessTokenFor, APP_FAILED_LIST, loadRecoverSettings, recover, RecoverError, SUITE_FAILED_LIST, type RecoverSettings } from '../../core/recover';
@@ -31,6 +32,19 @@ describe('recover pass (core, memory store, fake DingTalk over HTTP)', () => {
     expect(record).to.include({ eventType: 'bpms_instance_change', source: 'recovered', corpId: dingtalk.corpId, eventTime: approvalItem(1, '').event_time, ownerKey: dingtalk.appKey });
     expect(JSON.parse(record!.payload)).to.deep.equal(approvalItem(1, dingtalk.corpId).bpms_instance_change);
     expect(record!.payload).to.contain('李四提交的报销申请 💰');
+  });
+
+  it('caps an over-long processInstanceId, as for a push, so listing by it finds the record', async () => {
+    const item = approvalItem(1, dingtalk.corpId);
+    const long = `proc-${'长'.repeat(500)}`;
+    (item.bpms_instance_change as { bpmsCallBackData: { processInstanceId: string } }).bpmsCallBackData.processInstanceId = long;
+    dingtalk.failed.push(item);
+    const store = new MemoryEventStore();
+    await run(store);
+    const [record] = (await store.list({ processInstanceId: long })).records;
+    expect(record?.processInstanceId).to.equal(capField(long));
+    expect(Buffer.byteLength(record!.processInstanceId!)).to.be.at.most(MAX_FIELD_BYTES);
+    expect(record!.payload).to.contain(long);
   });
 
   it('keeps the token for its lifetime across runs', async () => {

@@ -327,14 +327,14 @@ describe('serverless.aws.yml, packaged for real', function () {
   });
 });
 
-describe('serverless.aws.yml, packaged to adopt a retained table, with other limits', function () {
+describe('serverless.aws.yml, packaged to adopt a retained table, with other limits and recover off', function () {
   this.timeout(120_000);
   const streamArn = 'arn:aws:dynamodb:eu-central-1:123456789012:table/dingtalk-callback-test-events/stream/2026-01-01T00:00:00.000';
   let packaged: PackagedService;
   let template: Template;
 
   before(async function () {
-    const params = [`existingEventsTableStreamArn=${streamArn}`, 'reservedConcurrency=none', 'throttleRateLimit=5', 'throttleBurstLimit=10'];
+    const params = [`existingEventsTableStreamArn=${streamArn}`, 'reservedConcurrency=none', 'throttleRateLimit=5', 'throttleBurstLimit=10', 'recoverEnabled=false'];
     packaged = await packageService('serverless.aws.yml', { args: ['--stage', 'test', '--region', 'eu-central-1', ...params.map((param) => `--param=${param}`)] });
     template = await packaged.json<Template>('cloudformation-template-update-stack.json');
   });
@@ -362,5 +362,10 @@ describe('serverless.aws.yml, packaged to adopt a retained table, with other lim
     const [stage] = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::ApiGatewayV2::Stage');
     // --param values are strings; CloudFormation reads numbers from them.
     expect(stage!.Properties.DefaultRouteSettings).to.deep.equal({ ThrottlingRateLimit: '5', ThrottlingBurstLimit: '10' });
+  });
+
+  it('deploys the recover schedule off with recoverEnabled=false (no DingTalk app needed)', function () {
+    const [rule] = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Events::Rule');
+    expect(rule!.Properties).to.include({ ScheduleExpression: 'rate(10 minutes)', State: 'DISABLED' });
   });
 });

@@ -190,15 +190,17 @@ describe('GitHub Actions workflows', function () {
       expect(readRepoFile('.github/workflows/deploy.yml')).to.not.match(/aws-(access-key-id|secret-access-key)/);
     });
 
-    it('runs `sls deploy --config serverless.aws.yml` for the stage and region, with the SSM prefix only when it is set', function () {
+    it('runs `sls deploy --config serverless.aws.yml` for the stage and region, with the SSM prefix only when it is set, and recover on unless told off', function () {
       const deployStep = stepRunning(aws, 'sls deploy');
-      expect(Object.keys(deployStep.env!)).to.deep.equal(['DINGTALK_SSM_PREFIX']);
+      expect(Object.keys(deployStep.env!)).to.deep.equal(['DINGTALK_SSM_PREFIX', 'DINGTALK_RECOVER_ENABLED']);
       const recorded = fakeNpx(dir);
-      runStep(deployStep, { STAGE: 'dev', AWS_REGION: 'ap-northeast-1', DINGTALK_SSM_PREFIX: '/dingtalk-callback/dev' }, dir);
-      expect(recorded().args).to.deep.equal(['sls', 'deploy', '--config', 'serverless.aws.yml', '--stage', 'dev', '--region', 'ap-northeast-1']);
+      const command = (recover: string) => ['sls', 'deploy', '--config', 'serverless.aws.yml', '--stage', 'dev', '--region', 'ap-northeast-1', `--param=recoverEnabled=${recover}`];
+      runStep(deployStep, { STAGE: 'dev', AWS_REGION: 'ap-northeast-1', DINGTALK_SSM_PREFIX: '/dingtalk-callback/dev', DINGTALK_RECOVER_ENABLED: '' }, dir);
+      expect(recorded().args).to.deep.equal(command('true'));
       expect(recorded().env).to.include({ DINGTALK_SSM_PREFIX: '/dingtalk-callback/dev' });
-      runStep(deployStep, { STAGE: 'dev', AWS_REGION: 'ap-northeast-1', DINGTALK_SSM_PREFIX: '' }, dir);
+      runStep(deployStep, { STAGE: 'dev', AWS_REGION: 'ap-northeast-1', DINGTALK_SSM_PREFIX: '', DINGTALK_RECOVER_ENABLED: 'false' }, dir);
       expect(recorded().env).to.not.have.any.keys('DINGTALK_SSM_PREFIX');
+      expect(recorded().args).to.deep.equal(command('false'));
     });
 
     it('writes the Alibaba secrets to a private credentials file that the provider plugin itself accepts', function () {
@@ -218,14 +220,14 @@ describe('GitHub Actions workflows', function () {
       const settings = { DINGTALK_TOKEN: 't', DINGTALK_AES_KEY: 'k'.repeat(43), DINGTALK_OWNER_KEY: 'ding123', EVENTS_TABLE: 'events', TABLESTORE_ENDPOINT: 'https://i.cn-hangzhou.ots.aliyuncs.com', TABLESTORE_INSTANCE: 'i' };
       expect(Object.keys(deployStep.env!)).to.include.members(Object.keys(settings));
       const recorded = fakeNpx(dir);
-      runStep(deployStep, { STAGE: 'prod', ALIYUN_REGION: '', ...settings }, dir);
+      runStep(deployStep, { STAGE: 'prod', ALIYUN_REGION: '', DINGTALK_RECOVER_ENABLED: '', ...settings }, dir);
       expect(recorded().args).to.deep.equal(['sls', 'deploy', '--config', 'serverless.aliyun.yml', '--stage', 'prod']);
       expect(recorded().env).to.include(settings);
-      expect(recorded().env).not.to.have.property('ALIYUN_REGION');
+      expect(recorded().env).not.to.have.any.keys('ALIYUN_REGION', 'DINGTALK_RECOVER_ENABLED');
       // Serverless v3 refuses --region for the aliyun provider: the region travels in the environment.
-      runStep(deployStep, { STAGE: 'prod', ALIYUN_REGION: 'cn-shanghai', ...settings }, dir);
+      runStep(deployStep, { STAGE: 'prod', ALIYUN_REGION: 'cn-shanghai', DINGTALK_RECOVER_ENABLED: 'false', ...settings }, dir);
       expect(recorded().args).to.deep.equal(['sls', 'deploy', '--config', 'serverless.aliyun.yml', '--stage', 'prod']);
-      expect(recorded().env).to.include({ ALIYUN_REGION: 'cn-shanghai' });
+      expect(recorded().env).to.include({ ALIYUN_REGION: 'cn-shanghai', DINGTALK_RECOVER_ENABLED: 'false' });
     });
 
     it('installs exactly what package-lock.json pins on the Node.js major each cloud runs', function () {

@@ -60,26 +60,39 @@ export class RecoverSettings {
  * `DINGTALK_API_TIMEOUT_MS` and `DINGTALK_API_BACKOFF_MS`, and either `DINGTALK_SUITE_KEY`, `DINGTALK_SUITE_SECRET`,
  * `DINGTALK_SUITE_TAGS` (an ISV suite) or `DINGTALK_APP_KEY`, `DINGTALK_APP_SECRET` (an internal app,
  * with `DINGTALK_OWNER_KEY` when set, see {@link recoveredOwnerKey}).
- * @throws ConfigError naming the first variable that is missing or invalid.
+ * @throws ConfigError naming every variable that is missing or invalid.
  */
 export function loadRecoverSettings(env: Environment): RecoverSettings {
+  const [apiBase, timeoutMs, backoffMs, mode] = readAll(
+    () => apiBaseOf(env),
+    () => optionalWholeNumber(env, 'DINGTALK_API_TIMEOUT_MS', 1, 'milliseconds') ?? DEFAULT_API_TIMEOUT_MS,
+    () => optionalWholeNumber(env, 'DINGTALK_API_BACKOFF_MS', 0, 'milliseconds') ?? DEFAULT_BACKOFF_MS,
+    () => recoverMode(env),
+  );
+  return new RecoverSettings(apiBase, mode, timeoutMs, retryDelays(backoffMs));
+}
+
+function apiBaseOf(env: Environment): string {
   const apiBase = env.DINGTALK_API_BASE?.trim() || DEFAULT_API_BASE;
   if (!/^https?:\/\/[^/?#]+/.test(apiBase)) throw new ConfigError('DINGTALK_API_BASE', 'must be an http(s) URL such as https://oapi.dingtalk.com');
-  const timeoutMs = optionalWholeNumber(env, 'DINGTALK_API_TIMEOUT_MS', 1, 'milliseconds') ?? DEFAULT_API_TIMEOUT_MS;
-  const delays = retryDelays(optionalWholeNumber(env, 'DINGTALK_API_BACKOFF_MS', 0, 'milliseconds') ?? DEFAULT_BACKOFF_MS);
+  return apiBase;
+}
+
+/** An ISV suite's key, secret and subscribed types when `DINGTALK_SUITE_KEY` is set; else an internal app's. */
+function recoverMode(env: Environment): RecoverMode {
   const list = (variable: string) => (env[variable] ?? '').split(',').map((value) => value.trim()).filter(Boolean);
-  if (env.DINGTALK_SUITE_KEY?.trim()) {
+  const suiteKey = env.DINGTALK_SUITE_KEY?.trim();
+  if (suiteKey) {
     const subscribed = () => {
       const tags = list('DINGTALK_SUITE_TAGS');
       if (tags.length === 0) throw new ConfigError('DINGTALK_SUITE_TAGS', 'must list the event types the suite subscribes to (comma-separated): DingTalk lists failures by type');
       return tags;
     };
     const [suiteSecret, tags] = readAll(() => required(env, 'DINGTALK_SUITE_SECRET'), subscribed);
-    return new RecoverSettings(apiBase, { kind: 'suite', suiteKey: required(env, 'DINGTALK_SUITE_KEY'), suiteSecret, tags }, timeoutMs, delays);
+    return { kind: 'suite', suiteKey, suiteSecret, tags };
   }
   const [appKey, appSecret] = readAll(() => required(env, 'DINGTALK_APP_KEY'), () => required(env, 'DINGTALK_APP_SECRET'));
-  const mode = { kind: 'app', appKey, appSecret, ownerKeys: list('DINGTALK_OWNER_KEY') } as const;
-  return new RecoverSettings(apiBase, mode, timeoutMs, delays);
+  return { kind: 'app', appKey, appSecret, ownerKeys: list('DINGTALK_OWNER_KEY') };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { ConfigError } from '../../core/errors';
 import { capField, MAX_FIELD_BYTES } from '../../core/events';
 import { MemoryInbox } from '../../core/inbox';
 import { MemoryEventStore } from '../../core/memory-store';
@@ -177,6 +178,14 @@ describe('recover pass (core, memory store, fake DingTalk over HTTP)', () => {
     expect(() => loadRecoverSettings({})).to.throw('DINGTALK_APP_KEY: is not set; DINGTALK_APP_SECRET: is not set');
     expect(() => loadRecoverSettings({ DINGTALK_SUITE_KEY: 's', DINGTALK_SUITE_SECRET: 'x' })).to.throw(/DINGTALK_SUITE_TAGS/);
     expect(() => loadRecoverSettings({ DINGTALK_SUITE_KEY: 's' }), 'every missing setting at once').to.throw(/^DINGTALK_SUITE_SECRET: is not set; DINGTALK_SUITE_TAGS: must list/);
+    const everything = (() => {
+      try {
+        return loadRecoverSettings({ DINGTALK_API_BASE: 'oapi.dingtalk.com', DINGTALK_API_TIMEOUT_MS: 'soon' });
+      } catch (error) {
+        return (error as ConfigError).problems.map((problem) => problem.variable);
+      }
+    })();
+    expect(everything, 'every bad setting at once').to.deep.equal(['DINGTALK_API_BASE', 'DINGTALK_API_TIMEOUT_MS', 'DINGTALK_APP_KEY', 'DINGTALK_APP_SECRET']);
     expect(() => loadRecoverSettings({ DINGTALK_API_BASE: 'oapi.dingtalk.com', DINGTALK_APP_KEY: 'k', DINGTALK_APP_SECRET: 's' })).to.throw(/DINGTALK_API_BASE/);
     const shown = JSON.stringify(loadRecoverSettings({ DINGTALK_APP_KEY: 'k', DINGTALK_APP_SECRET: 'very-secret' }));
     expect(shown).not.to.contain('very-secret');

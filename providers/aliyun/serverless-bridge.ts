@@ -129,7 +129,7 @@ export class AliyunBridge {
 
   /** The deploy's region: the provider plugin fills `options.region` only once its own hooks ran. */
   private get region(): string {
-    return this.options.region ?? this.serverless.service.provider.region ?? 'cn-shanghai';
+    return this.options.region ?? this.serverless.service.provider.region ?? 'cn-hangzhou';
   }
 
   private log(message: string): void {

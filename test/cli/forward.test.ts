@@ -78,6 +78,26 @@ describe('dingtalk-callback forward: a receiver that never recovers, dead-letter
     expect(failed.stdout).to.include(`failed ${records[1]!.id} (user_add_org) to webhook: HTTP 500 after 2 attempt(s)`);
   });
 
+  it('gives the events after one that used up its tries at a dead receiver one try each, and draws progress only on a terminal', async function () {
+    let requests = 0;
+    const down = await receiver(() => (requests++, 500));
+    const failed = await forward(down.url, '--since', '2026-11-27T11:00:00Z', '--attempts', '2');
+    expect(failed.status).to.equal(1);
+    expect(failed.stdout).to.include('0 of 3 event(s) delivered');
+    expect(failed.stdout.match(/^failed /gm)).to.have.length(3);
+    // 2 tries for the first event, then 1 for each of the other two (was 2 each, 7 s of backoff per event by default).
+    expect(requests).to.equal(4);
+    expect(failed.stderr).to.equal('');
+
+    const up = await receiver();
+    const drawn = await runCli(['forward', '--since', '2026-11-27T11:00:00Z', '--endpoint', dynamo.endpoint], {
+      env: { ...CLEAN_ENV, DINGTALK_FORWARD_URL: up.url, DINGTALK_FORWARD_SECRET: TEST_WEBHOOK_SECRET },
+      tty: true,
+    });
+    expect(drawn.status).to.equal(0);
+    expect(drawn.stderr).to.match(/forwarding \[#+\] 3\/3 {2}failed 0\n$/);
+  });
+
   it('explains what it needs', async function () {
     const missing = await runCli(['forward', '--endpoint', dynamo.endpoint]);
     expect([missing.status, missing.stderr]).to.satisfy(([status, stderr]: [number, string]) => status === 2 && stderr.includes('--since is required'));

@@ -3,6 +3,7 @@ import { resolve, sep } from 'node:path';
 import { ConfigError } from '../../core/errors';
 import type { Environment } from '../../core/environment';
 import { forwardsNothing, loadForwardSettings } from '../../core/forward-settings';
+import { loadRecoverSettings } from '../../core/recover';
 import { loadSettings } from '../../core/settings';
 import { startLocalDeadLetterQueue, type LocalDeadLetterQueue } from './dead-letter-queue';
 import { withDevCredentials, withDevForwardSecret } from './dev-credentials';
@@ -24,7 +25,7 @@ interface Serverless {
   classes: { Error: new (message: string, code: string) => Error };
   service: {
     provider: { environment?: Record<string, unknown> };
-    getFunction(name: string): { name: string; environment?: Record<string, unknown> };
+    getFunction(name: string): { name: string; environment?: Record<string, unknown>; events?: { schedule?: { enabled?: unknown } }[] };
   };
 }
 
@@ -86,6 +87,7 @@ export class LocalStackPlugin {
       if (!(error instanceof ConfigError)) throw error;
       throw this.failure(error.message, 'DINGTALK_FORWARD_SETTINGS');
     }
+    const recoverLine = this.scheduleRecover(env);
     // serverless-offline would print its routes before failing on a port in use, then an error object.
     const host = this.options.host ?? 'localhost';
     for (const [flag, port] of [['httpPort', this.options.httpPort ?? 3000], ['lambdaPort', this.options.lambdaPort ?? 3002]] as const) {
@@ -126,7 +128,29 @@ export class LocalStackPlugin {
       AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
     };
-    this.announce(endpoint, dataDir, usingDev ? env : undefined, forwarding ? forwardEnv : undefined, usingDevSecret);
+    this.announce(endpoint, dataDir, usingDev ? env : undefined, forwarding ? forwardEnv : undefined, usingDevSecret, recoverLine);
+  }
+
+  /**
+   * Whether `recover` runs on its schedule here: only when an app (or suite) is set to pull for.
+   * Without one, every run would fail on the missing key; with one, each run takes the items off
+   * that app's failed list for good, into this machine's store, so it must be asked for.
+   */
+  private scheduleRecover(env: Environment): string {
+    const configured = ['DINGTALK_APP_KEY', 'DINGTALK_APP_SECRET', 'DINGTALK_SUITE_KEY'].some((name) => env[name]?.trim());
+    if (configured) {
+      try {
+        loadRecoverSettings(env);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        throw this.failure(`${error.message} (or set none of DINGTALK_APP_KEY, DINGTALK_APP_SECRET and DINGTALK_SUITE_KEY, and recover does not run)`, 'DINGTALK_RECOVER_SETTINGS');
+      }
+    }
+    const schedules = (this.serverless.service.getFunction('recover').events ?? []).flatMap((event) => (event.schedule ? [event.schedule] : []));
+    if (!configured) for (const schedule of schedules) schedule.enabled = false;
+    if (!configured) return "Recover: off (set DINGTALK_APP_KEY and DINGTALK_APP_SECRET to pull DingTalk's failed list on a schedule, docs/recover.md)";
+    if (schedules.every((schedule) => schedule.enabled === false)) return 'Recover: its schedule is disabled';
+    return "Recover: on its schedule, DingTalk's failed list is pulled into this store (and taken off DingTalk's list), docs/recover.md";
   }
 
   /**
@@ -173,7 +197,7 @@ export class LocalStackPlugin {
     await deadLetters?.close();
   }
 
-  private announce(endpoint: string, dataDir: string, devCredentials: Environment | undefined, forwardEnv: Environment | undefined, devSecret: boolean): void {
+  private announce(endpoint: string, dataDir: string, devCredentials: Environment | undefined, forwardEnv: Environment | undefined, devSecret: boolean, recoverLine: string): void {
     const url = `http://${this.options.host ?? 'localhost'}:${this.options.httpPort ?? 3000}/dingtalk`;
     const sinks = forwardEnv && [forwardEnv.DINGTALK_FORWARD_URL?.trim(), forwardEnv.DINGTALK_EVENT_BUS?.trim() && `EventBridge bus ${forwardEnv.DINGTALK_EVENT_BUS.trim()}`].filter(Boolean);
     const lines = [
@@ -183,6 +207,7 @@ export class LocalStackPlugin {
       sinks
         ? `Forwarding each new event to ${sinks.join(' and ')}; dead letters in ${this.deadLetters?.file}`
         : 'Forwarding: off (set DINGTALK_FORWARD_URL to deliver each new event to a webhook, docs/forward.md)',
+      recoverLine,
     ];
     if (devSecret) lines.push(`No DINGTALK_FORWARD_SECRET is set, so deliveries are signed with the development secret: DINGTALK_FORWARD_SECRET=${forwardEnv?.DINGTALK_FORWARD_SECRET}`);
     if (devCredentials) {

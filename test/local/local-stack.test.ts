@@ -67,6 +67,9 @@ describe('npm start: the local stack', function () {
     stack = await startLocalStack(dataDir);
     expect(stack.pushUrl).to.equal(`http://localhost:${stack.httpPort}/dingtalk`);
     expect(stack.output()).to.include(`DINGTALK_AES_KEY=${DEV_CREDENTIALS.DINGTALK_AES_KEY}`);
+    // No app to pull for: recover's schedule is off, not a ConfigError every 10 minutes.
+    expect(stack.output()).to.include('Recover: off (set DINGTALK_APP_KEY and DINGTALK_APP_SECRET');
+    expect(stack.output()).to.include('Scheduling [recover] cron: disabled');
 
     for (const message of stored) expect(await push(stack, message)).to.deep.equal({ status: 200, reply: 'success' });
     expect(await push(stack, eventText('check_url'))).to.deep.equal({ status: 200, reply: 'success' });
@@ -95,7 +98,10 @@ describe('npm start: the local stack', function () {
     client.destroy();
     await earlier.close();
 
-    stack = await startLocalStack(dataDir, SAMPLE_ENV);
+    stack = await startLocalStack(dataDir, { ...SAMPLE_ENV, DINGTALK_APP_KEY: 'dingappkey', DINGTALK_APP_SECRET: 'app-secret' });
+    expect(stack.output()).to.include("Recover: on its schedule, DingTalk's failed list is pulled into this store");
+    expect(stack.output()).to.include('Scheduling [recover] cron: [*/10 * * * *]');
+    expect(stack.output()).not.to.include('app-secret');
     expect(stack.output()).not.to.include(DEV_CREDENTIALS.DINGTALK_AES_KEY);
     expect(stack.output()).not.to.include(SAMPLE_ENV.DINGTALK_AES_KEY);
     const store = openLocalEventStore(localDynamoDbEndpoint(stack.dynamodbPort));
@@ -129,5 +135,7 @@ describe('npm start: the local stack', function () {
     const failure = await startLocalStack(dataDir, { DINGTALK_TOKEN: 'mine', DINGTALK_AES_KEY: 'too-short', DINGTALK_OWNER_KEY: 'dingmine' }).catch((error: unknown) => error);
     expect((failure as Error).message).to.include('DINGTALK_AES_KEY: must be exactly 43');
     expect((failure as Error).message).not.to.include(DEV_CREDENTIALS.DINGTALK_TOKEN);
+    const halfAnApp = await startLocalStack(dataDir, { DINGTALK_APP_KEY: 'dingappkey' }).catch((error: unknown) => error);
+    expect((halfAnApp as Error).message).to.include('DINGTALK_APP_SECRET: is not set (or set none of DINGTALK_APP_KEY');
   });
 });

@@ -1,7 +1,7 @@
 import { AccessToken, DingTalkApi, DingTalkApiError } from '../core/dingtalk-api';
 import { ConfigError } from '../core/errors';
 import { loadRecoverSettings } from '../core/recover';
-import { required } from '../core/environment';
+import { readAll, required } from '../core/environment';
 import { decodeAesKey } from '../core/settings';
 import { stringFlag, UsageError, type Command } from './command';
 
@@ -14,7 +14,7 @@ const HINTS: Record<number, string> = {
 
 export const callbackUrl: Command = {
   name: 'callback-url',
-  summary: 'show, register, update or delete the callback URL of a corp (the old call_back API)',
+  summary: 'get, register, update or delete the callback URL of a corp (the old call_back API)',
   help: `Usage: dingtalk-callback callback-url get
        dingtalk-callback callback-url register --url URL --tags TAG,TAG
        dingtalk-callback callback-url update [--url URL] [--tags TAG,TAG]
@@ -43,12 +43,27 @@ DINGTALK_API_BASE (default https://oapi.dingtalk.com).`,
     if (!action || !['get', 'register', 'update', 'delete'].includes(action) || extra.length > 0) {
       throw new UsageError('say one of: get, register, update, delete');
     }
-    const settings = loadRecoverSettings(process.env);
+    // What the command line lacks first, then every setting that is missing, in one message.
+    const url = stringFlag(values.url);
+    const tags = stringFlag(values.tags)?.split(',').map((tag) => tag.trim()).filter(Boolean);
+    if (action === 'register' && (!url || !tags?.length)) throw new UsageError('register needs --url and --tags');
+    if (url !== undefined && !URL.canParse(url)) throw new UsageError(`--url is not a URL: ${url}`);
+    const writes = action === 'register' || action === 'update';
+    const [settings, secrets] = readAll(
+      () => loadRecoverSettings(process.env),
+      () => (writes ? callbackSecrets() : undefined),
+    );
     if (settings.mode.kind !== 'app') throw new ConfigError('DINGTALK_SUITE_KEY', 'the call_back API is a corp\'s: unset it and set DINGTALK_APP_KEY and DINGTALK_APP_SECRET');
     const api = new DingTalkApi({ base: settings.apiBase, timeoutMs: settings.timeoutMs });
     const token = new AccessToken(api, { kind: 'app', appKey: settings.mode.appKey, appSecret: settings.mode.appSecret });
     try {
-      return await act(action, values, token);
+      if (action === 'get') return await show(token);
+      if (action === 'delete') {
+        await token.call('call_back/delete_call_back');
+        process.stdout.write('callback URL deleted\n');
+        return 0;
+      }
+      return await write(action, token, secrets!, url, tags);
     } catch (error) {
       if (!(error instanceof DingTalkApiError)) throw error;
       process.stderr.write(`dingtalk-callback callback-url ${action}: ${error.message}\n`);
@@ -59,32 +74,36 @@ DINGTALK_API_BASE (default https://oapi.dingtalk.com).`,
   },
 };
 
-async function act(action: string, values: Record<string, string | boolean | undefined>, token: AccessToken): Promise<number> {
-  if (action === 'get') {
-    const { reply } = await token.call('call_back/get_call_back');
-    const tags = Array.isArray(reply.call_back_tag) ? reply.call_back_tag.join(', ') : String(reply.call_back_tag ?? '');
-    // DingTalk answers with the token and AES key too: compare them with ours, never print them.
-    const same = reply.token === process.env.DINGTALK_TOKEN?.trim() && reply.aes_key === process.env.DINGTALK_AES_KEY?.trim();
-    process.stdout.write(`url   ${reply.url}\ntags  ${tags}\ntoken and AES key ${same ? 'match' : 'differ from'} DINGTALK_TOKEN and DINGTALK_AES_KEY\n`);
-    return 0;
-  }
-  if (action === 'delete') {
-    await token.call('call_back/delete_call_back');
-    process.stdout.write('callback URL deleted\n');
-    return 0;
-  }
-  const secrets = { token: required(process.env, 'DINGTALK_TOKEN'), aes_key: required(process.env, 'DINGTALK_AES_KEY') };
-  decodeAesKey(secrets.aes_key);
-  let url = stringFlag(values.url);
-  let tags = stringFlag(values.tags)?.split(',').map((tag) => tag.trim()).filter(Boolean);
-  if (action === 'register' && (!url || !tags?.length)) throw new UsageError('register needs --url and --tags');
-  if (action === 'update' && (!url || !tags?.length)) {
+/** The token and AES key DingTalk is to sign and encrypt pushes with: the function's own. */
+function callbackSecrets(): { token: string; aes_key: string } {
+  const [token, aesKey] = readAll(
+    () => required(process.env, 'DINGTALK_TOKEN'),
+    () => {
+      const value = required(process.env, 'DINGTALK_AES_KEY');
+      decodeAesKey(value);
+      return value;
+    },
+  );
+  return { token, aes_key: aesKey };
+}
+
+async function show(token: AccessToken): Promise<number> {
+  const { reply } = await token.call('call_back/get_call_back');
+  const tags = Array.isArray(reply.call_back_tag) ? reply.call_back_tag.join(', ') : String(reply.call_back_tag ?? '');
+  // DingTalk answers with the token and AES key too: compare them with ours, never print them.
+  const same = reply.token === process.env.DINGTALK_TOKEN?.trim() && reply.aes_key === process.env.DINGTALK_AES_KEY?.trim();
+  process.stdout.write(`url   ${reply.url}\ntags  ${tags}\ntoken and AES key ${same ? 'match' : 'differ from'} DINGTALK_TOKEN and DINGTALK_AES_KEY\n`);
+  return 0;
+}
+
+/** Registers, or updates keeping what is not given, the URL and tags. */
+async function write(action: string, token: AccessToken, secrets: { token: string; aes_key: string }, url: string | undefined, tags: string[] | undefined): Promise<number> {
+  if (!url || !tags?.length) {
     const { reply } = await token.call('call_back/get_call_back');
     url ??= String(reply.url ?? '');
-    tags ??= Array.isArray(reply.call_back_tag) ? reply.call_back_tag.map(String) : [];
+    if (!tags?.length) tags = Array.isArray(reply.call_back_tag) ? reply.call_back_tag.map(String) : [];
   }
-  if (!URL.canParse(url!)) throw new UsageError(`--url is not a URL: ${url}`);
   await token.call(`call_back/${action}_call_back`, {}, { call_back_tag: tags, ...secrets, url });
-  process.stdout.write(`callback URL ${action === 'register' ? 'registered' : 'updated'}: ${url} for ${tags!.join(', ')}\n`);
+  process.stdout.write(`callback URL ${action === 'register' ? 'registered' : 'updated'}: ${url} for ${tags.join(', ')}\n`);
   return 0;
 }

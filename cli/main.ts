@@ -64,7 +64,7 @@ export async function main(args: string[]): Promise<number> {
       return 2;
     }
     if (error instanceof ConfigError) {
-      process.stderr.write(`dingtalk-callback ${command.name}: ${error.message}\n`);
+      process.stderr.write(`dingtalk-callback ${command.name}: ${error.message}\n"dingtalk-callback ${command.name} --help" lists the settings it reads from the environment.\n`);
       return 2;
     }
     if (error instanceof StoreError) {

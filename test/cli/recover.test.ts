@@ -115,7 +115,7 @@ describe('dingtalk-callback recover and callback-url (in process, local store on
   it('without app credentials says which variable to set (exit 2)', async function () {
     const { status, output } = await cli(['recover', '--endpoint', dynamo.endpoint], { DINGTALK_API_BASE: dingtalk.url });
     expect(status).to.equal(2);
-    expect(output).to.contain('DINGTALK_APP_KEY: is not set');
+    expect(output).to.contain('DINGTALK_APP_KEY: is not set; DINGTALK_APP_SECRET: is not set\n"dingtalk-callback recover --help" lists the settings it reads from the environment.');
   });
 
   it('an ISV suite: the token from the stored suite_ticket, pages by cursor, each confirmed after storing', async function () {
@@ -169,6 +169,19 @@ describe('dingtalk-callback recover and callback-url (in process, local store on
         expect(result.output).not.to.contain(secrets.DINGTALK_AES_KEY);
         expect(result.output).not.to.contain(dingtalk.appSecret);
       }
+    });
+
+    it('says what the command line lacks before any setting, then names every missing setting at once, and calls DingTalk for neither', async function () {
+      const noUrl = await cli(['callback-url', 'register', '--tags', 'user_add_org'], {});
+      expect([noUrl.status, noUrl.output]).to.deep.equal([2, 'dingtalk-callback callback-url: register needs --url and --tags\nRun "dingtalk-callback callback-url --help" for usage.\n']);
+      const badUrl = await run(['update', '--url', 'not a url']);
+      expect(badUrl.output).to.contain('--url is not a URL: not a url');
+      const nothing = await cli(['callback-url', 'register', '--url', callback.url, '--tags', 'user_add_org'], { DINGTALK_API_BASE: dingtalk.url });
+      expect(nothing.status).to.equal(2);
+      expect(nothing.output).to.contain('DINGTALK_APP_KEY: is not set; DINGTALK_APP_SECRET: is not set; DINGTALK_TOKEN: is not set; DINGTALK_AES_KEY: is not set\n');
+      const shortKey = await cli(['callback-url', 'update'], { ...env, DINGTALK_TOKEN: 'token', DINGTALK_AES_KEY: 'short' });
+      expect(shortKey.output).to.contain('DINGTALK_AES_KEY: must be exactly 43');
+      expect(dingtalk.calls).to.deep.equal([]);
     });
 
     it('shows 71009 when the URL does not answer success', async function () {

@@ -179,6 +179,8 @@ describe('dingtalk-callback keygen and send', function () {
       expect(stdout).to.match(/^Usage: dingtalk-callback/);
     }
     expect((await runCli(['--help'])).stdout).to.match(/^ {2}-V, --version +print the version$/m);
+    // The actions it names are the ones callback-url takes.
+    expect((await runCli(['--help'])).stdout).to.match(/^ {2}callback-url +get, register, update or delete /m);
     for (const flag of ['--version', '-V']) expect(await runCli([flag])).to.deep.equal({ status: 0, stdout: `dingtalk-callback ${version()}\n`, stderr: '' });
   });
 

@@ -3,7 +3,7 @@ import { build } from 'esbuild';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { readAll, type Environment } from '../../core/environment';
-import { ConfigError } from '../../core/errors';
+import { ConfigError, type ConfigProblem } from '../../core/errors';
 import { loadRecoverSettings } from '../../core/recover';
 import { loadSettings } from '../../core/settings';
 import { deleteTrigger, ensureTrigger, functionArns, TRIGGER_EVENT_SCHEMAS, triggerSpecs, type FcTriggerClient } from './fc-triggers';
@@ -242,23 +242,30 @@ export class AliyunBridge {
   }
 
   /**
-   * Checks the settings as the function `name` will at cold start, so a bad one fails the package,
-   * not the first push. The recover function's DingTalk app is checked only while its timer is on.
+   * Checks the settings as each function will at cold start, so a bad one fails the package, not
+   * the first push; one message names every variable at fault, in all the functions. The recover
+   * function's DingTalk app is checked only while its timer is on.
    */
-  private check(name: string, env: Environment): void {
-    const pulls = env.RECOVER_INBOX_TABLE !== undefined && this.scheduled(name);
-    try {
-      readAll(
-        () => loadSettings(env),
-        () => tablestoreWriterSettings(env),
-        () => (pulls ? loadRecoverSettings(env) : undefined),
-      );
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      const app = error.problems.some((problem) => /^DINGTALK_(APP|SUITE)_/.test(problem.variable));
-      const off = app ? '; DINGTALK_RECOVER_ENABLED=false deploys `recover` with its timer off, pulling nothing (docs/recover.md)' : '';
-      throw new this.serverless.classes.Error(`${error.message} (the function gets its settings from the environment of \`sls package\` / \`sls deploy\`)${off}`);
+  private check(functions: ReadonlyArray<{ name: string; env: Environment }>): void {
+    const problems = new Map<string, ConfigProblem>();
+    for (const { name, env } of functions) {
+      const pulls = env.RECOVER_INBOX_TABLE !== undefined && this.scheduled(name);
+      try {
+        readAll(
+          () => loadSettings(env),
+          () => tablestoreWriterSettings(env),
+          () => (pulls ? loadRecoverSettings(env) : undefined),
+        );
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        for (const problem of error.problems) problems.set(`${problem.variable}: ${problem.problem}`, problem);
+      }
     }
+    if (problems.size === 0) return;
+    const error = new ConfigError([...problems.values()]);
+    const app = error.problems.some((problem) => /^DINGTALK_(APP|SUITE)_/.test(problem.variable));
+    const off = app ? '; DINGTALK_RECOVER_ENABLED=false deploys `recover` with its timer off, pulling nothing (docs/recover.md)' : '';
+    throw new this.serverless.classes.Error(`${error.message} (the function gets its settings from the environment of \`sls package\` / \`sls deploy\`)${off}`);
   }
 
   /** Whether the function deployed as `name` has a timer that is on. */
@@ -286,8 +293,9 @@ export class AliyunBridge {
     const region = this.region;
     const resources = new Set<string>();
     const inboxes = new Set<string>();
-    for (const { name, env } of this.environments()) {
-      this.check(name, env);
+    const functions = this.environments();
+    this.check(functions);
+    for (const { name, env } of functions) {
       if (env.RECOVER_INBOX_TABLE !== undefined && !this.scheduled(name)) this.log(`${name}: its timer is off, so DingTalk's failed list is not pulled; \`dingtalk-callback recover\` pulls it by hand (docs/recover.md)`);
       // RAM matches Tablestore instance names in lower case.
       const table = (name: string) => `acs:ots:${region}:*:instance/${env.TABLESTORE_INSTANCE!.toLowerCase()}/table/${name}`;
@@ -362,14 +370,11 @@ export class AliyunBridge {
 
   /** Each function of the template with its environment, checked as at packaging. */
   private deployedFunctions(template: Template): Array<{ name: string; env: Record<string, string> }> {
-    return Object.values(template.Resources)
+    const functions = Object.values(template.Resources)
       .filter((resource) => resource.Type === 'ALIYUN::FC::Function')
-      .map((resource) => {
-        const env = (resource.Properties.environmentVariables ?? {}) as Record<string, string>;
-        const name = String(resource.Properties.name);
-        this.check(name, env);
-        return { name, env };
-      });
+      .map((resource) => ({ name: String(resource.Properties.name), env: (resource.Properties.environmentVariables ?? {}) as Record<string, string> }));
+    this.check(functions);
+    return functions;
   }
 
   /**

@@ -6,11 +6,13 @@ import { SAMPLE_ENV } from '../../testkit/fixtures';
 describe('providers/aliyun/serverless-bridge', function () {
   describe('packaging checks', function () {
     /** The bridge over a service whose one function (the callback, unless `fn` says otherwise) has `environment`. */
-    function bridgeWith(environment: Record<string, string>, fn: { name: string; handler: string; events?: object[] } = { name: 'dingtalk-callback-dev-callback', handler: 'handlers/aliyun/callback.handler' }) {
+    type Fn = { name: string; handler: string; events?: object[]; environment?: Record<string, string> };
+    function bridgeWith(environment: Record<string, string>, fn: Fn | Fn[] = { name: 'dingtalk-callback-dev-callback', handler: 'handlers/aliyun/callback.handler' }) {
       const provider: { environment: Record<string, string>; ramRoleStatements?: object[] } = { environment };
       const logged: string[] = [];
+      const fns = [fn].flat();
       const serverless = {
-        service: { provider, getAllFunctions: () => ['only'], getFunction: () => fn },
+        service: { provider, getAllFunctions: () => fns.map((_, key) => String(key)), getFunction: (key: string) => fns[Number(key)] },
         classes: { Error },
         cli: { log: (line: string) => logged.push(line) },
         configSchemaHandler: { defineProvider: () => {} },
@@ -43,6 +45,13 @@ describe('providers/aliyun/serverless-bridge', function () {
       it('refuses to package with its timer on and no DingTalk app, naming both variables and the switch that turns it off', async function () {
         const failure = await bridgeWith(inbox, recover({ cronExpression: '@every 10m' })).initialize().catch((error: Error) => error);
         expect((failure as Error).message).to.match(/^DINGTALK_APP_KEY: is not set; DINGTALK_APP_SECRET: is not set \(.*\); DINGTALK_RECOVER_ENABLED=false deploys `recover` with its timer off/);
+      });
+
+      it('names what every function lacks in one message, not one function at a time', async function () {
+        const callback = { name: 'dingtalk-callback-dev-callback', handler: 'handlers/aliyun/callback.handler' };
+        const withInbox = { ...recover({ cronExpression: '@every 10m' }), environment: { RECOVER_INBOX_TABLE: 'events_inbox' } };
+        const failure = await bridgeWith({ ...complete, DINGTALK_TOKEN: '', TABLESTORE_INSTANCE: '' }, [callback, withInbox]).initialize().catch((error: Error) => error);
+        expect((failure as Error).message).to.match(/^DINGTALK_TOKEN: is not set; TABLESTORE_INSTANCE: is not set; DINGTALK_APP_KEY: is not set; DINGTALK_APP_SECRET: is not set \(/);
       });
 
       it('packages with its timer off and no DingTalk app, saying the failed list is not pulled', async function () {

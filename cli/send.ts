@@ -55,7 +55,7 @@ Examples:
     const fresh = () => fixed ?? JSON.stringify(samplePayload(source, target.ownerKey, records));
     const first = fresh();
     const message = values.duplicate ? () => first : (index: number) => (index === 0 ? first : fresh());
-    if (target.usingDev) process.stderr.write('using the development credentials of npm start (no DINGTALK_* variable is set)\n');
+    if (target.usingDev) process.stderr.write('using the development credentials of npm start (none of DINGTALK_TOKEN, DINGTALK_AES_KEY, DINGTALK_OWNER_KEY is set)\n');
     if (count === 1) {
       const delivery = await deliver(target, first);
       process.stdout.write(`${describe(fixed ? labelOf(fixed, source) : source, delivery)}\n`);

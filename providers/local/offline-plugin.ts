@@ -49,7 +49,7 @@ const OPTIONS = {
 /**
  * What `sls offline` needs to run the AWS function with nothing set up: an embedded DynamoDB
  * (dynalite) with the events table of `serverless.aws.yml`, the function pointed at it, and the
- * development credentials when no `DINGTALK_*` is set. Stopped with serverless-offline (Ctrl-C).
+ * development credentials when none of the three credentials is set. Stopped with serverless-offline (Ctrl-C).
  */
 export class LocalStackPlugin {
   readonly commands = { offline: { options: OPTIONS, commands: { start: { options: OPTIONS } } } };
@@ -79,7 +79,7 @@ export class LocalStackPlugin {
       loadSettings(env);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
-      throw this.failure(`${error.message} (or set no DINGTALK_* variable at all, to use the development credentials)`, 'DINGTALK_SETTINGS');
+      throw this.failure(`${error.message} (or set none of DINGTALK_TOKEN, DINGTALK_AES_KEY and DINGTALK_OWNER_KEY, to use the development credentials)`, 'DINGTALK_SETTINGS');
     }
     try {
       forwarding = !forwardsNothing(loadForwardSettings(forwardEnv));
@@ -212,7 +212,7 @@ export class LocalStackPlugin {
     if (devSecret) lines.push(`No DINGTALK_FORWARD_SECRET is set, so deliveries are signed with the development secret: DINGTALK_FORWARD_SECRET=${forwardEnv?.DINGTALK_FORWARD_SECRET}`);
     if (devCredentials) {
       lines.push(
-        'No DINGTALK_* variable is set, so the development credentials are in use (never deploy them):',
+        'None of DINGTALK_TOKEN, DINGTALK_AES_KEY, DINGTALK_OWNER_KEY is set, so the development credentials are in use (never deploy them):',
         `  DINGTALK_TOKEN=${devCredentials.DINGTALK_TOKEN}`,
         `  DINGTALK_AES_KEY=${devCredentials.DINGTALK_AES_KEY}`,
         `  DINGTALK_OWNER_KEY=${devCredentials.DINGTALK_OWNER_KEY}`,

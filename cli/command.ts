@@ -22,7 +22,10 @@ export function parseCommandArgs(command: Command, args: string[]) {
   try {
     return parseArgs({ args, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    // node's own advice on an unknown option is about positionals that start with '-': a typo is likelier.
+    const unknown = /^Unknown option '([^']+)'/.exec((error as Error).message);
+    const known = Object.keys(command.options).map((name) => `--${name}`);
+    throw new UsageError(unknown ? `unknown option ${unknown[1]}; ${command.name} takes ${[...known, '--help'].join(', ')}` : (error as Error).message);
   }
 }
 

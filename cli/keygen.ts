@@ -14,16 +14,18 @@ export const keygen: Command = {
   summary: 'print a fresh token, EncodingAESKey and webhook secret',
   help: `Usage: dingtalk-callback keygen
 
-Prints a fresh signing token and a 43-character EncodingAESKey as environment assignments,
-ready to paste into the DingTalk developer console (Token, aes_key) and the deploy environment:
+Prints a fresh signing token, a 43-character EncodingAESKey and a webhook secret as environment
+assignments, ready to paste into the DingTalk developer console (Token, aes_key) and the deploy
+environment:
 
   DINGTALK_TOKEN=…
   DINGTALK_AES_KEY=…
   DINGTALK_FORWARD_SECRET=whsec_…
 
 The first two use only A-Z a-z 0-9, which the DingTalk console accepts. The third signs the
-deliveries to DINGTALK_FORWARD_URL (docs/forward.md); give it to the receiving service too. Set DINGTALK_OWNER_KEY yourself:
-your corpId (enterprise callbacks), appKey (an internal app's events) or suiteKey (an ISV suite).`,
+deliveries to DINGTALK_FORWARD_URL (docs/forward.md); give it to the receiving service too.
+Set DINGTALK_OWNER_KEY yourself: your corpId (enterprise callbacks), appKey (an internal app's
+events) or suiteKey (an ISV suite).`,
   options: {},
   async run() {
     process.stdout.write(`DINGTALK_TOKEN=${randomAlphanumeric(32)}\nDINGTALK_AES_KEY=${randomAlphanumeric(43)}\nDINGTALK_FORWARD_SECRET=${WEBHOOK_SECRET_PREFIX}${randomBytes(32).toString('base64')}\n`);

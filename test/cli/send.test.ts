@@ -153,7 +153,7 @@ describe('dingtalk-callback keygen and send', function () {
   const usage: Array<[string[], RegExp]> = [
     [['send'], /exactly one event type/],
     [['send', 'user_add_org', '--count', '0'], /--count must be a whole number/],
-    [['send', 'user_add_org', '--bogus'], /Unknown option '--bogus'/],
+    [['send', 'user_add_org', '--bogus'], /^dingtalk-callback send: unknown option --bogus; send takes --url, --owner-key, --count, --concurrency, --duplicate, --records, --help\n/],
     [['send', 'missing.json'], /missing.json is not a readable JSON file/],
     [['send', 'user_add_org', '--url', 'not a url'], /--url is not a URL/],
     [['frobnicate'], /unknown command "frobnicate"/],

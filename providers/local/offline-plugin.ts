@@ -128,6 +128,9 @@ export class LocalStackPlugin {
       AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
     };
+    // The deploy names the inbox after the stage; npm start keeps the one it made, as for the events.
+    const recover = this.serverless.service.getFunction('recover');
+    recover.environment = { ...recover.environment, RECOVER_INBOX_TABLE: LOCAL_INBOX_TABLE };
     this.announce(endpoint, dataDir, usingDev ? env : undefined, forwarding ? forwardEnv : undefined, usingDevSecret, recoverLine);
   }
 

@@ -13,6 +13,7 @@ import { startDynamoDbServer } from '../../providers/local/dynamodb-server';
 import { ensureEventTable } from '../../providers/local/events-table';
 import { LOCAL_TABLE_NAME, localDynamoDbClient, localDynamoDbEndpoint, openLocalEventStore } from '../../providers/local/local-dynamodb';
 import { eventText, recordId, SAMPLE_ENV } from '../../testkit/fixtures';
+import { approvalItem, FakeDingTalk } from '../../testkit/fake-dingtalk';
 import { startLocalStack, type LocalStack } from '../../testkit/local-stack';
 
 const DEV = loadSettings(DEV_CREDENTIALS);
@@ -98,10 +99,23 @@ describe('npm start: the local stack', function () {
     client.destroy();
     await earlier.close();
 
-    stack = await startLocalStack(dataDir, { ...SAMPLE_ENV, DINGTALK_APP_KEY: 'dingappkey', DINGTALK_APP_SECRET: 'app-secret' });
-    expect(stack.output()).to.include("Recover: on its schedule, DingTalk's failed list is pulled into this store");
-    expect(stack.output()).to.include('Scheduling [recover] cron: [*/10 * * * *]');
-    expect(stack.output()).not.to.include('app-secret');
+    const dingtalk = await new FakeDingTalk().start();
+    try {
+      stack = await startLocalStack(dataDir, { ...SAMPLE_ENV, DINGTALK_APP_KEY: dingtalk.appKey, DINGTALK_APP_SECRET: dingtalk.appSecret, DINGTALK_API_BASE: dingtalk.url });
+      expect(stack.output()).to.include("Recover: on its schedule, DingTalk's failed list is pulled into this store");
+      expect(stack.output()).to.include('Scheduling [recover] cron: [*/10 * * * *]');
+      // A scheduled run, invoked now, pulls from the DINGTALK_API_BASE set, as the settings table says.
+      dingtalk.failed.push(approvalItem(1, dingtalk.corpId));
+      const run = await fetch(`http://localhost:${stack.lambdaPort}/2015-03-31/functions/dingtalk-callback-dev-recover/invocations`, { method: 'POST', body: '{}' });
+      const answer = await run.text();
+      expect([run.status, run.headers.get('x-amz-function-error')], answer).to.deep.equal([200, null]);
+      expect(dingtalk.failed).to.deep.equal([]);
+      const recovered = (await openLocalEventStore(localDynamoDbEndpoint(stack.dynamodbPort)).list()).records.filter((record) => record.source === 'recovered');
+      expect(recovered.map((record) => record.processInstanceId)).to.deep.equal(['proc-000001']);
+      expect(stack.output()).not.to.include(dingtalk.appSecret);
+    } finally {
+      await dingtalk.stop();
+    }
     expect(stack.output()).not.to.include(DEV_CREDENTIALS.DINGTALK_AES_KEY);
     expect(stack.output()).not.to.include(SAMPLE_ENV.DINGTALK_AES_KEY);
     const store = openLocalEventStore(localDynamoDbEndpoint(stack.dynamodbPort));
@@ -111,7 +125,7 @@ describe('npm start: the local stack', function () {
     expect(await push(stack, approval, SAMPLE_ENV)).to.deep.equal({ status: 200, reply: 'success' });
     expect(await push(stack, approval, SAMPLE_ENV)).to.deep.equal({ status: 200, reply: 'success' });
     expect((await store.get(recordId(approval, SAMPLE_ENV.DINGTALK_OWNER_KEY)))?.payload).to.equal(approval);
-    expect((await store.list()).records).to.have.length(2);
+    expect((await store.list()).records.filter((record) => record.source === 'push')).to.have.length(2);
     await stack.stop('SIGTERM');
     expect(stack.output()).to.include('Local DynamoDB stopped');
     stack = undefined;

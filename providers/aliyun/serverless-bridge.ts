@@ -108,8 +108,14 @@ export class AliyunBridge {
     this.hooks = {
       initialize: async () => this.patchProvider(),
       'before:package:initialize': async () => {
-        this.grantTablestore();
-        this.checkCredentials();
+        // Both refusals at once when both apply: one run tells all that is missing.
+        const credentials = this.credentialsProblem();
+        try {
+          this.grantTablestore();
+        } catch (error) {
+          throw credentials ? new this.serverless.classes.Error(`${(error as Error).message}\n${credentials}`) : error;
+        }
+        if (credentials) throw new this.serverless.classes.Error(credentials);
       },
       'before:package:createDeploymentArtifacts': () => this.bundle(),
       'after:package:compileFunctions': async () => this.completeTemplate(),
@@ -277,14 +283,13 @@ export class AliyunBridge {
   }
 
   /** The provider plugin reads its credentials file even to package: name the file and what it must hold, not its stack trace. */
-  private checkCredentials(): void {
+  private credentialsProblem(): string | undefined {
     try {
       void this.serverless.getProvider('aliyun')?.key;
+      return undefined;
     } catch (error) {
       const file = this.serverless.service.provider.credentials;
-      throw new this.serverless.classes.Error(
-        `cannot read the Alibaba Cloud credentials file ${file} (${(error as Error).message}): it must be an ini file whose [default] section sets aliyun_account_id, aliyun_access_key_id and aliyun_access_key_secret; ALIYUN_CREDENTIALS_FILE names another file`,
-      );
+      return `cannot read the Alibaba Cloud credentials file ${file} (${(error as Error).message}): it must be an ini file whose [default] section sets aliyun_account_id, aliyun_access_key_id and aliyun_access_key_secret; ALIYUN_CREDENTIALS_FILE names another file`;
     }
   }
 

@@ -7,8 +7,8 @@ describe('providers/aliyun/serverless-bridge', function () {
   describe('packaging checks', function () {
     /** The bridge over a service whose one function (the callback, unless `fn` says otherwise) has `environment`. */
     type Fn = { name: string; handler: string; events?: object[]; environment?: Record<string, string> };
-    function bridgeWith(environment: Record<string, string>, fn: Fn | Fn[] = { name: 'dingtalk-callback-dev-callback', handler: 'handlers/aliyun/callback.handler' }) {
-      const provider: { environment: Record<string, string>; ramRoleStatements?: object[] } = { environment };
+    function bridgeWith(environment: Record<string, string>, fn: Fn | Fn[] = { name: 'dingtalk-callback-dev-callback', handler: 'handlers/aliyun/callback.handler' }, unreadableCredentials = false) {
+      const provider: { environment: Record<string, string>; ramRoleStatements?: object[]; credentials?: string } = { environment, credentials: '~/.aliyun_credentials' };
       const logged: string[] = [];
       const fns = [fn].flat();
       const serverless = {
@@ -16,7 +16,12 @@ describe('providers/aliyun/serverless-bridge', function () {
         classes: { Error },
         cli: { log: (line: string) => logged.push(line) },
         configSchemaHandler: { defineProvider: () => {} },
-        getProvider: () => ({ key: {} }),
+        getProvider: () => ({
+          get key() {
+            if (unreadableCredentials) throw new Error('ENOENT: no such file or directory');
+            return {};
+          },
+        }),
       } as unknown as ConstructorParameters<typeof AliyunBridge>[0];
       return { provider, logged, initialize: new AliyunBridge(serverless, { region: 'cn-shanghai' }).hooks['before:package:initialize']! };
     }
@@ -31,6 +36,13 @@ describe('providers/aliyun/serverless-bridge', function () {
         expect((failure as Error).message).to.contain(variable);
       });
     }
+
+    it('names the missing settings and an unreadable credentials file in one refusal', async function () {
+      const failure = await bridgeWith({ ...complete, DINGTALK_TOKEN: '' }, undefined, true).initialize().catch((error: Error) => error);
+      expect((failure as Error).message).to.match(/^DINGTALK_TOKEN: is not set \(.*\)\ncannot read the Alibaba Cloud credentials file ~\/\.aliyun_credentials \(ENOENT/);
+      const onlyFile = await bridgeWith(complete, undefined, true).initialize().catch((error: Error) => error);
+      expect((onlyFile as Error).message).to.match(/^cannot read the Alibaba Cloud credentials file/);
+    });
 
     it('grants PutRow on the table, naming the instance in lower case as RAM expects', async function () {
       const { provider, initialize } = bridgeWith(complete);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateTableCommand, ResourceInUseException, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { load } from 'js-yaml';
 
 /** The Serverless configuration whose table resources define the tables everywhere. */
@@ -31,10 +32,23 @@ export async function ensureRecoverInboxTable(client: DynamoDBClient, tableName:
   await ensureTable(client, tableInput('RecoverInboxTable', tableName));
 }
 
+/** How long a new local table may stay CREATING before {@link ensureTable} gives up. */
+const ACTIVE_WITHIN_MS = 10_000;
+
+/**
+ * Creates the table unless it exists, and resolves once it is ACTIVE: dynalite answers CreateTable
+ * with the table CREATING and marks it ACTIVE in a later write to its store, and until then a put
+ * is refused as ResourceNotFoundException (seen on a busy machine with the data on disk).
+ */
 async function ensureTable(client: DynamoDBClient, input: CreateTableCommandInput): Promise<void> {
   try {
     await client.send(new CreateTableCommand(input));
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  const deadline = Date.now() + ACTIVE_WITHIN_MS;
+  while ((await client.send(new DescribeTableCommand({ TableName: input.TableName }))).Table?.TableStatus !== 'ACTIVE') {
+    if (Date.now() > deadline) throw new Error(`table ${input.TableName} is not ACTIVE after ${ACTIVE_WITHIN_MS} ms`);
+    await sleep(10);
   }
 }

@@ -94,10 +94,14 @@ describe('npm start: the local stack', function () {
     const approval = stored[1]!;
     const earlier = await startDynamoDbServer({ port: 0, dataDir });
     const client = localDynamoDbClient(localDynamoDbEndpoint(earlier.port));
-    await ensureEventTable(client, LOCAL_TABLE_NAME);
-    await new DynamoDbEventStore({ tableName: LOCAL_TABLE_NAME, client }).put(toRecord(parseMessage(Buffer.from(approval)), DEV_CREDENTIALS.DINGTALK_OWNER_KEY, new Date()));
-    client.destroy();
-    await earlier.close();
+    try {
+      await ensureEventTable(client, LOCAL_TABLE_NAME);
+      await new DynamoDbEventStore({ tableName: LOCAL_TABLE_NAME, client }).put(toRecord(parseMessage(Buffer.from(approval)), DEV_CREDENTIALS.DINGTALK_OWNER_KEY, new Date()));
+    } finally {
+      // Else a failure here leaves the server holding mocha open.
+      client.destroy();
+      await earlier.close();
+    }
 
     const dingtalk = await new FakeDingTalk().start();
     try {

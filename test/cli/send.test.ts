@@ -132,11 +132,14 @@ describe('dingtalk-callback keygen and send', function () {
 
   it('exits 1 when nothing answers, naming the URL it tried and the flag that points elsewhere', async function () {
     const url = `http://127.0.0.1:${await freePort()}/dingtalk`;
-    for (const args of [['send', 'user_add_org'], ['send', 'user_add_org', '--count', '3'], ['load', '--count', '3', '--no-verify']]) {
+    const noStore = `http://127.0.0.1:${await freePort()}`;
+    for (const args of [['send', 'user_add_org'], ['send', 'user_add_org', '--count', '3'], ['load', '--count', '3', '--no-verify'], ['load', '--count', '3', '--endpoint', noStore]]) {
       const { status, stdout, stderr } = await runCli([...args, '--url', url]);
       expect(status, args.join(' ')).to.equal(1);
       expect(stdout).to.include(`could not reach ${url}: ECONNREFUSED`);
       expect(stderr).to.include(`nothing answered at ${url}: start the callback (npm start), or point --url at where it runs`);
+      // With nothing acknowledged there is nothing to read back: no "store: 0 of 0" line.
+      expect(stdout).not.to.include('store:');
     }
   });
 

@@ -54,8 +54,11 @@ export async function deliver(target: Target, message: string): Promise<Delivery
   }
   const latencyMs = performance.now() - started;
   if (status !== 200) {
+    // The function's errors are {error, message}; a gateway's or another server's may hold either, or neither.
     const answer = safeJson(body);
-    return { ok: false, status, latencyMs, problem: answer ? `${answer.error}: ${answer.message}` : body.slice(0, 120), id };
+    const said = [answer?.error, answer?.message].filter((part) => typeof part === 'string').join(': ') || body.slice(0, 120);
+    const hint = status === 404 ? ' (no callback at this URL: the function serves the path /dingtalk)' : '';
+    return { ok: false, status, latencyMs, problem: `${said}${hint}`, id };
   }
   try {
     const reply = openReply(target.settings, body, target.ownerKey);

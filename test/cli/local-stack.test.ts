@@ -98,6 +98,12 @@ describe('dingtalk-callback against npm start (end to end)', function () {
     expect(await listed()).to.have.length(before);
   });
 
+  it('says, when the URL is not the callback\'s, what the server said and which path the callback has', async function () {
+    const { status, stdout } = await runCli(['send', 'user_add_org', '--url', new URL('/callback', stack.pushUrl).href]);
+    expect(status).to.equal(1);
+    expect(stdout).to.match(/^FAILED user_add_org: 404 Serverless-offline: route not found\. \(no callback at this URL: the function serves the path \/dingtalk\)/);
+  });
+
   it('load: every acknowledged event stored once and intact, a quarter redelivered, with progress on a terminal', async function () {
     const { status, stdout, stderr } = await runCli(['load', '--count', '120', '--concurrency', '12', '--url', stack.pushUrl, ...store], { tty: true });
     expect(status, stdout + stderr).to.equal(0);

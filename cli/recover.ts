@@ -45,7 +45,8 @@ Examples:
     if ('error' in outcome) {
       const { error, summary } = outcome;
       process.stderr.write(`dingtalk-callback recover: failed at ${error.message}\n`);
-      process.stderr.write(`${describe(summary)} before it; what was read is kept, and the next run finishes it: run recover again once the cause is fixed\n`);
+      const kept = summary.pages + summary.resumed > 0 ? `${describe(summary)} before it; what was read is kept, and the next run finishes it` : 'nothing was read from the failed list';
+      process.stderr.write(`${kept}: run recover again once the cause is fixed\n`);
       return 1;
     }
     process.stdout.write(`${describe(outcome.summary)} in ${outcome.durationMs} ms\n`);

@@ -81,7 +81,7 @@ describe('dingtalk-callback recover and callback-url (in process, local store on
     const { status, output } = await recover();
     expect(status, output).to.equal(1);
     expect(output).to.contain(`dingtalk-callback recover: failed at ${APP_FAILED_LIST}: HTTP 500 from ${dingtalk.url}`);
-    expect(output).to.contain('recovered 50 items from 1 page: 50 new, 0 already stored before it');
+    expect(output).to.contain('recovered 50 items from 1 page: 50 new, 0 already stored before it; what was read is kept, and the next run finishes it: run recover again once the cause is fixed');
     expect(output).not.to.contain(dingtalk.appSecret);
     expect(await storedByEventId(store, `evt-49`)).to.include({ source: 'recovered' });
     expect(await storedByEventId(store, `evt-50`)).to.equal(undefined);
@@ -107,7 +107,7 @@ describe('dingtalk-callback recover and callback-url (in process, local store on
     dingtalk.failed.push(approvalItem(1, dingtalk.corpId));
     const { status, output } = await recover({ DINGTALK_APP_SECRET: 'wrong-secret-value' });
     expect(status).to.equal(1);
-    expect(output).to.contain('failed at gettoken: DingTalk errcode 40089: 不合法的corpid或corpsecret');
+    expect(output).to.contain('failed at gettoken: DingTalk errcode 40089: 不合法的corpid或corpsecret\nnothing was read from the failed list: run recover again once the cause is fixed\n');
     expect(output).not.to.contain('wrong-secret-value');
     expect(dingtalk.failed).to.have.length(1);
   });

@@ -1,8 +1,8 @@
 import type { Environment } from '../../core/environment';
 
 /**
- * The fixed development credentials `npm start` and the CLI fall back to when no `DINGTALK_*`
- * variable is set, so the local stack works with nothing configured. Never deploy them.
+ * The fixed development credentials `npm start` and the CLI fall back to when none of these three
+ * is set, so the local stack works with nothing configured. Never deploy them.
  */
 export const DEV_CREDENTIALS = {
   DINGTALK_TOKEN: 'dingtalk-callback-dev-token',
@@ -10,7 +10,7 @@ export const DEV_CREDENTIALS = {
   DINGTALK_OWNER_KEY: 'dingdevcorp0000000000',
 } as const;
 
-/** `env` itself when it sets any `DINGTALK_*` credential, else `env` with {@link DEV_CREDENTIALS} filled in. */
+/** `env` itself when it sets any of the three credentials, else `env` with {@link DEV_CREDENTIALS} filled in. */
 export function withDevCredentials(env: Environment): { env: Environment; usingDev: boolean } {
   const configured = Object.keys(DEV_CREDENTIALS).some((name) => env[name]?.trim());
   return configured ? { env, usingDev: false } : { env: { ...env, ...DEV_CREDENTIALS }, usingDev: true };

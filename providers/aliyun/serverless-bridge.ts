@@ -396,17 +396,19 @@ export class AliyunBridge {
       const role = template.Resources[id]?.Properties as RoleSpec | undefined;
       if (role) await ensureRole(provider.ramClient, role, log, [BROAD_INVOKE_POLICY]);
     }
-    for (const { spec } of this.triggers(this.deployedFunctions(template))) {
+    const functions = this.deployedFunctions(template);
+    const triggers = this.triggers(functions);
+    for (const { spec } of triggers) {
       if (spec.role) this.roleArns.set(spec.role.RoleName, (await ensureRole(provider.ramClient, spec.role, log)).Arn);
     }
     const { aliyun_access_key_id: accessKeyId, aliyun_access_key_secret: secretAccessKey } = provider.key;
     const tables = new Map<string, { env: Record<string, string>; stream: boolean }>();
-    for (const { env } of this.deployedFunctions(template)) {
+    for (const { env } of functions) {
       // The functions of one table: the recover function's environment adds its inbox table.
       const key = `${env.TABLESTORE_ENDPOINT} ${env.EVENTS_TABLE}`;
       tables.set(key, { env: { ...tables.get(key)?.env, ...env }, stream: false });
     }
-    for (const { env, spec } of this.triggers(this.deployedFunctions(template))) if (spec.table) tables.get(`${env.TABLESTORE_ENDPOINT} ${env.EVENTS_TABLE}`)!.stream = true;
+    for (const { env, spec } of triggers) if (spec.table) tables.get(`${env.TABLESTORE_ENDPOINT} ${env.EVENTS_TABLE}`)!.stream = true;
     for (const { env, stream } of tables.values()) {
       const client = createTablestoreClient({ endpoint: env.TABLESTORE_ENDPOINT!, instance: env.TABLESTORE_INSTANCE!, accessKeyId, secretAccessKey });
       this.log(`Tablestore table ${env.TABLESTORE_INSTANCE}/${env.EVENTS_TABLE}: ${await ensureEventTable(client, env.EVENTS_TABLE!)}`);
@@ -414,7 +416,7 @@ export class AliyunBridge {
       if (env.RECOVER_INBOX_TABLE) this.log(`Tablestore table ${env.TABLESTORE_INSTANCE}/${env.RECOVER_INBOX_TABLE}: ${await ensureInboxTable(client, env.RECOVER_INBOX_TABLE)}`);
     }
     const deadLetterTables = new Map<string, Record<string, string>>();
-    for (const { env } of this.deployedFunctions(template)) {
+    for (const { env } of functions) {
       if (env.DINGTALK_DEAD_LETTER_TABLE) deadLetterTables.set(`${env.TABLESTORE_ENDPOINT} ${env.DINGTALK_DEAD_LETTER_TABLE}`, env);
     }
     for (const env of deadLetterTables.values()) {
@@ -473,12 +475,13 @@ export class AliyunBridge {
       { RoleName: provider.getExecRoleName(), Policies: [provider.getExecRolePolicyName()] },
       { RoleName: provider.getInvokeRoleName(), Policies: [invokePolicyName(provider.getServiceName(), this.region)] },
     ];
-    for (const { spec } of this.triggers(this.environments())) {
+    const functions = this.environments();
+    for (const { spec } of this.triggers(functions)) {
       if (spec.role) roles.push({ RoleName: spec.role.RoleName, Policies: spec.role.Policies.map((policy) => policy.PolicyName) });
     }
     for (const role of roles) await removeRole(provider.ramClient, role, (message) => this.log(message));
     const tables = new Set<string>();
-    for (const { env } of this.environments()) {
+    for (const { env } of functions) {
       for (const name of [env.EVENTS_TABLE, env.RECOVER_INBOX_TABLE, env.DINGTALK_DEAD_LETTER_TABLE]) {
         if (name) tables.add(env.TABLESTORE_INSTANCE ? `${env.TABLESTORE_INSTANCE}/${name}` : name);
       }

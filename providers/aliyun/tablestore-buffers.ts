@@ -26,8 +26,8 @@ const HELPER = `function __newBuffer(value, encodingOrOffset, length) {
  * An esbuild plugin that replaces the `tablestore` SDK's calls of the deprecated `Buffer`
  * constructor, and protobufjs's for an empty `bytes` field. Bundled, the SDK is no longer under
  * `node_modules`, so node prints a DeprecationWarning (DEP0005) with a stack trace at each cold
- * start: a line in the function's log every time, and a few milliseconds of the first write. The files stay non-strict (the helper is a
- * plain function declaration), as the SDK needs.
+ * start: a line in the function's log every time, and a few milliseconds of the first write. The
+ * files stay non-strict (the helper is a plain function declaration), as the SDK needs.
  */
 export const tablestoreWithoutBufferConstructor: Plugin = {
   name: 'tablestore-without-buffer-constructor',

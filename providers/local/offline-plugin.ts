@@ -150,8 +150,10 @@ export class LocalStackPlugin {
       }
     }
     const schedules = (this.serverless.service.getFunction('recover').events ?? []).flatMap((event) => (event.schedule ? [event.schedule] : []));
-    if (!configured) for (const schedule of schedules) schedule.enabled = false;
-    if (!configured) return "Recover: off (set DINGTALK_APP_KEY and DINGTALK_APP_SECRET to pull DingTalk's failed list on a schedule, docs/recover.md)";
+    if (!configured) {
+      for (const schedule of schedules) schedule.enabled = false;
+      return "Recover: off (set DINGTALK_APP_KEY and DINGTALK_APP_SECRET to pull DingTalk's failed list on a schedule, docs/recover.md)";
+    }
     if (schedules.every((schedule) => schedule.enabled === false)) return 'Recover: its schedule is disabled';
     return "Recover: on its schedule, DingTalk's failed list is pulled into this store (and taken off DingTalk's list), docs/recover.md";
   }

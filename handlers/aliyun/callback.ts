@@ -61,16 +61,18 @@ export interface AliyunHandlerDeps {
  */
 export function createHandler(deps: AliyunHandlerDeps = {}): FcHandler {
   const { env = process.env, tablestore = createTablestoreClient, log = jsonLogger } = deps;
-  let pipelineFor: ((keys: RoleKeys) => Callback) | undefined;
-  const setup = lazySetup(() => readAll(() => loadSettings(env), () => tablestoreWriterSettings(env)));
-
-  const invoke = async (event: unknown, context: FcContext): Promise<ApiGatewayResponse> => {
-    const [settings, { tableName, endpoint, instance, putDeadlineMs }] = await setup();
-    pipelineFor ??= keptPerRoleKeys(({ accessKeyId, accessKeySecret, securityToken }) => {
+  // The settings, and a pipeline per set of the role's keys (rebuilt when they rotate).
+  const setup = lazySetup(() => {
+    const [settings, { tableName, endpoint, instance, putDeadlineMs }] = readAll(() => loadSettings(env), () => tablestoreWriterSettings(env));
+    return keptPerRoleKeys(({ accessKeyId, accessKeySecret, securityToken }: RoleKeys): Callback => {
       // A hung request must not outlive the put's deadline: the function only ever puts.
       const client = tablestore({ endpoint, instance, accessKeyId, secretAccessKey: accessKeySecret, securityToken, timeoutMs: putDeadlineMs });
       return createCallback({ settings, store: new TablestoreEventWriter({ tableName, client, putDeadlineMs }), log });
     });
+  });
+
+  const invoke = async (event: unknown, context: FcContext): Promise<ApiGatewayResponse> => {
+    const pipelineFor = await setup();
     let request: CallbackRequest;
     try {
       request = decodeEvent(event, context.requestId);

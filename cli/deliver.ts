@@ -1,5 +1,5 @@
-import { HANDSHAKES, replyText } from '../core/callback';
-import { messageId, parseMessage } from '../core/events';
+import { replyText } from '../core/callback';
+import { HANDSHAKES, messageId, parseMessage } from '../core/events';
 import { openReply, pushUrl, sealPush } from '../core/dingtalk-side';
 import type { Settings } from '../core/settings';
 

@@ -1,10 +1,11 @@
 import type { EventStore } from '../core/listing';
 import { UsageError, wholeNumber, type Command } from './command';
-import { HANDSHAKES } from '../core/callback';
+import { HANDSHAKES } from '../core/events';
 import { storedId } from './deliver';
 import { EVENT_FAMILIES, samplePayload } from './event-payloads';
 import { progressBar, type Progress } from './progress';
-import { inParallel, sendMany } from './send-many';
+import { sendMany } from './send-many';
+import { mapLimited } from '../core/pool';
 import { summarise } from './send';
 import { openStore, STORE_HELP, STORE_OPTIONS } from './stores';
 import { CREDENTIALS_HELP, TARGET_HELP, TARGET_OPTIONS, targetFrom, unreachableHint } from './target';
@@ -79,8 +80,7 @@ ${CREDENTIALS_HELP}`,
 async function verify(store: EventStore, ids: string[], sent: Map<string, string>, progress: Progress) {
   const tally = { intact: 0, missing: 0, altered: 0 };
   let done = 0;
-  await inParallel(ids.length, 16, async (index) => {
-    const id = ids[index] as string;
+  await mapLimited(ids, 16, async (id) => {
     const record = await store.get(id);
     if (!record) tally.missing++;
     else if (record.payload !== sent.get(id)) tally.altered++;

@@ -1,4 +1,5 @@
 import { deliver, type Delivery, type Target } from './deliver';
+import { mapLimited } from '../core/pool';
 import { percentile } from './stats';
 
 /** The tally of many deliveries. */
@@ -31,7 +32,7 @@ export async function sendMany(target: Target, options: SendManyOptions): Promis
   const latencies: number[] = [];
   const summary: SendSummary = { sent: 0, ok: 0, failed: 0, p50Ms: 0, p99Ms: 0, problems: new Map(), acknowledged: new Set(), unreachable: false, elapsedMs: 0 };
   const started = performance.now();
-  await inParallel(options.count, options.concurrency, async (index) => {
+  await mapLimited(Array.from({ length: options.count }, (_, index) => index), options.concurrency, async (index) => {
     const delivery = await deliver(target, options.message(index));
     summary.sent++;
     latencies.push(delivery.latencyMs);
@@ -51,13 +52,4 @@ export async function sendMany(target: Target, options: SendManyOptions): Promis
   summary.p50Ms = percentile(latencies, 0.5);
   summary.p99Ms = percentile(latencies, 0.99);
   return summary;
-}
-
-/** Runs `task` for the indexes 0 to `count` - 1 in order, at most `concurrency` at a time. */
-export async function inParallel(count: number, concurrency: number, task: (index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) await task(next++);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, worker));
 }

@@ -1,6 +1,7 @@
 import { open, seal, type Envelope } from './crypto';
 import { BadRequestError, CallbackError, MethodNotAllowedError, OwnerKeyError, PayloadTooLargeError, StaleTimestampError, StoreError, UnstorableEventError } from './errors';
-import { capField, firstString, parseMessage, toRecord, type DingTalkMessage } from './events';
+import { capField, HANDSHAKES, parseMessage, toRecord, type DingTalkMessage } from './events';
+import { firstString } from './fields';
 import { jsonLogger, type Logger, type PushLog } from './log';
 import type { Settings } from './settings';
 import type { EventWriter } from './store';
@@ -43,8 +44,6 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 
 /** Sent while an ISV suite's callback URL is being saved: the answer is the event's `Random`. */
 const SUITE_CHECKS = new Set(['check_create_suite_url', 'check_update_suite_url']);
-/** Handshakes: answered, never stored. */
-export const HANDSHAKES: ReadonlySet<string> = new Set(['check_url', ...SUITE_CHECKS]);
 /**
  * The ownerKey DingTalk encrypts `check_create_suite_url` for while a suite is being created and has
  * no SuiteKey yet. It is accepted for that event only, without being configured.

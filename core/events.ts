@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { BadRequestError, StoreError } from './errors';
+import { firstString, nonEmptyString, wholeNumber } from './fields';
 
 /** Where a record came from: a push DingTalk delivered, or an event fetched back after DingTalk gave up on it. */
 export type EventSource = 'push' | 'recovered';
@@ -129,26 +130,55 @@ export function messageId(message: DingTalkMessage, ownerKey: string): string {
   return recordId({ ownerKey, eventType: message.eventType, eventId: nonEmptyString(message.fields.eventId), bytes: message.bytes });
 }
 
-/** Derives the stored record of a message, as docs/architecture.md's record table says. */
+/** What a record is made of, whichever way its event came: the one place its fields are capped and set. */
+export interface RecordParts {
+  ownerKey: string;
+  /** Trimmed, not yet capped. */
+  eventType: string;
+  source: EventSource;
+  receivedAt: Date;
+  payload: string;
+  /** What identifies the event when it has no `eventId` (see {@link recordId}). */
+  bytes: Uint8Array;
+  eventId?: string;
+  corpId?: string;
+  eventTime?: number;
+  processInstanceId?: string;
+}
+
+/** The stored record of an event, as docs/architecture.md's record table says; absent parts stay absent. */
+export function buildRecord(parts: RecordParts): EventRecord {
+  const { ownerKey, eventType, eventId } = parts;
+  const record: EventRecord = {
+    id: recordId({ ownerKey, eventType, eventId, bytes: parts.bytes }),
+    eventType: capField(eventType),
+    ownerKey,
+    source: parts.source,
+    receivedAt: parts.receivedAt.toISOString(),
+    payload: parts.payload,
+  };
+  if (eventId !== undefined) record.eventId = capField(eventId);
+  if (parts.corpId !== undefined) record.corpId = capField(parts.corpId);
+  if (parts.eventTime !== undefined) record.eventTime = parts.eventTime;
+  if (parts.processInstanceId !== undefined) record.processInstanceId = capField(parts.processInstanceId);
+  return record;
+}
+
+/** The stored record of a pushed message for `ownerKey`. */
 export function toRecord(message: DingTalkMessage, ownerKey: string, receivedAt: Date, source: EventSource = 'push'): EventRecord {
   const { fields } = message;
-  const record: EventRecord = {
-    id: messageId(message, ownerKey),
-    eventType: capField(message.eventType),
+  return buildRecord({
     ownerKey,
+    eventType: message.eventType,
     source,
-    receivedAt: receivedAt.toISOString(),
+    receivedAt,
     payload: message.text,
-  };
-  const eventId = nonEmptyString(fields.eventId);
-  if (eventId !== undefined) record.eventId = capField(eventId);
-  const corpId = firstString(fields, ['CorpId', 'corpId', 'AuthCorpId']);
-  if (corpId !== undefined) record.corpId = capField(corpId);
-  const eventTime = firstTime(fields, ['TimeStamp', 'createTime', 'EventTime']);
-  if (eventTime !== undefined) record.eventTime = eventTime;
-  const processInstanceId = nonEmptyString(fields.processInstanceId);
-  if (processInstanceId !== undefined) record.processInstanceId = capField(processInstanceId);
-  return record;
+    bytes: message.bytes,
+    eventId: nonEmptyString(fields.eventId),
+    corpId: firstString(fields, ['CorpId', 'corpId', 'AuthCorpId']),
+    eventTime: firstTime(fields, ['TimeStamp', 'createTime', 'EventTime']),
+    processInstanceId: nonEmptyString(fields.processInstanceId),
+  });
 }
 
 const SOURCES: readonly EventSource[] = ['push', 'recovered'];
@@ -187,25 +217,11 @@ function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-function nonEmptyString(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-/** The first of `names` that `fields` holds as a non-empty string (a message's fields, a request's query). */
-export function firstString(fields: Record<string, unknown>, names: readonly string[]): string | undefined {
-  for (const name of names) {
-    const value = nonEmptyString(fields[name]);
-    if (value !== undefined) return value;
-  }
-  return undefined;
-}
-
 /** Times come as numbers in some events and digit strings in others; anything else is no time. */
-function firstTime(fields: Record<string, unknown>, names: string[]): number | undefined {
+function firstTime(fields: Record<string, unknown>, names: readonly string[]): number | undefined {
   for (const name of names) {
-    const value = fields[name];
-    const time = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
-    if (typeof time === 'number' && Number.isSafeInteger(time) && time >= 0) return time;
+    const time = wholeNumber(fields[name]);
+    if (time !== undefined) return time;
   }
   return undefined;
 }
@@ -214,4 +230,4 @@ function firstTime(fields: Record<string, unknown>, names: string[]): number | u
  * The handshakes DingTalk sends while a callback URL is being saved (docs/protocol.md): answered, and
  * never delivered onward, whatever a store holds of them.
  */
-export const HANDSHAKE_EVENT_TYPES: ReadonlySet<string> = new Set(['check_url', 'check_create_suite_url', 'check_update_suite_url']);
+export const HANDSHAKES: ReadonlySet<string> = new Set(['check_url', 'check_create_suite_url', 'check_update_suite_url']);

@@ -1,4 +1,5 @@
-import { capField, recordId, type EventRecord } from './events';
+import { buildRecord, type EventRecord } from './events';
+import { nonEmptyString, wholeNumber } from './fields';
 
 /** One item of a failed-list reply, whichever API it came from. */
 export interface FailedItem {
@@ -68,22 +69,18 @@ export function recoveredRecord(item: FailedItem, ownerKeyOf: (corpId: string | 
   const corpId = item.corpId ?? find('corpid', 'corpId', 'CorpId', 'AuthCorpId');
   // An item without a tag is still an event DingTalk failed to deliver: kept, under a type that says so.
   const eventType = item.eventType || 'unknown';
-  const ownerKey = ownerKeyOf(corpId);
-  const eventId = find('eventId');
-  const record: EventRecord = {
-    id: recordId({ ownerKey, eventType, eventId, bytes: derivedBytes(item, corpId, payload) }),
-    eventType: capField(eventType),
-    ownerKey,
+  return buildRecord({
+    ownerKey: ownerKeyOf(corpId),
+    eventType,
     source: 'recovered',
-    receivedAt: receivedAt.toISOString(),
+    receivedAt,
     payload,
-  };
-  if (eventId !== undefined) record.eventId = capField(eventId);
-  if (corpId !== undefined) record.corpId = capField(corpId);
-  if (item.eventTime !== undefined) record.eventTime = item.eventTime;
-  const processInstanceId = find('processInstanceId');
-  if (processInstanceId !== undefined) record.processInstanceId = capField(processInstanceId);
-  return record;
+    bytes: derivedBytes(item, corpId, payload),
+    eventId: find('eventId'),
+    corpId,
+    eventTime: item.eventTime,
+    processInstanceId: find('processInstanceId'),
+  });
 }
 
 /** What identifies an item without DingTalk's eventId: its type, time, corp and data (the same item recovered twice is one record). */
@@ -117,13 +114,4 @@ function objectOf(value: unknown): Record<string, unknown> {
 function listOf(reply: Record<string, unknown>): Record<string, unknown>[] {
   const list = reply.failed_list;
   return Array.isArray(list) ? list.filter((entry): entry is Record<string, unknown> => typeof entry === 'object' && entry !== null) : [];
-}
-
-function nonEmptyString(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-function wholeNumber(value: unknown): number | undefined {
-  const number = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-  return typeof number === 'number' && Number.isSafeInteger(number) && number >= 0 ? number : undefined;
 }

@@ -1,5 +1,5 @@
 import type { EventRecord } from './events';
-import { HANDSHAKE_EVENT_TYPES } from './events';
+import { HANDSHAKES } from './events';
 import { recordJson } from './json-text';
 import { jsonLine } from './log';
 import { webhookIdOf } from './webhook';
@@ -182,7 +182,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   };
 
   const forwardTo = async (record: EventRecord, attemptsFor: (sink: Sink) => number, down?: Set<Sink>): Promise<ForwardOutcome> => {
-    if (HANDSHAKE_EVENT_TYPES.has(record.eventType) || !types(record.eventType) || sinks.length === 0) return 'skipped';
+    if (HANDSHAKES.has(record.eventType) || !types(record.eventType) || sinks.length === 0) return 'skipped';
     let outcome: ForwardOutcome = 'delivered';
     let failure: unknown;
     for (const sink of sinks) {

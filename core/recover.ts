@@ -4,6 +4,7 @@ import { ConfigError } from './errors';
 import { appFailedPage, recoveredRecord, suiteFailedPage, type FailedPage } from './failed-items';
 import type { RecoverInbox } from './inbox';
 import { optionalWholeNumber, readAll, required, type Environment } from './environment';
+import { mapLimited } from './pool';
 import type { EventWriter, PutOutcome } from './store';
 
 /** The failed-list API of each kind of app. */
@@ -248,28 +249,4 @@ export async function recover(options: RecoverOptions): Promise<RecoverSummary> 
 function parseReply(body: string): Record<string, unknown> {
   const reply: unknown = JSON.parse(body);
   return typeof reply === 'object' && reply !== null ? (reply as Record<string, unknown>) : {};
-}
-
-/**
- * `work` over `items`, at most `limit` at a time, results in order. After a failure no more work
- * starts, and the first failure rejects once the work in flight has settled (so a failed run leaves
- * nothing writing behind it).
- */
-async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (next < items.length && !failure) {
-      const index = next++;
-      try {
-        results[index] = await work(items[index] as T);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure) throw failure.error;
-  return results;
 }

@@ -1,7 +1,7 @@
 import { percentile } from '../cli/stats';
 import { openReply, sealPush } from '../core/dingtalk-side';
 import { createTablestoreClient } from '../providers/aliyun/tablestore-client';
-import { ensureEventTable as ensureTablestoreEventTable } from '../providers/aliyun/tablestore-table';
+import { ensureEventTable as ensureTablestoreEventTable } from '../deploy/aliyun/tablestore-tables';
 import { SSM_PARAMETERS } from '../providers/aws/ssm-settings';
 import { startDynamoDbServer } from '../providers/local/dynamodb-server';
 import { ensureEventTable as ensureDynamoDbEventTable } from '../providers/local/events-table';

@@ -1,6 +1,6 @@
 import TableStore from 'tablestore';
 import { inboxEntryId, type InboxEntry, type RecoverInbox } from '../../core/inbox';
-import { otsCode, storeError } from './tablestore-client';
+import { storeError } from './tablestore-client';
 
 /**
  * The recover inbox on Tablestore: a table of its own (`RECOVER_INBOX_TABLE`) keyed by `source`
@@ -47,22 +47,5 @@ export class TablestoreInbox implements RecoverInbox {
       .catch((error: unknown) => {
         throw storeError('DeleteRow', error);
       });
-  }
-}
-
-/** Creates the inbox table where missing; run on every deploy, and by the CLI before a run. */
-export async function ensureInboxTable(client: TableStore.Client, tableName: string): Promise<'created' | 'unchanged'> {
-  const { tableNames } = await client.listTable({});
-  if (tableNames.includes(tableName)) return 'unchanged';
-  try {
-    await client.createTable({
-      tableMeta: { tableName, primaryKey: [{ name: 'source', type: TableStore.PrimaryKeyType.STRING }, { name: 'replyId', type: TableStore.PrimaryKeyType.STRING }] },
-      reservedThroughput: { capacityUnit: { read: 0, write: 0 } },
-      tableOptions: { timeToLive: -1, maxVersions: 1 },
-    });
-    return 'created';
-  } catch (error) {
-    if (otsCode(error) === 'OTSObjectAlreadyExist') return 'unchanged';
-    throw error;
   }
 }

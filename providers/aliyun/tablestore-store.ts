@@ -3,7 +3,7 @@ import type { EventRecord } from '../../core/events';
 import { keyRange, listLimit, pageOf, storedFilters, type EventPage, type EventQuery, type EventStore } from '../../core/listing';
 import { storeError } from './tablestore-client';
 import { fromRow } from './tablestore-row';
-import { eventIndexes } from './tablestore-table';
+import { eventIndexes } from './tablestore-schema';
 import { TOOLS_PUT_DEADLINE_MS } from '../../core/store';
 import { TablestoreEventWriter, type TablestoreEventWriterOptions } from './tablestore-writer';
 

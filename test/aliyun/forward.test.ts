@@ -6,7 +6,7 @@ import { createHandler, type FcForwardHandler, type ForwardSummary } from '../..
 import type { FcContext } from '../../handlers/aliyun/callback';
 import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
 import { deadLetterTableOf } from '../../providers/aliyun/tablestore-dead-letter';
-import { ensureDeadLetterTable } from '../../providers/aliyun/tablestore-table';
+import { ensureDeadLetterTable } from '../../deploy/aliyun/tablestore-tables';
 import { loadJson } from '../../testkit/fixtures';
 import { sampleRecord } from '../../testkit/store-contract';
 import { tablestoreTriggerEvent } from '../../testkit/stream-events';

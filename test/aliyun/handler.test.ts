@@ -5,7 +5,7 @@ import { openReply, sealPush } from '../../core/dingtalk-side';
 import { createHandler, type ApiGatewayResponse, type FcContext, type FcHandler } from '../../handlers/aliyun/callback';
 import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
 import { TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
-import { ensureEventTable } from '../../providers/aliyun/tablestore-table';
+import { ensureEventTable } from '../../deploy/aliyun/tablestore-tables';
 import { eventText, loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../../testkit/fixtures';
 import { startTablestoreServer, type LocalTablestore, type TablestoreCredentials } from '../../testkit/tablestore-server';
 import { fcGatewayEvent } from '../../testkit/gateway-events';

@@ -6,14 +6,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import TableStore from 'tablestore';
 import type { EventRecord } from '../../core/events';
-import { functionBundleOptions } from '../../providers/aliyun/function-bundle';
-import { BUNDLED_OPERATIONS } from '../../providers/aliyun/lazy-protobuf';
+import { functionBundleOptions } from '../../deploy/aliyun/function-bundle';
+import { BUNDLED_OPERATIONS } from '../../deploy/aliyun/esbuild-lazy-protobuf';
 import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
 import { tablestoreDeadLetter } from '../../providers/aliyun/tablestore-dead-letter';
-import { ensureInboxTable, TablestoreInbox } from '../../providers/aliyun/tablestore-inbox';
+import { TablestoreInbox } from '../../providers/aliyun/tablestore-inbox';
 import { decodeTriggerEvent } from '../../providers/aliyun/tablestore-stream';
 import { TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
-import { ensureDeadLetterTable, ensureEventTable } from '../../providers/aliyun/tablestore-table';
+import { ensureDeadLetterTable, ensureEventTable, ensureInboxTable } from '../../deploy/aliyun/tablestore-tables';
 import { sampleRecord } from '../../testkit/store-contract';
 import { tablestoreTriggerEvent } from '../../testkit/stream-events';
 import { startTablestoreServer, type LocalTablestore } from '../../testkit/tablestore-server';
@@ -66,7 +66,7 @@ describe("the Alibaba functions' bundled tablestore SDK, trimmed to the protobuf
     const ownCode = outputFiles!.flatMap((file) => file.text.split(/^(?=\/\/ [\w./-]+\.[jt]s$)/m)).filter((part) => /^\/\/ (core|providers|handlers)\//.test(part));
     expect(ownCode.map((part) => part.split('\n')[0])).to.include.members(['// providers/aliyun/tablestore-writer.ts', '// providers/aliyun/tablestore-inbox.ts', '// providers/aliyun/tablestore-dead-letter.ts']);
     const called = new Set(ownCode.flatMap((part) => [...part.matchAll(/\.\s*(\w+)\s*\(/g)].map((call) => call[1]!)).filter((method) => operations.includes(method)));
-    expect([...called].sort(), 'providers/aliyun/lazy-protobuf.ts BUNDLED_OPERATIONS').to.deep.equal([...BUNDLED_OPERATIONS].sort());
+    expect([...called].sort(), 'deploy/aliyun/esbuild-lazy-protobuf.ts BUNDLED_OPERATIONS').to.deep.equal([...BUNDLED_OPERATIONS].sort());
   });
 
   it('puts, gets and lists events: created, a duplicate refused by its condition, found, missing, paged by every index; no DeprecationWarning', async function () {

@@ -3,7 +3,7 @@ import { openReply, type Push } from '../../core/dingtalk-side';
 import { createHandler, type ApiGatewayResponse, type FcContext, type FcHandler } from '../../handlers/aliyun/callback';
 import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
 import { TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
-import { ensureEventTable } from '../../providers/aliyun/tablestore-table';
+import { ensureEventTable } from '../../deploy/aliyun/tablestore-tables';
 import { captureOutput } from '../../testkit/capture-output';
 import { itHoldsUnderAttack } from '../../testkit/handler-under-attack';
 import { recordId, loadJson } from '../../testkit/fixtures';

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { triggerSpecs } from '../../providers/aliyun/fc-triggers';
-import { AliyunBridge } from '../../providers/aliyun/serverless-bridge';
+import { triggerSpecs } from '../../deploy/aliyun/fc-triggers';
+import { AliyunBridge } from '../../deploy/aliyun/serverless-bridge';
 import { SAMPLE_ENV } from '../../testkit/fixtures';
 
-describe('providers/aliyun/serverless-bridge', function () {
+describe('deploy/aliyun/serverless-bridge', function () {
   describe('packaging checks', function () {
     /** The bridge over a service whose one function (the callback, unless `fn` says otherwise) has `environment`. */
     type Fn = { name: string; handler: string; events?: object[]; environment?: Record<string, string> };

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { EventRecord } from '../../core/events';
 import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
 import { TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
-import { ensureEventTable } from '../../providers/aliyun/tablestore-table';
+import { ensureEventTable } from '../../deploy/aliyun/tablestore-tables';
 import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
 import { ensureEventTable as ensureDynamoDbEventTable } from '../../providers/local/events-table';
 import { localDynamoDbClient, localDynamoDbEndpoint, LOCAL_TABLE_NAME } from '../../providers/local/local-dynamodb';

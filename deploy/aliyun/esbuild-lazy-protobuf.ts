@@ -34,7 +34,7 @@ const DEFER = `function __deferType(namespace, name, build) {
   Object.defineProperty(namespace, name, { get: function () { return settle(build()); }, set: settle, enumerable: true, configurable: true });
 }
 function __leftOut(type) {
-  return function () { throw new Error("the tablestore SDK's protobuf type " + type + " is not in this bundle: providers/aliyun/lazy-protobuf.ts keeps those of ${BUNDLED_OPERATIONS.join(', ')} only; add the client method that needs it to BUNDLED_OPERATIONS"); };
+  return function () { throw new Error("the tablestore SDK's protobuf type " + type + " is not in this bundle: deploy/aliyun/esbuild-lazy-protobuf.ts keeps those of ${BUNDLED_OPERATIONS.join(', ')} only; add the client method that needs it to BUNDLED_OPERATIONS"); };
 }
 `;
 
@@ -66,7 +66,7 @@ function keptTypes(types: ReadonlyMap<string, TypeDefinition>): Set<string> {
   const upper = (operation: string) => operation[0]!.toUpperCase() + operation.slice(1);
   const roots = BUNDLED_OPERATIONS.flatMap((operation) => [`main.proto.${upper(operation)}Request`, `main.proto.${upper(operation)}Response`]);
   const missing = roots.filter((name) => !types.has(name));
-  if (missing.length > 0) throw new Error(`the tablestore SDK's protobuf types lack ${missing.join(', ')}: providers/aliyun/lazy-protobuf.ts needs updating for this SDK version`);
+  if (missing.length > 0) throw new Error(`the tablestore SDK's protobuf types lack ${missing.join(', ')}: deploy/aliyun/esbuild-lazy-protobuf.ts needs updating for this SDK version`);
   const kept = new Set<string>();
   const pending = [...roots, ...[...types.keys()].filter((name) => READ_BY_THE_SDK.some((pattern) => pattern.test(name)))];
   for (let name = pending.pop(); name !== undefined; name = pending.pop()) {

@@ -1,34 +1,10 @@
-import TableStore from 'tablestore';
-import { otsCode } from './tablestore-client';
-
-const STRING = TableStore.DefinedColumnType.DCT_STRING;
-/** Every record field but the key is a predefined column, so the indexes can carry whole records. */
-const COLUMNS = [
-  { name: 'eventId', type: STRING },
-  { name: 'eventType', type: STRING },
-  { name: 'ownerKey', type: STRING },
-  { name: 'source', type: STRING },
-  { name: 'corpId', type: STRING },
-  { name: 'eventTime', type: TableStore.DefinedColumnType.DCT_INTEGER },
-  { name: 'receivedAt', type: STRING },
-  { name: 'processInstanceId', type: STRING },
-  { name: 'payload', type: STRING },
-];
-
 /**
- * The global secondary indexes that answer {@link EventStore.list} newest first. Each index key ends
- * with `receivedAt` (then `id`, which Tablestore appends), so a backward range read is the answer.
+ * Provisioning of the Tablestore tables the functions use, run by `sls deploy` (serverless-bridge.ts)
+ * and by the tests and bench that stand a table up: the functions themselves never create a table.
  */
-export function eventIndexes(tableName: string): TableStore.IndexMeta[] {
-  const index = (suffix: string, primaryKey: string[]): TableStore.IndexMeta => ({
-    name: `${tableName}_${suffix}`,
-    primaryKey,
-    definedColumn: COLUMNS.map((column) => column.name).filter((name) => !primaryKey.includes(name)),
-    indexUpdateMode: TableStore.IndexUpdateMode.IUM_ASYNC_INDEX,
-    indexType: TableStore.IndexType.IT_GLOBAL_INDEX,
-  });
-  return [index('by_type', ['eventType', 'receivedAt']), index('by_instance', ['processInstanceId', 'receivedAt']), index('by_time', ['receivedAt'])];
-}
+import TableStore from 'tablestore';
+import { otsCode } from '../../providers/aliyun/tablestore-client';
+import { EVENT_COLUMNS, eventIndexes } from '../../providers/aliyun/tablestore-schema';
 
 /**
  * Creates the events table and its indexes where missing; run on every deploy. An existing table
@@ -41,7 +17,7 @@ export async function ensureEventTable(client: TableStore.Client, tableName: str
   if (!tableNames.includes(tableName)) {
     try {
       await client.createTable({
-        tableMeta: { tableName, primaryKey: [{ name: 'id', type: TableStore.PrimaryKeyType.STRING }], definedColumn: COLUMNS },
+        tableMeta: { tableName, primaryKey: [{ name: 'id', type: TableStore.PrimaryKeyType.STRING }], definedColumn: [...EVENT_COLUMNS] },
         reservedThroughput: { capacityUnit: { read: 0, write: 0 } },
         // Secondary indexes need one version and no expiry.
         tableOptions: { timeToLive: -1, maxVersions: 1 },
@@ -55,7 +31,7 @@ export async function ensureEventTable(client: TableStore.Client, tableName: str
   const { tableMeta, indexMetas } = await client.describeTable({ tableName });
   const key = tableMeta.primaryKey.map((column) => `${column.name}:${column.type}`).join(',');
   if (key !== `id:${TableStore.PrimaryKeyType.STRING}`) throw new Error(`Tablestore table ${tableName} exists with another primary key than id (STRING)`);
-  const missing = COLUMNS.filter((column) => !(tableMeta.definedColumn ?? []).some((defined) => defined.name === column.name && defined.type === column.type));
+  const missing = EVENT_COLUMNS.filter((column) => !(tableMeta.definedColumn ?? []).some((defined) => defined.name === column.name && defined.type === column.type));
   if (missing.length > 0) {
     throw new Error(`Tablestore table ${tableName} lacks the predefined columns ${missing.map((column) => column.name).join(', ')}; add them in the console, then deploy again`);
   }
@@ -89,7 +65,7 @@ export async function ensureEventStream(client: TableStore.Client, tableName: st
 const DEAD_LETTER_TTL_SECONDS = 14 * 24 * 3600;
 
 /**
- * Creates the forward function's dead-letter table (`tablestore-dead-letter.ts`) when missing; an
+ * Creates the forward function's dead-letter table (`providers/aliyun/tablestore-dead-letter.ts`) when missing; an
  * existing one is left as it is. Run on every deploy of a function with a Tablestore trigger.
  * @returns what was done.
  */
@@ -106,5 +82,22 @@ export async function ensureDeadLetterTable(client: TableStore.Client, tableName
   } catch (error) {
     if (otsCode(error) !== 'OTSObjectAlreadyExist') throw error;
     return 'unchanged';
+  }
+}
+
+/** Creates the inbox table where missing; run on every deploy of a function with `RECOVER_INBOX_TABLE` (`providers/aliyun/tablestore-inbox.ts`). */
+export async function ensureInboxTable(client: TableStore.Client, tableName: string): Promise<'created' | 'unchanged'> {
+  const { tableNames } = await client.listTable({});
+  if (tableNames.includes(tableName)) return 'unchanged';
+  try {
+    await client.createTable({
+      tableMeta: { tableName, primaryKey: [{ name: 'source', type: TableStore.PrimaryKeyType.STRING }, { name: 'replyId', type: TableStore.PrimaryKeyType.STRING }] },
+      reservedThroughput: { capacityUnit: { read: 0, write: 0 } },
+      tableOptions: { timeToLive: -1, maxVersions: 1 },
+    });
+    return 'created';
+  } catch (error) {
+    if (otsCode(error) === 'OTSObjectAlreadyExist') return 'unchanged';
+    throw error;
   }
 }

@@ -1,6 +1,6 @@
 import type { BuildOptions } from 'esbuild';
-import { lazyTablestoreProtobuf } from './lazy-protobuf';
-import { tablestoreWithoutBufferConstructor } from './tablestore-buffers';
+import { lazyTablestoreProtobuf } from './esbuild-lazy-protobuf';
+import { tablestoreWithoutBufferConstructor } from './esbuild-no-buffer-constructor';
 
 /**
  * How a function is bundled for Function Compute's Node.js `version` (`20`): one minified CommonJS

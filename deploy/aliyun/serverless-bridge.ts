@@ -11,10 +11,10 @@ import { functionBundleOptions } from './function-bundle';
 import { LOG_INDEX, ensureLogIndex, type LogIndexClient } from './log-index';
 import { explainRefusals, secureProviderClients, type ClientName, type PermissionMap } from './provider-patches';
 import { ensureRole, removeRole, type RamClient, type RoleRemoval, type RoleSpec } from './ram-roles';
-import { tablestoreWriterSettings } from './settings';
-import { createTablestoreClient } from './tablestore-client';
-import { ensureInboxTable } from './tablestore-inbox';
-import { ensureDeadLetterTable, ensureEventStream, ensureEventTable, eventIndexes } from './tablestore-table';
+import { tablestoreWriterSettings } from '../../providers/aliyun/settings';
+import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
+import { eventIndexes } from '../../providers/aliyun/tablestore-schema';
+import { ensureDeadLetterTable, ensureEventStream, ensureEventTable, ensureInboxTable } from './tablestore-tables';
 
 /** The parts of Serverless v3 and of serverless-aliyun-function-compute's provider that the bridge uses. */
 interface Serverless {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Plugin } from 'esbuild';
 
-/** The `tablestore` SDK's own files (its protobuf types are `lazy-protobuf.ts`'s), its `int64-buffer` and protobufjs's reader. */
+/** The `tablestore` SDK's own files (its protobuf types are `esbuild-lazy-protobuf.ts`'s), its `int64-buffer` and protobufjs's reader. */
 const SDK_FILE = /[\\/](tablestore[\\/]lib[\\/].*|int64-buffer[\\/]int64-buffer|protobufjs[\\/]src[\\/]reader)\.js$/;
 const PROTOBUF_TYPES = /tablestore_compiled_proto\.js$/;
 

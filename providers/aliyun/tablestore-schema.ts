@@ -1,0 +1,35 @@
+import TableStore from 'tablestore';
+
+const STRING = TableStore.DefinedColumnType.DCT_STRING;
+
+/**
+ * The events table's predefined columns: every record field but the key (`id`), so the indexes can
+ * carry whole records. The store reads by them; the deploy creates the table with them.
+ */
+export const EVENT_COLUMNS: readonly TableStore.DefinedColumnSchema[] = [
+  { name: 'eventId', type: STRING },
+  { name: 'eventType', type: STRING },
+  { name: 'ownerKey', type: STRING },
+  { name: 'source', type: STRING },
+  { name: 'corpId', type: STRING },
+  { name: 'eventTime', type: TableStore.DefinedColumnType.DCT_INTEGER },
+  { name: 'receivedAt', type: STRING },
+  { name: 'processInstanceId', type: STRING },
+  { name: 'payload', type: STRING },
+];
+
+/**
+ * The global secondary indexes that answer {@link EventStore.list} newest first. Each index key ends
+ * with `receivedAt` (then `id`, which Tablestore appends), so a backward range read is the answer.
+ * In the order by type, by process instance, by time.
+ */
+export function eventIndexes(tableName: string): TableStore.IndexMeta[] {
+  const index = (suffix: string, primaryKey: string[]): TableStore.IndexMeta => ({
+    name: `${tableName}_${suffix}`,
+    primaryKey,
+    definedColumn: EVENT_COLUMNS.map((column) => column.name).filter((name) => !primaryKey.includes(name)),
+    indexUpdateMode: TableStore.IndexUpdateMode.IUM_ASYNC_INDEX,
+    indexType: TableStore.IndexType.IT_GLOBAL_INDEX,
+  });
+  return [index('by_type', ['eventType', 'receivedAt']), index('by_instance', ['processInstanceId', 'receivedAt']), index('by_time', ['receivedAt'])];
+}

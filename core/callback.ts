@@ -1,5 +1,5 @@
-import { open, seal, type Envelope } from './crypto';
-import { BadRequestError, CallbackError, MethodNotAllowedError, OwnerKeyError, PayloadTooLargeError, StaleTimestampError, StoreError, UnstorableEventError } from './errors';
+import { seal, signatureMatches, unseal, type Envelope } from './crypto';
+import { BadRequestError, CallbackError, MethodNotAllowedError, PayloadTooLargeError, SignatureError, StaleTimestampError, StoreError, UndecryptableError, UnstorableEventError } from './errors';
 import { capField, HANDSHAKES, parseMessage, toRecord, type DingTalkMessage } from './events';
 import { firstString } from './fields';
 import { jsonLogger, type Logger, type PushLog } from './log';
@@ -66,13 +66,8 @@ export function createCallback(options: CallbackOptions): Callback {
     try {
       const envelope = readEnvelope(request);
       checkSkew(envelope.timestamp, settings.maxSkewSeconds, now());
-      const { message: bytes, ownerKey } = open(settings, envelope);
-      const served = settings.ownerKeys.includes(ownerKey);
-      if (!served && ownerKey !== SUITE_PLACEHOLDER_OWNER_KEY) throw wrongOwnerKey();
-      const message = parseMessage(bytes);
-      if (!served && message.eventType !== PLACEHOLDER_EVENT) throw wrongOwnerKey();
+      const { message, ownerKey, text } = openPush(settings, envelope);
       entry.eventType = capField(message.eventType);
-      const text = replyText(message); // before storing: a push that cannot be answered is not stored
       if (HANDSHAKES.has(message.eventType)) {
         entry.outcome = 'check';
       } else {
@@ -110,6 +105,7 @@ function failure(error: unknown, entry: Partial<PushLog>): CallbackResponse {
   entry.outcome = failed instanceof StoreError ? 'store_failed' : failed.status >= 500 ? 'failed' : 'rejected';
   entry.error = failed.code;
   if (failed instanceof UnstorableEventError) entry.reason = failed.message;
+  if (failed instanceof UndecryptableError) entry.reason = failed.detail;
   if (failed.cause instanceof Error) entry.cause = failed.cause.name;
   const response = answer(failed.status, { error: failed.code, message: failed.message });
   if (failed instanceof MethodNotAllowedError) response.headers.allow = 'POST'; // RFC 9110: a 405 names the methods allowed
@@ -174,8 +170,36 @@ function bodyText(request: CallbackRequest): string {
   return bytes.toString('utf8');
 }
 
-function wrongOwnerKey(): OwnerKeyError {
-  return new OwnerKeyError('ciphertext is for an ownerKey this function does not serve');
+/**
+ * Verifies a push's signature, then opens it: decrypts, parses, checks the ownerKey and works out
+ * the reply, all of it before deciding, so that every failure after the signature is one and the
+ * same answer, reached by the same work (docs/protocol.md, "One answer for every failure").
+ * @throws SignatureError when the signature does not match (nothing is decrypted);
+ * UndecryptableError, whose `detail` is for the log only, for anything wrong after it.
+ */
+function openPush(settings: Settings, envelope: Envelope): { message: DingTalkMessage; ownerKey: string; text: string } {
+  if (!signatureMatches(envelope.signature, settings.token, envelope.timestamp, envelope.nonce, envelope.encrypt)) {
+    throw new SignatureError('signature does not match');
+  }
+  const { message: bytes, ownerKey, fault: cipherFault } = unseal(settings.aesKey, envelope.encrypt);
+  let fault = cipherFault;
+  let message: DingTalkMessage | undefined;
+  try {
+    message = parseMessage(bytes);
+  } catch (error) {
+    fault ??= (error as Error).message;
+  }
+  // The placeholder is served for the suite-creation check only.
+  const served = settings.ownerKeys.includes(ownerKey) || (ownerKey === SUITE_PLACEHOLDER_OWNER_KEY && message?.eventType === PLACEHOLDER_EVENT);
+  if (!served) fault ??= 'ciphertext is for an ownerKey this function does not serve';
+  let text = '';
+  try {
+    if (message !== undefined) text = replyText(message);
+  } catch (error) {
+    fault ??= (error as Error).message;
+  }
+  if (fault !== undefined || message === undefined) throw new UndecryptableError(fault ?? 'no message');
+  return { message, ownerKey, text };
 }
 
 function checkSkew(timestamp: string, maxSkewSeconds: number, now: Date): void {

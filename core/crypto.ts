@@ -54,12 +54,16 @@ function codePointRank(unit: number): number {
   return unit >= 0xe000 ? unit - 0x800 : unit;
 }
 
+/** The standard base64 alphabet with its padding, nothing else (no base64url `-` or `_`, no spaces). */
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
 /**
- * Base64-decodes strictly: Node's decoder skips characters outside the alphabet and stops at the
- * first '=', so any such character shows as fewer bytes than the length promises.
+ * Base64-decodes strictly: Node's decoder takes base64url's `-` and `_` too, skips characters
+ * outside the alphabet and stops at the first '=', so the alphabet is checked first and any such
+ * character shows as fewer bytes than the length promises.
  */
 function decodeBase64(text: string): Buffer | undefined {
-  if (text.length % 4 !== 0) return undefined;
+  if (text.length % 4 !== 0 || !BASE64.test(text)) return undefined;
   const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
   const bytes = Buffer.from(text, 'base64');
   return bytes.length === (text.length / 4) * 3 - padding ? bytes : undefined;
@@ -72,32 +76,53 @@ export function signatureMatches(received: string, token: string, timestamp: str
   return received.length === 40 && actual.length === 20 && timingSafeEqual(actual, signatureDigest(token, timestamp, nonce, encrypt));
 }
 
+/** What {@link unseal} made of a ciphertext: its parts, and the first thing wrong with it, if any. */
+export interface Unsealed extends Plaintext {
+  /** Why the ciphertext is no DingTalk plaintext (for a log line, never for the sender); absent when it is one. */
+  fault?: string;
+}
+
+const NOTHING = Buffer.alloc(0);
+
 /**
  * Decrypts a DingTalk ciphertext: AES-256-CBC with IV = the key's first 16 bytes, 32-byte PKCS#7,
- * then `random16 | uint32be length | message | ownerKey`.
- * @throws DecryptError when any step does not hold; nothing of the plaintext is put in the message.
+ * then `random16 | uint32be length | message | ownerKey`. It never stops early on what the plaintext
+ * holds: a bad padding or length still yields the bytes after the header as the message, so that
+ * the caller parses them as it would a good one, and no answer comes sooner for one fault than for
+ * another (a padding oracle needs either). Nothing of the plaintext is put in the fault.
  */
-export function decrypt(aesKey: Buffer, encrypt: string): Plaintext {
+export function unseal(aesKey: Buffer, encrypt: string): Unsealed {
   const ciphertext = decodeBase64(encrypt);
-  if (ciphertext === undefined) throw new DecryptError('encrypt is not base64');
+  if (ciphertext === undefined) return { message: NOTHING, ownerKey: '', fault: 'encrypt is not base64' };
   if (ciphertext.length === 0 || ciphertext.length % 16 !== 0) {
-    throw new DecryptError('ciphertext length is not a positive multiple of 16 bytes');
+    return { message: NOTHING, ownerKey: '', fault: 'ciphertext length is not a positive multiple of 16 bytes' };
   }
   const decipher = createDecipheriv('aes-256-cbc', aesKey, aesKey.subarray(0, 16)).setAutoPadding(false);
   // Without padding, update() gives every whole block at once and final() would add nothing.
   const padded = decipher.update(ciphertext);
-  const pad = padded[padded.length - 1] ?? 0;
-  if (pad < 1 || pad > PAD_BLOCK || pad > padded.length || !padded.subarray(padded.length - pad).every((byte) => byte === pad)) {
-    throw new DecryptError('ciphertext does not decrypt to valid padding (wrong AES key or tampered ciphertext)');
-  }
-  const plain = padded.subarray(0, padded.length - pad);
-  if (plain.length < 20) throw new DecryptError('plaintext is shorter than its header');
-  const length = plain.readUInt32BE(16);
-  if (length > plain.length - 20) throw new DecryptError('plaintext message length exceeds the plaintext');
-  return {
-    message: plain.subarray(20, 20 + length),
-    ownerKey: plain.subarray(20 + length).toString('utf8'),
-  };
+  const pad = padded[padded.length - 1]!;
+  // Every one of the last PAD_BLOCK bytes is looked at, whatever the pad says.
+  let mismatch = pad < 1 || pad > PAD_BLOCK || pad > padded.length ? 1 : 0;
+  for (let i = 1; i <= Math.min(PAD_BLOCK, padded.length); i++) mismatch |= (padded[padded.length - i]! ^ pad) & (i <= pad ? 0xff : 0);
+  const plain = padded.subarray(0, padded.length - (mismatch === 0 ? pad : 0));
+  const length = plain.length >= 20 ? plain.readUInt32BE(16) : 0;
+  const fault =
+    mismatch !== 0 ? 'ciphertext does not decrypt to valid padding (wrong AES key or tampered ciphertext)'
+    : plain.length < 20 ? 'plaintext is shorter than its header'
+    : length > plain.length - 20 ? 'plaintext message length exceeds the plaintext'
+    : undefined;
+  const end = fault === undefined ? 20 + length : plain.length;
+  return { message: plain.subarray(Math.min(20, plain.length), end), ownerKey: plain.subarray(end).toString('utf8'), fault };
+}
+
+/**
+ * {@link unseal}, for a caller that wants the plaintext or nothing (the DingTalk side opening a reply).
+ * @throws DecryptError when any step does not hold; nothing of the plaintext is put in the message.
+ */
+export function decrypt(aesKey: Buffer, encrypt: string): Plaintext {
+  const { message, ownerKey, fault } = unseal(aesKey, encrypt);
+  if (fault !== undefined) throw new DecryptError(fault);
+  return { message, ownerKey };
 }
 
 /** Encrypts `message` for `ownerKey` as DingTalk expects it; `random` is fresh unless a test fixes it. */

@@ -18,10 +18,25 @@ export class BadRequestError extends CallbackError {
   override readonly code: string = 'bad_request';
 }
 
-/** 400: the ciphertext does not decrypt to a valid DingTalk plaintext. */
+/** The ciphertext does not decrypt to a valid DingTalk plaintext (the DingTalk side opening a reply). */
 export class DecryptError extends BadRequestError {
   override name = 'DecryptError';
   override readonly code = 'bad_ciphertext';
+}
+
+/**
+ * 400: a signed push that does not open to a message for this function, whatever the reason:
+ * padding, length, UTF-8, JSON, `EventType`, a key named twice, the ownerKey. Every one of them gets
+ * this same status, code and message, so that the answers are no oracle for someone who knows the
+ * token but not the AES key; `detail` says which it was, for the log line only.
+ */
+export class UndecryptableError extends BadRequestError {
+  override name = 'UndecryptableError';
+  override readonly code = 'undecryptable';
+
+  constructor(readonly detail: string) {
+    super('encrypt does not decrypt to a DingTalk message for this function');
+  }
 }
 
 /** 401: the signature does not match. */
@@ -35,13 +50,6 @@ export class SignatureError extends CallbackError {
 export class StaleTimestampError extends SignatureError {
   override name = 'StaleTimestampError';
   override readonly code = 'stale_timestamp';
-}
-
-/** 403: the ciphertext was made for an ownerKey this function does not serve. */
-export class OwnerKeyError extends CallbackError {
-  override name = 'OwnerKeyError';
-  override readonly status = 403;
-  override readonly code = 'wrong_owner_key';
 }
 
 /** 405: DingTalk only ever POSTs. */

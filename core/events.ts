@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { BadRequestError, StoreError } from './errors';
 import { firstString, nonEmptyString, wholeNumber } from './fields';
+import { keysNamedTwice } from './json-text';
 
 /** Where a record came from: a push DingTalk delivered, or an event fetched back after DingTalk gave up on it. */
 export type EventSource = 'push' | 'recovered';
@@ -102,9 +103,12 @@ export function capField(value: string): string {
 // ignoreBOM keeps a leading byte-order mark in the text, so the stored payload is the bytes verbatim.
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+/** The keys a message's identity is read from: one of them named twice makes the message ambiguous. */
+const IDENTITY_KEYS = ['EventType', 'eventId'];
+
 /**
- * Parses a decrypted message as strict UTF-8 JSON with a string `EventType`; a leading byte-order
- * mark is skipped for parsing and kept in the text.
+ * Parses a decrypted message as strict UTF-8 JSON with a string `EventType`, naming neither
+ * `EventType` nor `eventId` twice; a leading byte-order mark is skipped for parsing and kept in the text.
  * @throws BadRequestError for anything else; the message never quotes the payload.
  */
 export function parseMessage(bytes: Buffer): DingTalkMessage {
@@ -122,6 +126,8 @@ export function parseMessage(bytes: Buffer): DingTalkMessage {
   const record = fields as Record<string, unknown>;
   const eventType = typeof record.EventType === 'string' ? record.EventType.trim() : '';
   if (!eventType) throw new BadRequestError('decrypted message has no string EventType');
+  const twice = keysNamedTwice(text, IDENTITY_KEYS);
+  if (twice.length > 0) throw new BadRequestError(`decrypted message names ${twice.join(' and ')} twice`);
   return { eventType, text, fields: record, bytes };
 }
 

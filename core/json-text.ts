@@ -60,3 +60,31 @@ export function recordJson<T extends { payload: string }>(record: T, indent = 2,
   lines.push(`${inner}"payload": ${payloadJson}`);
   return `{${lines.join(',')}\n${' '.repeat(indent * depth)}}`;
 }
+
+/** A JSON string token (its escapes whole), or a bracket: whatever else JSON holds needs no tracking here. */
+const TOKENS = /"[^"\\]*(?:\\.[^"\\]*)*"|[{}[\]]/g;
+const KEY_FOLLOWS = /\s*:/y;
+
+/**
+ * Which of `names` the top-level object of `json` (text `JSON.parse` accepted) names more than once.
+ * `JSON.parse` keeps the last of two equal keys and a reader that keeps the first would disagree. A
+ * key may be spelled with escapes (`"Event\u0054ype"`), so keys are compared as JSON reads them.
+ */
+export function keysNamedTwice(json: string, names: readonly string[]): string[] {
+  // Without a backslash a key is spelled as it reads: one literal occurrence means one key at most.
+  if (!json.includes('\\') && names.every((name) => json.indexOf(`"${name}"`) === json.lastIndexOf(`"${name}"`))) return [];
+  const counts = new Map<string, number>();
+  let depth = 0;
+  for (const match of json.matchAll(TOKENS)) {
+    const token = match[0];
+    if (token === '{' || token === '[') depth += 1;
+    else if (token === '}' || token === ']') depth -= 1;
+    else if (depth === 1) {
+      KEY_FOLLOWS.lastIndex = match.index + token.length;
+      if (!KEY_FOLLOWS.test(json)) continue;
+      const key = JSON.parse(token) as string;
+      if (names.includes(key)) counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+  }
+  return names.filter((name) => (counts.get(name) ?? 0) > 1);
+}

@@ -1,9 +1,11 @@
+import { createDecipheriv } from 'node:crypto';
 import { expect } from 'chai';
 import { openReply } from '../core/dingtalk-side';
 import type { EventStore } from '../core/listing';
 import { recordId } from './fixtures';
 import { captureOutput } from './capture-output';
 import { hostilePushes, type SecretLedger } from './hostile-pushes';
+import { attackLastByte, lastBlock, signedWithToken } from './padding-oracle';
 
 /** What a cloud handler answered, reduced to what these tests read. */
 export interface HandlerAnswer {
@@ -50,6 +52,31 @@ export function itHoldsUnderAttack(subject: HandlerUnderAttack): void {
     expect(new Set(pushLogs.map((entry) => entry.requestId)).size, 'a request id of its own on each line').to.equal(pushes.length + 1);
     expect(pushLogs.at(-1)).to.include({ eventType: 'user_add_org', id: recordId(valid, ledger.ownerKey) });
     for (const entry of pushLogs) expect(entry.latencyMs).to.be.a('number');
+  });
+
+  it('gives a padding-oracle attack that knows the token but not the AES key one and the same answer to every request: it learns nothing', async function () {
+    const { ledger, send } = subject;
+    const captured = ledger.seal(ledger.message('user_add_org'));
+    const block = lastBlock(captured);
+    const attempt = (observe: (answer: HandlerAnswer, log: string | undefined) => string) =>
+      attackLastByte(async (ciphertext) => {
+        const push = signedWithToken(ledger.settings.token, ciphertext);
+        const { result, pushLogs } = await captureOutput(() => send('POST', push.query, push.body));
+        return observe(result, pushLogs[0]?.reason);
+      }, block);
+
+    const onAnswers = await attempt((answer) => JSON.stringify(answer));
+    expect(onAnswers.requests).to.equal(256);
+    expect(onAnswers.observations.size, 'distinct answers, headers included').to.equal(1);
+    const [only] = onAnswers.observations.keys();
+    expect(JSON.parse(only!)).to.include({ statusCode: 400, body: '{"error":"undecryptable","message":"encrypt does not decrypt to a DingTalk message for this function"}' });
+    expect(onAnswers.intermediate).to.equal(undefined);
+
+    // The same attack, shown the log line's reason (which never leaves the function), does find the byte.
+    const onLogs = await attempt((_answer, reason) => String(reason));
+    const decipher = createDecipheriv('aes-256-ecb', ledger.settings.aesKey, null).setAutoPadding(false);
+    expect(onLogs.intermediate, 'the attack works where there is an oracle').to.equal(decipher.update(block)[15]);
+    expect(onLogs.observations.size).to.be.above(1);
   });
 
   it('answers 50 concurrent deliveries of one event, each a fresh ciphertext, with success, and keeps one record', async function () {

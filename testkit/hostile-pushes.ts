@@ -1,9 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { MAX_BODY_BYTES } from '../core/callback';
-import { encrypt, sign } from '../core/crypto';
+import { encrypt } from '../core/crypto';
 import { sealPush, type Push } from '../core/dingtalk-side';
 import { decodeAesKey, loadSettings, type Settings } from '../core/settings';
 import { eventText } from './fixtures';
+import { signedWithToken } from './padding-oracle';
 
 /** The DingTalk variables of a function. */
 export type DingTalkEnv = Record<'DINGTALK_TOKEN' | 'DINGTALK_AES_KEY' | 'DINGTALK_OWNER_KEY', string>;
@@ -99,9 +100,7 @@ export function hostilePushes(ledger: SecretLedger): HostilePush[] {
   /** A push of `ciphertext`, correctly signed with the token. */
   const signed = (ciphertext: string): Push => {
     if (ciphertext.length >= 24) ledger.noteCiphertext(ciphertext);
-    const timestamp = String(Date.now());
-    const nonce = randomBytes(6).toString('hex');
-    return { query: { signature: sign(settings.token, timestamp, nonce, ciphertext), timestamp, nonce }, body: JSON.stringify({ encrypt: ciphertext }) };
+    return signedWithToken(settings.token, ciphertext);
   };
   const cipherBytes = () => Buffer.from(encrypt(settings.aesKey, ledger.message('user_add_org'), ownerKey), 'base64');
   // Flipping the first byte flips the top byte of the plaintext's length field: too long for what follows.
@@ -119,15 +118,16 @@ export function hostilePushes(ledger: SecretLedger): HostilePush[] {
     post('an empty body', { ...valid(), body: '' }, 400, 'bad_request'),
     post('a body that is not JSON', { ...valid(), body: `encrypt=${encodeURIComponent((JSON.parse(valid().body) as { encrypt: string }).encrypt)}` }, 400, 'bad_request'),
     post('a JSON body without encrypt', { ...valid(), body: JSON.stringify({ data: ledger.canary }) }, 400, 'bad_request'),
-    post('an encrypt that is not base64', signed('@@ not base64 @@'), 400, 'bad_ciphertext'),
-    post('a truncated ciphertext', signed(cipherBytes().subarray(0, 32).toString('base64')), 400, 'bad_ciphertext'),
-    post('a ciphertext that is not a multiple of 16 bytes', signed(cipherBytes().subarray(0, -5).toString('base64')), 400, 'bad_ciphertext'),
-    post('a tampered, re-signed ciphertext', signed(tampered.toString('base64')), 400, 'bad_ciphertext'),
-    post('a ciphertext for another ownerKey', ledger.seal(ledger.message('user_add_org'), `${ownerKey}other`), 403, 'wrong_owner_key'),
-    post('a ciphertext under another AES key', ledger.seal(ledger.message('user_add_org'), ownerKey, { token: settings.token, aesKey: otherKey }), 400, 'bad_ciphertext'),
-    post('a payload that is not JSON', ledger.seal(`EventType=user_add_org&remark=${ledger.canary}`), 400, 'bad_request'),
-    post('a payload without EventType', ledger.seal(JSON.stringify({ CorpId: ownerKey, remark: ledger.canary })), 400, 'bad_request'),
-    post('a payload whose EventType is not a string', ledger.seal(JSON.stringify({ EventType: 42, remark: ledger.canary })), 400, 'bad_request'),
+    post('an encrypt that is not base64', signed('@@ not base64 @@'), 400, 'undecryptable'),
+    post('a truncated ciphertext', signed(cipherBytes().subarray(0, 32).toString('base64')), 400, 'undecryptable'),
+    post('a ciphertext that is not a multiple of 16 bytes', signed(cipherBytes().subarray(0, -5).toString('base64')), 400, 'undecryptable'),
+    post('a tampered, re-signed ciphertext', signed(tampered.toString('base64')), 400, 'undecryptable'),
+    post('a ciphertext for another ownerKey', ledger.seal(ledger.message('user_add_org'), `${ownerKey}other`), 400, 'undecryptable'),
+    post('a ciphertext under another AES key', ledger.seal(ledger.message('user_add_org'), ownerKey, { token: settings.token, aesKey: otherKey }), 400, 'undecryptable'),
+    post('a payload that is not JSON', ledger.seal(`EventType=user_add_org&remark=${ledger.canary}`), 400, 'undecryptable'),
+    post('a payload without EventType', ledger.seal(JSON.stringify({ CorpId: ownerKey, remark: ledger.canary })), 400, 'undecryptable'),
+    post('a payload whose EventType is not a string', ledger.seal(JSON.stringify({ EventType: 42, remark: ledger.canary })), 400, 'undecryptable'),
+    post('a payload naming EventType twice', ledger.seal(`{"EventType":"user_add_org","remark":"${ledger.canary}","EventType":"check_url"}`), 400, 'undecryptable'),
     post(`a body over ${MAX_BODY_BYTES} bytes`, { ...oversized, body: oversized.body.padEnd(MAX_BODY_BYTES + 1, ' ') }, 413, 'payload_too_large'),
     { what: 'a GET', method: 'GET', query: valid().query, status: 405, error: 'method_not_allowed' },
     ...['PUT', 'DELETE', 'PATCH'].map((method) => ({ ...post(`a ${method} of a valid push`, valid(), 405, 'method_not_allowed'), method })),

@@ -64,7 +64,7 @@ describe('core/callback', function () {
         expect(missing.statusCode).to.equal(400);
         expect((await store.list()).records, 'a handshake is never stored').to.deep.equal([]);
         expect(logs.map((entry) => entry.outcome)).to.deep.equal(['check', 'rejected']);
-        expect(logs.at(-1)).to.include({ outcome: 'rejected', error: 'bad_request' }).and.not.have.property('id');
+        expect(logs.at(-1)).to.include({ outcome: 'rejected', error: 'undecryptable', reason: `${eventType} carries no string Random` }).and.not.have.property('id');
       });
     }
 
@@ -87,7 +87,7 @@ describe('core/callback', function () {
       expect(logs[0]).to.include({ outcome: 'check', status: 200 });
       for (const other of [eventText('check_create_suite_url', { EventType: 'check_update_suite_url' }), eventText('suite_ticket'), eventText('check_url')]) {
         const refused = await callbackFor(store, env)(pushRequest(other, SAMPLE_SETTINGS, placeholder));
-        expect([refused.statusCode, JSON.parse(refused.body).error]).to.deep.equal([403, 'wrong_owner_key']);
+        expect([refused.statusCode, JSON.parse(refused.body).error]).to.deep.equal([400, 'undecryptable']);
       }
       expect((await store.list()).records).to.deep.equal([]);
     });
@@ -138,6 +138,12 @@ describe('core/callback', function () {
   describe('rejected pushes', function () {
     const valid = () => pushRequest(eventText('user_add_org'));
     const otherKey = decodeAesKey('B'.repeat(43));
+    /** A valid ciphertext of a valid push, in base64url: its '+' and '/' as '-' and '_' (Node's decoder would take them). */
+    const base64urlCiphertext = () => {
+      let ciphertext = '';
+      while (!/[+/]/.test(ciphertext)) ciphertext = encrypt(SAMPLE_SETTINGS.aesKey, eventText('user_add_org'), SAMPLE_OWNER);
+      return ciphertext.replaceAll('+', '-').replaceAll('/', '_');
+    };
     const cases: Array<[string, () => CallbackRequest, number, string]> = [
       ['a GET', () => ({ ...valid(), method: 'GET' }), 405, 'method_not_allowed'],
       ['no signature', () => { const r = valid(); delete r.query.signature; return r; }, 400, 'bad_request'],
@@ -150,17 +156,21 @@ describe('core/callback', function () {
       ['a body that is not JSON', () => ({ ...valid(), body: 'encrypt=abc' }), 400, 'bad_request'],
       ['a JSON body without encrypt', () => ({ ...valid(), body: '{"data":"x"}' }), 400, 'bad_request'],
       ['a JSON null body', () => ({ ...valid(), body: 'null' }), 400, 'bad_request'],
-      ['an encrypt that is not base64', () => signedRequest('@@not-base64@@'), 400, 'bad_ciphertext'],
-      ['a truncated ciphertext', () => signedRequest(Buffer.from(encrypt(SAMPLE_SETTINGS.aesKey, '{"EventType":"x"}', SAMPLE_OWNER), 'base64').subarray(0, 40).toString('base64')), 400, 'bad_ciphertext'],
+      ['an encrypt that is not base64', () => signedRequest('@@not-base64@@'), 400, 'undecryptable'],
+      ['an encrypt in base64url', () => signedRequest(base64urlCiphertext()), 400, 'undecryptable'],
+      ['a truncated ciphertext', () => signedRequest(Buffer.from(encrypt(SAMPLE_SETTINGS.aesKey, '{"EventType":"x"}', SAMPLE_OWNER), 'base64').subarray(0, 40).toString('base64')), 400, 'undecryptable'],
       ['a tampered, re-signed ciphertext', () => {
         const bytes = Buffer.from(encrypt(SAMPLE_SETTINGS.aesKey, eventText('user_add_org'), SAMPLE_OWNER), 'base64');
         bytes[bytes.length - 20] = (bytes[bytes.length - 20] ?? 0) ^ 0xff;
         return signedRequest(bytes.toString('base64'));
-      }, 400, 'bad_ciphertext'],
-      ['a ciphertext for another ownerKey', () => pushRequest(eventText('user_add_org'), SAMPLE_SETTINGS, 'dingsomeoneelse'), 403, 'wrong_owner_key'],
-      ['a ciphertext under another AES key', () => pushRequest(eventText('user_add_org'), { token: SAMPLE_SETTINGS.token, aesKey: otherKey }), 400, 'bad_ciphertext'],
-      ['a payload that is not JSON', () => pushRequest('EventType=user_add_org'), 400, 'bad_request'],
-      ['a payload without EventType', () => pushRequest('{"CorpId":"x"}'), 400, 'bad_request'],
+      }, 400, 'undecryptable'],
+      ['a ciphertext for another ownerKey', () => pushRequest(eventText('user_add_org'), SAMPLE_SETTINGS, 'dingsomeoneelse'), 400, 'undecryptable'],
+      ['a ciphertext under another AES key', () => pushRequest(eventText('user_add_org'), { token: SAMPLE_SETTINGS.token, aesKey: otherKey }), 400, 'undecryptable'],
+      ['a payload that is not JSON', () => pushRequest('EventType=user_add_org'), 400, 'undecryptable'],
+      ['a payload that is not UTF-8', () => signedRequest(encrypt(SAMPLE_SETTINGS.aesKey, Buffer.from([0x7b, 0xff, 0x7d]), SAMPLE_OWNER)), 400, 'undecryptable'],
+      ['a payload without EventType', () => pushRequest('{"CorpId":"x"}'), 400, 'undecryptable'],
+      ['a payload naming EventType twice', () => pushRequest('{"EventType":"user_add_org","EventType":"check_url"}'), 400, 'undecryptable'],
+      ['a payload naming eventId twice, once escaped', () => pushRequest('{"EventType":"user_add_org","eventId":"a","event\\u0049d":"b"}'), 400, 'undecryptable'],
       ['a body that is a number', () => ({ ...valid(), body: 42 as unknown as string }), 400, 'bad_request'],
       ['a body that is an object', () => ({ ...valid(), body: {} as unknown as string }), 400, 'bad_request'],
       ['a signature that is not a string', () => { const r = valid(); (r.query as Record<string, unknown>).signature = 7; return r; }, 400, 'bad_request'],
@@ -181,6 +191,29 @@ describe('core/callback', function () {
         expect(logs[0]).to.include({ outcome: 'rejected', status, error: code, level: 'warn' });
       });
     }
+
+    it('answers every failure after the signature with the same bytes, and keeps which it was for the log line only', async function () {
+      const after = cases.filter(([, , , code]) => code === 'undecryptable');
+      const answers = new Set<string>();
+      for (const [, request] of after) {
+        const response = await callbackFor()(request());
+        answers.add(JSON.stringify([response.statusCode, response.headers, response.body]));
+      }
+      expect([...answers]).to.deep.equal([JSON.stringify([400, { 'content-type': 'application/json; charset=utf-8' }, '{"error":"undecryptable","message":"encrypt does not decrypt to a DingTalk message for this function"}'])]);
+      expect(logs.map((entry) => entry.reason)).to.deep.equal([
+        'encrypt is not base64',
+        'encrypt is not base64',
+        'ciphertext length is not a positive multiple of 16 bytes',
+        'ciphertext does not decrypt to valid padding (wrong AES key or tampered ciphertext)',
+        'ciphertext is for an ownerKey this function does not serve',
+        'ciphertext does not decrypt to valid padding (wrong AES key or tampered ciphertext)',
+        'decrypted message is not UTF-8 JSON',
+        'decrypted message is not UTF-8 JSON',
+        'decrypted message has no string EventType',
+        'decrypted message names EventType twice',
+        'decrypted message names eventId twice',
+      ]);
+    });
 
     it('answers 401 to a timestamp over DINGTALK_MAX_SKEW_SECONDS old, and ignores age when it is unset', async function () {
       const request = pushRequest(eventText('user_add_org'));

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
 import DingTalkEncryptor from 'dingtalk-encrypt';
 import fc from 'fast-check';
-import { decrypt, encrypt, open, seal, sign, signatureMatches } from '../../core/crypto';
+import { decrypt, encrypt, open, seal, sign, signatureMatches, unseal } from '../../core/crypto';
 import { DecryptError, SignatureError } from '../../core/errors';
 import { decodeAesKey } from '../../core/settings';
 import { SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../../testkit/fixtures';
@@ -21,6 +21,13 @@ const PUBLISHED = {
 function rawEncrypt(plain: Buffer): string {
   const cipher = createCipheriv('aes-256-cbc', aesKey, aesKey.subarray(0, 16)).setAutoPadding(false);
   return Buffer.concat([cipher.update(plain), cipher.final()]).toString('base64');
+}
+
+/** A valid ciphertext under `key`, written in base64url (Node's base64 decoder takes it). */
+function base64url(key: Buffer): string {
+  let ciphertext = '';
+  while (!/[+/]/.test(ciphertext)) ciphertext = encrypt(key, '{"EventType":"check_url"}', SAMPLE_OWNER);
+  return ciphertext.replaceAll('+', '-').replaceAll('/', '_');
 }
 
 function rawDecrypt(ciphertext: string): Buffer {
@@ -120,6 +127,7 @@ describe('core/crypto', function () {
       ['base64 with a bad tail', 'QUJD='],
       ['base64 with padding in the middle', `QQ==${encrypt(aesKey, 'x', SAMPLE_OWNER).slice(4)}`],
       ['base64 with a space inside', ` ${encrypt(aesKey, 'x', SAMPLE_OWNER).slice(1)}`],
+      ['base64url\'s - and _ in place of + and /', base64url(aesKey)],
       ['empty', ''],
       ['not a multiple of 16 bytes', Buffer.alloc(40).toString('base64')],
       ['a pad byte of 0', rawEncrypt(Buffer.alloc(32, 0))],
@@ -134,6 +142,16 @@ describe('core/crypto', function () {
         expect(() => decrypt(aesKey, ciphertext)).to.throw(DecryptError);
       });
     }
+
+    it('unseals a bad padding or length to the bytes after the header, to be parsed as a good message would be', function () {
+      const badPad = unseal(aesKey, rawEncrypt(Buffer.concat([layout(0, Buffer.from('x'.repeat(24))), Buffer.from([1, 2, 3, 4])])));
+      expect(badPad).to.include({ fault: 'ciphertext does not decrypt to valid padding (wrong AES key or tampered ciphertext)', ownerKey: '' });
+      expect(badPad.message.toString()).to.equal(`${'x'.repeat(24)}\x01\x02\x03\x04`);
+      const badLength = unseal(aesKey, rawEncrypt(withPad(layout(100, Buffer.from('{"a":1}corp')), 1)));
+      expect(badLength).to.include({ fault: 'plaintext message length exceeds the plaintext', ownerKey: '' });
+      expect(badLength.message.toString()).to.equal('{"a":1}corp');
+      expect(unseal(aesKey, encrypt(aesKey, '{"a":1}', SAMPLE_OWNER))).to.include({ fault: undefined, ownerKey: SAMPLE_OWNER });
+    });
 
     it('rejects a tampered ciphertext', function () {
       const bytes = Buffer.from(encrypt(aesKey, '{"EventType":"user_add_org"}', SAMPLE_OWNER), 'base64');

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { recordJson, reindentJson } from '../../core/json-text';
+import { keysNamedTwice, recordJson, reindentJson } from '../../core/json-text';
 
 describe('core/json-text', function () {
   const text = '\uFEFF{"id":12345678901234567890123,"empty":{},"none":[],"s":"a, b: {\\"c\\"} ]","list":[1,-2.5e3,true,null,{"k":"钉 🏖️"}]}';
@@ -21,5 +21,14 @@ describe('core/json-text', function () {
     expect(JSON.parse(json)).to.deep.equal({ id: 'x', payload: JSON.parse(text.slice(1)) });
     expect(json).to.include('"id": 12345678901234567890123');
     expect(JSON.parse(recordJson({ id: 'y', payload: 'not json' }))).to.deep.equal({ id: 'y', payload: 'not json' });
+  });
+
+  it('names the top-level keys named twice, however spelled, and no key nested or inside a string', function () {
+    const names = ['EventType', 'eventId'];
+    expect(keysNamedTwice('{"EventType":"a","EventType":"b"}', names)).to.deep.equal(['EventType']);
+    expect(keysNamedTwice('{"EventType":"a","Event\\u0054ype":"b","eventId":"x"}', names)).to.deep.equal(['EventType']);
+    expect(keysNamedTwice('{ "eventId" : 1, "EventType":"a", "eventId"\n:2}', names)).to.deep.equal(['eventId']);
+    expect(keysNamedTwice('{"EventType":"a","x":{"EventType":"b"},"y":[{"eventId":1},{"eventId":2}],"eventId":"e"}', names)).to.deep.equal([]);
+    expect(keysNamedTwice('{"EventType":"a","s":"\\"EventType\\": \\"b\\"","eventId":"\\"eventId\\":"}', names)).to.deep.equal([]);
   });
 });

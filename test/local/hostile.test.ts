@@ -10,6 +10,7 @@ import type { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { pushLogLines } from '../../testkit/capture-output';
 import { freshDingTalkEnv, hostilePushes, SecretLedger } from '../../testkit/hostile-pushes';
 import { startLocalStack, type LocalStack } from '../../testkit/local-stack';
+import { attackLastByte, lastBlock, signedWithToken } from '../../testkit/padding-oracle';
 
 /** API Gateway's own payload limit (HTTP API, and serverless-offline's default): beyond it the function is never called. */
 const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -120,6 +121,23 @@ describe('npm start over HTTP: hostile input, duplicate storms and large pushes'
     expect(answers).to.deep.equal(Array.from({ length: 8 }, () => ({ status: 200, reply: 'success' })));
     const records = (await store.list({ processInstanceId: 'storm' })).records;
     expect(records.map((record) => record.payload)).to.deep.equal([message]);
+  });
+
+  it('gives a padding-oracle attack, knowing the token but not the AES key, one and the same answer to each of its requests', async function () {
+    const before = pushLogLines(stack.output()).length;
+    const attack = await attackLastByte(async (ciphertext) => {
+      const push = signedWithToken(ledger.settings.token, ciphertext);
+      const response = await fetch(pushUrl(stack.pushUrl, push), { method: 'POST', headers: { 'content-type': 'application/json' }, body: push.body });
+      return JSON.stringify([response.status, [...response.headers].filter(([name]) => name !== 'date' && name !== 'x-amzn-requestid' && name !== 'x-amz-apigw-id'), await response.text()]);
+    }, lastBlock(ledger.seal(ledger.message('user_add_org'))));
+    expect(attack.requests).to.equal(256);
+    expect(attack.observations.size, 'distinct answers').to.equal(1);
+    const [status, , body] = JSON.parse([...attack.observations.keys()][0]!) as [number, unknown, string];
+    expect([status, body]).to.deep.equal([400, '{"error":"undecryptable","message":"encrypt does not decrypt to a DingTalk message for this function"}']);
+    expect(attack.intermediate).to.equal(undefined);
+    // The faults differed (a valid pad among the 256 makes a bad length): only the log lines tell.
+    const reasons = (await pushLinesOnceWritten(stack, before + 256)).slice(before).map((line) => line.reason);
+    expect(new Set(reasons)).to.deep.equal(new Set(['ciphertext does not decrypt to valid padding (wrong AES key or tampered ciphertext)', 'plaintext message length exceeds the plaintext']));
   });
 
   it('printed no secret, ciphertext or payload, in all it printed so far', async function () {

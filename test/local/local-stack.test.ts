@@ -76,7 +76,7 @@ describe('npm start: the local stack', function () {
     expect(await push(stack, eventText('check_url'))).to.deep.equal({ status: 200, reply: 'success' });
     expect(await push(stack, suiteCheck)).to.deep.equal({ status: 200, reply: 'LPIdSnlF' });
     const wrongOwner = sealPush(DEV, eventText('user_add_org'), 'dingsomeoneelse');
-    expect((await fetch(pushUrl(stack.pushUrl, wrongOwner), { method: 'POST', body: wrongOwner.body })).status).to.equal(403);
+    expect((await fetch(pushUrl(stack.pushUrl, wrongOwner), { method: 'POST', body: wrongOwner.body })).status).to.equal(400);
 
     const store = openLocalEventStore(localDynamoDbEndpoint(stack.dynamodbPort));
     for (const message of stored) expect((await store.get(recordId(message, DEV_CREDENTIALS.DINGTALK_OWNER_KEY)))?.payload).to.equal(message);

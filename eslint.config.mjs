@@ -1,6 +1,34 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * docs/architecture.md ("Floors"): what each folder may import, enforced here for every floor. Each
+ * rule is a regular expression an import path must not match; a file gets every rule of its floor
+ * in one `no-restricted-imports` (a later config object would replace an earlier one's rule, not add
+ * to it). test/delivery/floors.test.ts proves each rule bites with a deliberately wrong import.
+ */
+const why = 'docs/architecture.md, "Floors"';
+const rule = (regex, message) => ({ regex, message: `${message} (${why}).` });
+const NO_DEPLOY = rule('(^|/)deploy/', 'run-time code (core, handlers, providers, cli) never imports deploy-time code');
+const NO_TESTKIT = rule('(^|/)testkit/', 'only test/, bench/ and testkit/ itself import testkit/');
+const NO_HANDLERS = rule('(^|/)handlers/', 'a handler is an entry point: nothing imports one');
+const NO_ALIYUN = rule('(^|/)aliyun/', 'the AWS side never imports the Alibaba Cloud side');
+const NO_AWS = rule('(^|/)aws/', 'the Alibaba Cloud side never imports the AWS side');
+/** A handler imports the core and its own cloud's providers, nothing else (its SDK clients come from the provider's setup). */
+const handlerOf = (cloud) => rule(`^(?!node:|\\.\\./\\.\\./core/|\\.\\./\\.\\./providers/${cloud}/)`, `handlers/${cloud}/ imports core/ and providers/${cloud}/ only`);
+
+export const FLOORS = [
+  { files: ['core/**/*.ts'], patterns: [rule('^(?!node:|\\./)', 'core/ imports node: built-ins and its own files only')] },
+  { files: ['handlers/aws/**/*.ts'], patterns: [handlerOf('aws')] },
+  { files: ['handlers/aliyun/**/*.ts'], patterns: [handlerOf('aliyun')] },
+  { files: ['providers/aws/**/*.ts'], patterns: [NO_DEPLOY, NO_TESTKIT, NO_HANDLERS, NO_ALIYUN] },
+  { files: ['providers/aliyun/**/*.ts'], patterns: [NO_DEPLOY, NO_TESTKIT, NO_HANDLERS, NO_AWS] },
+  { files: ['providers/local/**/*.ts'], patterns: [NO_DEPLOY, NO_TESTKIT, NO_HANDLERS, NO_ALIYUN] },
+  { files: ['cli/**/*.ts', 'bin/**'], patterns: [NO_DEPLOY, NO_TESTKIT, NO_HANDLERS] },
+  { files: ['deploy/aws/**/*.ts'], patterns: [NO_TESTKIT, NO_HANDLERS, NO_ALIYUN] },
+  { files: ['deploy/aliyun/**/*.ts'], patterns: [NO_TESTKIT, NO_HANDLERS, NO_AWS] },
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/', '.esbuild/', '.serverless/', '.data/', 'dist/'] },
   js.configs.recommended,
@@ -16,11 +44,5 @@ export default tseslint.config(
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', __filename: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
-  {
-    // docs/architecture.md ("Floors"): the core runs on any cloud, so it may import node built-ins and its own files only.
-    files: ['core/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^(?!node:|\\./)', message: 'core/ imports node: built-ins and its own files only (docs/architecture.md, "Floors").' }] }],
-    },
-  },
+  ...FLOORS.map(({ files, patterns }) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns }] } })),
 );

@@ -1,10 +1,8 @@
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { EventRecord } from '../core/events';
-import { createForwarder, DEFAULT_RETRY, typeFilter, type DeadLetterEntry, type ForwardLog, type Sink } from '../core/forward';
-import { forwardsNothing, loadForwardSettings } from '../core/forward-settings';
+import { createForwarder, DEFAULT_RETRY, typeFilter, type DeadLetterEntry, type ForwardLog } from '../core/forward';
+import { loadForwardSettings } from '../core/forward-settings';
 import type { EventReader } from '../core/listing';
-import { webhookSink } from '../core/webhook-sink';
-import { eventBridgeSink } from '../providers/aws/eventbridge-sink';
+import { awsSinks } from '../providers/aws/setup';
 import { withDevForwardSecret } from '../providers/local/dev-credentials';
 import { stringFlag, timeFlag, UsageError, wholeNumber, type Command } from './command';
 import { progressBar } from './progress';
@@ -60,7 +58,8 @@ Examples:
     const { env } = withDevForwardSecret(process.env);
     const settings = loadForwardSettings(env);
     const dryRun = values['dry-run'] === true;
-    if (forwardsNothing(settings) && !dryRun) throw new UsageError('no sink is set: set DINGTALK_FORWARD_URL (and DINGTALK_FORWARD_SECRET) or DINGTALK_EVENT_BUS');
+    const sinks = awsSinks(settings);
+    if (sinks.length === 0 && !dryRun) throw new UsageError('no sink is set: set DINGTALK_FORWARD_URL (and DINGTALK_FORWARD_SECRET) or DINGTALK_EVENT_BUS');
     const only = typeFilter(stringFlag(values.type));
     const wanted = (record: EventRecord) => only(record.eventType) && settings.types(record.eventType);
     const records = (await recordsBetween(openStore(values) as EventReader, since, until)).filter(wanted);
@@ -70,9 +69,6 @@ Examples:
       process.stdout.write(`${records.length} event(s) would be sent\n`);
       return 0;
     }
-    const sinks: Sink[] = [];
-    if (settings.webhook) sinks.push(webhookSink(settings.webhook));
-    if (settings.eventBus) sinks.push(eventBridgeSink({ client: new EventBridgeClient({}), eventBus: settings.eventBus }));
     const failures: DeadLetterEntry[] = [];
     const progress = progressBar(records.length, 'forwarding');
     let done = 0;

@@ -1,7 +1,8 @@
 import { ConfigError } from './errors';
-import { typeFilter } from './forward';
+import { typeFilter, type Sink } from './forward';
 import type { Environment } from './environment';
 import { webhookKey, type WebhookKey } from './webhook';
+import { webhookSink } from './webhook-sink';
 
 /** Where stored events are forwarded, from `DINGTALK_FORWARD_*` and `DINGTALK_EVENT_BUS`. */
 export interface ForwardSettings {
@@ -32,9 +33,20 @@ export function loadForwardSettings(env: Environment, secret = env.DINGTALK_FORW
   return settings;
 }
 
-/** True when the settings name no sink at all. */
-export function forwardsNothing(settings: ForwardSettings): boolean {
-  return !settings.webhook && !settings.eventBus;
+/**
+ * The sinks the settings name, the webhook first: the one list both clouds' forward functions, `npm
+ * start` and the CLI's replay deliver to. An empty list means the function forwards nothing.
+ * `eventBus` makes the event-bus sink, where the cloud has one (EventBridge on AWS).
+ * @throws ConfigError for an event bus on a cloud without one.
+ */
+export function forwardSinks(settings: ForwardSettings, eventBus?: (name: string) => Sink): Sink[] {
+  const sinks: Sink[] = [];
+  if (settings.webhook) sinks.push(webhookSink(settings.webhook));
+  if (settings.eventBus) {
+    if (!eventBus) throw new ConfigError('DINGTALK_EVENT_BUS', 'names an EventBridge bus, which only the AWS functions deliver to');
+    sinks.push(eventBus(settings.eventBus));
+  }
+  return sinks;
 }
 
 function missing(): never {

@@ -1,14 +1,10 @@
-import type TableStore from 'tablestore';
-import { createCallback, malformedEvent, type Callback, type CallbackRequest, type CallbackResponse } from '../../core/callback';
-import { readAll, type Environment } from '../../core/environment';
+import { malformedEvent, type CallbackRequest, type CallbackResponse } from '../../core/callback';
+import type { Environment } from '../../core/environment';
 import { BadRequestError } from '../../core/errors';
 import { lazySetup } from '../../core/lazy-setup';
 import { jsonLogger, type Logger } from '../../core/log';
-import { loadSettings } from '../../core/settings';
-import { tablestoreWriterSettings } from '../../providers/aliyun/settings';
-import { createTablestoreClient, type TablestoreClientOptions } from '../../providers/aliyun/tablestore-client';
-import { TablestoreEventWriter } from '../../providers/aliyun/tablestore-writer';
-import { keptPerRoleKeys, type RoleKeys } from '../../providers/aliyun/role-keys';
+import { eventBytes, fcHandler, roleKeysOf, type FcHandler } from '../../providers/aliyun/function-compute';
+import { callbackSetup, type AliyunClients } from '../../providers/aliyun/setup';
 
 /**
  * The fields the handler reads of an API Gateway request, which Function Compute hands over as a
@@ -29,49 +25,27 @@ export interface ApiGatewayResponse {
   body: string;
 }
 
-/** The parts of Function Compute's invocation context the handler reads. */
-export interface FcContext {
-  requestId?: string;
-  /** Temporary STS keys of the service's RAM role; they rotate while the instance lives. */
-  credentials?: RoleKeys;
-}
-
-/** How the handler answers Function Compute: an error (the invocation failed) or the response. */
-export type FcCallback = (error: Error | null, response?: ApiGatewayResponse) => void;
-
-/** A Function Compute event handler. */
-export type FcHandler = (event: unknown, context: FcContext, callback: FcCallback) => void;
+/** A Function Compute handler of API Gateway requests. */
+export type FcHttpHandler = FcHandler<ApiGatewayResponse>;
 
 /** What a handler is built from; tests inject their own. */
-export interface AliyunHandlerDeps {
+export interface AliyunHandlerDeps extends AliyunClients {
   /** Default `process.env`, read at the first invocation. */
   env?: Environment;
-  /** Makes a Tablestore client from the invocation's role keys. Default: `createTablestoreClient`. */
-  tablestore?: (options: TablestoreClientOptions) => TableStore.Client;
   /** Default: one JSON line per push on stdout. */
   log?: Logger;
 }
 
 /**
- * Builds the callback function's handler. Its setup (the DingTalk settings and the Tablestore
- * writer settings of `providers/aliyun/settings.ts`) runs at the first invocation and is kept for
- * the instance's life; a failed setup (bad settings, all of them named) fails that invocation, so
+ * Builds the callback function's handler. Its setup (`callbackSetup` of `providers/aliyun/setup.ts`)
+ * runs at the first invocation and is kept for the instance's life; a failed setup (bad settings, all of them named) fails that invocation, so
  * Function Compute logs it and API Gateway answers 5xx, and is tried again on the next one. The
  * Tablestore client is made from each invocation's role keys and kept until they rotate.
  */
-export function createHandler(deps: AliyunHandlerDeps = {}): FcHandler {
-  const { env = process.env, tablestore = createTablestoreClient, log = jsonLogger } = deps;
-  // The settings, and a pipeline per set of the role's keys (rebuilt when they rotate).
-  const setup = lazySetup(() => {
-    const [settings, { tableName, endpoint, instance, putDeadlineMs }] = readAll(() => loadSettings(env), () => tablestoreWriterSettings(env));
-    return keptPerRoleKeys(({ accessKeyId, accessKeySecret, securityToken }: RoleKeys): Callback => {
-      // A hung request must not outlive the put's deadline: the function only ever puts.
-      const client = tablestore({ endpoint, instance, accessKeyId, secretAccessKey: accessKeySecret, securityToken, timeoutMs: putDeadlineMs });
-      return createCallback({ settings, store: new TablestoreEventWriter({ tableName, client, putDeadlineMs }), log });
-    });
-  });
-
-  const invoke = async (event: unknown, context: FcContext): Promise<ApiGatewayResponse> => {
+export function createHandler(deps: AliyunHandlerDeps = {}): FcHttpHandler {
+  const { env = process.env, log = jsonLogger } = deps;
+  const setup = lazySetup(() => callbackSetup(env, deps, log));
+  return fcHandler(async (event, context) => {
     const pipelineFor = await setup();
     let request: CallbackRequest;
     try {
@@ -79,16 +53,8 @@ export function createHandler(deps: AliyunHandlerDeps = {}): FcHandler {
     } catch (error) {
       return encode(malformedEvent((error as Error).message, context.requestId, log));
     }
-    if (!context.credentials) throw new Error('Function Compute passed no credentials: the service needs a RAM role allowed to write to Tablestore');
-    return encode(await pipelineFor(context.credentials)(request));
-  };
-
-  return (event, context, callback) => {
-    invoke(event, context).then(
-      (response) => callback(null, response),
-      (error: Error) => callback(error),
-    );
-  };
+    return encode(await pipelineFor(roleKeysOf(context, 'write to Tablestore'))(request));
+  });
 }
 
 /** The Function Compute entry of `serverless.aliyun.yml`, `handlers/aliyun/callback.handler`. */
@@ -99,7 +65,8 @@ function decodeEvent(event: unknown, requestId: string | undefined): CallbackReq
   const malformed = (what: string) => new BadRequestError(`not an API Gateway request: ${what}`);
   let fields: ApiGatewayEvent;
   try {
-    const text = Buffer.isBuffer(event) || event instanceof Uint8Array ? Buffer.from(event).toString('utf8') : event;
+    const bytes = eventBytes(event);
+    const text = bytes ? Buffer.from(bytes).toString('utf8') : event;
     fields = typeof text === 'string' ? JSON.parse(text) : text;
   } catch {
     throw malformed('the event is not JSON');

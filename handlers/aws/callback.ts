@@ -1,12 +1,9 @@
-import { createCallback, malformedEvent, type CallbackRequest, type CallbackResponse } from '../../core/callback';
-import { optional, readAllAsync, required, type Environment } from '../../core/environment';
+import { malformedEvent, type CallbackRequest, type CallbackResponse } from '../../core/callback';
+import type { Environment } from '../../core/environment';
 import { BadRequestError } from '../../core/errors';
 import { lazySetup } from '../../core/lazy-setup';
 import { jsonLogger, type Logger } from '../../core/log';
-import { AwsJsonClient, credentialsFromEnv, dynamoDbPutClient, SSM } from '../../providers/aws/aws-json-client';
-import { DynamoDbEventWriter, type DynamoDbPutClient } from '../../providers/aws/dynamodb-writer';
-import { dynamoDbWriterSettings } from '../../providers/aws/settings';
-import { loadDingTalkSettings } from '../../providers/aws/ssm-settings';
+import { callbackSetup, type AwsCallbackClients } from '../../providers/aws/setup';
 
 /** The fields of an API Gateway REST API (payload 1.0) proxy event this shim reads. */
 interface RestApiEvent {
@@ -41,36 +38,23 @@ export interface ProxyResult extends CallbackResponse {
 export type LambdaHandler = (event: unknown, context?: LambdaContext) => Promise<ProxyResult>;
 
 /** What a handler is built from; tests inject their own. */
-export interface AwsHandlerDeps {
+export interface AwsHandlerDeps extends AwsCallbackClients {
   /** Default `process.env`, read at the first invocation. */
   env?: Environment;
-  /** Default: a client for the function's region (`AWS_REGION`), or `DYNAMODB_ENDPOINT`, with Lambda's credentials. */
-  dynamodb?: DynamoDbPutClient;
-  /** Default: a client for the function's region, or `AWS_ENDPOINT_URL_SSM`, made only when `DINGTALK_SSM_PREFIX` is set. */
-  ssm?: AwsJsonClient;
   /** Default: one JSON line per push on stdout. */
   log?: Logger;
 }
 
 /**
- * Builds the callback function's handler. Its setup (the DingTalk settings, from SSM or the
- * environment, and the DynamoDB writer of `providers/aws/settings.ts`) runs at the first invocation
- * and is kept for the container's life; a failed setup (bad settings, all of them named, or SSM
- * down) fails that invocation, so Lambda logs it and API Gateway answers 5xx, and is tried again
- * on the next one.
+ * Builds the callback function's handler. Its setup (`callbackSetup` of `providers/aws/setup.ts`:
+ * the DingTalk settings, from SSM or the environment, and the DynamoDB writer) runs at the first
+ * invocation and is kept for the container's life; a failed setup (bad settings, all of them named,
+ * or SSM down) fails that invocation, so Lambda logs it and API Gateway answers 5xx, and is tried
+ * again on the next one.
  */
 export function createHandler(deps: AwsHandlerDeps = {}): LambdaHandler {
   const { env = process.env, log = jsonLogger } = deps;
-  // Lambda's region and the role's keys, in the environment as Lambda sets them.
-  const aws = () => ({ region: required(env, 'AWS_REGION'), credentials: credentialsFromEnv(env) });
-  const setup = lazySetup(async () => {
-    const [settings, { tableName, endpoint, putDeadlineMs }] = await readAllAsync(
-      () => loadDingTalkSettings(env, () => deps.ssm ?? new AwsJsonClient({ ...aws(), service: SSM, endpoint: optional(env, 'AWS_ENDPOINT_URL_SSM') })),
-      () => dynamoDbWriterSettings(env),
-    );
-    const store = new DynamoDbEventWriter({ tableName, putDeadlineMs, client: deps.dynamodb ?? dynamoDbPutClient({ ...aws(), endpoint }) });
-    return createCallback({ settings, store, log });
-  });
+  const setup = lazySetup(() => callbackSetup(env, deps, log));
 
   return async (event, context) => {
     const pipeline = await setup();

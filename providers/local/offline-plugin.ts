@@ -2,9 +2,10 @@ import { createServer } from 'node:net';
 import { resolve, sep } from 'node:path';
 import { ConfigError } from '../../core/errors';
 import type { Environment } from '../../core/environment';
-import { forwardsNothing, loadForwardSettings } from '../../core/forward-settings';
+import { loadForwardSettings } from '../../core/forward-settings';
 import { loadRecoverSettings } from '../../core/recover';
 import { loadSettings } from '../../core/settings';
+import { awsSinks } from '../aws/setup';
 import { startLocalDeadLetterQueue, type LocalDeadLetterQueue } from './dead-letter-queue';
 import { withDevCredentials, withDevForwardSecret } from './dev-credentials';
 import { startDynamoDbServer, type DynamoDbServer } from './dynamodb-server';
@@ -82,7 +83,7 @@ export class LocalStackPlugin {
       throw this.failure(`${error.message} (or set none of DINGTALK_TOKEN, DINGTALK_AES_KEY and DINGTALK_OWNER_KEY, to use the development credentials)`, 'DINGTALK_SETTINGS');
     }
     try {
-      forwarding = !forwardsNothing(loadForwardSettings(forwardEnv));
+      forwarding = awsSinks(loadForwardSettings(forwardEnv)).length > 0;
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       throw this.failure(error.message, 'DINGTALK_FORWARD_SETTINGS');

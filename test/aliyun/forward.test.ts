@@ -3,7 +3,7 @@ import TableStore from 'tablestore';
 import type { ForwardLog } from '../../core/forward';
 import { webhookIdOf } from '../../core/webhook';
 import { createHandler, type FcForwardHandler, type ForwardSummary } from '../../handlers/aliyun/forward';
-import type { FcContext } from '../../handlers/aliyun/callback';
+import type { FcContext } from '../../providers/aliyun/function-compute';
 import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
 import { deadLetterTableOf } from '../../providers/aliyun/tablestore-dead-letter';
 import { ensureDeadLetterTable } from '../../deploy/aliyun/tablestore-tables';
@@ -90,6 +90,14 @@ describe('Alibaba Cloud forward handler (Tablestore trigger, CBOR → webhook, d
   it('acknowledges every batch and forwards nothing when no webhook is set', async function () {
     const handler = createHandler({ env: { EVENTS_TABLE: TABLE, TABLESTORE_ENDPOINT: server.endpoint, TABLESTORE_INSTANCE: server.instance }, log: () => {} });
     expect(await invoke(handler, await tablestoreTriggerEvent([sampleRecord(13)]), context)).to.deep.equal({ delivered: 0, deadLettered: 0, skipped: 1 });
+  });
+
+  it('names every bad setting at once, an event bus (there is none on Alibaba Cloud) included', async function () {
+    const handler = createHandler({ env: { EVENTS_TABLE: TABLE, TABLESTORE_ENDPOINT: server.endpoint, DINGTALK_FORWARD_URL: 'ftp://example.com/', DINGTALK_FORWARD_SECRET: TEST_WEBHOOK_SECRET }, log: () => {} });
+    const error = await invoke(handler, await tablestoreTriggerEvent([sampleRecord(14)]), context).catch((caught: unknown) => caught);
+    expect((error as Error).message).to.match(/^DINGTALK_FORWARD_URL: .*; TABLESTORE_INSTANCE: is not set$/);
+    const bus = createHandler({ env: { EVENTS_TABLE: TABLE, TABLESTORE_ENDPOINT: server.endpoint, TABLESTORE_INSTANCE: server.instance, DINGTALK_EVENT_BUS: 'default' }, log: () => {} });
+    expect(((await invoke(bus, await tablestoreTriggerEvent([sampleRecord(15)]), context).catch((caught: unknown) => caught)) as Error).message).to.contain('DINGTALK_EVENT_BUS');
   });
 
   it('refuses what is no Tablestore trigger event', async function () {

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { ConfigError } from '../../core/errors';
 import type { PushLog } from '../../core/log';
 import { openReply, sealPush } from '../../core/dingtalk-side';
-import { createHandler, type ApiGatewayResponse, type FcContext, type FcHandler } from '../../handlers/aliyun/callback';
+import { createHandler, type ApiGatewayResponse, type FcHttpHandler } from '../../handlers/aliyun/callback';
+import type { FcContext } from '../../providers/aliyun/function-compute';
 import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
 import { TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
 import { ensureEventTable } from '../../deploy/aliyun/tablestore-tables';
@@ -25,7 +26,7 @@ function contextWith(keys: TablestoreCredentials): FcContext {
 }
 
 /** Invokes the handler as Function Compute does (event as a Buffer) and waits for its callback. */
-function invoke(handler: FcHandler, event: unknown, context: FcContext = contextWith(ROLE_KEYS[0]!)): Promise<ApiGatewayResponse> {
+function invoke(handler: FcHttpHandler, event: unknown, context: FcContext = contextWith(ROLE_KEYS[0]!)): Promise<ApiGatewayResponse> {
   const bytes = Buffer.isBuffer(event) ? event : Buffer.from(JSON.stringify(event));
   return new Promise((resolve, reject) => handler(bytes, context, (error, response) => (error ? reject(error) : resolve(response!))));
 }
@@ -38,7 +39,7 @@ function pushEvent(message: string, base64 = false): object {
 describe('handlers/aliyun', function () {
   let server: LocalTablestore;
   let env: Record<string, string>;
-  let handler: FcHandler;
+  let handler: FcHttpHandler;
   let store: TablestoreEventStore;
   const logs: PushLog[] = [];
   before(async function () {
@@ -140,7 +141,7 @@ describe('handlers/aliyun', function () {
   });
 
   describe('settings', function () {
-    const failureOf = (handler: FcHandler) => invoke(handler, CHECK_URL).then(() => undefined, (error: unknown) => error);
+    const failureOf = (handler: FcHttpHandler) => invoke(handler, CHECK_URL).then(() => undefined, (error: unknown) => error);
 
     for (const variable of ['DINGTALK_AES_KEY', 'EVENTS_TABLE', 'TABLESTORE_ENDPOINT', 'TABLESTORE_INSTANCE', 'TABLESTORE_PUT_DEADLINE_MS']) {
       it(`fails the invocation with a bad ${variable}, naming it`, async function () {

@@ -52,6 +52,22 @@ describe('recover on Alibaba Cloud: the Function Compute handler with Tablestore
     expect(await invoke(recover)).to.include({ error: null });
   });
 
+  it('uses the Tablestore client it is handed, made from each invocation\'s role keys', async function () {
+    const made: string[] = [];
+    const recover = createHandler({
+      env,
+      log: () => {},
+      tablestore: (options) => {
+        made.push(options.accessKeyId);
+        return createTablestoreClient({ ...options, ...tablestore.clientOptions });
+      },
+    });
+    dingtalk.failed.push(contactItem(1, dingtalk.corpId));
+    expect(await invoke(recover)).to.deep.include({ error: null });
+    expect(made).to.deep.equal([tablestore.credentials.accessKeyId]);
+    expect((await store.list({})).records).to.have.length(1);
+  });
+
   it('stores several pages once, with the token kept across invocations, and logs one line per run', async function () {
     dingtalk.pageSize = 25;
     for (let n = 0; n < 60; n += 1) dingtalk.failed.push(n % 2 ? approvalItem(n, dingtalk.corpId) : contactItem(n, dingtalk.corpId));

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { openReply, type Push } from '../../core/dingtalk-side';
-import { createHandler, type ApiGatewayResponse, type FcContext, type FcHandler } from '../../handlers/aliyun/callback';
+import { createHandler, type ApiGatewayResponse, type FcHttpHandler } from '../../handlers/aliyun/callback';
+import type { FcContext } from '../../providers/aliyun/function-compute';
 import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
 import { TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
 import { ensureEventTable } from '../../deploy/aliyun/tablestore-tables';
@@ -26,12 +27,12 @@ describe('handlers/aliyun: hostile input, duplicate storms, large pushes and Tab
   let server: LocalTablestore;
   let store: TablestoreEventStore;
   /** The handler as deployed (the default put deadline), with its default logger, which writes to stdout. */
-  let handler: FcHandler;
+  let handler: FcHttpHandler;
   /**
    * The same with a put deadline of 10 s: on a busy machine a healthy put may take over a second,
    * and only the outage tests are about the deadline.
    */
-  let patientHandler: FcHandler;
+  let patientHandler: FcHttpHandler;
   let context: FcContext;
   let invocations = 0;
   const invoke = (event: Buffer, through = patientHandler) =>

@@ -97,9 +97,16 @@ describe('AWS forward handler (DynamoDB stream → webhook, EventBridge, SQS dea
 
   it('acknowledges every batch and forwards nothing when no sink is set', async function () {
     const lines: unknown[] = [];
-    const handler = createHandler({ env: {}, log: (line) => lines.push(line) });
+    const handler = createHandler({ env: { DINGTALK_DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/dead-letters' }, log: (line) => lines.push(line) });
     expect(await handler(await dynamoDbStreamEvent([sampleRecord(6)]))).to.deep.equal({ batchItemFailures: [] });
     expect(lines).to.deep.equal([{ level: 'info', msg: 'forward_batch', records: 1, skipped: 'no sink set (DINGTALK_FORWARD_URL, DINGTALK_EVENT_BUS)' }]);
+  });
+
+  it('names every bad setting at once: the webhook URL and the missing dead-letter queue', async function () {
+    const handler = createHandler({ env: { DINGTALK_FORWARD_URL: 'ftp://example.com/', DINGTALK_FORWARD_SECRET: TEST_WEBHOOK_SECRET }, log: quiet });
+    const failure = (await handler(await dynamoDbStreamEvent([sampleRecord(7)])).catch((error: unknown) => error)) as ConfigError;
+    expect(failure).to.be.instanceOf(ConfigError);
+    expect(failure.problems.map((problem) => problem.variable).sort()).to.deep.equal(['DINGTALK_DEAD_LETTER_QUEUE_URL', 'DINGTALK_FORWARD_URL']);
   });
 
   it('reads the webhook secret from SSM on a deployed stage, and names the parameter when it is missing', async function () {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { inspect } from 'node:util';
 import { ConfigError } from '../../core/errors';
 import { createForwarder, typeFilter, type DeadLetterEntry, type ForwardLog, type Sink } from '../../core/forward';
-import { loadForwardSettings } from '../../core/forward-settings';
+import { forwardSinks, loadForwardSettings } from '../../core/forward-settings';
 import { webhookIdOf } from '../../core/webhook';
 import { webhookSink } from '../../core/webhook-sink';
 import { sampleRecord } from '../../testkit/store-contract';
@@ -146,8 +146,13 @@ describe('forwarding settings', function () {
   });
 
   it('forwards nothing, and is no error, with no sink set', function () {
-    const settings = loadForwardSettings({});
-    expect(settings.webhook).to.equal(undefined);
-    expect(settings.eventBus).to.equal(undefined);
+    expect(forwardSinks(loadForwardSettings({}))).to.deep.equal([]);
+  });
+
+  it('builds the sinks the settings name, the webhook first, the event bus by the cloud\'s own sink', function () {
+    const settings = loadForwardSettings({ DINGTALK_FORWARD_URL: 'https://example.com/', DINGTALK_FORWARD_SECRET: TEST_WEBHOOK_SECRET, DINGTALK_EVENT_BUS: 'bus' });
+    const bus: Sink = { name: 'eventbridge', deliver: async () => {} };
+    expect(forwardSinks(settings, (name) => (name === 'bus' ? bus : undefined!)).map((sink) => sink.name)).to.deep.equal(['webhook', 'eventbridge']);
+    expect(() => forwardSinks(settings)).to.throw(ConfigError, 'DINGTALK_EVENT_BUS');
   });
 });

@@ -1,0 +1,78 @@
+import type TableStore from 'tablestore';
+import { createCallback, type Callback } from '../../core/callback';
+import { readAll, required, type Environment } from '../../core/environment';
+import { createForwarder, type Forwarder, type ForwarderOptions } from '../../core/forward';
+import { forwardSinks, loadForwardSettings } from '../../core/forward-settings';
+import type { Logger } from '../../core/log';
+import { loadRecoverSettings } from '../../core/recover';
+import type { RecoverRun } from '../../core/recover-run';
+import { loadSettings } from '../../core/settings';
+import { keptPerRoleKeys, type RoleKeys } from './function-compute';
+import { tablestoreLocation, tablestoreWriterSettings } from './settings';
+import { createTablestoreClient, type TablestoreClientOptions } from './tablestore-client';
+import { deadLetterTableOf, tablestoreDeadLetter } from './tablestore-dead-letter';
+import { TablestoreInbox } from './tablestore-inbox';
+import { TablestoreEventStore } from './tablestore-store';
+import { TablestoreEventWriter } from './tablestore-writer';
+
+/**
+ * How each Alibaba Cloud function is set up: its settings, read once per instance with every bad one
+ * named at once, and its clients, made from each invocation's role keys and kept until they rotate.
+ * The three handlers call these at their first invocation; tests hand them their own clients.
+ */
+
+/** The clients a function may be handed instead of making its own. */
+export interface AliyunClients {
+  /** Makes a Tablestore client from the invocation's role keys. Default: `createTablestoreClient`. */
+  tablestore?: (options: TablestoreClientOptions) => TableStore.Client;
+}
+
+/** What a function builds for one set of the role's keys. */
+export type PerRoleKeys<T> = (keys: RoleKeys) => T;
+
+/** A Tablestore client for the role's keys, at the instance of the settings. */
+function connector(clients: AliyunClients, at: { endpoint: string; instance: string }, timeoutMs?: number): (keys: RoleKeys) => TableStore.Client {
+  const make = clients.tablestore ?? createTablestoreClient;
+  return ({ accessKeyId, accessKeySecret, securityToken }) => make({ ...at, accessKeyId, secretAccessKey: accessKeySecret, securityToken, timeoutMs });
+}
+
+/**
+ * The callback: the DingTalk settings and the Tablestore writer's (`providers/aliyun/settings.ts`),
+ * and a pipeline per set of role keys.
+ * @throws ConfigError naming every variable that is missing or invalid.
+ */
+export function callbackSetup(env: Environment, clients: AliyunClients, log: Logger): PerRoleKeys<Callback> {
+  const [settings, { tableName, endpoint, instance, putDeadlineMs }] = readAll(() => loadSettings(env), () => tablestoreWriterSettings(env));
+  // A hung request must not outlive the put's deadline: the function only ever puts.
+  const connect = connector(clients, { endpoint, instance }, putDeadlineMs);
+  return keptPerRoleKeys((keys) => createCallback({ settings, store: new TablestoreEventWriter({ tableName, client: connect(keys), putDeadlineMs }), log }));
+}
+
+/**
+ * Recover: the app's (or suite's) settings, the events table and the inbox table
+ * (`RECOVER_INBOX_TABLE`), and a run per set of role keys; the access token outlives the keys.
+ * @throws ConfigError naming every variable that is missing or invalid.
+ */
+export function recoverSetup(env: Environment, clients: AliyunClients): PerRoleKeys<RecoverRun> {
+  const [settings, { tableName, endpoint, instance }, inboxTable] = readAll(() => loadRecoverSettings(env), () => tablestoreLocation(env), () => required(env, 'RECOVER_INBOX_TABLE'));
+  const connect = connector(clients, { endpoint, instance });
+  return keptPerRoleKeys((keys, previous: RecoverRun | undefined): RecoverRun => {
+    const client = connect(keys);
+    return { settings, store: new TablestoreEventStore({ tableName, client }), inbox: new TablestoreInbox({ tableName: inboxTable, client }), token: previous?.token };
+  });
+}
+
+/**
+ * Forward: the sinks (a webhook; there is no event bus on Alibaba Cloud) and the dead-letter table
+ * (`DINGTALK_DEAD_LETTER_TABLE`, default `<EVENTS_TABLE>_dead_letters`), and a forwarder per set of
+ * role keys; undefined when no sink is set, and the function forwards nothing.
+ * @throws ConfigError naming every variable that is missing or invalid.
+ */
+export function forwardSetup(env: Environment, clients: AliyunClients, options: Pick<ForwarderOptions, 'retry' | 'log'>): PerRoleKeys<Forwarder> | undefined {
+  const [settings, location] = readAll(() => loadForwardSettings(env), () => tablestoreLocation(env));
+  const sinks = forwardSinks(settings);
+  if (sinks.length === 0) return undefined;
+  const connect = connector(clients, location);
+  const deadLetterTable = env.DINGTALK_DEAD_LETTER_TABLE?.trim() || deadLetterTableOf(location.tableName);
+  return keptPerRoleKeys((keys) => createForwarder({ sinks, deadLetter: tablestoreDeadLetter({ client: connect(keys), tableName: deadLetterTable }), types: settings.types, ...options }));
+}

@@ -22,6 +22,8 @@ export interface Delivery {
   problem?: string;
   /** Nothing answered at the URL (refused, unknown host, reset): no push reached a function. */
   unreachable?: boolean;
+  /** The function's error code, when it answered one (`bad_signature`…). */
+  code?: string;
   /** The id the record is stored under (undefined for a handshake, which is not stored, or a non-event). */
   id?: string;
 }
@@ -58,7 +60,7 @@ export async function deliver(target: Target, message: string): Promise<Delivery
     const answer = safeJson(body);
     const said = [answer?.error, answer?.message].filter((part) => typeof part === 'string').join(': ') || body.slice(0, 120);
     const hint = status === 404 ? ' (no callback at this URL: the function serves the path /dingtalk)' : '';
-    return { ok: false, status, latencyMs, problem: `${said}${hint}`, id };
+    return { ok: false, status, latencyMs, problem: `${said}${hint}`, id, ...(typeof answer?.error === 'string' && { code: answer.error }) };
   }
   try {
     const reply = openReply(target.settings, body, target.ownerKey);

@@ -1,7 +1,8 @@
 import type { EventRecord } from '../core/events';
 import { recordJson, reindentJson } from '../core/json-text';
 import { MAX_LIST_LIMIT, type EventPage, type EventStore } from '../core/listing';
-import { stringFlag, timeFlag, UsageError, wholeNumber, type Command } from './command';
+import { inTheFuture, stringFlag, timeFlag, UsageError, wholeNumber, type Command } from './command';
+import { eventsTable } from './events-table';
 import { openStore, STORE_HELP, STORE_OPTIONS } from './stores';
 
 export const events: Command = {
@@ -11,7 +12,9 @@ export const events: Command = {
        dingtalk-callback events get <id> [--json | --raw] [store options]
 
 Lists stored events newest first as a table, or shows one event with its payload pretty-printed.
-A listing reads about as many items as it prints, however many the table holds.
+A listing reads about as many items as it prints, however many the table holds. On a terminal the
+table fits its width: empty columns, then CORP ID and PROCESS INSTANCE, are left out and IDs cut in
+the middle (start…end); "events get" takes such an ID as shown, among the 1,000 newest events.
 
 Options:
   --type T                   only events of this EventType
@@ -27,6 +30,8 @@ Options:
   --json                     print JSON: {"events": [records], "cursor": …} for a list, the record
                              for get; each payload is the message as JSON, its numbers exact
   --raw                      get only: print the payload exactly as stored, nothing else
+  --wide                     print every column of the table whole, however wide the terminal
+                             (a table that goes to a pipe or a file always is)
   -h, --help                 show this help
 
 ${STORE_HELP}
@@ -47,6 +52,7 @@ Examples:
     cursor: { type: 'string' },
     json: { type: 'boolean' },
     raw: { type: 'boolean' },
+    wide: { type: 'boolean' },
   },
   async run(values, positionals) {
     const store = openStore(values);
@@ -61,6 +67,7 @@ Examples:
     const since = timeFlag(values.since, 'since', now);
     const until = timeFlag(values.until, 'until', now);
     if (since && until && since >= until) throw new UsageError('--since must be before --until');
+    if (since && since > now) process.stderr.write(`${inTheFuture(since, now)}: no event can match yet\n`);
     const page = await store.list({
       eventType: stringFlag(values.type),
       processInstanceId: stringFlag(values['process-instance']),
@@ -72,7 +79,11 @@ Examples:
     if (values.json) {
       process.stdout.write(`${pageJson(page)}\n`);
     } else {
-      process.stdout.write(`${table(page.records)}\n`);
+      // A terminal gets a table that fits it; a pipe, or --wide, every column whole.
+      const width = process.stdout.isTTY && !values.wide ? process.stdout.columns : undefined;
+      const { text, fitted } = eventsTable(page.records, width);
+      process.stdout.write(`${text}\n`);
+      if (fitted.length > 0) process.stderr.write(`${fitted.join(', ')} to fit ${width} columns: --wide prints every column whole\n`);
       if (page.cursor) process.stderr.write(`more events match: add --cursor ${page.cursor}\n`);
     }
     return 0;
@@ -80,9 +91,10 @@ Examples:
 };
 
 async function showOne(store: EventStore, id: string, form: 'text' | 'json' | 'raw'): Promise<number> {
-  const record = await store.get(id);
+  const record = id.includes('…') ? await byCutId(store, id) : await store.get(id);
   if (!record) {
-    process.stderr.write(`no event with id ${id} (ids are the ID column of "events")\n`);
+    const where = id.includes('…') ? ` among the ${CUT_ID_SEARCH} newest` : '';
+    process.stderr.write(`no event with id ${id}${where} (ids are the ID column of "events")\n`);
     return 1;
   }
   if (form === 'raw') {
@@ -100,6 +112,22 @@ async function showOne(store: EventStore, id: string, form: 'text' | 'json' | 'r
   return 0;
 }
 
+/** How many of the newest events `events get` looks through for an ID cut to fit a terminal. */
+const CUT_ID_SEARCH = 1000;
+
+/**
+ * The event whose ID a fitted table showed cut in the middle (`start…end`), found among the
+ * {@link CUT_ID_SEARCH} newest: one listing page, so that a table's ID can be pasted as it shows.
+ * @throws UsageError when two of them fit it.
+ */
+async function byCutId(store: EventStore, cut: string): Promise<EventRecord | undefined> {
+  const [start = '', end = ''] = cut.split('…');
+  const { records } = await store.list({ limit: CUT_ID_SEARCH });
+  const fitting = records.filter((record) => record.id.startsWith(start) && record.id.endsWith(end) && record.id.length >= cut.length);
+  if (fitting.length > 1) throw new UsageError(`${fitting.length} events have an id that starts "${start}" and ends "${end}": run events --wide for the whole ids`);
+  return fitting[0];
+}
+
 /** A page as `{"events": [...], "cursor": …}`, each record's payload as JSON with its numbers as written. */
 function pageJson(page: EventPage): string {
   const records = page.records.map((record) => `    ${recordJson(record, 2, 2)}`);
@@ -115,11 +143,3 @@ function prettyPayload(payload: string): string {
   }
 }
 
-/** A plain-text table, one event a row; the payload is left to `events get`. */
-function table(records: EventRecord[]): string {
-  if (records.length === 0) return 'no events match';
-  const rows = records.map((record) => [record.receivedAt.replace('T', ' ').replace('Z', ''), record.eventType, record.id, record.corpId ?? '', record.processInstanceId ?? '']);
-  const header = ['RECEIVED (UTC)', 'EVENT TYPE', 'ID', 'CORP ID', 'PROCESS INSTANCE'];
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] as string).length)));
-  return [header, ...rows].map((row) => row.map((cell, column) => cell.padEnd(widths[column] as number)).join('  ').trimEnd()).join('\n');
-}

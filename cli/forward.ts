@@ -4,7 +4,7 @@ import { loadForwardSettings } from '../core/forward-settings';
 import type { EventReader } from '../core/listing';
 import { awsSinks } from '../providers/aws/setup';
 import { withDevForwardSecret } from '../providers/local/dev-credentials';
-import { stringFlag, timeFlag, UsageError, wholeNumber, type Command } from './command';
+import { inTheFuture, stringFlag, timeFlag, UsageError, wholeNumber, type Command } from './command';
 import { progressBar } from './progress';
 import { openStore, STORE_HELP, STORE_OPTIONS } from './stores';
 import { recordsBetween } from './records-between';
@@ -53,6 +53,7 @@ Examples:
     const now = new Date();
     const since = timeFlag(values.since, 'since', now);
     if (!since) throw new UsageError('--since is required: how far back to re-send (for example --since 6h)');
+    if (since > now) throw new UsageError(`${inTheFuture(since, now)}: no event to re-send`);
     const until = timeFlag(values.until, 'until', now) ?? now;
     if (since >= until) throw new UsageError('--since must be before --until');
     const { env } = withDevForwardSecret(process.env);

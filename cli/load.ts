@@ -1,5 +1,5 @@
 import type { EventStore } from '../core/listing';
-import { UsageError, wholeNumber, type Command } from './command';
+import { counted, UsageError, wholeNumber, type Command } from './command';
 import { HANDSHAKES } from '../core/events';
 import { storedId } from './deliver';
 import { EVENT_FAMILIES, samplePayload } from './event-payloads';
@@ -8,7 +8,7 @@ import { sendMany } from './send-many';
 import { mapLimited } from '../core/pool';
 import { summarise } from './send';
 import { openStore, STORE_HELP, STORE_OPTIONS } from './stores';
-import { CREDENTIALS_HELP, TARGET_HELP, TARGET_OPTIONS, targetFrom, unreachableHint } from './target';
+import { CREDENTIALS_HELP, hints, TARGET_HELP, TARGET_OPTIONS, targetFrom } from './target';
 
 /** Every stored event type: check_url is answered but never stored, so it has no place in a load. */
 const LOAD_TYPES = Object.values(EVENT_FAMILIES).flat().filter((type) => !HANDSHAKES.has(type));
@@ -66,8 +66,8 @@ ${CREDENTIALS_HELP}`,
     };
     const sending = progressBar(count, 'sending  ');
     const summary = await sendMany(target, { count, concurrency, message, onDelivery: (done, delivery) => sending(done, !delivery.ok) });
-    process.stdout.write(`${summarise(summary)}\n${count - fresh.length} redeliveries of ${fresh.length} distinct events\n`);
-    if (summary.unreachable) process.stderr.write(unreachableHint(target.url));
+    process.stdout.write(`${summarise(summary)}\n${counted(count - fresh.length, 'redelivery', 'redeliveries')} of ${counted(fresh.length, 'distinct event')}\n`);
+    process.stderr.write(hints(target.url, summary));
     // Nothing acknowledged (nothing answered, say): there is nothing to read back.
     if (!store || summary.acknowledged.size === 0) return summary.failed === 0 ? 0 : 1;
     const { intact, missing, altered } = await verify(store, [...summary.acknowledged], sent, progressBar(summary.acknowledged.size, 'verifying'));

@@ -4,7 +4,7 @@ import { ConfigError, StoreError } from '../core/errors';
 import { QueryError } from '../core/listing';
 import { localDynamoDbEndpoint } from '../providers/local/local-dynamodb';
 import { callbackUrl } from './callback-url';
-import { parseCommandArgs, stringFlag, UsageError, type Command } from './command';
+import { closest, parseCommandArgs, stringFlag, UsageError, type Command } from './command';
 import { events } from './events';
 import { forward } from './forward';
 import { keygen } from './keygen';
@@ -45,7 +45,9 @@ export async function main(args: string[]): Promise<number> {
   }
   const command = COMMANDS.find((candidate) => candidate.name === name);
   if (!command) {
-    process.stderr.write(`dingtalk-callback: unknown command "${name}"\n\n${HELP}\n`);
+    const near = closest(name, COMMANDS.map((candidate) => candidate.name));
+    const names = COMMANDS.map((candidate) => candidate.name).join(', ');
+    process.stderr.write(`dingtalk-callback: unknown command "${name}"${near ? ` (did you mean "${near}"?)` : ''}; the commands are ${names}\nRun "dingtalk-callback --help" for what each does.\n`);
     return 2;
   }
   let values: Record<string, string | boolean | undefined> = {};

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { parseMessage } from '../core/events';
-import { UsageError, wholeNumber, type Command } from './command';
+import { closest, counted, UsageError, wholeNumber, type Command } from './command';
 import { deliver, type Delivery } from './deliver';
 import { EVENT_FAMILIES, samplePayload } from './event-payloads';
 import { progressBar } from './progress';
 import { sendMany, type SendSummary } from './send-many';
-import { CREDENTIALS_HELP, TARGET_HELP, TARGET_OPTIONS, targetFrom, unreachableHint } from './target';
+import { CREDENTIALS_HELP, hints, TARGET_HELP, TARGET_OPTIONS, targetFrom } from './target';
 
+const EVENT_TYPES = Object.values(EVENT_FAMILIES).flat();
 const families = Object.entries(EVENT_FAMILIES).map(([family, types]) => `  ${family.padEnd(11)}${types.join(', ')}`).join('\n');
 
 export const send: Command = {
@@ -52,6 +53,10 @@ Examples:
     const records = wholeNumber(values.records, 'records', 3, 0, 100_000);
     const target = targetFrom(values);
     const fixed = source === '-' || source.endsWith('.json') ? readMessage(source) : undefined;
+    if (!fixed && !EVENT_TYPES.includes(source)) {
+      const near = closest(source, EVENT_TYPES);
+      process.stderr.write(`${source} is not a known event type${near ? ` (did you mean ${near}?)` : ''}: it is sent as a generic event\n`);
+    }
     const fresh = () => fixed ?? JSON.stringify(samplePayload(source, target.ownerKey, records));
     const first = fresh();
     const message = values.duplicate ? () => first : (index: number) => (index === 0 ? first : fresh());
@@ -59,13 +64,13 @@ Examples:
     if (count === 1) {
       const delivery = await deliver(target, first);
       process.stdout.write(`${describe(fixed ? labelOf(fixed, source) : source, delivery)}\n`);
-      if (delivery.unreachable) process.stderr.write(unreachableHint(target.url));
+      process.stderr.write(hints(target.url, { unreachable: delivery.unreachable, codes: [delivery.code] }));
       return delivery.ok ? 0 : 1;
     }
     const bar = progressBar(count, 'sending');
     const summary = await sendMany(target, { count, concurrency, message, onDelivery: (done, delivery) => bar(done, !delivery.ok) });
     process.stdout.write(`${summarise(summary)}\n`);
-    if (summary.unreachable) process.stderr.write(unreachableHint(target.url));
+    process.stderr.write(hints(target.url, summary));
     return summary.failed === 0 ? 0 : 1;
   },
 };
@@ -96,13 +101,12 @@ function describe(label: string, delivery: Delivery): string {
   return delivery.ok ? `ok ${label}: ${delivery.status} ${delivery.reply} in ${latency}${id}` : `FAILED ${label}: ${delivery.status ? `${delivery.status} ` : ''}${delivery.problem} (${latency})`;
 }
 
-/** The closing lines of a many-push run. */
+/** The closing lines of a many-push run; no latency or rate when no push was answered. */
 export function summarise(summary: SendSummary): string {
   const rate = summary.sent / (summary.elapsedMs / 1000);
-  const lines = [
-    `sent ${summary.sent}: ok ${summary.ok}, failed ${summary.failed}; ${summary.acknowledged.size} distinct events acknowledged`,
-    `latency p50 ${summary.p50Ms.toFixed(1)} ms, p99 ${summary.p99Ms.toFixed(1)} ms; ${rate.toFixed(0)} pushes/s over ${(summary.elapsedMs / 1000).toFixed(1)} s`,
-  ];
+  const lines = [`sent ${summary.sent}: ok ${summary.ok}, failed ${summary.failed}; ${counted(summary.acknowledged.size, 'distinct event')} acknowledged`];
+  if (summary.answered > 0) lines.push(`latency p50 ${summary.p50Ms.toFixed(1)} ms, p99 ${summary.p99Ms.toFixed(1)} ms; ${rate.toFixed(0)} pushes/s over ${(summary.elapsedMs / 1000).toFixed(1)} s`);
+  else lines.push('no push was answered, so there is no latency or rate to report');
   for (const [problem, times] of summary.problems) lines.push(`  ${times} x ${problem}`);
   return lines.join('\n');
 }

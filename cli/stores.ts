@@ -9,7 +9,7 @@ import { TablestoreInbox } from '../providers/aliyun/tablestore-inbox';
 import { TablestoreEventStore } from '../providers/aliyun/tablestore-store';
 import { ensureRecoverInboxTable } from '../providers/local/events-table';
 import { localDynamoDbClient, localDynamoDbEndpoint, LOCAL_INBOX_TABLE, openLocalEventStore } from '../providers/local/local-dynamodb';
-import { stringFlag, UsageError } from './command';
+import { httpUrlFlag, stringFlag, UsageError } from './command';
 
 /** The flags that choose the store a command reads. */
 export const STORE_OPTIONS = {
@@ -40,6 +40,7 @@ type Location =
 
 function locate(values: Flags): Location {
   if (values.aws && values.aliyun) throw new UsageError('choose one of --aws and --aliyun');
+  if (typeof values.endpoint === 'string') httpUrlFlag(values.endpoint, 'endpoint');
   if (values.aws) return { cloud: 'aws', tableName: need(values, 'table', '--aws'), client: new DynamoDBClient({ region: stringFlag(values.region), endpoint: stringFlag(values.endpoint) }) };
   if (values.aliyun) return { cloud: 'aliyun', tableName: need(values, 'table', '--aliyun'), client: tablestoreClient(values) };
   for (const flag of ['region', 'instance', 'table', 'inbox-table'] as const) {

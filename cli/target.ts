@@ -1,6 +1,6 @@
 import { loadSettings } from '../core/settings';
 import { withDevCredentials } from '../providers/local/dev-credentials';
-import { stringFlag, UsageError } from './command';
+import { httpUrlFlag, stringFlag, UsageError } from './command';
 import type { Target } from './deliver';
 
 /** Where `npm start` serves pushes. */
@@ -15,8 +15,7 @@ export function targetFrom(values: Record<string, string | boolean | undefined>)
   const settings = loadSettings(env);
   const ownerKey = stringFlag(values['owner-key']) ?? settings.ownerKeys[0];
   if (!ownerKey) throw new UsageError('no ownerKey: set DINGTALK_OWNER_KEY or --owner-key');
-  const url = stringFlag(values.url) ?? LOCAL_PUSH_URL;
-  if (!URL.canParse(url)) throw new UsageError(`--url is not a URL: ${url}`);
+  const url = httpUrlFlag(stringFlag(values.url) ?? LOCAL_PUSH_URL, 'url');
   return { url, settings, ownerKey, usingDev };
 }
 
@@ -33,7 +32,15 @@ export const TARGET_HELP = `  --url URL          the callback URL (default ${LOC
 export const CREDENTIALS_HELP = `Credentials come from DINGTALK_TOKEN, DINGTALK_AES_KEY and DINGTALK_OWNER_KEY, as the function
 reads them; with none of them set, the development credentials of npm start are used.`;
 
-/** What to do when nothing answers at `url`: printed on standard error after the result. */
-export function unreachableHint(url: string): string {
-  return `nothing answered at ${url}: start the callback (npm start), or point --url at where it runs (npm start -- --httpPort P serves http://localhost:P/dingtalk)\n`;
+/**
+ * What to do next, printed on standard error after the result: when nothing answered at `url`,
+ * start it or point --url at it; when the function refused the signature, it has other credentials.
+ */
+export function hints(url: string, { unreachable, codes }: { unreachable?: boolean; codes: Iterable<string | undefined> }): string {
+  const lines: string[] = [];
+  if (unreachable) lines.push(`nothing answered at ${url}: start the callback (npm start), or point --url at where it runs (npm start -- --httpPort P serves http://localhost:P/dingtalk)`);
+  if ([...codes].includes('bad_signature')) {
+    lines.push(`the function at ${url} refused the signature: it may use other credentials than these (npm start prints the ones it uses); set DINGTALK_TOKEN, DINGTALK_AES_KEY and DINGTALK_OWNER_KEY to the function's`);
+  }
+  return lines.map((line) => `${line}\n`).join('');
 }

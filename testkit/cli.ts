@@ -19,6 +19,8 @@ export interface CliOptions {
   env?: NodeJS.ProcessEnv;
   /** Standard error is a terminal (progress bars are drawn there only then); default false. */
   tty?: boolean;
+  /** Standard output is a terminal this many columns wide; default: not a terminal. */
+  columns?: number;
 }
 
 /**
@@ -26,9 +28,9 @@ export interface CliOptions {
  * stdout and stderr captured (and kept off the terminal), restoring all three afterwards. The same
  * code as the command, without a 1.4 s node + tsx start per run; {@link runBin} proves the bin.
  */
-export async function runCli(args: string[], { env = CLEAN_ENV, tty = false }: CliOptions = {}): Promise<CliRun> {
+export async function runCli(args: string[], { env = CLEAN_ENV, tty = false, columns }: CliOptions = {}): Promise<CliRun> {
   const output = { stdout: '', stderr: '' };
-  const saved = { env: process.env, stdout: process.stdout.write, stderr: process.stderr.write, isTTY: process.stderr.isTTY };
+  const saved = { env: process.env, stdout: process.stdout.write, stderr: process.stderr.write, isTTY: process.stderr.isTTY, stdoutTTY: process.stdout.isTTY, columns: process.stdout.columns };
   const capture = (name: 'stdout' | 'stderr') =>
     ((chunk: string | Uint8Array, ...rest: unknown[]) => {
       output[name] += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
@@ -39,6 +41,8 @@ export async function runCli(args: string[], { env = CLEAN_ENV, tty = false }: C
   process.stdout.write = capture('stdout');
   process.stderr.write = capture('stderr');
   process.stderr.isTTY = tty;
+  process.stdout.isTTY = columns !== undefined;
+  process.stdout.columns = columns as number;
   try {
     const status = await main(args);
     return { status, ...output };
@@ -47,13 +51,19 @@ export async function runCli(args: string[], { env = CLEAN_ENV, tty = false }: C
     process.stdout.write = saved.stdout;
     process.stderr.write = saved.stderr;
     process.stderr.isTTY = saved.isTTY;
+    process.stdout.isTTY = saved.stdoutTTY;
+    process.stdout.columns = saved.columns;
   }
 }
 
-/** Runs the real `dingtalk-callback` command in a child process, `input` on its standard input. */
-export function runBin(args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CliRun> {
+/**
+ * Runs the real `dingtalk-callback` command in a child process, `input` on its standard input;
+ * with `closedStdout`, its standard output is a pipe whose reader has gone before it writes (`| head`).
+ */
+export function runBin(args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; closedStdout?: boolean } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: options.env ?? CLEAN_ENV });
+    if (options.closedStdout) child.stdout.destroy();
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

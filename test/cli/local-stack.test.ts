@@ -86,7 +86,7 @@ describe('dingtalk-callback against npm start (end to end)', function () {
     const before = await listed('--type', 'label_conf_modify');
     const { status, stdout } = await send('label_conf_modify', '--count', '12', '--concurrency', '6', '--duplicate');
     expect(status, stdout).to.equal(0);
-    expect(stdout).to.match(/^sent 12: ok 12, failed 0; 1 distinct events acknowledged$/m);
+    expect(stdout).to.match(/^sent 12: ok 12, failed 0; 1 distinct event acknowledged$/m);
     expect(await listed('--type', 'label_conf_modify')).to.have.length(before.length + 1);
   });
 

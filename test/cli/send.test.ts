@@ -119,15 +119,55 @@ describe('dingtalk-callback keygen and send', function () {
   it('sends one event many times with --duplicate, stored once', async function () {
     const { status, stdout } = await runCli(['send', 'label_conf_add', '--count', '30', '--concurrency', '10', '--duplicate', '--url', server.url]);
     expect(status).to.equal(0);
-    expect(stdout).to.match(/^sent 30: ok 30, failed 0; 1 distinct events acknowledged$/m);
+    expect(stdout).to.match(/^sent 30: ok 30, failed 0; 1 distinct event acknowledged$/m);
     expect((await server.store.list({ eventType: 'label_conf_add' })).records).to.have.length(1);
   });
 
-  it('exits 1 and says why when the token is wrong', async function () {
+  it('exits 1 and says why when the token is wrong, and that the function may use other credentials', async function () {
     const env = { ...CLEAN_ENV, ...DEV_CREDENTIALS, DINGTALK_TOKEN: 'not-the-token' };
-    const { status, stdout } = await runCli(['send', 'user_add_org', '--url', server.url], { env });
-    expect(status).to.equal(1);
-    expect(stdout).to.match(/^FAILED user_add_org: 401 bad_signature: signature does not match/);
+    for (const args of [['send', 'user_add_org'], ['send', 'user_add_org', '--count', '2'], ['load', '--count', '2', '--no-verify']]) {
+      const { status, stdout, stderr } = await runCli([...args, '--url', server.url], { env });
+      expect(status, args.join(' ')).to.equal(1);
+      expect(stdout).to.match(/^(FAILED user_add_org: | {2}\d x )401 bad_signature: signature does not match/m);
+      expect(stderr).to.include(`the function at ${server.url} refused the signature: it may use other credentials than these (npm start prints the ones it uses); set DINGTALK_TOKEN, DINGTALK_AES_KEY and DINGTALK_OWNER_KEY to the function's\n`);
+    }
+    // Other failures are not put down to the credentials.
+    const elsewhere = await runCli(['send', 'user_add_org', '--owner-key', 'dingothercorp', '--url', server.url]);
+    expect(elsewhere.stdout).to.match(/^FAILED user_add_org: 403 wrong_owner_key/);
+    expect(elsewhere.stderr).not.to.include('credentials than these');
+  });
+
+  it('says a misspelt event type is not a known one, names the nearest, and that it went as a generic event', async function () {
+    const typo = await runCli(['send', 'user_ad_org', '--url', server.url]);
+    expect(typo.status, typo.stderr).to.equal(0);
+    expect(typo.stderr).to.include('user_ad_org is not a known event type (did you mean user_add_org?): it is sent as a generic event\n');
+    const id = / id (\S+)/.exec(typo.stdout)?.[1];
+    expect((await server.store.get(String(id)))?.eventType).to.equal('user_ad_org');
+    const unknown = await runCli(['send', 'hrm_user_record_change', '--url', server.url]);
+    expect(unknown.stderr).to.include('hrm_user_record_change is not a known event type: it is sent as a generic event\n');
+    expect((await runCli(['send', 'user_add_org', '--url', server.url])).stderr).not.to.include('not a known event type');
+  });
+
+  it('says a --url without http:// lacks its scheme, and sends nothing', async function () {
+    const before = (await server.store.list()).records.length;
+    const bare = server.url.replace(/^http:\/\//, '');
+    for (const command of [['send', 'user_add_org'], ['load', '--count', '2', '--no-verify']]) {
+      const { status, stdout, stderr } = await runCli([...command, '--url', bare]);
+      expect([status, stdout], command[0]).to.deep.equal([2, '']);
+      expect(stderr).to.equal(`dingtalk-callback ${command[0]}: --url ${bare} lacks its scheme: did you mean --url ${server.url} ?\nRun "dingtalk-callback ${command[0]} --help" for usage.\n`);
+    }
+    expect((await server.store.list()).records).to.have.length(before);
+  });
+
+  it('load: one event is "1 distinct event"; with nothing answering, no latency or rate', async function () {
+    const one = await runCli(['load', '--count', '1', '--no-verify', '--url', server.url]);
+    expect(one.status, one.stderr).to.equal(0);
+    expect(one.stdout).to.match(/^sent 1: ok 1, failed 0; 1 distinct event acknowledged\nlatency p50 [\d.]+ ms, p99 [\d.]+ ms; \d+ pushes\/s over [\d.]+ s\n0 redeliveries of 1 distinct event\n$/);
+    const url = `http://127.0.0.1:${await freePort()}/dingtalk`;
+    const none = await runCli(['load', '--count', '4', '--no-verify', '--url', url]);
+    expect(none.status).to.equal(1);
+    expect(none.stdout).to.match(/^sent 4: ok 0, failed 4; 0 distinct events acknowledged\nno push was answered, so there is no latency or rate to report\n {2}4 x could not reach .*: ECONNREFUSED\n1 redelivery of 3 distinct events\n$/);
+    expect(none.stdout).not.to.match(/p50|pushes\/s/);
   });
 
   it('exits 1 when nothing answers, naming the URL it tried and the flag that points elsewhere', async function () {
@@ -158,7 +198,8 @@ describe('dingtalk-callback keygen and send', function () {
     [['send', 'user_add_org', '--count', '0'], /--count must be a whole number/],
     [['send', 'user_add_org', '--bogus'], /^dingtalk-callback send: unknown option --bogus; send takes --url, --owner-key, --count, --concurrency, --duplicate, --records, --help\n/],
     [['send', 'missing.json'], /missing.json is not a readable JSON file/],
-    [['send', 'user_add_org', '--url', 'not a url'], /--url is not a URL/],
+    [['send', 'user_add_org', '--url', 'not a url'], /--url must be an http:\/\/ or https:\/\/ URL, not not a url\n/],
+    [['send', 'user_add_org', '--url', 'ftp://example.com/dingtalk'], /--url must be an http:\/\/ or https:\/\/ URL, not ftp:\/\/example.com\/dingtalk\n/],
     [['frobnicate'], /unknown command "frobnicate"/],
   ];
   for (const [args, message] of usage) {

@@ -1,0 +1,111 @@
+import { expect } from 'chai';
+import { createHash } from 'node:crypto';
+import { ensureEventTable } from '../../providers/local/events-table';
+import { LOCAL_TABLE_NAME, openLocalEventStore } from '../../providers/local/local-dynamodb';
+import { runBin, runCli } from '../../testkit/cli';
+import { startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
+import { sampleRecord } from '../../testkit/store-contract';
+
+/** Records with ids as the core makes them (owner key, sha256 of the message): a row is ~190 characters wide. */
+const RECORDS = [1, 2, 3].map((n) => sampleRecord(n, { id: `ding6ccabc44d2c8d38b:sha256:${createHash('sha256').update(String(n)).digest('hex')}`, processInstanceId: `a8b1c2d3-0000-4000-8000-00000000000${n}` }));
+
+describe('dingtalk-callback events, as a newcomer meets it', function () {
+  let dynamo: TestDynamoDb;
+  let store: string[];
+  before(async function () {
+    dynamo = await startTestDynamoDb();
+    await ensureEventTable(dynamo.client, LOCAL_TABLE_NAME);
+    for (const record of RECORDS) await openLocalEventStore(dynamo.endpoint).put(record);
+    store = ['--endpoint', dynamo.endpoint];
+  });
+  after(async function () {
+    dynamo.client.destroy();
+    dynamo.putClient.destroy();
+    await dynamo.server.close();
+  });
+
+  it('fits the table to a terminal, says what it left out, and prints every column whole with --wide or into a pipe', async function () {
+    const piped = await runCli(['events', ...store]);
+    expect(piped.stdout.split('\n')[0]).to.match(/^RECEIVED \(UTC\)\s+EVENT TYPE\s+ID\s+CORP ID\s+PROCESS INSTANCE$/);
+    for (const record of RECORDS) expect(piped.stdout).to.include(record.id);
+    expect(Math.max(...piped.stdout.split('\n').map((line) => line.length))).to.be.above(180);
+    expect(piped.stderr).to.equal('');
+
+    for (const columns of [80, 120, 160]) {
+      const { status, stdout, stderr } = await runCli(['events', ...store], { columns });
+      expect(status, stderr).to.equal(0);
+      const lines = stdout.trimEnd().split('\n');
+      expect(lines, `${columns} columns`).to.have.length(RECORDS.length + 1);
+      for (const line of lines) expect(line.length, line).to.be.at.most(columns);
+      expect(lines[0]).to.match(/^RECEIVED \(UTC\)\s+EVENT TYPE\s+ID/);
+      // Each row still tells its event apart: the start and the end of its id.
+      for (const record of RECORDS) expect(stdout).to.match(new RegExp(`${record.id.slice(0, 8)}\\S*…\\S*${record.id.slice(-6)}`));
+      expect(stderr).to.match(new RegExp(`^CORP ID left out, .*ID cut to fit ${columns} columns: --wide prints every column whole\\n$`));
+      // An ID as the table shows it is one events get takes.
+      const shown = lines[1]!.split(/\s{2,}/)[2]!;
+      const got = await runCli(['events', 'get', shown, '--raw', ...store]);
+      expect([got.status, got.stdout], shown).to.deep.equal([0, RECORDS[2]!.payload]);
+    }
+    expect((await runCli(['events', ...store], { columns: 160 })).stdout.split('\n')[0]).to.include('PROCESS INSTANCE');
+    expect((await runCli(['events', ...store], { columns: 80 })).stdout.split('\n')[0]).not.to.include('PROCESS INSTANCE');
+
+    const wide = await runCli(['events', '--wide', ...store], { columns: 80 });
+    expect(wide.stdout).to.equal(piped.stdout);
+    expect(wide.stderr).to.equal('');
+    const roomy = await runCli(['events', ...store], { columns: 250 });
+    expect([roomy.stdout, roomy.stderr]).to.deep.equal([piped.stdout, '']);
+    const unknown = await runCli(['events', 'get', `${RECORDS[0]!.id.slice(0, 30)}…0000`, ...store]);
+    expect([unknown.status, unknown.stderr]).to.deep.equal([1, `no event with id ${RECORDS[0]!.id.slice(0, 30)}…0000 among the 1000 newest (ids are the ID column of "events")\n`]);
+    const ambiguous = await runCli(['events', 'get', 'ding6ccabc44d2c8d38b:sha256:…', ...store]);
+    expect(ambiguous.status).to.equal(2);
+    expect(ambiguous.stderr).to.include('3 events have an id that starts "ding6ccabc44d2c8d38b:sha256:" and ends "": run events --wide for the whole ids');
+  });
+
+  it('ends quietly when the reader of its output has gone (events | head -1)', async function () {
+    const { status, stdout, stderr } = await runBin(['events', ...store], { closedStdout: true });
+    expect(stdout).to.equal('');
+    expect(stderr, 'no EPIPE stack').to.equal('');
+    expect(status).to.equal(0);
+  });
+
+  it('says what --limit allows for a negative or missing value, not node\'s parser text', async function () {
+    for (const [args, message] of [
+      [['--limit', '-1'], 'dingtalk-callback events: --limit must be a whole number from 1 to 1000\n'],
+      [['--limit'], 'dingtalk-callback events: --limit needs a value\n'],
+      [['--limit', '--json'], 'dingtalk-callback events: --limit needs a value\n'],
+    ] as const) {
+      const { status, stderr } = await runCli(['events', ...args, ...store]);
+      expect([status, stderr]).to.deep.equal([2, `${message}Run "dingtalk-callback events --help" for usage.\n`]);
+    }
+  });
+
+  it('says a --since in the future matches nothing yet (events), or refuses it (forward)', async function () {
+    const listing = await runCli(['events', '--since', '2099-01-01T00:00:00Z', ...store]);
+    expect(listing.status).to.equal(0);
+    expect(listing.stdout).to.equal('no events match\n');
+    expect(listing.stderr).to.match(/^--since 2099-01-01T00:00:00\.000Z is in the future \(it is now \d{4}-.+Z\): no event can match yet\n$/);
+    const past = await runCli(['events', '--since', '2d', ...store]);
+    expect(past.stderr).to.equal('');
+    const forward = await runCli(['forward', '--since', '2099-01-01T00:00:00Z', '--dry-run', ...store]);
+    expect(forward.status).to.equal(2);
+    expect(forward.stderr).to.match(/^dingtalk-callback forward: --since 2099-01-01T00:00:00\.000Z is in the future .*: no event to re-send\n/);
+  });
+
+  it('says what is wrong with an --endpoint that lacks its scheme', async function () {
+    const port = new URL(dynamo.endpoint).port;
+    for (const command of [['events'], ['forward', '--since', '1d', '--dry-run'], ['load', '--count', '1']]) {
+      const { status, stderr } = await runCli([...command, '--endpoint', `localhost:${port}`]);
+      expect(status, command[0]).to.equal(2);
+      expect(stderr).to.include(`--endpoint localhost:${port} lacks its scheme: did you mean --endpoint http://localhost:${port} ?`);
+    }
+  });
+
+  it('suggests the command meant by a typo, without the whole help', async function () {
+    const { status, stdout, stderr } = await runCli(['evnets']);
+    expect(status).to.equal(2);
+    expect(stdout).to.equal('');
+    expect(stderr).to.equal('dingtalk-callback: unknown command "evnets" (did you mean "events"?); the commands are keygen, send, events, load, forward, recover, callback-url\nRun "dingtalk-callback --help" for what each does.\n');
+    expect((await runCli(['frobnicate'])).stderr).to.match(/^dingtalk-callback: unknown command "frobnicate"; the commands are /);
+    expect((await runCli(['events', '--limt', '3'])).stderr).to.match(/^dingtalk-callback events: unknown option --limt \(did you mean --limit\?\); events takes /);
+  });
+});

@@ -47,13 +47,22 @@ export function storedFilters(query: EventQuery): Pick<EventQuery, 'eventType' |
  * descending, in UTF-8 byte order; `receivedAt` has a fixed width, so ties in time go by id.
  * DynamoDB's indexes sort on it stored as one attribute; Tablestore's indexes on the two columns.
  */
-export function listKey(record: Pick<EventRecord, 'id' | 'receivedAt'>): string {
+export function encodeListKey(record: Pick<EventRecord, 'id' | 'receivedAt'>): string {
   return `${record.receivedAt}#${record.id}`;
 }
 
-/** Orders records newest first, as every store's `list` answers: {@link listKey} descending, byte order. */
+/**
+ * The parts of a list key, or of a bound of {@link keyRange}: a bare time has no `id`. Tablestore's
+ * indexes keep the two as columns of their own.
+ */
+export function decodeListKey(key: string): { receivedAt: string; id?: string } {
+  const at = key.indexOf('#');
+  return at < 0 ? { receivedAt: key } : { receivedAt: key.slice(0, at), id: key.slice(at + 1) };
+}
+
+/** Orders records newest first, as every store's `list` answers: {@link encodeListKey} descending, byte order. */
 export function newestFirst(a: Pick<EventRecord, 'id' | 'receivedAt'>, b: Pick<EventRecord, 'id' | 'receivedAt'>): number {
-  return Buffer.compare(Buffer.from(listKey(b)), Buffer.from(listKey(a)));
+  return Buffer.compare(Buffer.from(encodeListKey(b)), Buffer.from(encodeListKey(a)));
 }
 
 /** A query that cannot be answered (a malformed time or cursor); the message says which. */
@@ -64,7 +73,7 @@ export class QueryError extends Error {
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /**
- * The {@link listKey} range a query covers: `lower` inclusive (from `since`), `upper` exclusive
+ * The {@link encodeListKey} range a query covers: `lower` inclusive (from `since`), `upper` exclusive
  * (the lower of `until` and the cursor). A bare time sorts before every key of that millisecond.
  * @throws QueryError for a time that is not ISO-8601 UTC or a cursor no listing gave.
  */
@@ -81,10 +90,10 @@ export function keyRange(query: EventQuery): { lower?: string; upper?: string } 
 /** The page of `ordered` (newest first, up to one record past the limit): the first `limit`, and a cursor when there is more. */
 export function pageOf(ordered: EventRecord[], limit: number): EventPage {
   const records = ordered.slice(0, limit);
-  return ordered.length > limit ? { records, cursor: encodeCursor(listKey(records.at(-1)!)) } : { records };
+  return ordered.length > limit ? { records, cursor: encodeCursor(encodeListKey(records.at(-1)!)) } : { records };
 }
 
-/** A cursor is the last record's {@link listKey}, base64url: opaque, and valid on every store. */
+/** A cursor is the last record's {@link encodeListKey}, base64url: opaque, and valid on every store. */
 export function encodeCursor(key: string): string {
   return Buffer.from(key, 'utf8').toString('base64url');
 }

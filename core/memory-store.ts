@@ -1,5 +1,5 @@
 import type { EventRecord } from './events';
-import { keyRange, listKey, listLimit, newestFirst, pageOf, storedFilters, type EventPage, type EventQuery, type EventStore } from './listing';
+import { encodeListKey, keyRange, listLimit, newestFirst, pageOf, storedFilters, type EventPage, type EventQuery, type EventStore } from './listing';
 import type { PutOutcome } from './store';
 
 /** An {@link EventStore} in process memory: for tests, benchmarks and trying the core out. */
@@ -23,7 +23,7 @@ export class MemoryEventStore implements EventStore {
     const matching = [...this.records.values()]
       .filter((record) => eventType === undefined || record.eventType === eventType)
       .filter((record) => processInstanceId === undefined || record.processInstanceId === processInstanceId)
-      .filter((record) => (lower === undefined || listKey(record) >= lower) && (upper === undefined || listKey(record) < upper))
+      .filter((record) => (lower === undefined || encodeListKey(record) >= lower) && (upper === undefined || encodeListKey(record) < upper))
       .sort(newestFirst);
     const limit = listLimit(query);
     return pageOf(matching.slice(0, limit + 1).map((record) => ({ ...record })), limit);

@@ -1,6 +1,6 @@
 import TableStore from 'tablestore';
 import type { EventRecord } from '../../core/events';
-import { keyRange, listLimit, pageOf, storedFilters, type EventPage, type EventQuery, type EventStore } from '../../core/listing';
+import { decodeListKey, encodeListKey, keyRange, listLimit, pageOf, storedFilters, type EventPage, type EventQuery, type EventStore } from '../../core/listing';
 import { storeError } from './tablestore-client';
 import { fromRow } from './tablestore-row';
 import { eventIndexes } from './tablestore-schema';
@@ -36,9 +36,10 @@ export class TablestoreEventStore extends TablestoreEventWriter implements Event
       : [byTime!, []];
     const key = (receivedAt: string | TableStore.Bound, id: string | TableStore.Bound): TableStore.PrimaryKeyInput => [...prefix, { receivedAt }, { id }];
     // Backwards from the upper bound (inclusive: the row equal to a cursor is skipped) down to the lower (exclusive).
-    const start = upper === undefined ? key(TableStore.INF_MAX, TableStore.INF_MAX) : upper.includes('#') ? key(upper.slice(0, 24), upper.slice(25)) : key(upper, TableStore.INF_MIN);
+    const bound = upper === undefined ? undefined : decodeListKey(upper);
+    const start = bound === undefined ? key(TableStore.INF_MAX, TableStore.INF_MAX) : key(bound.receivedAt, bound.id ?? TableStore.INF_MIN);
     const end = lower === undefined ? key(TableStore.INF_MIN, TableStore.INF_MIN) : key(lower, TableStore.INF_MIN);
-    const slack = upper?.includes('#') ? 1 : 0; // the cursor's own row is read again
+    const slack = bound?.id !== undefined ? 1 : 0; // the cursor's own row is read again
     const records: EventRecord[] = [];
     let next: TableStore.PrimaryKeyInput | undefined = start;
     while (next && records.length <= limit) {
@@ -49,7 +50,7 @@ export class TablestoreEventStore extends TablestoreEventWriter implements Event
         });
       for (const row of page.rows) {
         const record = fromRow(row);
-        if (`${record.receivedAt}#${record.id}` === upper) continue;
+        if (encodeListKey(record) === upper) continue;
         if (eventType === undefined || record.eventType === eventType) records.push(record);
       }
       next = page.nextStartPrimaryKey?.map(({ name, value }) => ({ [name]: value }));

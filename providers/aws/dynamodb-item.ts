@@ -3,7 +3,7 @@ import { gunzip, gzip } from 'node:zlib';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { StoreError, UnstorableEventError } from '../../core/errors';
 import { storedRecord, type EventRecord } from '../../core/events';
-import { listKey } from '../../core/listing';
+import { encodeListKey } from '../../core/listing';
 
 /**
  * The index of every record by the month it was received (`receivedMonth`, `YYYY-MM`), sorted by
@@ -48,7 +48,7 @@ export async function toItem(record: EventRecord): Promise<Item> {
     source: { S: record.source },
     receivedAt: { S: record.receivedAt },
     receivedMonth: { S: receivedMonth(record.receivedAt) },
-    listKey: { S: listKey(record) },
+    listKey: { S: encodeListKey(record) },
   };
   if (record.eventId !== undefined) item.eventId = { S: record.eventId };
   if (record.corpId !== undefined) item.corpId = { S: record.corpId };

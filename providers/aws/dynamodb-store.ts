@@ -1,7 +1,7 @@
 import { BatchGetItemCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, type DynamoDBClientConfig, type QueryCommandInput, type TableDescription } from '@aws-sdk/client-dynamodb';
 import type { EventRecord } from '../../core/events';
 import { TOOLS_PUT_DEADLINE_MS } from '../../core/store';
-import { encodeCursor, keyRange, listLimit, storedFilters, type EventPage, type EventQuery, type EventStore } from '../../core/listing';
+import { decodeListKey, encodeCursor, keyRange, listLimit, storedFilters, type EventPage, type EventQuery, type EventStore } from '../../core/listing';
 import { fromItem, PROCESS_INDEX, receivedMonth, storeCall, TIME_INDEX, TYPE_INDEX, type Item } from './dynamodb-item';
 import { DynamoDbEventWriter, type DynamoDbEventWriterOptions } from './dynamodb-writer';
 
@@ -111,7 +111,7 @@ export class DynamoDbEventStore extends DynamoDbEventWriter implements EventStor
       values[':type'] = { S: eventType };
     }
     // A cursor's own entry is the first one read again (BETWEEN is inclusive): ask for one more.
-    const slack = range.lower !== undefined && range.upper?.includes('#') ? 1 : 0;
+    const slack = range.lower !== undefined && range.upper !== undefined && decodeListKey(range.upper).id !== undefined ? 1 : 0;
     const entries: Entry[] = [];
     let start: Item | undefined;
     do {

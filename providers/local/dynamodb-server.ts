@@ -1,7 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
+import { Level } from 'level';
 
 /** A running embedded DynamoDB-compatible server. */
 export interface DynamoDbServer {
@@ -16,7 +17,8 @@ export type PutItemListener = (tableName: string, item: Record<string, Record<st
 
 /**
  * Starts dynalite on `127.0.0.1:port`, keeping its data in `dataDir` (in memory when omitted).
- * Tables are ready the moment they are created, unlike on AWS. dynalite has no streams: `onPut`
+ * Tables take no time to create (`createTableMs: 0`), though a new one is CREATING until dynalite's
+ * next write to its store (`events-table.ts` waits for ACTIVE). dynalite has no streams: `onPut`
  * hears each `PutItem` that succeeded, which is what `npm start` builds its stream from.
  */
 export async function startDynamoDbServer({ port, dataDir, onPut }: { port: number; dataDir?: string; onPut?: PutItemListener }): Promise<DynamoDbServer> {
@@ -53,4 +55,20 @@ function listenForPuts(server: Server, onPut: PutItemListener): void {
     }
     serve(request, response);
   });
+}
+
+/**
+ * Whether another process (another `npm start`) holds the LevelDB store in `dataDir`: LevelDB
+ * locks its folder, and dynalite, started on a held one, fails at the first request instead.
+ */
+export async function dataDirInUse(dataDir: string): Promise<boolean> {
+  if (!existsSync(dataDir)) return false;
+  const db = new Level(dataDir, { createIfMissing: false });
+  try {
+    await db.open();
+    await db.close();
+    return false;
+  } catch (error) {
+    return (error as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED';
+  }
 }

@@ -8,7 +8,7 @@ import { loadSettings } from '../../core/settings';
 import { awsSinks } from '../aws/setup';
 import { startLocalDeadLetterQueue, type LocalDeadLetterQueue } from './dead-letter-queue';
 import { withDevCredentials, withDevForwardSecret } from './dev-credentials';
-import { startDynamoDbServer, type DynamoDbServer } from './dynamodb-server';
+import { dataDirInUse, startDynamoDbServer, type DynamoDbServer } from './dynamodb-server';
 import { createLocalStream, type LocalStream } from './local-stream';
 import { ensureEventTable, ensureRecoverInboxTable } from './events-table';
 import { LOCAL_AWS_CREDENTIALS, LOCAL_DYNAMODB_PORT, LOCAL_INBOX_TABLE, LOCAL_TABLE_NAME, localDynamoDbClient, localDynamoDbEndpoint } from './local-dynamodb';
@@ -89,15 +89,13 @@ export class LocalStackPlugin {
       throw this.failure(error.message, 'DINGTALK_FORWARD_SETTINGS');
     }
     const recoverLine = this.scheduleRecover(env);
-    // serverless-offline would print its routes before failing on a port in use, then an error object.
-    const host = this.options.host ?? 'localhost';
-    for (const [flag, port] of [['httpPort', this.options.httpPort ?? 3000], ['lambdaPort', this.options.lambdaPort ?? 3002]] as const) {
-      if (!(await isFree(Number(port), host))) throw this.failure(`port ${port} is in use: choose another with --${flag}`, 'HTTP_PORT_IN_USE');
-    }
+    // serverless-offline would print its routes before failing on a port in use, then an error object;
+    // dynalite would die at the first request on a data folder another npm start holds.
     const dataDir = resolve(this.serverless.serviceDir, this.options.dataDir ?? LOCAL_DATA_DIR);
     this.dataDir = dataDir;
-    const stream = forwarding ? await this.startStream(dataDir, usingDevSecret ? forwardEnv.DINGTALK_FORWARD_SECRET : undefined) : undefined;
     const port = Number(this.options.dynamodbPort ?? LOCAL_DYNAMODB_PORT);
+    await this.refuseWhatIsInUse(port, dataDir);
+    const stream = forwarding ? await this.startStream(dataDir, usingDevSecret ? forwardEnv.DINGTALK_FORWARD_SECRET : undefined) : undefined;
     const onPut = stream && ((tableName: string, item: Parameters<LocalStream['insert']>[0]) => tableName === LOCAL_TABLE_NAME && stream.insert(item));
     this.server = await startDynamoDbServer({ port, dataDir, ...(onPut && { onPut }) }).catch(async (error: unknown) => {
       await this.stop();
@@ -187,6 +185,27 @@ export class LocalStackPlugin {
     });
   }
 
+  /**
+   * Refuses to start, in one message, when any of the three ports is taken or another `npm start`
+   * holds the data folder: a second `npm start` meets all of these at once.
+   */
+  private async refuseWhatIsInUse(dynamodbPort: number, dataDir: string): Promise<void> {
+    const host = this.options.host ?? 'localhost';
+    const ports = [
+      { flag: 'httpPort', port: Number(this.options.httpPort ?? 3000), host },
+      { flag: 'lambdaPort', port: Number(this.options.lambdaPort ?? 3002), host },
+      { flag: 'dynamodbPort', port: dynamodbPort, host: '127.0.0.1' },
+    ];
+    const taken: typeof ports = [];
+    for (const each of ports) if (!(await isFree(each.port, each.host))) taken.push(each);
+    const folderHeld = await dataDirInUse(dataDir);
+    const problems: string[] = [];
+    if (taken.length === 1) problems.push(`port ${taken[0]!.port} is in use: choose another with --${taken[0]!.flag}`);
+    if (taken.length > 1) problems.push(`ports ${listed(taken.map((each) => String(each.port)))} are in use: choose others with ${listed(taken.map((each) => `--${each.flag}`))}`);
+    if (folderHeld) problems.push(`the data folder ${dataDir} is in use by another npm start: stop that one, or choose another folder with --dataDir`);
+    if (problems.length > 0) throw this.failure(problems.join('; '), folderHeld ? 'DATA_DIR_IN_USE' : 'PORT_IN_USE');
+  }
+
   private failure(message: string, code: string): Error {
     return new this.serverless.classes.Error(message, code);
   }
@@ -243,6 +262,11 @@ function dingTalkVariables(env: Environment): Record<string, string> {
   return Object.fromEntries(
     Object.entries(env).filter((entry): entry is [string, string] => entry[0].startsWith('DINGTALK_') && entry[0] !== 'DINGTALK_SSM_PREFIX' && entry[1] !== undefined),
   );
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+function listed(items: string[]): string {
+  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 
 /** Whether a server could listen on `port` of `host` now. */

@@ -135,17 +135,21 @@ describe('npm start: the local stack', function () {
     stack = undefined;
   });
 
-  it('refuses to start, in one line before anything else, when its HTTP port is taken', async function () {
+  it('refuses to start, in one line before anything else, naming every port taken and the data folder another npm start holds', async function () {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, 'localhost', resolve));
     const httpPort = (taken.address() as AddressInfo).port;
+    // What a first npm start holds: its store's port and its data folder.
+    const first = await startDynamoDbServer({ port: 0, dataDir });
     try {
-      const failure = (await startLocalStack(dataDir, {}, { httpPort }).catch((error: unknown) => error)) as Error;
-      expect(failure.message).to.match(new RegExp(`^npm start did not come up:\\n[^]*port ${httpPort} is in use: choose another with --httpPort`));
+      const failure = (await startLocalStack(dataDir, {}, { httpPort, dynamodbPort: first.port }).catch((error: unknown) => error)) as Error;
+      expect(failure.message).to.match(new RegExp(`^npm start did not come up:\\n[^]*ports ${httpPort} and ${first.port} are in use: choose others with --httpPort and --dynamodbPort; the data folder \\S+ is in use by another npm start: stop that one, or choose another folder with --dataDir`));
       expect(failure.message).not.to.match(/POST \|/); // the route table serverless-offline prints once it runs
       expect(failure.message).not.to.include('DingTalk push URL');
+      expect(failure.message).not.to.include('Database is closed');
     } finally {
       taken.close();
+      await first.close();
     }
   });
 

@@ -10,7 +10,7 @@ import { summarise } from './send';
 import { openStore, STORE_HELP, STORE_OPTIONS } from './stores';
 import { CREDENTIALS_HELP, hints, TARGET_HELP, TARGET_OPTIONS, targetFrom } from './target';
 
-/** Every stored event type: check_url is answered but never stored, so it has no place in a load. */
+/** Every stored event type: the handshakes (check_url and the suite URL checks) are answered but never stored, so they have no place in a load. */
 const LOAD_TYPES = Object.values(EVENT_FAMILIES).flat().filter((type) => !HANDSHAKES.has(type));
 
 export const load: Command = {

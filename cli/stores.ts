@@ -2,6 +2,7 @@ import type TableStore from 'tablestore';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { RecoverInbox } from '../core/inbox';
 import type { EventStore } from '../core/listing';
+import { ALIYUN_TABLES, AWS_TABLES } from '../core/table-names';
 import { DynamoDbEventStore } from '../providers/aws/dynamodb-store';
 import { DynamoDbInbox } from '../providers/aws/dynamodb-inbox';
 import { createTablestoreClient } from '../providers/aliyun/tablestore-client';
@@ -71,10 +72,10 @@ export function openStoreAndInbox(values: Flags): { store: EventStore; inbox: Re
   const store = storeAt(at);
   const inboxFlag = stringFlag(values['inbox-table']);
   if (at.cloud === 'aws') {
-    const inboxTable = inboxFlag ?? (at.tableName.endsWith('-events') ? at.tableName.replace(/-events$/, '-recover-inbox') : undefined);
+    const inboxTable = inboxFlag ?? AWS_TABLES.inboxOf(at.tableName);
     return { store, inbox: new DynamoDbInbox({ tableName: inboxTable ?? need(values, 'inbox-table', `--table ${at.tableName}`), client: at.client }), ready: async () => {} };
   }
-  if (at.cloud === 'aliyun') return { store, inbox: new TablestoreInbox({ tableName: inboxFlag ?? `${at.tableName}_inbox`, client: at.client }), ready: async () => {} };
+  if (at.cloud === 'aliyun') return { store, inbox: new TablestoreInbox({ tableName: inboxFlag ?? ALIYUN_TABLES.inboxOf(at.tableName), client: at.client }), ready: async () => {} };
   return { store, inbox: new DynamoDbInbox({ tableName: LOCAL_INBOX_TABLE, client: at.client }), ready: () => ensureRecoverInboxTable(at.client, LOCAL_INBOX_TABLE) };
 }
 

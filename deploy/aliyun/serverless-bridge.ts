@@ -6,6 +6,7 @@ import { readAll, type Environment } from '../../core/environment';
 import { ConfigError, type ConfigProblem } from '../../core/errors';
 import { loadRecoverSettings } from '../../core/recover';
 import { loadSettings } from '../../core/settings';
+import { ALIYUN_TABLES } from '../../core/table-names';
 import { deleteTrigger, ensureTrigger, functionArns, TRIGGER_EVENT_SCHEMAS, triggerSpecs, type FcTriggerClient } from './fc-triggers';
 import { functionBundleOptions } from './function-bundle';
 import { LOG_INDEX, ensureLogIndex, type LogIndexClient } from './log-index';
@@ -235,15 +236,25 @@ export class AliyunBridge {
     });
   }
 
-  /** Each function's environment: the service's, then its own; values as strings. */
+  /**
+   * Each function's environment: the service's, then its own; values as strings. A table variable a
+   * function declares but leaves blank (`RECOVER_INBOX_TABLE`, `DINGTALK_DEAD_LETTER_TABLE`) gets its
+   * default name beside the events table (`core/table-names.ts`).
+   */
   private environments(): Array<{ name: string; env: Record<string, string> }> {
     const { service } = this.serverless;
     return service.getAllFunctions().map((key) => {
       const fn = service.getFunction(key);
-      const env = Object.entries({ ...service.provider.environment, ...fn.environment })
-        .filter(([, value]) => value !== undefined && value !== null)
-        .map(([name, value]) => [name, String(value)]);
-      return { name: fn.name, env: Object.fromEntries(env) };
+      const env: Record<string, string> = Object.fromEntries(
+        Object.entries({ ...service.provider.environment, ...fn.environment })
+          .filter(([, value]) => value !== undefined && value !== null)
+          .map(([name, value]) => [name, String(value)]),
+      );
+      if (env.EVENTS_TABLE?.trim()) {
+        if (env.RECOVER_INBOX_TABLE?.trim() === '') env.RECOVER_INBOX_TABLE = ALIYUN_TABLES.inboxOf(env.EVENTS_TABLE);
+        if (env.DINGTALK_DEAD_LETTER_TABLE?.trim() === '') env.DINGTALK_DEAD_LETTER_TABLE = ALIYUN_TABLES.deadLettersOf(env.EVENTS_TABLE);
+      }
+      return { name: fn.name, env };
     });
   }
 

@@ -7,10 +7,11 @@ import type { Logger } from '../../core/log';
 import { loadRecoverSettings } from '../../core/recover';
 import type { RecoverRun } from '../../core/recover-run';
 import { loadSettings } from '../../core/settings';
+import { ALIYUN_TABLES } from '../../core/table-names';
 import { keptPerRoleKeys, type RoleKeys } from './function-compute';
 import { tablestoreLocation, tablestoreWriterSettings } from './settings';
 import { createTablestoreClient, type TablestoreClientOptions } from './tablestore-client';
-import { deadLetterTableOf, tablestoreDeadLetter } from './tablestore-dead-letter';
+import { tablestoreDeadLetter } from './tablestore-dead-letter';
 import { TablestoreInbox } from './tablestore-inbox';
 import { TablestoreEventStore } from './tablestore-store';
 import { TablestoreEventWriter } from './tablestore-writer';
@@ -73,6 +74,6 @@ export function forwardSetup(env: Environment, clients: AliyunClients, options: 
   const sinks = forwardSinks(settings);
   if (sinks.length === 0) return undefined;
   const connect = connector(clients, location);
-  const deadLetterTable = env.DINGTALK_DEAD_LETTER_TABLE?.trim() || deadLetterTableOf(location.tableName);
+  const deadLetterTable = env.DINGTALK_DEAD_LETTER_TABLE?.trim() || ALIYUN_TABLES.deadLettersOf(location.tableName);
   return keptPerRoleKeys((keys) => createForwarder({ sinks, deadLetter: tablestoreDeadLetter({ client: connect(keys), tableName: deadLetterTable }), types: settings.types, ...options }));
 }

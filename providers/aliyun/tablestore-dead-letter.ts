@@ -2,11 +2,6 @@ import TableStore from 'tablestore';
 import type { DeadLetter } from '../../core/forward';
 import { storeError } from './tablestore-client';
 
-/** The dead-letter table of an events table, unless `DINGTALK_DEAD_LETTER_TABLE` names another. */
-export function deadLetterTableOf(eventsTable: string): string {
-  return `${eventsTable}_dead_letters`;
-}
-
 /**
  * The forward function's dead letters on Alibaba Cloud: one row per record a sink would not take,
  * keyed `<failedAt>|<webhook-id>|<sink>` so that rows sort by time and a record that fails again

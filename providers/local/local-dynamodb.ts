@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LOCAL_TABLES } from '../../core/table-names';
 import { dynamoDbPutClient } from '../aws/aws-json-client';
 import { DynamoDbEventStore } from '../aws/dynamodb-store';
 import { DynamoDbInbox } from '../aws/dynamodb-inbox';
@@ -7,10 +8,10 @@ import { DynamoDbInbox } from '../aws/dynamodb-inbox';
 export const LOCAL_DYNAMODB_PORT = 8000;
 
 /** The table `npm start` keeps the events in. */
-export const LOCAL_TABLE_NAME = 'dingtalk-callback-events';
+export const LOCAL_TABLE_NAME = LOCAL_TABLES.events;
 
 /** The table `npm start` and `dingtalk-callback recover` keep failed-list replies in until stored. */
-export const LOCAL_INBOX_TABLE = 'dingtalk-callback-recover-inbox';
+export const LOCAL_INBOX_TABLE = LOCAL_TABLES.inbox;
 
 /** The endpoint of the local store on `port`. */
 export function localDynamoDbEndpoint(port = LOCAL_DYNAMODB_PORT): string {

@@ -5,7 +5,7 @@ import { webhookIdOf } from '../../core/webhook';
 import { createHandler, type FcForwardHandler, type ForwardSummary } from '../../handlers/aliyun/forward';
 import type { FcContext } from '../../providers/aliyun/function-compute';
 import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
-import { deadLetterTableOf } from '../../providers/aliyun/tablestore-dead-letter';
+import { ALIYUN_TABLES } from '../../core/table-names';
 import { ensureDeadLetterTable } from '../../deploy/aliyun/tablestore-tables';
 import { loadJson } from '../../testkit/fixtures';
 import { sampleRecord } from '../../testkit/store-contract';
@@ -30,8 +30,8 @@ describe('Alibaba Cloud forward handler (Tablestore trigger, CBOR → webhook, d
   before(async function () {
     server = await startTablestoreServer();
     client = createTablestoreClient(server.clientOptions);
-    expect(await ensureDeadLetterTable(client, deadLetterTableOf(TABLE))).to.equal('created');
-    expect(await ensureDeadLetterTable(client, deadLetterTableOf(TABLE))).to.equal('unchanged');
+    expect(await ensureDeadLetterTable(client, ALIYUN_TABLES.deadLettersOf(TABLE))).to.equal('created');
+    expect(await ensureDeadLetterTable(client, ALIYUN_TABLES.deadLettersOf(TABLE))).to.equal('unchanged');
     const { credentials } = server;
     context = { ...loadJson<FcContext>('fc-context'), credentials: { accessKeyId: credentials.accessKeyId, accessKeySecret: credentials.secretAccessKey } };
   });
@@ -63,7 +63,7 @@ describe('Alibaba Cloud forward handler (Tablestore trigger, CBOR → webhook, d
     const record = sampleRecord(11);
     expect(await invoke(handler, await tablestoreTriggerEvent([record]), context)).to.deep.equal({ delivered: 0, deadLettered: 1, skipped: 0 });
     const { rows } = await client.getRange({
-      tableName: deadLetterTableOf(TABLE),
+      tableName: ALIYUN_TABLES.deadLettersOf(TABLE),
       direction: TableStore.Direction.FORWARD,
       inclusiveStartPrimaryKey: [{ deadLetterId: TableStore.INF_MIN }],
       exclusiveEndPrimaryKey: [{ deadLetterId: TableStore.INF_MAX }],

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 
 const ROOT = join(__dirname, '..', '..');
 
-/** The figures' keys, exactly as issue 7 sets them: anything more or less breaks whoever reads the line. */
+/** The figures' keys: anything more or less breaks whoever reads the line. */
 const SHAPE = {
   crypto: ['oursPerSec', 'peerPerSec', 'floorPerSec', 'messageBytes'],
   pipeline: ['p50Us', 'p99Us'],
@@ -22,7 +22,7 @@ describe('npm run bench, at the quick scale', function () {
     lines = stdout.trimEnd().split('\n');
   });
 
-  it('ends with one JSON object holding exactly the keys of issue 7, each a positive number', function () {
+  it('ends with one JSON object holding exactly the agreed keys, each a positive number', function () {
     const result = JSON.parse(lines.at(-1)!) as Record<string, Record<string, unknown>>;
     expect(Object.keys(result)).to.deep.equal(Object.keys(SHAPE));
     for (const [group, keys] of Object.entries(SHAPE)) {

@@ -47,4 +47,20 @@ describe('the documentation', function () {
     expect(cited.size).to.be.greaterThan(3);
     for (const page of cited) expect(existsSync(join(ROOT, page)), `${page} is cited`).to.equal(true);
   });
+
+  it('architecture.md\'s floors name every file of core/', function () {
+    const text = readRepoFile('docs/architecture.md');
+    const floors = text.slice(text.indexOf('## Floors'), text.indexOf('\n## ', text.indexOf('## Floors') + 1));
+    const files = readdirSync(join(ROOT, 'core')).filter((name) => name.endsWith('.ts'));
+    expect(files.length).to.be.greaterThan(10);
+    const missing = files.filter((name) => !floors.includes(`\`${name}\``));
+    expect(missing, 'core files the floors of docs/architecture.md do not name').to.deep.equal([]);
+  });
+
+  it('cites no issue by number, in docs or code: the tracker is not in the repository', function () {
+    for (const file of FILES) {
+      if (/\.(png|jpg|zip|json)$/.test(file) || file === 'package-lock.json' || file === 'test/delivery/docs.test.ts') continue;
+      expect(readRepoFile(file), file).to.not.match(/\b(issue #?\d+|the issue's|issues?\/\d+)/i);
+    }
+  });
 });

@@ -13,6 +13,10 @@ export interface FailedItem {
   data: unknown;
   /** The ISV failure record's id, the list's cursor. */
   recordId?: number;
+  /** The item as JSON text, what is kept of it should it be set aside. */
+  text: string;
+  /** Why no record can be made of it, if so: it is set aside rather than stored. */
+  problem?: string;
 }
 
 /** A failed-list reply reduced to what the pass needs. */
@@ -22,13 +26,37 @@ export interface FailedPage {
 }
 
 /**
+ * The page a failed-list reply's text holds, read with `parse` ({@link appFailedPage} or
+ * {@link suiteFailedPage}), or why it cannot be read: not JSON, no JSON object, or a `failed_list`
+ * that is no list. A reply with an errcode (kept before it was checked) holds no items.
+ */
+export function readFailedPage(text: string, parse: (reply: Record<string, unknown>) => FailedPage): FailedPage | string {
+  let reply: unknown;
+  try {
+    reply = JSON.parse(text);
+  } catch {
+    return 'is not JSON (cut short, or not from DingTalk)';
+  }
+  if (typeof reply !== 'object' || reply === null || Array.isArray(reply)) return 'is not a JSON object';
+  const fields = reply as Record<string, unknown>;
+  if (Object.hasOwn(fields, 'errcode') && fields.errcode !== 0) return { items: [], hasMore: false };
+  if (Object.hasOwn(fields, 'failed_list') && !Array.isArray(fields.failed_list)) return 'has a failed_list that is not a list';
+  return parse(fields);
+}
+
+/**
  * The items of a `call_back/get_call_back_failed_result` reply:
  * `failed_list: [{call_back_tag, event_time, <tag>: {corpid, bpmsCallBackData | … | the event's fields}}]`.
+ * An item without its data under its own tag (only an own property counts: a tag `constructor`
+ * names no data of an item that has none) is kept to be set aside.
  */
 export function appFailedPage(reply: Record<string, unknown>): FailedPage {
   const items = listOf(reply).map((entry): FailedItem => {
-    const eventType = String(entry.call_back_tag ?? '').trim();
-    return { eventType, eventTime: wholeNumber(entry.event_time), data: entry[eventType] ?? null };
+    const { fields, text, problem } = entry;
+    const eventType = String(own(fields, 'call_back_tag') ?? '').trim();
+    const data = own(fields, eventType);
+    const missing = problem ?? (data === undefined ? `carries no data under its call_back_tag${eventType ? ` ${JSON.stringify(eventType)}` : ''}` : undefined);
+    return { eventType, eventTime: wholeNumber(own(fields, 'event_time')), data: data ?? null, text, ...(missing !== undefined && { problem: missing }) };
   });
   return { items, hasMore: reply.has_more === true };
 }
@@ -38,13 +66,19 @@ export function appFailedPage(reply: Record<string, unknown>): FailedPage {
  * `failed_list: [{id, corpid, call_back_tag, call_back_data (JSON text), event_time}]`.
  */
 export function suiteFailedPage(reply: Record<string, unknown>): FailedPage {
-  const items = listOf(reply).map((entry): FailedItem => ({
-    eventType: String(entry.call_back_tag ?? '').trim(),
-    eventTime: wholeNumber(entry.event_time),
-    corpId: nonEmptyString(entry.corpid),
-    data: entry.call_back_data ?? null,
-    recordId: wholeNumber(entry.id),
-  }));
+  const items = listOf(reply).map(({ fields, text, problem }): FailedItem => {
+    const data = own(fields, 'call_back_data');
+    const missing = problem ?? (data === undefined ? 'carries no call_back_data' : undefined);
+    return {
+      eventType: String(own(fields, 'call_back_tag') ?? '').trim(),
+      eventTime: wholeNumber(own(fields, 'event_time')),
+      corpId: nonEmptyString(own(fields, 'corpid')),
+      data: data ?? null,
+      recordId: wholeNumber(own(fields, 'id')),
+      text,
+      ...(missing !== undefined && { problem: missing }),
+    };
+  });
   return { items, hasMore: reply.has_more === true };
 }
 
@@ -61,9 +95,9 @@ const WRAPPERS = ['bpmsCallBackData', 'roleLabelChange', 'callbackData'];
 export function recoveredRecord(item: FailedItem, ownerKeyOf: (corpId: string | undefined) => string, receivedAt: Date): EventRecord {
   const payload = payloadText(item.data);
   const fields = objectOf(item.data);
-  const layers = [fields, ...WRAPPERS.map((name) => objectOf(fields[name]))];
+  const layers = [fields, ...WRAPPERS.map((name) => objectOf(own(fields, name)))];
   const find = (...names: string[]) => {
-    for (const layer of layers) for (const name of names) if (nonEmptyString(layer[name]) !== undefined) return layer[name] as string;
+    for (const layer of layers) for (const name of names) if (nonEmptyString(own(layer, name)) !== undefined) return layer[name] as string;
     return undefined;
   };
   const corpId = item.corpId ?? find('corpid', 'corpId', 'CorpId', 'AuthCorpId');
@@ -111,7 +145,17 @@ function objectOf(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
-function listOf(reply: Record<string, unknown>): Record<string, unknown>[] {
-  const list = reply.failed_list;
-  return Array.isArray(list) ? list.filter((entry): entry is Record<string, unknown> => typeof entry === 'object' && entry !== null) : [];
+/** The entries of `failed_list`, each with its JSON text; one that is no JSON object is kept to be set aside. */
+function listOf(reply: Record<string, unknown>): Array<{ fields: Record<string, unknown>; text: string; problem?: string }> {
+  const list = own(reply, 'failed_list');
+  if (!Array.isArray(list)) return [];
+  return list.map((entry: unknown) => {
+    const text = JSON.stringify(entry) ?? 'null';
+    return typeof entry === 'object' && entry !== null && !Array.isArray(entry) ? { fields: entry as Record<string, unknown>, text } : { fields: {}, text, problem: 'is not a JSON object' };
+  });
+}
+
+/** `fields[name]` when `fields` has it as its own property: an inherited one (`constructor`, `toString`) is no field. */
+function own(fields: Record<string, unknown>, name: string): unknown {
+  return Object.hasOwn(fields, name) ? fields[name] : undefined;
 }

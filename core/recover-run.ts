@@ -2,7 +2,7 @@ import type { AccessToken } from './dingtalk-api';
 import { DingTalkApiError } from './dingtalk-api';
 import type { RecoverInbox } from './inbox';
 import type { EventReader } from './listing';
-import { accessTokenFor, recover, RecoverError, type RecoverSettings, type RecoverSummary } from './recover';
+import { accessTokenFor, emptySummary, recover, RecoverError, type RecoverSettings, type RecoverSummary } from './recover';
 import type { EventWriter } from './store';
 
 /** What a scheduled function (or the CLI) runs recover passes with; the token is made at the first pass and kept. */
@@ -27,7 +27,7 @@ export async function runRecover(run: RecoverRun): Promise<RecoverOutcome> {
     const summary = await recover({ settings: run.settings, token: run.token, store: run.store, inbox: run.inbox, onPage: run.onPage });
     return { summary, durationMs: durationMs() };
   } catch (error) {
-    const failed = error instanceof RecoverError ? error : new RecoverError('recover', (error as Error).message, { pages: 0, resumed: 0, items: 0, created: 0, duplicate: 0 }, { cause: error });
+    const failed = error instanceof RecoverError ? error : new RecoverError('recover', (error as Error).message, emptySummary(), 0, { cause: error });
     return { summary: failed.summary, durationMs: durationMs(), error: failed };
   }
 }
@@ -45,7 +45,7 @@ export function recoverLine(outcome: RecoverOutcome): string {
     outcome: failure ? 'failed' : 'done',
     ...outcome.summary,
     durationMs: outcome.durationMs,
-    ...(failure && { step: failure.step, error: failure.message }),
+    ...(failure && { step: failure.step, error: failure.message, leftInInbox: failure.left }),
     ...(cause instanceof DingTalkApiError && cause.errcode !== undefined && { errcode: cause.errcode }),
     ...(cause instanceof DingTalkApiError && cause.httpStatus !== undefined && { httpStatus: cause.httpStatus }),
   });

@@ -1,11 +1,13 @@
+import { createHash } from 'node:crypto';
 import { inspect } from 'node:util';
-import { AccessToken, DEFAULT_API_BASE, DEFAULT_API_TIMEOUT_MS, DingTalkApi, DingTalkApiError, type DingTalkReply } from './dingtalk-api';
-import { ConfigError } from './errors';
-import { appFailedPage, recoveredRecord, suiteFailedPage, type FailedPage } from './failed-items';
-import type { RecoverInbox } from './inbox';
+import { AccessToken, apiBaseProblem, DEFAULT_API_BASE, DEFAULT_API_TIMEOUT_MS, DingTalkApi, DingTalkApiError } from './dingtalk-api';
+import { ConfigError, UnstorableEventError } from './errors';
+import { HANDSHAKES } from './events';
+import { appFailedPage, readFailedPage, recoveredRecord, suiteFailedPage, type FailedItem, type FailedPage } from './failed-items';
+import { asideSource, type RecoverInbox, type SetAside } from './inbox';
 import { optionalWholeNumber, readAll, required, type Environment } from './environment';
 import { mapLimited } from './pool';
-import type { EventWriter, PutOutcome } from './store';
+import type { EventWriter } from './store';
 
 /** The failed-list API of each kind of app. */
 export const APP_FAILED_LIST = 'call_back/get_call_back_failed_result';
@@ -75,7 +77,8 @@ export function loadRecoverSettings(env: Environment): RecoverSettings {
 
 function apiBaseOf(env: Environment): string {
   const apiBase = env.DINGTALK_API_BASE?.trim() || DEFAULT_API_BASE;
-  if (!/^https?:\/\/[^/?#]+/.test(apiBase)) throw new ConfigError('DINGTALK_API_BASE', 'must be an http(s) URL such as https://oapi.dingtalk.com');
+  const problem = apiBaseProblem(apiBase);
+  if (problem !== undefined) throw new ConfigError('DINGTALK_API_BASE', problem);
   return apiBase;
 }
 
@@ -126,23 +129,38 @@ export interface RecoverSummary {
   pages: number;
   /** Replies left by an earlier run and finished in this one. */
   resumed: number;
-  /** Items read, from both. */
+  /** Items read, from both: each one created, a duplicate, a handshake or set aside. */
   items: number;
   created: number;
   duplicate: number;
+  /** Handshakes (`check_url`, the suite URL checks): not stored, as pushed ones are not. */
+  handshakes: number;
+  /** Items no record can be made of or the store cannot hold: kept as text in the inbox's set-aside list. */
+  setAside: number;
 }
 
-/** A pass that stopped: the step that failed (a DingTalk API, `inbox` or `store`) and what was done before. */
+/** A summary of nothing done yet. */
+export function emptySummary(): RecoverSummary {
+  return { pages: 0, resumed: 0, items: 0, created: 0, duplicate: 0, handshakes: 0, setAside: 0 };
+}
+
+/** A pass that stopped: the step that failed (a DingTalk API, `reply`, `inbox` or `store`) and what was done before. */
 export class RecoverError extends Error {
   override name = 'RecoverError';
   constructor(
     readonly step: string,
     detail: string,
     readonly summary: RecoverSummary,
-    options?: { cause?: unknown },
+    /** Replies kept in the inbox whose items are not all stored yet: the next run finishes them. */
+    readonly left = 0,
+    options?: { cause?: unknown; lost?: boolean },
   ) {
     super(`${step}: ${detail}`, options);
+    this.lost = options?.lost ?? false;
   }
+
+  /** Items were read that are neither stored nor kept anywhere (the inbox and the store both failed). */
+  readonly lost: boolean;
 }
 
 export interface RecoverOptions {
@@ -160,39 +178,91 @@ export interface RecoverOptions {
 
 /**
  * One recover pass (docs/recover.md): finish the replies an earlier run left in the inbox, then read
- * the failed list page after page while DingTalk says `has_more`. Each reply goes into the inbox
- * before its items are stored and leaves it once they all are; an ISV page is confirmed only after
- * its items are stored. A call that fails is tried again with backoff, then the run fails with what
+ * the failed list page after page while DingTalk says `has_more` and the page held items. Each
+ * reply's raw text goes into the inbox before anything else is done with it, even parsing, and
+ * leaves it once every item is stored or set aside; an ISV page is confirmed only after its items
+ * are stored. An item no record can be made of, or that the store cannot hold, is set aside (kept
+ * as text with the reason) and the pass goes on; a reply that cannot be read is set aside whole and
+ * the pass stops. A call that fails is tried again with backoff, then the run fails with what
  * earlier pages stored kept.
  * @throws RecoverError naming the failing step.
  */
 export async function recover(options: RecoverOptions): Promise<RecoverSummary> {
   const { settings, token, store, inbox, retryDelaysMs = settings.retryDelaysMs, now = () => new Date(), onPage } = options;
   const { mode, source } = settings;
-  const summary: RecoverSummary = { pages: 0, resumed: 0, items: 0, created: 0, duplicate: 0 };
+  const summary = emptySummary();
   const parse = mode.kind === 'app' ? appFailedPage : suiteFailedPage;
+  /** Replies in the inbox not yet finished. */
+  let left = 0;
   const fail = (step: string, error: unknown): never => {
     if (error instanceof RecoverError) throw error;
     const detail = error instanceof DingTalkApiError ? error.detail : error instanceof Error ? error.message : String(error);
-    throw new RecoverError(error instanceof DingTalkApiError ? error.step : step, detail, { ...summary }, { cause: error });
+    throw new RecoverError(error instanceof DingTalkApiError ? error.step : step, detail, { ...summary }, left, { cause: error });
   };
 
-  /** Stores every item of a reply, then forgets the reply kept in the inbox under `id` (if it was kept). */
+  /** Keeps `text` in the set-aside list with its reason; the same text set aside twice is one entry. */
+  const setAside = async (text: string, reason: string): Promise<void> => {
+    const entry: SetAside = { reason, at: now().toISOString(), text };
+    await inbox.add(asideSource(source), JSON.stringify(entry), setAsideId(text)).catch((error: unknown) => fail('inbox', error));
+  };
+
+  /** Stores an item, or sets it aside; a handshake is neither. */
+  const settle = async (item: FailedItem): Promise<'created' | 'duplicate' | 'handshakes' | 'setAside'> => {
+    if (item.problem !== undefined) {
+      await setAside(item.text, item.problem);
+      return 'setAside';
+    }
+    if (HANDSHAKES.has(item.eventType)) return 'handshakes';
+    try {
+      return await store.put(recoveredRecord(item, (corpId) => recoveredOwnerKey(mode, corpId), now()));
+    } catch (error) {
+      if (!(error instanceof UnstorableEventError)) throw error;
+      await setAside(item.text, error.message);
+      return 'setAside';
+    }
+  };
+
+  /** Stores or sets aside every item of a reply, then forgets the reply kept in the inbox under `id` (if it was kept). */
   const finish = async (id: string | undefined, page: FailedPage, rereading = false): Promise<void> => {
-    const outcomes = await mapLimited(page.items, PUT_CONCURRENCY, (item) => store.put(recoveredRecord(item, (corpId) => recoveredOwnerKey(mode, corpId), now()))).catch((error: unknown) => fail('store', error));
+    const outcomes = await mapLimited(page.items, PUT_CONCURRENCY, settle).catch((error: unknown) => fail('store', error));
     // What a confirming re-read adds was new at DingTalk a moment ago: count only what is new here.
-    const counted = rereading ? outcomes.filter((outcome) => outcome === 'created') : outcomes;
+    const counted = rereading ? outcomes.filter((outcome) => outcome !== 'duplicate') : outcomes;
     summary.items += counted.length;
-    for (const outcome of counted) summary[outcome satisfies PutOutcome] += 1;
-    if (id !== undefined) await inbox.remove(source, id).catch((error: unknown) => fail('inbox', error));
+    for (const outcome of counted) summary[outcome] += 1;
+    if (id !== undefined) {
+      await inbox.remove(source, id).catch((error: unknown) => fail('inbox', error));
+      left -= 1;
+    }
   };
 
-  /** Calls DingTalk, retrying with backoff; a refused token request is not retried (a wrong secret stays wrong). */
-  const call = async (path: string, body?: unknown): Promise<{ text: string; reply: DingTalkReply }> => {
+  /**
+   * The page `text` holds; a reply that cannot be read is set aside whole (and leaves the inbox's
+   * list of replies to finish, so no later run is held up by it), and the run fails saying so.
+   */
+  const pageOf = async (text: string, id: string | undefined): Promise<FailedPage> => {
+    const reading = readFailedPage(text, parse);
+    if (typeof reading !== 'string') return reading;
+    await setAside(text, `the reply ${reading}`);
+    if (id !== undefined) {
+      await inbox.remove(source, id).catch((error: unknown) => fail('inbox', error));
+      left -= 1;
+    }
+    throw new RecoverError('reply', `a failed-list reply ${reading}: it is set aside whole (recover --set-aside lists it); DingTalk has deleted what it held, so look at it there`, { ...summary }, left);
+  };
+
+  /**
+   * Calls DingTalk, retrying with backoff; a refused token request is not retried (a wrong secret
+   * stays wrong). An answer that is no JSON object is not retried either: DingTalk deleted what it
+   * sent, and `keep` has it.
+   */
+  const call = async (path: string, body: unknown, keep: (text: string) => Promise<void>, forget: () => Promise<void>): Promise<void> => {
     for (let attempt = 0; ; attempt += 1) {
       try {
-        return await token.call(path, {}, body);
+        await token.call(path, {}, body, keep);
+        return;
       } catch (error) {
+        if (error instanceof DingTalkApiError && error.unreadable) return;
+        await forget();
         const tokenRefused = error instanceof DingTalkApiError && error.step !== path && error.refused;
         if (tokenRefused || attempt >= retryDelaysMs.length) return fail(path, error);
         await new Promise((resolve) => setTimeout(resolve, retryDelaysMs[attempt]));
@@ -200,31 +270,53 @@ export async function recover(options: RecoverOptions): Promise<RecoverSummary> 
     }
   };
 
-  /** Reads one reply, keeps it, stores its items. */
+  /** Reads one reply, keeps its raw text before anything else, then stores or sets aside its items. */
   const readPage = async (path: string, body?: unknown, stored?: FailedPage): Promise<FailedPage> => {
-    const { text, reply } = await call(path, body);
-    // DingTalk has deleted what it returned: should the inbox fail, the items are still stored
-    // from memory before the run stops, so a failing inbox alone loses nothing.
-    const kept: { id?: string; error?: unknown } = await inbox.add(source, text).then((id) => ({ id }), (error: unknown) => ({ error }));
-    const page = parse(reply);
+    let kept: { text: string; id?: string; error?: unknown } | undefined;
+    const keep = async (text: string) => {
+      kept = await inbox.add(source, text).then(
+        (id) => {
+          left += 1;
+          return { text, id };
+        },
+        (error: unknown) => ({ text, error }),
+      );
+    };
+    // An answer with an errcode holds nothing: it leaves the inbox at once.
+    const forget = async () => {
+      if (kept?.id !== undefined && (await inbox.remove(source, kept.id).then(() => true, () => false))) left -= 1;
+      kept = undefined;
+    };
+    await call(path, body, keep, forget);
+    const { text, id, error: keepError } = kept!;
     if (!stored) summary.pages += 1;
+    const page = await pageOf(text, id);
     // A confirming re-read repeats the records just stored: store only those it adds.
     const done = new Set(stored?.items.map((item) => item.recordId));
-    await finish(kept.id, { ...page, items: page.items.filter((item) => item.recordId === undefined || !done.has(item.recordId)) }, stored !== undefined);
-    if ('error' in kept) fail('inbox', kept.error);
+    const fresh = { ...page, items: page.items.filter((item) => item.recordId === undefined || !done.has(item.recordId)) };
+    // Should the inbox have failed, the items are still stored from memory before the run stops,
+    // so a failing inbox alone loses nothing.
+    await finish(id, fresh, stored !== undefined).catch((error: unknown) => {
+      if (keepError === undefined) throw error;
+      throw new RecoverError('store', `${(error as Error).message}; and the inbox could not keep the reply either (${(keepError as Error).message}), so the items of it not stored are lost: DingTalk has deleted them`, { ...summary }, left, { cause: error, lost: true });
+    });
+    if (keepError !== undefined) fail('inbox', keepError);
     return page;
   };
 
   const pending = await inbox.pending(source).catch((error: unknown) => fail('inbox', error));
+  left = pending.length;
   for (const entry of pending) {
-    await finish(entry.id, parse(parseReply(entry.body)));
+    await finish(entry.id, await pageOf(entry.body, entry.id));
     summary.resumed += 1;
     onPage?.({ ...summary });
   }
 
   if (mode.kind === 'app') {
     for (let more = true; more; ) {
-      more = (await readPage(APP_FAILED_LIST)).hasMore;
+      const page = await readPage(APP_FAILED_LIST);
+      // An empty page ends the pass whatever has_more says: a list that never empties would spend the month's calls.
+      more = page.hasMore && page.items.length > 0;
       onPage?.({ ...summary });
     }
     return summary;
@@ -238,15 +330,34 @@ export async function recover(options: RecoverOptions): Promise<RecoverSummary> 
     if (page.items.length > 0) {
       const confirmed = await readPage(SUITE_FAILED_LIST, { req: { ...request, confirm: true } }, page);
       const ids = [...page.items, ...confirmed.items].map((item) => item.recordId ?? 0);
-      cursor = Math.max(cursor ?? 0, ...ids);
+      const next = Math.max(cursor ?? 0, ...ids);
+      // A cursor that does not move would read the same records again and again.
+      more = page.hasMore && next !== cursor;
+      cursor = next;
+    } else {
+      more = false;
     }
-    more = page.hasMore && page.items.length > 0;
     onPage?.({ ...summary });
   }
   return summary;
 }
 
-function parseReply(body: string): Record<string, unknown> {
-  const reply: unknown = JSON.parse(body);
-  return typeof reply === 'object' && reply !== null ? (reply as Record<string, unknown>) : {};
+/** The id of a set-aside entry: a hash of its text, so setting the same text aside again replaces it. */
+function setAsideId(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 32);
 }
+
+/** The set-aside entries of these settings' app, oldest first (`recover --set-aside`). */
+export async function setAsideEntries(inbox: RecoverInbox, settings: RecoverSettings): Promise<Array<SetAside & { id: string }>> {
+  const entries = await inbox.pending(asideSource(settings.source));
+  return entries
+    .map(({ id, body }) => {
+      try {
+        return { id, ...(JSON.parse(body) as SetAside) };
+      } catch {
+        return { id, reason: 'the set-aside entry itself is no JSON', at: '', text: body };
+      }
+    })
+    .sort((a, b) => a.at.localeCompare(b.at));
+}
+

@@ -25,8 +25,12 @@ export interface SuiteRecord {
   confirmed: boolean;
 }
 
-/** How a call fails: HTTP 500, DingTalk's "busy" errcode -1, or no answer at all. */
-export type FakeFault = 'http500' | 'errcode' | 'hang';
+/**
+ * How a call fails: HTTP 500, DingTalk's "busy" errcode -1, or no answer at all; or, hostile, a
+ * failed-list page cut short (HTTP 200, the first half of its JSON: its items deleted all the same),
+ * or an empty failed list that says `has_more: true`.
+ */
+export type FakeFault = 'http500' | 'errcode' | 'hang' | 'truncated' | 'empty-has-more';
 
 /** A registered callback, as `call_back/get_call_back` answers it. */
 export interface RegisteredCallback {
@@ -50,6 +54,10 @@ export class FakeDingTalk {
   /** At most this many items a failed-list call (DingTalk: 200). */
   pageSize = 200;
   tokenLifetimeSeconds = 7200;
+  /** The `expires_in` gettoken states, when it should say other than the real lifetime (a hostile `0`). */
+  statedLifetimeSeconds?: number;
+  /** The text of every answer sent, with the path it answered. */
+  readonly sent: Array<{ path: string; text: string }> = [];
   registered?: RegisteredCallback;
   /** Every request received: path, query and parsed body. */
   readonly calls: Array<{ path: string; query: Record<string, string>; body?: Record<string, unknown> }> = [];
@@ -104,13 +112,20 @@ export class FakeDingTalk {
         response.writeHead(500, { 'content-type': 'text/html' }).end('<html><body>500 Internal Server Error</body></html>');
         return;
       }
-      return this.reply(response, { errcode: -1, errmsg: '系统繁忙' });
+      if (fault.fault === 'truncated') {
+        const whole = JSON.stringify(await this.answer(path, query, body ?? {}));
+        return this.reply(response, whole.slice(0, Math.floor(whole.length / 2)), path);
+      }
+      if (fault.fault === 'empty-has-more') return this.reply(response, { errcode: 0, errmsg: 'ok', has_more: true, failed_list: [] }, path);
+      return this.reply(response, { errcode: -1, errmsg: '系统繁忙' }, path);
     }
-    this.reply(response, await this.answer(path, query, body ?? {}));
+    this.reply(response, await this.answer(path, query, body ?? {}), path);
   }
 
-  private reply(response: ServerResponse, answer: object): void {
-    response.writeHead(200, { 'content-type': 'application/json;charset=UTF-8' }).end(JSON.stringify(answer));
+  private reply(response: ServerResponse, answer: object | string, path = ''): void {
+    const text = typeof answer === 'string' ? answer : JSON.stringify(answer);
+    this.sent.push({ path, text });
+    response.writeHead(200, { 'content-type': 'application/json;charset=UTF-8' }).end(text);
   }
 
   private issue(kind: 'app' | 'suite'): string {
@@ -129,7 +144,7 @@ export class FakeDingTalk {
     switch (path) {
       case 'gettoken':
         if (query.appkey !== this.appKey || query.appsecret !== this.appSecret) return { errcode: 40089, errmsg: '不合法的corpid或corpsecret' };
-        return { errcode: 0, errmsg: 'ok', access_token: this.issue('app'), expires_in: this.tokenLifetimeSeconds };
+        return { errcode: 0, errmsg: 'ok', access_token: this.issue('app'), expires_in: this.statedLifetimeSeconds ?? this.tokenLifetimeSeconds };
       case 'service/get_suite_token':
         if (body.suite_key !== this.suiteKey || body.suite_secret !== this.suiteSecret) return { errcode: 40089, errmsg: '不合法的suiteKey或suiteSecret' };
         if (body.suite_ticket !== this.suiteTicket) return { errcode: 40078, errmsg: 'suite_ticket不合法' };

@@ -1,16 +1,18 @@
-import { DeleteItemCommand, DynamoDBClient, PutItemCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/client-dynamodb';
-import { promisify } from 'node:util';
-import { gunzip, gzip } from 'node:zlib';
-import { inboxEntryId, type InboxEntry, type RecoverInbox } from '../../core/inbox';
+import { DeleteItemCommand, DynamoDBClient, PutItemCommand, QueryCommand, type AttributeValue, type QueryCommandOutput } from '@aws-sdk/client-dynamodb';
+import { inboxEntries, inboxEntryId, inboxRows, type InboxEntry, type InboxRow, type RecoverInbox } from '../../core/inbox';
 import { storeCall } from './dynamodb-item';
 
-const gzipAsync = promisify(gzip);
-const gunzipAsync = promisify(gunzip);
+/**
+ * The most compressed bytes one inbox item holds: DynamoDB's item limit is 400 KB, keys and
+ * attribute names included.
+ */
+const PART_BYTES = 350 * 1024;
 
 /**
  * The recover inbox on DynamoDB: the `RecoverInboxTable` of `serverless.aws.yml`, keyed by `source`
- * (the app) and `replyId` (arrival order). Replies are kept gzip-compressed: a 200-item failed-list
- * page of approvals is ~200 KB of JSON, and an item holds at most 400 KB.
+ * (the app) and `replyId` (arrival order). Entries are kept gzip-compressed in `bodyGzip`, and one
+ * whose compressed body is over {@link PART_BYTES} is split over several items (`parts` on the
+ * first), so no reply DingTalk sends is ever too large to keep.
  */
 export class DynamoDbInbox implements RecoverInbox {
   readonly tableName: string;
@@ -21,15 +23,33 @@ export class DynamoDbInbox implements RecoverInbox {
     this.client = client;
   }
 
-  async add(source: string, body: string): Promise<string> {
-    const replyId = inboxEntryId(new Date());
-    const Item = { source: { S: source }, replyId: { S: replyId }, bodyGzip: { B: await gzipAsync(body) } };
-    await storeCall('PutItem', this.client.send(new PutItemCommand({ TableName: this.tableName, Item })));
-    return replyId;
+  async add(source: string, body: string, id = inboxEntryId(new Date())): Promise<string> {
+    for (const row of await inboxRows(id, body, PART_BYTES)) {
+      const Item = { source: { S: source }, replyId: { S: row.rowId }, bodyGzip: { B: row.bytes }, ...(row.parts > 1 && { parts: { N: String(row.parts) } }) };
+      await storeCall('PutItem', this.client.send(new PutItemCommand({ TableName: this.tableName, Item })));
+    }
+    return id;
   }
 
   async pending(source: string): Promise<InboxEntry[]> {
-    const entries: InboxEntry[] = [];
+    const rows: InboxRow[] = [];
+    for (const item of await this.query(source)) {
+      if (item.replyId?.S && item.bodyGzip?.B) rows.push({ rowId: item.replyId.S, bytes: Buffer.from(item.bodyGzip.B), parts: item.parts?.N ? Number(item.parts.N) : undefined });
+    }
+    return inboxEntries(rows);
+  }
+
+  async remove(source: string, id: string): Promise<void> {
+    // The first row first: without it the entry is no longer whole, whatever happens to the rest.
+    const ids = (await this.query(source, id)).map((item) => item.replyId?.S).filter((rowId): rowId is string => rowId !== undefined);
+    for (const replyId of [id, ...ids.filter((rowId) => rowId !== id)]) {
+      await storeCall('DeleteItem', this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: { source: { S: source }, replyId: { S: replyId } } })));
+    }
+  }
+
+  /** Every item of `source`, or only those of entry `id` (its keys only), in key order. */
+  private async query(source: string, id?: string): Promise<Array<Record<string, AttributeValue>>> {
+    const items: Array<Record<string, AttributeValue>> = [];
     let start: QueryCommandOutput['LastEvaluatedKey'];
     do {
       const page = await storeCall(
@@ -38,23 +58,18 @@ export class DynamoDbInbox implements RecoverInbox {
           new QueryCommand({
             TableName: this.tableName,
             // `source` is a DynamoDB reserved word.
-            KeyConditionExpression: '#source = :source',
+            KeyConditionExpression: id === undefined ? '#source = :source' : '#source = :source AND begins_with(replyId, :id)',
             ExpressionAttributeNames: { '#source': 'source' },
-            ExpressionAttributeValues: { ':source': { S: source } },
+            ExpressionAttributeValues: { ':source': { S: source }, ...(id !== undefined && { ':id': { S: id } }) },
+            ...(id !== undefined && { ProjectionExpression: 'replyId' }),
             ConsistentRead: true,
             ExclusiveStartKey: start,
           }),
         ),
       );
-      for (const item of page.Items ?? []) {
-        if (item.replyId?.S && item.bodyGzip?.B) entries.push({ id: item.replyId.S, body: (await gunzipAsync(item.bodyGzip.B)).toString('utf8') });
-      }
+      items.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
     } while (start);
-    return entries;
-  }
-
-  async remove(source: string, id: string): Promise<void> {
-    await storeCall('DeleteItem', this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: { source: { S: source }, replyId: { S: id } } })));
+    return items;
   }
 }

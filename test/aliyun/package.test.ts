@@ -143,7 +143,7 @@ describe('sls package --config serverless.aliyun.yml', function () {
       const timer = { triggerTime: '2026-11-27T22:40:00Z', triggerName: 'recover-timer', payload: '' };
       const run = await invokeBundle(packaged.zip, { entry: RECOVER_FILE, event: timer, eventAsBuffer: true, context, env: functionEnv });
       expect(run.error).to.equal(undefined);
-      expect(run.response).to.deep.equal({ pages: 1, resumed: 0, items: 2, created: 2, duplicate: 0 });
+      expect(run.response).to.deep.equal({ pages: 1, resumed: 0, items: 2, created: 2, duplicate: 0, handshakes: 0, setAside: 0 });
       expect(JSON.parse(run.logs[0]!)).to.include({ msg: 'recover', outcome: 'done', created: 2 });
       expect(run.stdout).not.to.contain(RECOVER_ENV.DINGTALK_APP_SECRET);
     } finally {

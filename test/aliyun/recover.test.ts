@@ -7,6 +7,7 @@ import { TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
 import { ensureEventTable, ensureInboxTable } from '../../deploy/aliyun/tablestore-tables';
 import { approvalItem, contactItem, eventIdItem, FakeDingTalk } from '../../testkit/fake-dingtalk';
 import { startTablestoreServer, type LocalTablestore } from '../../testkit/tablestore-server';
+import { itLosesNothingItRead } from '../../testkit/recover-faults';
 import { storedByEventId } from '../../testkit/store-contract';
 
 
@@ -72,7 +73,7 @@ describe('recover on Alibaba Cloud: the Function Compute handler with Tablestore
     dingtalk.pageSize = 25;
     for (let n = 0; n < 60; n += 1) dingtalk.failed.push(n % 2 ? approvalItem(n, dingtalk.corpId) : contactItem(n, dingtalk.corpId));
     const recover = handler();
-    expect(await invoke(recover)).to.deep.equal({ error: null, summary: { pages: 3, resumed: 0, items: 60, created: 60, duplicate: 0 } });
+    expect(await invoke(recover)).to.deep.equal({ error: null, summary: { pages: 3, resumed: 0, items: 60, created: 60, duplicate: 0, handshakes: 0, setAside: 0 } });
     expect((await invoke(recover)).summary).to.include({ items: 0 });
     expect(dingtalk.count('gettoken')).to.equal(1);
     const [listed] = (await store.list({ processInstanceId: 'proc-000009' })).records;
@@ -100,7 +101,7 @@ describe('recover on Alibaba Cloud: the Function Compute handler with Tablestore
     const items = [eventIdItem('half-1', dingtalk.corpId), eventIdItem('half-2', dingtalk.corpId)];
     await inbox.add(`app:${dingtalk.appKey}`, JSON.stringify({ errcode: 0, errmsg: 'ok', has_more: false, failed_list: items }));
     dingtalk.failed.push(...structuredClone(items));
-    expect((await invoke(handler())).summary).to.deep.equal({ pages: 1, resumed: 1, items: 4, created: 2, duplicate: 2 });
+    expect((await invoke(handler())).summary).to.deep.equal({ pages: 1, resumed: 1, items: 4, created: 2, duplicate: 2, handshakes: 0, setAside: 0 });
     expect(await inbox.pending(`app:${dingtalk.appKey}`)).to.deep.equal([]);
   });
 
@@ -114,9 +115,13 @@ describe('recover on Alibaba Cloud: the Function Compute handler with Tablestore
     expect(dingtalk.failed).to.have.length(0);
     expect(await inbox.pending(`app:${dingtalk.appKey}`)).to.have.length(1);
     tablestore.recover();
-    expect((await invoke(recover)).summary).to.deep.equal({ pages: 1, resumed: 1, items: 5, created: 5, duplicate: 0 });
+    expect((await invoke(recover)).summary).to.deep.equal({ pages: 1, resumed: 1, items: 5, created: 5, duplicate: 0, handshakes: 0, setAside: 0 });
     expect(await storedByEventId(store, 'kept-4')).to.include({ source: 'recovered' });
     expect(await inbox.pending(`app:${dingtalk.appKey}`)).to.deep.equal([]);
+  });
+
+  describe('hostile failed lists, on Tablestore', function () {
+    itLosesNothingItRead({ store: () => store, inbox: () => inbox, holdsLargeItems: true });
   });
 
   it('a wrong secret fails at gettoken with DingTalk\'s errcode, and no secret is logged', async function () {

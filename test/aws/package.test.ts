@@ -288,7 +288,7 @@ describe('serverless.aws.yml, packaged for real', function () {
         const schedule = { version: '0', 'detail-type': 'Scheduled Event', source: 'aws.events', time: '2026-11-27T22:50:00Z', detail: {} };
         const answer = await invokeBundle(packaged.zip.replace(/callback\.zip$/, 'recover.zip'), { entry: 'handlers/aws/recover.js', event: schedule, env });
         expect(answer.error).to.equal(undefined);
-        expect(answer.response).to.deep.equal({ pages: 1, resumed: 0, items: 2, created: 2, duplicate: 0 });
+        expect(answer.response).to.deep.equal({ pages: 1, resumed: 0, items: 2, created: 2, duplicate: 0, handshakes: 0, setAside: 0 });
         expect(JSON.parse(answer.logs[0]!)).to.include({ msg: 'recover', outcome: 'done' });
         expect(answer.stdout).not.to.contain(dingtalk.appSecret);
         expect((await new DynamoDbEventStore({ tableName: 'events', client: dynamo.client }).list({ processInstanceId: 'proc-000002' })).records).to.have.length(1);

@@ -8,6 +8,7 @@ import { ensureEventTable, ensureRecoverInboxTable } from '../../providers/local
 import { startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
 import { approvalItem, contactItem, eventIdItem, FakeDingTalk } from '../../testkit/fake-dingtalk';
 import { FakeSsm } from '../../testkit/fake-ssm';
+import { itLosesNothingItRead } from '../../testkit/recover-faults';
 import { storedByEventId } from '../../testkit/store-contract';
 
 const PREFIX = '/dingtalk-callback/test';
@@ -48,7 +49,7 @@ describe('recover on AWS: the Lambda handler with DynamoDB (dynalite), SSM (fake
   it('stores several pages once, reading SSM and the token once for many runs, and logs one line with no secret', async function () {
     dingtalk.pageSize = 30;
     for (let n = 0; n < 75; n += 1) dingtalk.failed.push(n % 2 ? approvalItem(n, dingtalk.corpId) : contactItem(n, dingtalk.corpId));
-    expect(await handler({ source: 'aws.events' })).to.deep.equal({ pages: 3, resumed: 0, items: 75, created: 75, duplicate: 0 });
+    expect(await handler({ source: 'aws.events' })).to.deep.equal({ pages: 3, resumed: 0, items: 75, created: 75, duplicate: 0, handshakes: 0, setAside: 0 });
     expect(await handler({ source: 'aws.events' })).to.include({ pages: 1, items: 0 });
     expect(dingtalk.count('gettoken')).to.equal(1);
     expect(ssm.requests).to.deep.equal([{ Names: ['app-key', 'app-secret', 'owner-key'].map((name) => `${PREFIX}/${name}`), WithDecryption: true }]);
@@ -77,8 +78,12 @@ describe('recover on AWS: the Lambda handler with DynamoDB (dynalite), SSM (fake
     await store.put({ id: recordId({ ownerKey: dingtalk.corpId, eventType: 'org_dept_create', eventId: 'half-1', bytes: Buffer.alloc(0) }), eventId: 'half-1', eventType: 'org_dept_create', ownerKey: dingtalk.corpId, source: 'recovered', receivedAt: new Date().toISOString(), payload: '{}' });
     await inbox.add(`app:${dingtalk.appKey}`, JSON.stringify({ errcode: 0, errmsg: 'ok', has_more: false, failed_list: items }));
     dingtalk.failed.push(...structuredClone(items));
-    expect(await handler({})).to.deep.equal({ pages: 1, resumed: 1, items: 6, created: 2, duplicate: 4 });
+    expect(await handler({})).to.deep.equal({ pages: 1, resumed: 1, items: 6, created: 2, duplicate: 4, handshakes: 0, setAside: 0 });
     expect(await inbox.pending(`app:${dingtalk.appKey}`)).to.deep.equal([]);
+  });
+
+  describe('hostile failed lists, on DynamoDB', function () {
+    itLosesNothingItRead({ store: () => store, inbox: () => inbox, holdsLargeItems: false });
   });
 
   it('a wrong app secret in SSM fails at gettoken with errcode 40089, logged without the secret', async function () {

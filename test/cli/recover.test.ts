@@ -9,7 +9,7 @@ import { LOCAL_INBOX_TABLE, LOCAL_TABLE_NAME } from '../../providers/local/local
 import { startCallbackServer, type CallbackServer } from '../../testkit/callback-server';
 import { captureOutput } from '../../testkit/capture-output';
 import { startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
-import { approvalItem, contactItem, eventIdItem, FakeDingTalk } from '../../testkit/fake-dingtalk';
+import { approvalItem, contactItem, eventIdItem, FakeDingTalk, type FailedListItem } from '../../testkit/fake-dingtalk';
 import { freshDingTalkEnv } from '../../testkit/hostile-pushes';
 import { storedByEventId } from '../../testkit/store-contract';
 
@@ -81,7 +81,7 @@ describe('dingtalk-callback recover and callback-url (in process, local store on
     const { status, output } = await recover();
     expect(status, output).to.equal(1);
     expect(output).to.contain(`dingtalk-callback recover: failed at ${APP_FAILED_LIST}: HTTP 500 from ${dingtalk.url}`);
-    expect(output).to.contain('recovered 50 items from 1 page: 50 new, 0 already stored before it; what was read is kept, and the next run finishes it: run recover again once the cause is fixed');
+    expect(output).to.contain('recovered 50 items from 1 page: 50 new, 0 already stored before it; every item read is stored, and DingTalk keeps what was not read yet: run recover again once the cause is fixed');
     expect(output).not.to.contain(dingtalk.appSecret);
     expect(await storedByEventId(store, `evt-49`)).to.include({ source: 'recovered' });
     expect(await storedByEventId(store, `evt-50`)).to.equal(undefined);
@@ -89,6 +89,31 @@ describe('dingtalk-callback recover and callback-url (in process, local store on
     expect(next.status, next.output).to.equal(0);
     expect(next.output).to.contain('recovered 70 items from 2 pages: 70 new');
     expect(await storedByEventId(store, `evt-119`)).to.include({ source: 'recovered' });
+  });
+
+  it('sets aside what no record can be made of, says so, lists it with --set-aside, and exits 1 on a reply cut short, saying what became of it', async function () {
+    const inherited = { note: 'CSI \u009b2J', call_back_tag: 'constructor', event_time: 1 };
+    dingtalk.failed.push(inherited as unknown as FailedListItem, eventIdItem('kept-1', dingtalk.corpId));
+    const first = await recover();
+    expect(first.status, first.output).to.equal(0);
+    expect(first.output).to.contain('recovered 2 items from 1 page: 1 new, 0 already stored, 1 set aside in');
+    expect(first.output).to.contain('1 set-aside item kept in the inbox, from this run and earlier ones: dingtalk-callback recover --set-aside lists them');
+    const listed = await cli(['recover', '--set-aside', '--endpoint', dynamo.endpoint], env);
+    expect(listed.status, listed.output).to.equal(0);
+    expect(listed.output).to.match(/^SET ASIDE AT +ID +SIZE +REASON +TEXT$/m);
+    expect(listed.output).to.contain('carries no data under its call_back_tag "constructor"');
+    expect(listed.output).to.contain('CSI \\x9b2J').and.not.contain('\u009b');
+    const json = await cli(['recover', '--set-aside', '--json', '--endpoint', dynamo.endpoint], env);
+    expect((JSON.parse(json.output) as { setAside: Array<{ text: string }> }).setAside.map((entry) => JSON.parse(entry.text))).to.deep.equal([inherited]);
+
+    dingtalk.failed.push(eventIdItem('cut-1', dingtalk.corpId));
+    dingtalk.fail(APP_FAILED_LIST, 'truncated');
+    const cut = await recover();
+    expect(cut.status, cut.output).to.equal(1);
+    expect(cut.output).to.contain('dingtalk-callback recover: failed at reply: a failed-list reply is not JSON (cut short, or not from DingTalk): it is set aside whole');
+    expect(cut.output).to.contain('recovered 0 items from 1 page: 0 new, 0 already stored before it; the reply that could not be read is set aside whole (recover --set-aside lists it)');
+    expect(cut.output).to.contain('2 set-aside items kept in the inbox');
+    expect((await recover()).status, 'the next run is not held up').to.equal(0);
   });
 
   it('finishes a reply an earlier run left half-processed', async function () {

@@ -1,4 +1,6 @@
+import { inspect } from 'node:util';
 import { expect } from 'chai';
+import { DingTalkApi, DingTalkApiError } from '../../core/dingtalk-api';
 import type { ConfigError } from '../../core/errors';
 import { capField, MAX_FIELD_BYTES } from '../../core/events';
 import { MemoryInbox } from '../../core/inbox';
@@ -25,7 +27,7 @@ describe('recover pass (core, memory store, fake DingTalk over HTTP)', () => {
     const store = new MemoryEventStore();
     const inbox = new MemoryInbox();
     const summary = await run(store, inbox);
-    expect(summary).to.deep.equal({ pages: 3, resumed: 0, items: 450, created: 450, duplicate: 0 });
+    expect(summary).to.deep.equal({ pages: 3, resumed: 0, items: 450, created: 450, duplicate: 0, handshakes: 0, setAside: 0 });
     expect(dingtalk.count('gettoken')).to.equal(1);
     expect(dingtalk.failed).to.have.length(0);
     expect(await inbox.pending(settings.source)).to.deep.equal([]);
@@ -54,6 +56,33 @@ describe('recover pass (core, memory store, fake DingTalk over HTTP)', () => {
     await run(undefined, undefined, token);
     expect(dingtalk.count('gettoken')).to.equal(1);
     expect(dingtalk.count(APP_FAILED_LIST)).to.equal(2);
+  });
+
+  it('keeps a token whose reply says expires_in: 0 rather than fetching one for every call', async () => {
+    dingtalk.statedLifetimeSeconds = 0;
+    const token = accessTokenFor(settings);
+    for (let pass = 0; pass < 3; pass += 1) await run(undefined, undefined, token);
+    expect(dingtalk.count('gettoken')).to.equal(1);
+    expect(dingtalk.count(APP_FAILED_LIST)).to.equal(3);
+  });
+
+  it('refuses a DINGTALK_API_BASE with a user or password in it, or plain http to another machine', () => {
+    const base = (value: string) => () => loadRecoverSettings({ DINGTALK_API_BASE: value, DINGTALK_APP_KEY: 'k', DINGTALK_APP_SECRET: 's' });
+    expect(base('https://user:pass@oapi.dingtalk.com')).to.throw(/^DINGTALK_API_BASE: must not carry a user name or password/);
+    expect(base('http://user@127.0.0.1:8080')).to.throw(/^DINGTALK_API_BASE: must not carry a user name or password/);
+    for (const value of ['http://oapi.dingtalk.com', 'http://10.0.0.7:8080', 'http://localhost.example.com']) expect(base(value), value).to.throw(/^DINGTALK_API_BASE: must be https \(plain http is allowed to localhost, 127\.0\.0\.1 and \[::1\] only\)/);
+    expect(base('ftp://oapi.dingtalk.com')).to.throw(/^DINGTALK_API_BASE: must be an https URL/);
+    expect(base('https://oapi.dingtalk.com/?debug=1')).to.throw(/^DINGTALK_API_BASE: must not carry a query/);
+    for (const value of ['https://oapi.dingtalk.com', 'https://api.dingtalk.io/', 'http://localhost:8080', 'http://127.0.0.1:1', 'http://[::1]:9']) expect(base(value)().apiBase, value).to.equal(value);
+  });
+
+  it('never quotes the URL, and so the secret, of a request that could not be made', async () => {
+    // What the settings refuse: a base with credentials, which fetch refuses quoting the whole URL.
+    const api = new DingTalkApi({ base: 'http://user:pass@127.0.0.1:9', timeoutMs: 300 });
+    const error = (await api.call('gettoken', { appkey: 'k', appsecret: 'the-app-secret' }).catch((caught: unknown) => caught)) as DingTalkApiError;
+    expect(error).to.be.instanceOf(DingTalkApiError).and.include({ step: 'gettoken' });
+    expect(error.message).to.match(/^gettoken: cannot reach http:\/\/127\.0\.0\.1:9 \(/);
+    for (const secret of ['the-app-secret', 'pass']) expect(`${error.message} ${String(error.cause)} ${inspect(error)}`).not.to.contain(secret);
   });
 
   it('retries a failing page with backoff and then goes on', async () => {
@@ -106,7 +135,7 @@ describe('recover pass (core, memory store, fake DingTalk over HTTP)', () => {
     await run(store, new MemoryInbox());
     dingtalk.failed.push(approvalItem(4, dingtalk.corpId));
     const summary = await run(store, inbox);
-    expect(summary).to.deep.equal({ pages: 1, resumed: 1, items: 4, created: 3, duplicate: 1 });
+    expect(summary).to.deep.equal({ pages: 1, resumed: 1, items: 4, created: 3, duplicate: 1, handshakes: 0, setAside: 0 });
     expect(await inbox.pending(settings.source)).to.deep.equal([]);
   });
 

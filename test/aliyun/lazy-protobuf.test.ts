@@ -44,10 +44,12 @@ describe("the Alibaba functions' bundled tablestore SDK, trimmed to the protobuf
   let server: LocalTablestore;
   let dir: string;
   let bundled: Bundled;
+  let bundleText: string;
   before(async function () {
     server = await startTablestoreServer();
     dir = await mkdtemp(join(tmpdir(), 'lazy-protobuf-'));
     const { outputFiles } = await build({ ...functionBundleOptions('20'), stdin: { contents: BUNDLED_MODULES, resolveDir: ROOT, loader: 'ts' }, write: false });
+    bundleText = outputFiles![0]!.text;
     await writeFile(join(dir, 'tablestore.cjs'), outputFiles![0]!.contents);
     bundled = createRequire(join(dir, 'index.cjs'))('./tablestore.cjs') as Bundled;
   });
@@ -67,6 +69,16 @@ describe("the Alibaba functions' bundled tablestore SDK, trimmed to the protobuf
     expect(ownCode.map((part) => part.split('\n')[0])).to.include.members(['// providers/aliyun/tablestore-writer.ts', '// providers/aliyun/tablestore-inbox.ts', '// providers/aliyun/tablestore-dead-letter.ts']);
     const called = new Set(ownCode.flatMap((part) => [...part.matchAll(/\.\s*(\w+)\s*\(/g)].map((call) => call[1]!)).filter((method) => operations.includes(method)));
     expect([...called].sort(), 'deploy/aliyun/esbuild-lazy-protobuf.ts BUNDLED_OPERATIONS').to.deep.equal([...BUNDLED_OPERATIONS].sort());
+  });
+
+  it('leaves search and SQL out: their namespaces are absent, and neither their code nor flatbuffers is in the bundle', function () {
+    const sdk = bundled.TableStore as unknown as Record<string, unknown>;
+    expect((TableStore as unknown as Record<string, unknown>).QueryType).to.not.equal(undefined);
+    expect(sdk.QueryType).to.equal(undefined);
+    expect(sdk.SQLDataType).to.equal(undefined);
+    expect(sdk.Condition).to.not.equal(undefined);
+    expect(bundleText).to.not.match(/FILE_IDENTIFIER_LENGTH|Column index /); // flatbuffers, sql.js (search.js holds enums only: QueryType above)
+    expect(bundleText).to.include('esbuild-no-search-or-sql.ts leaves search and SQL out');
   });
 
   it('puts, gets and lists events: created, a duplicate refused by its condition, found, missing, paged by every index; no DeprecationWarning', async function () {

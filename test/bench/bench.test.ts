@@ -41,4 +41,13 @@ describe('npm run bench, at the quick scale', function () {
       expect(table).to.match(new RegExp(`^${name} +\\d+ ms`, 'm'));
     }
   });
+
+  it('marks every figure that has a target met, or MISSED by how much', function () {
+    const table = lines.slice(0, -1).join('\n');
+    const verdict = '(met|MISSED by (\\d+ (ms|µs|KB)|[\\d.]+x))';
+    for (const name of ['aws http api', 'aws rest api', 'aliyun']) expect(table).to.match(new RegExp(`^${name} +\\d+ ms .* ${verdict}$`, 'm'));
+    expect(table).to.match(new RegExp(`ours >= 10x the peer \\(${verdict}\\) and >= 0\\.6x the floor \\(${verdict}\\)`));
+    expect(table).to.match(new RegExp(`target p99 < 1000 µs: ${verdict}\\)`));
+    expect(table).to.match(new RegExp(`zips aws [\\d.]+ KB under 500 KB: ${verdict}, aliyun [\\d.]+ KB under 1536 KB: ${verdict}`));
+  });
 });

@@ -48,7 +48,7 @@ export async function measureAwsClients(runs: number): Promise<Record<keyof type
         platform: 'node',
         format: 'cjs',
         mainFields: ['module', 'main'],
-        alias: { '@aws-sdk/credential-provider-node': join(__dirname, '..', 'providers', 'aws', 'lambda-credentials.ts') },
+        alias: { '@aws-sdk/credential-provider-node': join(__dirname, 'aws-clients', 'env-credentials.ts') },
         write: false,
         logLevel: 'warning',
       });
@@ -59,7 +59,7 @@ export async function measureAwsClients(runs: number): Promise<Record<keyof type
       bundles.push([name, await UnpackedBundle.from(zipPath), outputFiles[0]!.contents.byteLength]);
     }
     const env = {
-      DYNAMODB_ENDPOINT: endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: endpoint,
       AWS_ENDPOINT_URL_SSM: ssm.endpoint,
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,

@@ -94,7 +94,7 @@ export async function measureColdStarts(packages: Packages, runs: number): Promi
           event: event(push()),
           env: {
             ...awsEnv,
-            DYNAMODB_ENDPOINT: endpoint,
+            AWS_ENDPOINT_URL_DYNAMODB: endpoint,
             AWS_ENDPOINT_URL_SSM: ssm.endpoint,
             AWS_REGION: LOCAL_REGION,
             AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,

@@ -2,7 +2,9 @@ import type { EventRecord } from '../core/events';
 import { createForwarder, DEFAULT_RETRY, typeFilter, type DeadLetterEntry, type ForwardLog } from '../core/forward';
 import { loadForwardSettings } from '../core/forward-settings';
 import type { EventReader } from '../core/listing';
+import { EVENTBRIDGE, type AwsJsonClient } from '../providers/aws/aws-json-client';
 import { awsSinks } from '../providers/aws/setup';
+import { cliAwsClient } from './aws-client';
 import { withDevForwardSecret } from '../providers/local/dev-credentials';
 import { inTheFuture, stringFlag, timeFlag, UsageError, wholeNumber, type Command } from './command';
 import { progressBar } from './progress';
@@ -59,7 +61,9 @@ Examples:
     const { env } = withDevForwardSecret(process.env);
     const settings = loadForwardSettings(env);
     const dryRun = values['dry-run'] === true;
-    const sinks = awsSinks(settings);
+    // The bus in --region, else AWS_REGION; its client made now, so that a missing region is said first.
+    const eventBridge = settings.eventBus === undefined ? undefined : cliAwsClient(EVENTBRIDGE, { region: stringFlag(values.region) });
+    const sinks = awsSinks(settings, () => eventBridge as AwsJsonClient);
     if (sinks.length === 0 && !dryRun) throw new UsageError('no sink is set: set DINGTALK_FORWARD_URL (and DINGTALK_FORWARD_SECRET) or DINGTALK_EVENT_BUS');
     const only = typeFilter(stringFlag(values.type));
     const wanted = (record: EventRecord) => only(record.eventType) && settings.types(record.eventType);

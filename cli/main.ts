@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, StoreError } from '../core/errors';
 import { QueryError } from '../core/listing';
+import { AwsError } from '../providers/aws/aws-json-client';
 import { localDynamoDbEndpoint } from '../providers/local/local-dynamodb';
 import { callbackUrl } from './callback-url';
 import { closest, parseCommandArgs, stringFlag, UsageError, type Command } from './command';
@@ -72,9 +73,12 @@ export async function main(args: string[]): Promise<number> {
     if (error instanceof StoreError) {
       const cause = error.cause instanceof Error ? `: ${error.cause.name} ${error.cause.message}` : '';
       process.stderr.write(`dingtalk-callback ${command.name}: cannot read the store (${error.message}${cause})\n`);
+      const endpoint = stringFlag(values.endpoint) ?? localDynamoDbEndpoint();
       if (!values.aws && !values.aliyun && refused(error.cause)) {
-        const endpoint = stringFlag(values.endpoint) ?? localDynamoDbEndpoint();
         process.stderr.write(`nothing answered at ${endpoint}: start the local stack (npm start), or point --endpoint at its store (npm start -- --dynamodbPort P serves http://localhost:P)\n`);
+      }
+      if (!values.aliyun && error.cause instanceof AwsError && error.cause.foreign) {
+        process.stderr.write(`${endpoint} answered, but not as DynamoDB does: --endpoint is the store's address (npm start serves it at ${localDynamoDbEndpoint()}; npm start -- --dynamodbPort P at http://localhost:P), not the callback URL\n`);
       }
       return 1;
     }

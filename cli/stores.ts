@@ -1,15 +1,16 @@
 import type TableStore from 'tablestore';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { RecoverInbox } from '../core/inbox';
 import type { EventStore } from '../core/listing';
 import { ALIYUN_TABLES, AWS_TABLES } from '../core/table-names';
+import { DYNAMODB, type AwsJsonClient } from '../providers/aws/aws-json-client';
 import { DynamoDbEventStore } from '../providers/aws/dynamodb-store';
 import { DynamoDbInbox } from '../providers/aws/dynamodb-inbox';
 import { createTablestoreClient } from '../providers/aliyun/tablestore-client';
 import { TablestoreInbox } from '../providers/aliyun/tablestore-inbox';
 import { TablestoreEventStore } from '../providers/aliyun/tablestore-store';
 import { ensureRecoverInboxTable } from '../providers/local/events-table';
-import { localDynamoDbClient, localDynamoDbEndpoint, LOCAL_INBOX_TABLE, openLocalEventStore } from '../providers/local/local-dynamodb';
+import { localDynamoDbClient, localDynamoDbEndpoint, LOCAL_INBOX_TABLE, LOCAL_TABLE_NAME } from '../providers/local/local-dynamodb';
+import { cliAwsClient } from './aws-client';
 import { httpUrlFlag, stringFlag, UsageError } from './command';
 
 /** The flags that choose the store a command reads. */
@@ -24,8 +25,9 @@ export const STORE_OPTIONS = {
 
 export const STORE_HELP = `Store (default: the local store of npm start, ${localDynamoDbEndpoint()}):
   --endpoint URL             the local store's endpoint, when npm start runs on another port
-  --aws --table NAME         DynamoDB, with the usual AWS credential chain (profile, environment, role)
-    [--region R]             the table's region (default: the chain's, e.g. AWS_REGION)
+  --aws --table NAME         DynamoDB, with the usual AWS credential chain (environment, profile,
+                             SSO, role)
+    [--region R]             the table's region (default: AWS_REGION or AWS_DEFAULT_REGION)
   --aliyun --endpoint URL --instance NAME --table NAME
                              Tablestore, with ALIBABA_CLOUD_ACCESS_KEY_ID and
                              ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN
@@ -35,14 +37,14 @@ type Flags = Record<string, string | boolean | undefined>;
 
 /** Where the flags point: a cloud's table and a client for it, or the local store of `npm start`. */
 type Location =
-  | { cloud: 'aws'; tableName: string; client: DynamoDBClient }
+  | { cloud: 'aws'; tableName: string; client: AwsJsonClient }
   | { cloud: 'aliyun'; tableName: string; client: TableStore.Client }
-  | { cloud: 'local'; endpoint: string; client: DynamoDBClient };
+  | { cloud: 'local'; endpoint: string; client: AwsJsonClient };
 
 function locate(values: Flags): Location {
   if (values.aws && values.aliyun) throw new UsageError('choose one of --aws and --aliyun');
   if (typeof values.endpoint === 'string') httpUrlFlag(values.endpoint, 'endpoint');
-  if (values.aws) return { cloud: 'aws', tableName: need(values, 'table', '--aws'), client: new DynamoDBClient({ region: stringFlag(values.region), endpoint: stringFlag(values.endpoint) }) };
+  if (values.aws) return { cloud: 'aws', tableName: need(values, 'table', '--aws'), client: cliAwsClient(DYNAMODB, { region: stringFlag(values.region), endpoint: stringFlag(values.endpoint) }) };
   if (values.aliyun) return { cloud: 'aliyun', tableName: need(values, 'table', '--aliyun'), client: tablestoreClient(values) };
   for (const flag of ['region', 'instance', 'table', 'inbox-table'] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --aws or --aliyun`);
@@ -54,7 +56,7 @@ function locate(values: Flags): Location {
 function storeAt(at: Location): EventStore {
   if (at.cloud === 'aws') return new DynamoDbEventStore({ tableName: at.tableName, client: at.client });
   if (at.cloud === 'aliyun') return new TablestoreEventStore({ tableName: at.tableName, client: at.client });
-  return openLocalEventStore(at.endpoint);
+  return new DynamoDbEventStore({ tableName: LOCAL_TABLE_NAME, client: at.client });
 }
 
 /** The event store the flags name. */

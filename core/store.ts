@@ -15,7 +15,7 @@ export interface EventWriter {
 }
 
 /**
- * How long a function's put may take, the store SDK's retries and backoff included, before it fails
+ * How long a function's put may take, the store client's retries and backoff included, before it fails
  * with a {@link StoreError} (answered 503, so DingTalk retries). DingTalk waits 1500 ms for the
  * answer; left alone, the SDKs retry a throttled put for seconds and wait for a hung connection far
  * longer, so the answer would come too late to tell DingTalk anything. Both clouds' writers keep it,

@@ -11,7 +11,7 @@ export type ProxyMode =
   | 'hanging';
 
 /**
- * A real HTTP proxy in front of a local DynamoDB (dynalite), so that the real AWS SDK meets the
+ * A real HTTP proxy in front of a local DynamoDB (dynalite), so that the real client meets the
  * failures dynalite cannot produce, over HTTP: throttling, a hang, and no listener at all.
  */
 export interface DynamoDbProxy {

@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { AwsJsonClient, SSM } from '../providers/aws/aws-json-client';
 
 /**
@@ -39,12 +38,7 @@ export class FakeSsm {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
-  /** A real SDK v3 SSM client pointed at this server (the forward function's). */
-  client(): SSMClient {
-    return new SSMClient({ endpoint: this.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  }
-
-  /** The callback function's own SSM client, pointed at this server. */
+  /** The functions' own SSM client, pointed at this server. */
   jsonClient(): AwsJsonClient {
     return new AwsJsonClient({ service: SSM, endpoint: this.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   }

@@ -9,6 +9,6 @@ export async function handler(): Promise<{ statusCode: number }> {
   const aws = (await awsLite({ plugins: [dynamodb, ssm] })) as unknown as { SSM: { GetParameters: Call }; DynamoDB: { PutItem: Call } };
   const { Parameters = [] } = await aws.SSM.GetParameters({ Names: NAMES, WithDecryption: true, endpoint: process.env.AWS_ENDPOINT_URL_SSM });
   if (Parameters.length !== NAMES.length) throw new Error('SSM answered no parameters');
-  await aws.DynamoDB.PutItem({ TableName: TABLE, Item: PLAIN_ITEM(), ConditionExpression: 'attribute_not_exists(id)', endpoint: process.env.DYNAMODB_ENDPOINT });
+  await aws.DynamoDB.PutItem({ TableName: TABLE, Item: PLAIN_ITEM(), ConditionExpression: 'attribute_not_exists(id)', endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB });
   return { statusCode: 200 };
 }

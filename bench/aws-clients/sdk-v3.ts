@@ -6,7 +6,8 @@ import { ITEM, NAMES, TABLE } from './shared';
 export async function handler(): Promise<{ statusCode: number }> {
   const { Parameters = [] } = await new SSMClient({}).send(new GetParametersCommand({ Names: NAMES, WithDecryption: true }));
   if (Parameters.length !== NAMES.length) throw new Error('SSM answered no parameters');
-  const dynamodb = new DynamoDBClient({ endpoint: process.env.DYNAMODB_ENDPOINT });
+  // The SDK reads AWS_ENDPOINT_URL_SSM and AWS_ENDPOINT_URL_DYNAMODB itself.
+  const dynamodb = new DynamoDBClient({});
   await dynamodb.send(new PutItemCommand({ TableName: TABLE, Item: ITEM(), ConditionExpression: 'attribute_not_exists(id)' }), { abortSignal: AbortSignal.timeout(1000) });
   return { statusCode: 200 };
 }

@@ -1,14 +1,14 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { sign } from 'aws4';
-import { required, type Environment } from '../../core/environment';
-import type { DynamoDbPutClient } from './dynamodb-writer';
+import { optional, required, type Environment } from '../../core/environment';
 
 /**
- * The function's AWS client: one signed POST per call in the JSON protocol that DynamoDB and SSM
- * speak, retried as the AWS SDK retries, inside the caller's deadline. It replaces the SDK v3
- * clients in the Lambda bundle only: they cost ~45 ms of CPU at every cold start (docs/performance.md),
- * for two calls whose whole wire format is a JSON body and an `X-Amz-Target` header. The tools keep SDK v3.
+ * The one AWS client of the functions and the CLI: a signed POST per call in the JSON protocol
+ * that DynamoDB, SSM, EventBridge and SQS speak, retried as the AWS SDK retries, inside the
+ * caller's deadline. The SDK v3 clients cost ~45 ms of CPU at every cold start and 20 times the
+ * bundle for calls whose whole wire format is a JSON body and an `X-Amz-Target` header
+ * (docs/performance.md, "The AWS client").
  */
 
 /** The keys a request is signed with (SigV4, by the `aws4` package). */
@@ -22,22 +22,56 @@ export interface AwsCredentials {
 export interface AwsJsonService {
   /** For error messages: `DynamoDB`, `SSM`. */
   title: string;
-  /** The signing name, also the first label of the endpoint: `dynamodb`, `ssm`. */
+  /** The signing name, also the first label of the endpoint: `dynamodb`, `ssm`, `events`, `sqs`. */
   name: string;
   /** The `X-Amz-Target` prefix: `DynamoDB_20120810`, `AmazonSSM`. */
   target: string;
-  /** `1.0` (DynamoDB) or `1.1` (SSM). */
+  /** `1.0` (DynamoDB, SQS) or `1.1` (SSM, EventBridge). */
   jsonVersion: '1.0' | '1.1';
+  /** The SDK's name for the service in `AWS_ENDPOINT_URL_<id>`: `DYNAMODB`, `SSM`, `EVENTBRIDGE`, `SQS`. */
+  envId: string;
 }
 
-export const DYNAMODB: AwsJsonService = { title: 'DynamoDB', name: 'dynamodb', target: 'DynamoDB_20120810', jsonVersion: '1.0' };
-export const SSM: AwsJsonService = { title: 'SSM', name: 'ssm', target: 'AmazonSSM', jsonVersion: '1.1' };
+export const DYNAMODB: AwsJsonService = { title: 'DynamoDB', name: 'dynamodb', target: 'DynamoDB_20120810', jsonVersion: '1.0', envId: 'DYNAMODB' };
+export const SSM: AwsJsonService = { title: 'SSM', name: 'ssm', target: 'AmazonSSM', jsonVersion: '1.1', envId: 'SSM' };
+export const EVENTBRIDGE: AwsJsonService = { title: 'EventBridge', name: 'events', target: 'AWSEvents', jsonVersion: '1.1', envId: 'EVENTBRIDGE' };
+export const SQS: AwsJsonService = { title: 'SQS', name: 'sqs', target: 'AmazonSQS', jsonVersion: '1.0', envId: 'SQS' };
+
+/**
+ * The DNS suffix of each partition other than `aws` and `aws-us-gov` (both `amazonaws.com`), by
+ * the pattern of its region names, as the SDK's partition table gives them.
+ */
+const DNS_SUFFIXES: Array<[RegExp, string]> = [
+  [/^cn-\w+-\d+$/, 'amazonaws.com.cn'],
+  [/^eusc-de-\w+-\d+$/, 'amazonaws.eu'],
+  [/^us-iso-\w+-\d+$/, 'c2s.ic.gov'],
+  [/^us-isob-\w+-\d+$/, 'sc2s.sgov.gov'],
+  [/^eu-isoe-\w+-\d+$/, 'cloud.adc-e.uk'],
+  [/^us-isof-\w+-\d+$/, 'csp.hci.ic.gov'],
+];
+
+/**
+ * Where `service` is called in `region`, as the SDK decides: `AWS_ENDPOINT_URL_<SERVICE>`, else
+ * `AWS_ENDPOINT_URL`, unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is `true`; else the region's
+ * own endpoint in its partition: `https://dynamodb.eu-central-1.amazonaws.com`,
+ * `https://dynamodb.cn-north-1.amazonaws.com.cn`, `https://ssm.us-gov-west-1.amazonaws.com`.
+ */
+export function awsEndpoint(service: AwsJsonService, region: string, env: Environment = {}): string {
+  if (optional(env, 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS')?.toLowerCase() !== 'true') {
+    const configured = optional(env, `AWS_ENDPOINT_URL_${service.envId}`) ?? optional(env, 'AWS_ENDPOINT_URL');
+    if (configured) return configured;
+  }
+  const suffix = DNS_SUFFIXES.find(([pattern]) => pattern.test(region))?.[1] ?? 'amazonaws.com';
+  return `https://${service.name}.${region}.${suffix}`;
+}
 
 export interface AwsJsonClientOptions {
   service: AwsJsonService;
+  /** The signing region, and the endpoint's unless `endpoint` is given. */
   region: string;
-  credentials: AwsCredentials;
-  /** Default `https://<service>.<region>.amazonaws.com`. */
+  /** The keys, or where to get them before each request (a credential chain that refreshes them). */
+  credentials: AwsCredentials | (() => Promise<AwsCredentials>);
+  /** Default {@link awsEndpoint} without variables: the region's own. */
   endpoint?: string;
   /** Attempts per call, the first included; default 3, as the SDK's standard retry mode. */
   maxAttempts?: number;
@@ -46,7 +80,7 @@ export interface AwsJsonClientOptions {
 /** An AWS error answer, or a request that never got one; `name` is AWS's error code (`ConditionalCheckFailedException`…). */
 export class AwsError extends Error {
   constructor(
-    /** `ProvisionedThroughputExceededException`, `ECONNREFUSED`, `TimeoutError`… */
+    /** `ProvisionedThroughputExceededException`, `ECONNREFUSED`, `TimeoutError`; `HTTP415` or `MalformedResponse` for an answer in no AWS form. */
     readonly code: string,
     message: string,
     /** The HTTP status, absent when no answer came. */
@@ -55,6 +89,11 @@ export class AwsError extends Error {
   ) {
     super(message, options);
     this.name = code;
+  }
+
+  /** The endpoint answered, but not as an AWS service does (no error type, or no JSON): it is some other server. */
+  get foreign(): boolean {
+    return this.code === 'MalformedResponse' || /^HTTP\d+$/.test(this.code);
   }
 }
 
@@ -82,12 +121,13 @@ const BACKOFF_MAX_MS = 20_000;
  * its retries and backoff included, at once.
  */
 export class AwsJsonClient {
-  private readonly url: URL;
+  /** Where the calls go. */
+  readonly url: URL;
   private readonly agent: HttpAgent;
   private readonly maxAttempts: number;
 
   constructor(private readonly options: AwsJsonClientOptions) {
-    this.url = new URL(options.endpoint ?? `https://${options.service.name}.${options.region}.amazonaws.com`);
+    this.url = new URL(options.endpoint ?? awsEndpoint(options.service, options.region));
     this.agent = this.url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
     this.maxAttempts = options.maxAttempts ?? 3;
   }
@@ -105,7 +145,9 @@ export class AwsJsonClient {
         return (await this.send(operation, JSON.stringify(input, base64Binary), signal)) as T;
       } catch (failure) {
         if (signal?.aborted) throw signal.reason;
-        error = failure instanceof AwsError ? failure : new AwsError((failure as NodeJS.ErrnoException).code ?? 'NetworkError', String((failure as Error).message), undefined, { cause: failure });
+        // A connection's error code (ECONNREFUSED…), or a credential provider's error name.
+        const { code, name, message } = failure as NodeJS.ErrnoException;
+        error = failure instanceof AwsError ? failure : new AwsError(code ?? (name && name !== 'Error' ? name : 'NetworkError'), String(message), undefined, { cause: failure });
       }
       const retryable = THROTTLING.has(error.code) || TRANSIENT.has(error.code) || (error.statusCode ?? 0) >= 500;
       if (!retryable || attempt >= this.maxAttempts) {
@@ -120,19 +162,20 @@ export class AwsJsonClient {
     this.agent.destroy();
   }
 
-  private send(operation: string, body: string, signal: AbortSignal | undefined): Promise<unknown> {
+  private async send(operation: string, body: string, signal: AbortSignal | undefined): Promise<unknown> {
     const { service, region, credentials } = this.options;
+    const keys = typeof credentials === 'function' ? await credentials() : credentials;
     const request = sign(
       {
         host: this.url.host,
-        path: '/',
+        path: this.url.pathname,
         method: 'POST',
         service: service.name,
         region,
         body,
         headers: { 'content-type': `application/x-amz-json-${service.jsonVersion}`, 'x-amz-target': `${service.target}.${operation}` },
       },
-      credentials,
+      keys,
     );
     const { hostname, port, protocol } = this.url;
     const requestOf = protocol === 'https:' ? httpsRequest : httpRequest;
@@ -157,6 +200,16 @@ export class AwsJsonClient {
       outgoing.end(body);
     });
   }
+}
+
+/**
+ * A client for `service` as a function builds it: the region Lambda runs in (`AWS_REGION`), the
+ * role's keys from the environment, and the endpoint of {@link awsEndpoint}.
+ * @throws ConfigError naming every variable that is missing.
+ */
+export function functionClient(service: AwsJsonService, env: Environment): AwsJsonClient {
+  const region = required(env, 'AWS_REGION');
+  return new AwsJsonClient({ service, region, credentials: credentialsFromEnv(env), endpoint: awsEndpoint(service, region, env) });
 }
 
 /**
@@ -196,10 +249,4 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     };
     signal?.addEventListener('abort', abort, { once: true });
   });
-}
-
-/** The function's client for the events table: {@link AwsJsonClient} as the writer's {@link DynamoDbPutClient}. */
-export function dynamoDbPutClient(options: Omit<AwsJsonClientOptions, 'service'>): DynamoDbPutClient & { destroy(): void } {
-  const client = new AwsJsonClient({ ...options, service: DYNAMODB });
-  return { putItem: (input, signal) => client.call('PutItem', input, signal), destroy: () => client.destroy() };
 }

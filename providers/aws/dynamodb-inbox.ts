@@ -1,6 +1,6 @@
-import { DeleteItemCommand, DynamoDBClient, PutItemCommand, QueryCommand, type AttributeValue, type QueryCommandOutput } from '@aws-sdk/client-dynamodb';
 import { inboxEntries, inboxEntryId, inboxRows, type InboxEntry, type InboxRow, type RecoverInbox } from '../../core/inbox';
-import { storeCall } from './dynamodb-item';
+import type { AwsJsonClient } from './aws-json-client';
+import { bytesOf, storeCall, type Item } from './dynamodb-item';
 
 /**
  * The most compressed bytes one inbox item holds: DynamoDB's item limit is 400 KB, keys and
@@ -16,9 +16,10 @@ const PART_BYTES = 350 * 1024;
  */
 export class DynamoDbInbox implements RecoverInbox {
   readonly tableName: string;
-  private readonly client: DynamoDBClient;
+  private readonly client: AwsJsonClient;
 
-  constructor({ tableName, client }: { tableName: string; client: DynamoDBClient }) {
+  /** `client`: a DynamoDB client (`DYNAMODB` of `aws-json-client.ts`), the events table's. */
+  constructor({ tableName, client }: { tableName: string; client: AwsJsonClient }) {
     this.tableName = tableName;
     this.client = client;
   }
@@ -26,7 +27,7 @@ export class DynamoDbInbox implements RecoverInbox {
   async add(source: string, body: string, id = inboxEntryId(new Date())): Promise<string> {
     for (const row of await inboxRows(id, body, PART_BYTES)) {
       const Item = { source: { S: source }, replyId: { S: row.rowId }, bodyGzip: { B: row.bytes }, ...(row.parts > 1 && { parts: { N: String(row.parts) } }) };
-      await storeCall('PutItem', this.client.send(new PutItemCommand({ TableName: this.tableName, Item })));
+      await storeCall(this.client, 'PutItem', { TableName: this.tableName, Item });
     }
     return id;
   }
@@ -34,7 +35,7 @@ export class DynamoDbInbox implements RecoverInbox {
   async pending(source: string): Promise<InboxEntry[]> {
     const rows: InboxRow[] = [];
     for (const item of await this.query(source)) {
-      if (item.replyId?.S && item.bodyGzip?.B) rows.push({ rowId: item.replyId.S, bytes: Buffer.from(item.bodyGzip.B), parts: item.parts?.N ? Number(item.parts.N) : undefined });
+      if (item.replyId?.S && item.bodyGzip?.B) rows.push({ rowId: item.replyId.S, bytes: bytesOf(item.bodyGzip.B), parts: item.parts?.N ? Number(item.parts.N) : undefined });
     }
     return inboxEntries(rows);
   }
@@ -43,30 +44,25 @@ export class DynamoDbInbox implements RecoverInbox {
     // The first row first: without it the entry is no longer whole, whatever happens to the rest.
     const ids = (await this.query(source, id)).map((item) => item.replyId?.S).filter((rowId): rowId is string => rowId !== undefined);
     for (const replyId of [id, ...ids.filter((rowId) => rowId !== id)]) {
-      await storeCall('DeleteItem', this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: { source: { S: source }, replyId: { S: replyId } } })));
+      await storeCall(this.client, 'DeleteItem', { TableName: this.tableName, Key: { source: { S: source }, replyId: { S: replyId } } });
     }
   }
 
   /** Every item of `source`, or only those of entry `id` (its keys only), in key order. */
-  private async query(source: string, id?: string): Promise<Array<Record<string, AttributeValue>>> {
-    const items: Array<Record<string, AttributeValue>> = [];
-    let start: QueryCommandOutput['LastEvaluatedKey'];
+  private async query(source: string, id?: string): Promise<Item[]> {
+    const items: Item[] = [];
+    let start: Item | undefined;
     do {
-      const page = await storeCall(
-        'Query',
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            // `source` is a DynamoDB reserved word.
-            KeyConditionExpression: id === undefined ? '#source = :source' : '#source = :source AND begins_with(replyId, :id)',
-            ExpressionAttributeNames: { '#source': 'source' },
-            ExpressionAttributeValues: { ':source': { S: source }, ...(id !== undefined && { ':id': { S: id } }) },
-            ...(id !== undefined && { ProjectionExpression: 'replyId' }),
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
+      const page = await storeCall<{ Items?: Item[]; LastEvaluatedKey?: Item }>(this.client, 'Query', {
+        TableName: this.tableName,
+        // `source` is a DynamoDB reserved word.
+        KeyConditionExpression: id === undefined ? '#source = :source' : '#source = :source AND begins_with(replyId, :id)',
+        ExpressionAttributeNames: { '#source': 'source' },
+        ExpressionAttributeValues: { ':source': { S: source }, ...(id !== undefined && { ':id': { S: id } }) },
+        ...(id !== undefined && { ProjectionExpression: 'replyId' }),
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      });
       items.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
     } while (start);

@@ -1,9 +1,9 @@
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { StoreError, UnstorableEventError } from '../../core/errors';
 import { storedRecord, type EventRecord } from '../../core/events';
 import { encodeListKey } from '../../core/listing';
+import type { AwsJsonClient } from './aws-json-client';
 
 /**
  * The index of every record by the month it was received (`receivedMonth`, `YYYY-MM`), sorted by
@@ -30,8 +30,24 @@ export const PLAIN_PAYLOAD_MAX_BYTES = 350 * 1024;
 /** DynamoDB's item size limit: attribute names and values, in bytes. */
 export const MAX_ITEM_BYTES = 400 * 1024;
 
+/**
+ * One attribute value of DynamoDB's JSON protocol, the types a record uses. Bytes (`B`) go out as
+ * a `Uint8Array`, which the client sends as base64, and come back as that base64 text (as in a
+ * stream record's image): {@link bytesOf} reads either.
+ */
+export interface AttributeValue {
+  S?: string;
+  N?: string;
+  B?: Uint8Array | string;
+}
+
 /** A DynamoDB item in the low-level attribute-value form. */
 export type Item = Record<string, AttributeValue>;
+
+/** The bytes of a `B` value, as written or as read back in base64. */
+export function bytesOf(value: Uint8Array | string): Buffer {
+  return typeof value === 'string' ? Buffer.from(value, 'base64') : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -69,7 +85,7 @@ export function itemBytes(item: Item): number {
   for (const [name, value] of Object.entries(item)) {
     size += Buffer.byteLength(name, 'utf8');
     if (value.S !== undefined) size += Buffer.byteLength(value.S, 'utf8');
-    else if (value.B !== undefined) size += value.B.byteLength;
+    else if (value.B !== undefined) size += bytesOf(value.B).byteLength;
     else if (value.N !== undefined) size += 21;
   }
   return size;
@@ -79,13 +95,13 @@ export function itemBytes(item: Item): number {
 export async function fromItem(item: Item): Promise<EventRecord> {
   const compressed = item.payloadGzip?.B;
   return storedRecord((name) => item[name]?.S, {
-    payload: compressed ? (await gunzipAsync(compressed)).toString('utf8') : undefined,
+    payload: compressed ? (await gunzipAsync(bytesOf(compressed))).toString('utf8') : undefined,
     eventTime: item.eventTime?.N === undefined ? undefined : Number(item.eventTime.N),
   }, 'DynamoDB item');
 }
 
 /**
- * A store failure as the pipeline answers it; the SDK error, which names no secret, is the cause.
+ * A store failure as the pipeline answers it; the client's error, which names no secret, is the cause.
  * DynamoDB's `ValidationException` on a put means the item can never be stored: 413, not a 503 that
  * DingTalk would retry forever. Its message is not repeated (it may quote values); everything else,
  * and any failed read, is a {@link StoreError}.
@@ -97,9 +113,11 @@ export function storeError(operation: string, cause: unknown): StoreError | Unst
   return new StoreError(`DynamoDB ${operation} failed`, { cause });
 }
 
-/** `call`, with any failure turned into the {@link StoreError} the pipeline answers with 503. */
-export function storeCall<T>(operation: string, call: Promise<T>): Promise<T> {
-  return call.catch((error: unknown) => {
+/** One DynamoDB call, with any failure turned into the {@link StoreError} the pipeline answers with 503. */
+export async function storeCall<T>(client: AwsJsonClient, operation: string, input: object): Promise<T> {
+  try {
+    return await client.call<T>(operation, input);
+  } catch (error) {
     throw storeError(operation, error);
-  });
+  }
 }

@@ -1,4 +1,3 @@
-import { BatchGetItemCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, type DynamoDBClientConfig, type QueryCommandInput, type TableDescription } from '@aws-sdk/client-dynamodb';
 import type { EventRecord } from '../../core/events';
 import { TOOLS_PUT_DEADLINE_MS } from '../../core/store';
 import { decodeListKey, encodeCursor, keyRange, listLimit, storedFilters, type EventPage, type EventQuery, type EventStore } from '../../core/listing';
@@ -24,9 +23,7 @@ interface Entry {
   listKey: string;
 }
 
-/** How the tools reach the table: a ready SDK v3 client, or the config to build one (`endpoint`, `region`, …). */
-export interface DynamoDbEventStoreOptions extends DynamoDBClientConfig, Omit<DynamoDbEventWriterOptions, 'client'> {
-  client?: DynamoDBClient;
+export interface DynamoDbEventStoreOptions extends DynamoDbEventWriterOptions {
   /**
    * The oldest month (`YYYY-MM`) a listing without `since` walks back to: by default the table's
    * {@link oldestListedMonth}; {@link OLDEST_MONTH} for a table holding records copied in from before it was made.
@@ -34,30 +31,41 @@ export interface DynamoDbEventStoreOptions extends DynamoDBClientConfig, Omit<Dy
   oldestMonth?: string;
 }
 
+/** The part of a `Query` answer read here. */
+interface QueryAnswer {
+  Items?: Item[];
+  LastEvaluatedKey?: Item;
+}
+
+/** The part of a `BatchGetItem` answer read here. */
+interface BatchGetAnswer {
+  Responses?: Record<string, Item[]>;
+  UnprocessedKeys?: Record<string, { Keys?: Item[] }>;
+}
+
+/** The part of a `DescribeTable` answer read here: times are seconds since the epoch, as the JSON protocol carries them. */
+export interface TableDescription {
+  CreationDateTime?: number;
+  RestoreSummary?: object;
+}
+
 /**
- * The whole {@link EventStore} on DynamoDB, for tools: the function's writer, and listings that query
- * one of three keys-only indexes (payloads are not copied three times) newest first, then fetch the
- * page's records by id. A page reads its own size from an index plus one entry, and then the page.
- * It writes as the function does, with the SDK v3 client in place of the function's light one.
+ * The whole {@link EventStore} on DynamoDB, for tools and the recover function: the function's
+ * writer, and listings that query one of three keys-only indexes (payloads are not copied three
+ * times) newest first, then fetch the page's records by id. A page reads its own size from an index
+ * plus one entry, and then the page. Puts allow the tools' deadline unless told otherwise.
  */
 export class DynamoDbEventStore extends DynamoDbEventWriter implements EventStore {
-  private readonly reader: DynamoDBClient;
   /** The month listings without `since` stop at, asked of the table once. */
   private oldest?: Promise<string>;
 
   constructor(options: DynamoDbEventStoreOptions) {
-    const client = options.client ?? new DynamoDBClient(withoutStoreOptions(options));
-    super({
-      ...options,
-      client: { putItem: (input, abortSignal) => client.send(new PutItemCommand(input), { abortSignal }) },
-      putDeadlineMs: options.putDeadlineMs ?? TOOLS_PUT_DEADLINE_MS,
-    });
-    this.reader = client;
+    super({ ...options, putDeadlineMs: options.putDeadlineMs ?? TOOLS_PUT_DEADLINE_MS });
     if (options.oldestMonth !== undefined) this.oldest = Promise.resolve(options.oldestMonth);
   }
 
   async get(id: string): Promise<EventRecord | undefined> {
-    const { Item: item } = await storeCall('GetItem', this.reader.send(new GetItemCommand({ TableName: this.tableName, Key: { id: { S: id } }, ConsistentRead: true })));
+    const { Item: item } = await storeCall<{ Item?: Item }>(this.client, 'GetItem', { TableName: this.tableName, Key: { id: { S: id } }, ConsistentRead: true });
     return item && fromItem(item);
   }
 
@@ -83,7 +91,7 @@ export class DynamoDbEventStore extends DynamoDbEventWriter implements EventStor
 
   /** The table's {@link oldestListedMonth}; {@link OLDEST_MONTH} when it cannot be read (a role without `dynamodb:DescribeTable`). */
   private oldestMonth(): Promise<string> {
-    this.oldest ??= this.reader.send(new DescribeTableCommand({ TableName: this.tableName })).then(({ Table: table }) => oldestListedMonth(table), () => OLDEST_MONTH);
+    this.oldest ??= this.client.call<{ Table?: TableDescription }>('DescribeTable', { TableName: this.tableName }).then(({ Table: table }) => oldestListedMonth(table), () => OLDEST_MONTH);
     return this.oldest;
   }
 
@@ -104,7 +112,7 @@ export class DynamoDbEventStore extends DynamoDbEventWriter implements EventStor
       condition += ' AND #order >= :lower';
       values[':lower'] = { S: range.lower };
     }
-    const input: QueryCommandInput = { TableName: this.tableName, IndexName: index, KeyConditionExpression: condition, ExpressionAttributeNames: names, ExpressionAttributeValues: values, ScanIndexForward: false };
+    const input: Record<string, unknown> = { TableName: this.tableName, IndexName: index, KeyConditionExpression: condition, ExpressionAttributeNames: names, ExpressionAttributeValues: values, ScanIndexForward: false };
     if (eventType !== undefined) {
       input.FilterExpression = '#type = :type';
       names['#type'] = 'eventType';
@@ -115,7 +123,7 @@ export class DynamoDbEventStore extends DynamoDbEventWriter implements EventStor
     const entries: Entry[] = [];
     let start: Item | undefined;
     do {
-      const page = await storeCall('Query', this.reader.send(new QueryCommand({ ...input, Limit: wanted - entries.length + slack, ExclusiveStartKey: start })));
+      const page = await storeCall<QueryAnswer>(this.client, 'Query', { ...input, Limit: wanted - entries.length + slack, ExclusiveStartKey: start });
       for (const item of page.Items ?? []) {
         const id = item.id?.S;
         const order = item.listKey?.S;
@@ -132,7 +140,7 @@ export class DynamoDbEventStore extends DynamoDbEventWriter implements EventStor
     for (let offset = 0; offset < ids.length; offset += BATCH_GET_KEYS) {
       let keys: Item[] = ids.slice(offset, offset + BATCH_GET_KEYS).map((id) => ({ id: { S: id } }));
       while (keys.length > 0) {
-        const page = await storeCall('BatchGetItem', this.reader.send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } })));
+        const page = await storeCall<BatchGetAnswer>(this.client, 'BatchGetItem', { RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } });
         for (const item of page.Responses?.[this.tableName] ?? []) if (item.id?.S !== undefined) items.set(item.id.S, item);
         keys = page.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
       }
@@ -147,10 +155,10 @@ export class DynamoDbEventStore extends DynamoDbEventWriter implements EventStor
  * stored, so none is older than the table (less a day, for clocks that disagree). A table restored
  * from a backup holds records older than itself, and then it is {@link OLDEST_MONTH}.
  */
-export function oldestListedMonth(table: Pick<TableDescription, 'CreationDateTime' | 'RestoreSummary'> | undefined): string {
+export function oldestListedMonth(table: TableDescription | undefined): string {
   const created = table?.CreationDateTime;
   if (!created || table.RestoreSummary) return OLDEST_MONTH;
-  const month = receivedMonth(new Date(created.getTime() - CREATION_SLACK_MS).toISOString());
+  const month = receivedMonth(new Date(created * 1000 - CREATION_SLACK_MS).toISOString());
   return month > OLDEST_MONTH ? month : OLDEST_MONTH;
 }
 
@@ -168,8 +176,4 @@ export function monthsBack(upper: string | undefined, last: string): string[] {
     if (month === 0) [year, month] = [year - 1, 12];
   }
   return months;
-}
-
-function withoutStoreOptions({ tableName: _t, client: _c, putDeadlineMs: _p, oldestMonth: _o, ...config }: DynamoDbEventStoreOptions) {
-  return config;
 }

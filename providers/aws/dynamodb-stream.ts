@@ -1,4 +1,3 @@
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { EventRecord } from '../../core/events';
 import { fromItem, type Item } from './dynamodb-item';
 
@@ -7,8 +6,8 @@ export interface DynamoDbStreamRecord {
   eventName?: 'INSERT' | 'MODIFY' | 'REMOVE';
   dynamodb?: {
     SequenceNumber?: string;
-    /** Attribute values as JSON: binary ones (`B`) arrive as base64 text. */
-    NewImage?: Record<string, Record<string, unknown>>;
+    /** Attribute values as JSON, as the client reads them: binary ones (`B`) arrive as base64 text. */
+    NewImage?: Item;
   };
 }
 
@@ -37,19 +36,10 @@ export async function decodeStreamRecords(event: DynamoDbStreamEvent): Promise<D
       const image = streamRecord.dynamodb?.NewImage;
       if (streamRecord.eventName !== 'INSERT' || !image) return { sequenceNumber, skipped: `${streamRecord.eventName ?? 'unknown'} without a new image` };
       try {
-        return { sequenceNumber, record: await fromItem(itemOf(image)) };
+        return { sequenceNumber, record: await fromItem(image) };
       } catch (error) {
         return { sequenceNumber, skipped: (error as Error).message };
       }
     }),
   );
-}
-
-/** The SDK's item of a stream image: the same attribute values, binary ones as bytes rather than base64. */
-function itemOf(image: Record<string, Record<string, unknown>>): Item {
-  const item: Item = {};
-  for (const [name, value] of Object.entries(image)) {
-    item[name] = (typeof value.B === 'string' ? { B: Buffer.from(value.B, 'base64') } : value) as unknown as AttributeValue;
-  }
-  return item;
 }

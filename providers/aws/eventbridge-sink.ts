@@ -1,26 +1,35 @@
-import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { EventRecord } from '../../core/events';
 import { DeliveryError, type Sink } from '../../core/forward';
 import { recordJson } from '../../core/json-text';
+import type { AwsJsonClient } from './aws-json-client';
 
 /** The `source` of every event put on the bus: rules match on it, then route by `detail-type`. */
 export const EVENT_SOURCE = 'dingtalk';
 
-/** How long one PutEvents may take, the SDK's own retries included. */
+/** How long one PutEvents may take, the client's own retries included. */
 const PUT_EVENTS_TIMEOUT_MS = 5000;
+
+/** The part of EventBridge's `PutEvents` answer read here. */
+interface PutEventsAnswer {
+  FailedEntryCount?: number;
+  Entries?: Array<{ ErrorCode?: string }>;
+}
 
 /**
  * An EventBridge sink: one `PutEvents` entry per record, source `dingtalk`, detail-type the event
- * type, detail the record with its payload as JSON, time the first receipt.
+ * type, detail the record with its payload as JSON, time the first receipt (seconds since the
+ * epoch, as the JSON protocol carries a timestamp). `client` makes its `EVENTBRIDGE` client, at
+ * the first delivery.
  */
-export function eventBridgeSink({ client, eventBus }: { client: EventBridgeClient; eventBus: string }): Sink {
+export function eventBridgeSink({ client, eventBus }: { client: () => AwsJsonClient; eventBus: string }): Sink {
+  let made: AwsJsonClient | undefined;
   return {
     name: 'eventbridge',
     async deliver(record: EventRecord) {
-      const entry = { Source: EVENT_SOURCE, DetailType: record.eventType, Detail: recordJson(record, 0), EventBusName: eventBus, Time: new Date(record.receivedAt) };
-      let answer;
+      const entry = { Source: EVENT_SOURCE, DetailType: record.eventType, Detail: recordJson(record, 0), EventBusName: eventBus, Time: Date.parse(record.receivedAt) / 1000 };
+      let answer: PutEventsAnswer;
       try {
-        answer = await client.send(new PutEventsCommand({ Entries: [entry] }), { abortSignal: AbortSignal.timeout(PUT_EVENTS_TIMEOUT_MS) });
+        answer = await (made ??= client()).call<PutEventsAnswer>('PutEvents', { Entries: [entry] }, AbortSignal.timeout(PUT_EVENTS_TIMEOUT_MS));
       } catch (error) {
         const name = (error as Error).name;
         // A malformed or oversized entry stays so however often it is sent.

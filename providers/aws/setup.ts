@@ -1,7 +1,3 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { createCallback, type Callback } from '../../core/callback';
 import { optional, readAll, readAllAsync, required, type Environment } from '../../core/environment';
 import { createForwarder, type DeadLetter, type Forwarder, type ForwarderOptions, type Sink } from '../../core/forward';
@@ -9,55 +5,48 @@ import { forwardSinks, loadForwardSettings, type ForwardSettings } from '../../c
 import type { Logger } from '../../core/log';
 import { loadRecoverSettings } from '../../core/recover';
 import type { RecoverRun } from '../../core/recover-run';
-import { AwsJsonClient, credentialsFromEnv, dynamoDbPutClient, SSM } from './aws-json-client';
+import { DYNAMODB, EVENTBRIDGE, functionClient, SQS, SSM, type AwsJsonClient } from './aws-json-client';
 import { DynamoDbEventStore } from './dynamodb-store';
 import { DynamoDbInbox } from './dynamodb-inbox';
-import { DynamoDbEventWriter, type DynamoDbPutClient } from './dynamodb-writer';
+import { DynamoDbEventWriter } from './dynamodb-writer';
 import { eventBridgeSink } from './eventbridge-sink';
-import { forwardSecret } from './forward-secret';
 import { dynamoDbWriterSettings } from './settings';
 import { sqsDeadLetter } from './sqs-dead-letter';
-import { loadDingTalkSettings, loadSsmRecoverSettings } from './ssm-settings';
+import { loadDingTalkSettings, loadForwardSecret, loadSsmRecoverSettings } from './ssm-settings';
 
 /**
  * How each AWS function is set up: its settings (from SSM under `DINGTALK_SSM_PREFIX` on a deployed
  * stage, else the environment) and its clients, every bad setting named at once. The three handlers
- * call these at their first invocation; tests and `npm start` hand them their own clients.
+ * call these at their first invocation; tests and `npm start` hand them their own clients. Every
+ * client is the one small client of `aws-json-client.ts` (`functionClient`): the region Lambda runs
+ * in, the role's keys, and the endpoint of that region's partition unless `AWS_ENDPOINT_URL_<SERVICE>`
+ * or `AWS_ENDPOINT_URL` names another, as the AWS SDK reads them.
  */
 
 /** What the callback may be handed instead of making its own. */
 export interface AwsCallbackClients {
-  /** Default: the small client (`aws-json-client.ts`) for the function's region, or `DYNAMODB_ENDPOINT`. */
-  dynamodb?: DynamoDbPutClient;
-  /** Default: the small client for the function's region, or `AWS_ENDPOINT_URL_SSM`, made only when `DINGTALK_SSM_PREFIX` is set. */
+  /** Default: a DynamoDB client for the function's region. */
+  dynamodb?: AwsJsonClient;
+  /** Default: an SSM client for the function's region, made only when `DINGTALK_SSM_PREFIX` is set. */
   ssm?: AwsJsonClient;
 }
 
 /** What recover may be handed instead of making its own. */
 export interface AwsRecoverClients {
-  /** Default: an SDK client for the function's region, or `DYNAMODB_ENDPOINT`. */
-  dynamodb?: DynamoDBClient;
+  /** Default: a DynamoDB client for the function's region, for the events table and the inbox. */
+  dynamodb?: AwsJsonClient;
   /** As the callback's. */
   ssm?: AwsJsonClient;
 }
 
 /** What forward may be handed instead of making its own. */
 export interface AwsForwardClients {
-  /** Default: a client for the function's region, made only when the webhook secret is in SSM. */
-  ssm?: SSMClient;
-  /** Default: a client for the function's region. */
-  eventBridge?: EventBridgeClient;
+  /** Default: an SSM client for the function's region, made only when the webhook secret is in SSM. */
+  ssm?: AwsJsonClient;
+  /** Default: an EventBridge client for the function's region, made only when `DINGTALK_EVENT_BUS` is set. */
+  eventBridge?: AwsJsonClient;
   /** Default: the SQS queue `DINGTALK_DEAD_LETTER_QUEUE_URL`. */
   deadLetter?: DeadLetter;
-}
-
-/** Lambda's region and the role's keys, in the environment as Lambda sets them. */
-function lambdaAws(env: Environment) {
-  return { region: required(env, 'AWS_REGION'), credentials: credentialsFromEnv(env) };
-}
-
-function ssmClient(env: Environment): AwsJsonClient {
-  return new AwsJsonClient({ ...lambdaAws(env), service: SSM, endpoint: optional(env, 'AWS_ENDPOINT_URL_SSM') });
 }
 
 /**
@@ -67,10 +56,10 @@ function ssmClient(env: Environment): AwsJsonClient {
  */
 export async function callbackSetup(env: Environment, clients: AwsCallbackClients, log: Logger): Promise<Callback> {
   const [settings, store] = await readAllAsync(
-    () => loadDingTalkSettings(env, () => clients.ssm ?? ssmClient(env)),
+    () => loadDingTalkSettings(env, () => clients.ssm ?? functionClient(SSM, env)),
     () => {
-      const { tableName, endpoint, putDeadlineMs } = dynamoDbWriterSettings(env);
-      return new DynamoDbEventWriter({ tableName, putDeadlineMs, client: clients.dynamodb ?? dynamoDbPutClient({ ...lambdaAws(env), endpoint }) });
+      const { tableName, putDeadlineMs } = dynamoDbWriterSettings(env);
+      return new DynamoDbEventWriter({ tableName, putDeadlineMs, client: clients.dynamodb ?? functionClient(DYNAMODB, env) });
     },
   );
   return createCallback({ settings, store, log });
@@ -84,19 +73,20 @@ export async function callbackSetup(env: Environment, clients: AwsCallbackClient
 export async function recoverSetup(env: Environment, clients: AwsRecoverClients): Promise<RecoverRun> {
   const prefix = optional(env, 'DINGTALK_SSM_PREFIX');
   const [settings, [tableName, inboxTable]] = await readAllAsync(
-    () => (prefix ? loadSsmRecoverSettings(prefix, env, clients.ssm ?? ssmClient(env)) : loadRecoverSettings(env)),
+    () => (prefix ? loadSsmRecoverSettings(prefix, env, clients.ssm ?? functionClient(SSM, env)) : loadRecoverSettings(env)),
     () => readAll(() => required(env, 'EVENTS_TABLE'), () => required(env, 'RECOVER_INBOX_TABLE')),
   );
-  const client = clients.dynamodb ?? new DynamoDBClient({ endpoint: optional(env, 'DYNAMODB_ENDPOINT') });
+  const client = clients.dynamodb ?? functionClient(DYNAMODB, env);
   return { settings, store: new DynamoDbEventStore({ tableName, client }), inbox: new DynamoDbInbox({ tableName: inboxTable, client }) };
 }
 
 /**
- * The sinks of the settings on AWS: the webhook and the EventBridge bus (`DINGTALK_EVENT_BUS`). The
- * forward function, `npm start` and the CLI's replay all deliver to these.
+ * The sinks of the settings on AWS: the webhook and the EventBridge bus (`DINGTALK_EVENT_BUS`),
+ * whose client `eventBridge` makes at its first delivery. The forward function, `npm start` and the
+ * CLI's replay all deliver to these.
  */
-export function awsSinks(settings: ForwardSettings, eventBridge?: EventBridgeClient): Sink[] {
-  return forwardSinks(settings, (eventBus) => eventBridgeSink({ client: eventBridge ?? new EventBridgeClient({}), eventBus }));
+export function awsSinks(settings: ForwardSettings, eventBridge: () => AwsJsonClient): Sink[] {
+  return forwardSinks(settings, (eventBus) => eventBridgeSink({ client: eventBridge, eventBus }));
 }
 
 /**
@@ -105,10 +95,12 @@ export function awsSinks(settings: ForwardSettings, eventBridge?: EventBridgeCli
  * @throws ConfigError naming every variable or parameter that is missing or invalid; SSM's own errors as they are.
  */
 export async function forwardSetup(env: Environment, clients: AwsForwardClients, options: Pick<ForwarderOptions, 'retry' | 'log'>): Promise<Forwarder | undefined> {
-  const [settings, deadLetter] = await readAllAsync(
-    async () => loadForwardSettings(env, await forwardSecret(env, () => clients.ssm ?? new SSMClient({}))),
-    () => clients.deadLetter ?? sqsDeadLetter({ client: new SQSClient({}), queueUrl: required(env, 'DINGTALK_DEAD_LETTER_QUEUE_URL') }),
+  const [settings, queueUrl] = await readAllAsync(
+    async () => loadForwardSettings(env, await loadForwardSecret(env, () => clients.ssm ?? functionClient(SSM, env))),
+    () => (clients.deadLetter ? '' : required(env, 'DINGTALK_DEAD_LETTER_QUEUE_URL')),
   );
-  const sinks = awsSinks(settings, clients.eventBridge);
-  return sinks.length === 0 ? undefined : createForwarder({ sinks, deadLetter, types: settings.types, ...options });
+  const sinks = awsSinks(settings, () => clients.eventBridge ?? functionClient(EVENTBRIDGE, env));
+  if (sinks.length === 0) return undefined;
+  const deadLetter = clients.deadLetter ?? sqsDeadLetter({ client: functionClient(SQS, env), queueUrl });
+  return createForwarder({ sinks, deadLetter, types: settings.types, ...options });
 }

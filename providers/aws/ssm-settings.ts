@@ -21,10 +21,9 @@ export const RECOVER_SSM_PARAMETERS = {
 /** What `recover` reads for an ISV suite, whose key and tags are plain settings in the environment. */
 export const SUITE_SSM_PARAMETERS = { 'suite-secret': 'DINGTALK_SUITE_SECRET' } as const;
 
-/** The part of SSM's `GetParameters` answer read here. */
+/** The part of SSM's `GetParameters` answer read here (a name it lacks is in `InvalidParameters`, and so not among these). */
 interface GetParametersAnswer {
   Parameters?: Array<{ Name?: string; Value?: string }>;
-  InvalidParameters?: string[];
 }
 
 /**
@@ -47,17 +46,41 @@ export async function loadSsmRecoverSettings(prefix: string, env: Environment, c
   return fromSsm(prefix, env.DINGTALK_SUITE_KEY?.trim() ? SUITE_SSM_PARAMETERS : RECOVER_SSM_PARAMETERS, env, client, loadRecoverSettings);
 }
 
+/** The SecureString under `DINGTALK_SSM_PREFIX` holding the webhook secret on a deployed stage. */
+export const FORWARD_SECRET_PARAMETER = 'forward-secret';
+
+/**
+ * The webhook secret: `DINGTALK_FORWARD_SECRET`, or on a deployed stage (`DINGTALK_SSM_PREFIX` set)
+ * the SecureString `<prefix>/forward-secret`, read only when a webhook is configured (`ssm` is then
+ * called for the client).
+ * @throws ConfigError naming the parameter when SSM has none; SSM's other errors as they are.
+ */
+export async function loadForwardSecret(env: Environment, ssm: () => AwsJsonClient): Promise<string | undefined> {
+  const prefix = optional(env, 'DINGTALK_SSM_PREFIX');
+  if (optional(env, 'DINGTALK_FORWARD_SECRET') || !optional(env, 'DINGTALK_FORWARD_URL') || !prefix) return env.DINGTALK_FORWARD_SECRET;
+  const name = parameterPath(prefix, FORWARD_SECRET_PARAMETER);
+  const value = (await getParameters(ssm(), [name])).get(name);
+  if (!value) throw new ConfigError(name, 'is not in SSM, and DINGTALK_FORWARD_URL needs it (a SecureString: whsec_ + base64; make one with: dingtalk-callback keygen)');
+  return value;
+}
+
+/** `<prefix>/<name>`, however many slashes the prefix ends with. */
+function parameterPath(prefix: string, name: string): string {
+  return `${prefix.trim().replace(/\/+$/, '')}/${name}`;
+}
+
+/** The one SSM read of the functions: `names` decrypted in one `GetParameters` call, by name; a name SSM lacks is absent. */
+async function getParameters(client: AwsJsonClient, names: string[]): Promise<Map<string, string | undefined>> {
+  const { Parameters = [] } = await client.call<GetParametersAnswer>('GetParameters', { Names: names, WithDecryption: true });
+  return new Map(Parameters.flatMap(({ Name, Value }) => (Name === undefined ? [] : [[Name, Value]])));
+}
+
 async function fromSsm<T>(prefix: string, parameters: Record<string, string>, env: Environment, client: AwsJsonClient, load: (env: Environment) => T): Promise<T> {
-  const base = prefix.trim().replace(/\/+$/, '');
-  const path = (name: string) => `${base}/${name}`;
-  const { Parameters = [], InvalidParameters = [] } = await client.call<GetParametersAnswer>('GetParameters', {
-    Names: Object.keys(parameters).map(path),
-    WithDecryption: true,
-  });
-  if (InvalidParameters.length > 0) {
-    throw new ConfigError('DINGTALK_SSM_PREFIX', `SSM has no parameter ${InvalidParameters.sort().join(', ')}`);
-  }
-  const values = new Map(Parameters.map((parameter) => [parameter.Name, parameter.Value]));
+  const path = (name: string) => parameterPath(prefix, name);
+  const names = Object.keys(parameters).map(path);
+  const values = await getParameters(client, names);
+  const missing = names.filter((name) => !values.has(name));
+  if (missing.length > 0) throw new ConfigError('DINGTALK_SSM_PREFIX', `SSM has no parameter ${missing.sort().join(', ')}`);
   const read = Object.fromEntries(Object.entries(parameters).map(([name, variable]) => [variable, values.get(path(name))]));
   try {
     return load({ ...env, ...read });

@@ -1,20 +1,29 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { load } from 'js-yaml';
+import type { AwsJsonClient } from '../aws/aws-json-client';
 
 /** The Serverless configuration whose table resources define the tables everywhere. */
 const SERVERLESS_AWS_YML = join(__dirname, '..', '..', 'serverless.aws.yml');
 
-type TableProperties = Pick<CreateTableCommandInput, 'AttributeDefinitions' | 'KeySchema' | 'GlobalSecondaryIndexes' | 'BillingMode'>;
+/** The part of a table resource that `CreateTable` takes as it is. */
+interface TableProperties {
+  AttributeDefinitions?: unknown[];
+  KeySchema?: unknown[];
+  GlobalSecondaryIndexes?: unknown[];
+  BillingMode?: string;
+}
+
+/** A `CreateTable` input. */
+export type CreateTableInput = TableProperties & { TableName: string };
 
 /**
  * A table resource of `serverless.aws.yml` (`EventsTable`, `RecoverInboxTable`) as a `CreateTable`
  * input named `tableName`: keys, indexes and billing mode; what DynamoDB alone cannot honour locally
  * (backups, encryption) is left to the cloud.
  */
-export function tableInput(resource: 'EventsTable' | 'RecoverInboxTable', tableName: string): CreateTableCommandInput {
+export function tableInput(resource: 'EventsTable' | 'RecoverInboxTable', tableName: string): CreateTableInput {
   const config = load(readFileSync(SERVERLESS_AWS_YML, 'utf8')) as { resources?: { Resources?: Record<string, { Properties?: TableProperties }> } };
   const properties = config.resources?.Resources?.[resource]?.Properties;
   if (!properties?.KeySchema) throw new Error(`${SERVERLESS_AWS_YML} defines no ${resource} resource with a KeySchema`);
@@ -23,12 +32,12 @@ export function tableInput(resource: 'EventsTable' | 'RecoverInboxTable', tableN
 }
 
 /** Creates the events table as `serverless.aws.yml` defines it, unless a table of that name exists. */
-export async function ensureEventTable(client: DynamoDBClient, tableName: string): Promise<void> {
+export async function ensureEventTable(client: AwsJsonClient, tableName: string): Promise<void> {
   await ensureTable(client, tableInput('EventsTable', tableName));
 }
 
 /** Creates the recover inbox table as `serverless.aws.yml` defines it, unless a table of that name exists. */
-export async function ensureRecoverInboxTable(client: DynamoDBClient, tableName: string): Promise<void> {
+export async function ensureRecoverInboxTable(client: AwsJsonClient, tableName: string): Promise<void> {
   await ensureTable(client, tableInput('RecoverInboxTable', tableName));
 }
 
@@ -40,14 +49,14 @@ const ACTIVE_WITHIN_MS = 10_000;
  * with the table CREATING and marks it ACTIVE in a later write to its store, and until then a put
  * is refused as ResourceNotFoundException (seen on a busy machine with the data on disk).
  */
-async function ensureTable(client: DynamoDBClient, input: CreateTableCommandInput): Promise<void> {
+async function ensureTable(client: AwsJsonClient, input: CreateTableInput): Promise<void> {
   try {
-    await client.send(new CreateTableCommand(input));
+    await client.call('CreateTable', input);
   } catch (error) {
-    if (!(error instanceof ResourceInUseException)) throw error;
+    if ((error as Error).name !== 'ResourceInUseException') throw error;
   }
   const deadline = Date.now() + ACTIVE_WITHIN_MS;
-  while ((await client.send(new DescribeTableCommand({ TableName: input.TableName }))).Table?.TableStatus !== 'ACTIVE') {
+  while ((await client.call<{ Table?: { TableStatus?: string } }>('DescribeTable', { TableName: input.TableName })).Table?.TableStatus !== 'ACTIVE') {
     if (Date.now() > deadline) throw new Error(`table ${input.TableName} is not ACTIVE after ${ACTIVE_WITHIN_MS} ms`);
     await sleep(10);
   }

@@ -1,6 +1,5 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LOCAL_TABLES } from '../../core/table-names';
-import { dynamoDbPutClient } from '../aws/aws-json-client';
+import { AwsJsonClient, DYNAMODB } from '../aws/aws-json-client';
 import { DynamoDbEventStore } from '../aws/dynamodb-store';
 import { DynamoDbInbox } from '../aws/dynamodb-inbox';
 
@@ -19,7 +18,7 @@ export function localDynamoDbEndpoint(port = LOCAL_DYNAMODB_PORT): string {
 }
 
 /**
- * What the AWS SDK needs to talk to the local store: it signs every request, so it wants some
+ * What a client needs to talk to the local store: it signs every request, so it wants some
  * credentials, but the local server checks none; fixed ones keep a real account out of it.
  */
 export const LOCAL_AWS_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
@@ -27,14 +26,9 @@ export const LOCAL_AWS_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'l
 /** The region the local store claims to be in. */
 export const LOCAL_REGION = 'us-east-1';
 
-/** A client for a local endpoint (the SDK signs requests, so it wants credentials; none are checked). */
-export function localDynamoDbClient(endpoint: string, maxAttempts?: number): DynamoDBClient {
-  return new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_AWS_CREDENTIALS, ...(maxAttempts && { maxAttempts }) });
-}
-
-/** The function's own DynamoDB client (as Lambda builds it, with its retries unless `maxAttempts` says otherwise) for a local endpoint. */
-export function localDynamoDbPutClient(endpoint: string, maxAttempts?: number): ReturnType<typeof dynamoDbPutClient> {
-  return dynamoDbPutClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_AWS_CREDENTIALS, ...(maxAttempts && { maxAttempts }) });
+/** The functions' own DynamoDB client (with its retries unless `maxAttempts` says otherwise) for a local endpoint. */
+export function localDynamoDbClient(endpoint: string, maxAttempts?: number): AwsJsonClient {
+  return new AwsJsonClient({ service: DYNAMODB, endpoint, region: LOCAL_REGION, credentials: LOCAL_AWS_CREDENTIALS, ...(maxAttempts && { maxAttempts }) });
 }
 
 /** The event store of a running `npm start` at `endpoint` (for the CLI and the tests). */

@@ -5,6 +5,7 @@ import type { Environment } from '../../core/environment';
 import { loadForwardSettings } from '../../core/forward-settings';
 import { loadRecoverSettings } from '../../core/recover';
 import { loadSettings } from '../../core/settings';
+import { EVENTBRIDGE, functionClient } from '../aws/aws-json-client';
 import { awsSinks } from '../aws/setup';
 import { startLocalDeadLetterQueue, type LocalDeadLetterQueue } from './dead-letter-queue';
 import { withDevCredentials, withDevForwardSecret } from './dev-credentials';
@@ -83,7 +84,8 @@ export class LocalStackPlugin {
       throw this.failure(`${error.message} (or set none of DINGTALK_TOKEN, DINGTALK_AES_KEY and DINGTALK_OWNER_KEY, to use the development credentials)`, 'DINGTALK_SETTINGS');
     }
     try {
-      forwarding = awsSinks(loadForwardSettings(forwardEnv)).length > 0;
+      // The sinks as the function builds them; none delivers here, so none makes its client.
+      forwarding = awsSinks(loadForwardSettings(forwardEnv), () => functionClient(EVENTBRIDGE, forwardEnv)).length > 0;
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       throw this.failure(error.message, 'DINGTALK_FORWARD_SETTINGS');
@@ -120,7 +122,7 @@ export class LocalStackPlugin {
       ...environment,
       ...dingTalkVariables(env),
       EVENTS_TABLE: LOCAL_TABLE_NAME,
-      DYNAMODB_ENDPOINT: endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: endpoint,
       // Here the store shares one process and the CPU with serverless-offline and the function, and
       // a burst slows puts past the deadline that suits DynamoDB: allow a put the function's whole timeout.
       DYNAMODB_PUT_DEADLINE_MS: String(LOCAL_PUT_DEADLINE_MS),

@@ -1,10 +1,14 @@
 import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { expect } from 'chai';
 import { ConfigError } from '../../core/errors';
-import { AwsError, AwsJsonClient, credentialsFromEnv, DYNAMODB } from '../../providers/aws/aws-json-client';
+import { awsEndpoint, AwsError, AwsJsonClient, credentialsFromEnv, DYNAMODB, EVENTBRIDGE, functionClient, SQS, SSM, type AwsJsonService } from '../../providers/aws/aws-json-client';
 
 interface Received {
   method: string;
@@ -119,6 +123,78 @@ describe('providers/aws/aws-json-client', function () {
     // Without the abort, 100 attempts' backoff would outlast the test's timeout by minutes.
     const failure = await patient.call('PutItem', {}, AbortSignal.timeout(300)).catch((error: unknown) => error);
     expect(failure).to.have.property('name', 'TimeoutError');
+  });
+
+  /** The SDK v3 client of each service, whose endpoint rules are the reference. */
+  const SDK_CLIENTS: Array<[AwsJsonService, new (config: { region: string }) => { config: object }]> = [[DYNAMODB, DynamoDBClient], [SSM, SSMClient], [SQS, SQSClient], [EVENTBRIDGE, EventBridgeClient]];
+
+  it('calls each service where the AWS SDK does, in every partition: aws, aws-cn, aws-us-gov and the isolated ones', function () {
+    const regions = ['us-east-1', 'ap-southeast-7', 'mx-central-1', 'cn-north-1', 'cn-northwest-1', 'us-gov-west-1', 'us-gov-east-1', 'us-iso-east-1', 'us-isob-east-1', 'eu-isoe-west-1', 'us-isof-south-1', 'eusc-de-east-1'];
+    for (const region of regions) {
+      for (const [service, Sdk] of SDK_CLIENTS) {
+        const { endpointProvider } = new Sdk({ region }).config as { endpointProvider: (params: object) => { url: URL } };
+        const sdk = endpointProvider({ Region: region, UseFIPS: false, UseDualStack: false }).url.href;
+        expect(new URL(awsEndpoint(service, region)).href, `${service.title} in ${region}`).to.equal(sdk);
+      }
+    }
+    expect(awsEndpoint(DYNAMODB, 'cn-north-1')).to.equal('https://dynamodb.cn-north-1.amazonaws.com.cn');
+    expect(awsEndpoint(SSM, 'cn-north-1')).to.equal('https://ssm.cn-north-1.amazonaws.com.cn');
+    expect(awsEndpoint(DYNAMODB, 'us-gov-west-1')).to.equal('https://dynamodb.us-gov-west-1.amazonaws.com');
+    expect(awsEndpoint(SSM, 'us-gov-west-1')).to.equal('https://ssm.us-gov-west-1.amazonaws.com');
+  });
+
+  it("honours the SDK's AWS_ENDPOINT_URL_<SERVICE> over AWS_ENDPOINT_URL, and neither under AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", function () {
+    const env = { AWS_ENDPOINT_URL_DYNAMODB: 'http://localhost:8000', AWS_ENDPOINT_URL: 'http://localhost:4566' };
+    expect(awsEndpoint(DYNAMODB, 'eu-central-1', env)).to.equal('http://localhost:8000');
+    expect(awsEndpoint(SSM, 'eu-central-1', env), 'another service: the general one').to.equal('http://localhost:4566');
+    expect(awsEndpoint(SQS, 'eu-central-1', { AWS_ENDPOINT_URL_SQS: ' http://localhost:9324 ' })).to.equal('http://localhost:9324');
+    expect(awsEndpoint(EVENTBRIDGE, 'eu-central-1', { AWS_ENDPOINT_URL_EVENTBRIDGE: 'http://localhost:4010' })).to.equal('http://localhost:4010');
+    expect(awsEndpoint(DYNAMODB, 'cn-north-1', { ...env, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'TRUE' })).to.equal('https://dynamodb.cn-north-1.amazonaws.com.cn');
+    expect(awsEndpoint(DYNAMODB, 'eu-central-1', { AWS_ENDPOINT_URL_DYNAMODB: '  ' })).to.equal('https://dynamodb.eu-central-1.amazonaws.com');
+  });
+
+  for (const region of ['cn-north-1', 'us-gov-west-1']) {
+    it(`in ${region}: builds the region's endpoint from the environment, and signs a real request for the region and the service`, async function () {
+      const lambda = { AWS_REGION: region, AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey };
+      const suffix = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+      for (const service of [DYNAMODB, SSM, SQS, EVENTBRIDGE]) expect(functionClient(service, lambda).url.href).to.equal(`https://${service.name}.${region}.${suffix}/`);
+
+      const { endpoint, received, server } = await answering([[200, { Parameters: [] }]]);
+      servers.push(server);
+      for (const service of [SSM, DYNAMODB]) {
+        const client = functionClient(service, { ...lambda, AWS_ENDPOINT_URL: endpoint });
+        clients.push(client);
+        await client.call('Describe', {});
+        const request = received.at(-1)!;
+        expect(request.headers.host).to.equal(new URL(endpoint).host);
+        expect(request.headers['x-amz-target']).to.equal(`${service.target}.Describe`);
+        expect(request.headers['content-type']).to.equal(`application/x-amz-json-${service.jsonVersion}`);
+        expect(String(request.headers.authorization)).to.match(new RegExp(`^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/\\d{8}/${region}/${service.name}/aws4_request, `));
+      }
+    });
+  }
+
+  it('says when an endpoint answers as no AWS service does (another server at that address)', async function () {
+    const other = createServer((request, response) => response.writeHead(415, { 'content-type': 'text/plain' }).end('Unsupported Media Type'));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    servers.push(other);
+    const client = new AwsJsonClient({ service: DYNAMODB, region: 'us-east-1', credentials: CREDENTIALS, endpoint: `http://127.0.0.1:${(other.address() as AddressInfo).port}` });
+    clients.push(client);
+    const failure = (await client.call('Query', {}).catch((error: unknown) => error)) as AwsError;
+    expect([failure.code, failure.statusCode, failure.foreign]).to.deep.equal(['HTTP415', 415, true]);
+    const { client: aws } = await start([[400, { __type: 'com.amazonaws.dynamodb.v20120810#ResourceNotFoundException', message: 'no table' }]]);
+    expect(((await aws.call('Query', {}).catch((error: unknown) => error)) as AwsError).foreign).to.equal(false);
+  });
+
+  it('asks a credential provider for the keys of each request', async function () {
+    const { endpoint, received, server } = await answering([[200, {}]]);
+    servers.push(server);
+    let asked = 0;
+    const client = new AwsJsonClient({ service: DYNAMODB, region: 'eu-west-1', endpoint, credentials: async () => ({ ...CREDENTIALS, accessKeyId: `AKID${++asked}` }) });
+    clients.push(client);
+    await client.call('GetItem', {});
+    await client.call('GetItem', {});
+    expect(received.map((request) => /Credential=(\w+)\//.exec(String(request.headers.authorization))?.[1])).to.deep.equal(['AKID1', 'AKID2']);
   });
 
   it('reads the credentials Lambda gives, naming a missing variable', function () {

@@ -1,10 +1,9 @@
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { expect } from 'chai';
 import { ConfigError } from '../../core/errors';
 import type { DeadLetterEntry } from '../../core/forward';
 import { webhookIdOf } from '../../core/webhook';
 import { createHandler, type AwsForwardDeps } from '../../handlers/aws/forward';
+import { AwsJsonClient, EVENTBRIDGE, SQS } from '../../providers/aws/aws-json-client';
 import { sqsDeadLetter } from '../../providers/aws/sqs-dead-letter';
 import { startAwsJsonEndpoint, type AwsJsonEndpoint } from '../../testkit/aws-json-endpoint';
 import { FakeSsm } from '../../testkit/fake-ssm';
@@ -27,12 +26,12 @@ describe('AWS forward handler (DynamoDB stream → webhook, EventBridge, SQS dea
   });
 
   function handlerFor(env: Record<string, string>, deps: Partial<AwsForwardDeps> = {}) {
-    const sqs = aws && new SQSClient({ endpoint: aws.url, region: 'us-east-1', credentials: CREDENTIALS, maxAttempts: 1 });
+    const sqs = aws && new AwsJsonClient({ service: SQS, endpoint: aws.url, region: 'us-east-1', credentials: CREDENTIALS, maxAttempts: 1 });
     return createHandler({
       env,
       retry: FAST_RETRY,
       log: quiet,
-      ...(aws && { eventBridge: new EventBridgeClient({ endpoint: aws.url, region: 'us-east-1', credentials: CREDENTIALS }) }),
+      ...(aws && { eventBridge: new AwsJsonClient({ service: EVENTBRIDGE, endpoint: aws.url, region: 'us-east-1', credentials: CREDENTIALS }) }),
       ...(sqs && { deadLetter: sqsDeadLetter({ client: sqs, queueUrl: `${aws!.url}/123456789012/dead-letters` }) }),
       ...deps,
     });
@@ -114,7 +113,7 @@ describe('AWS forward handler (DynamoDB stream → webhook, EventBridge, SQS dea
     try {
       receiver = await startWebhookReceiver();
       const env = { DINGTALK_FORWARD_URL: receiver.url, DINGTALK_SSM_PREFIX: '/dingtalk-callback/prod' };
-      const missing = handlerFor(env, { ssm: ssm.client(), deadLetter: { put: async () => {} } });
+      const missing = handlerFor(env, { ssm: ssm.jsonClient(), deadLetter: { put: async () => {} } });
       const error = await missing(await dynamoDbStreamEvent([sampleRecord(7)])).catch((caught: unknown) => caught);
       expect(error).to.be.instanceOf(ConfigError).and.have.property('variable', '/dingtalk-callback/prod/forward-secret');
       ssm.parameters.set('/dingtalk-callback/prod/forward-secret', TEST_WEBHOOK_SECRET);

@@ -6,7 +6,7 @@ import { openReply } from '../../core/dingtalk-side';
 import { createHandler, type AwsHandlerDeps, type ProxyResult } from '../../handlers/aws/callback';
 import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { ensureEventTable } from '../../providers/local/events-table';
-import { localDynamoDbPutClient } from '../../providers/local/local-dynamodb';
+import { localDynamoDbClient } from '../../providers/local/local-dynamodb';
 import { startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
 import { FakeSsm } from '../../testkit/fake-ssm';
 import { eventText, loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../../testkit/fixtures';
@@ -23,14 +23,13 @@ describe('handlers/aws', function () {
   let logs: PushLog[];
   let tables = 0;
   const env = () => ({ ...SAMPLE_ENV, EVENTS_TABLE: store.tableName });
-  const handlerWith = (options: AwsHandlerDeps = {}) => createHandler({ env: env(), dynamodb: dynamo.putClient, log: (entry) => logs.push(entry), ...options });
+  const handlerWith = (options: AwsHandlerDeps = {}) => createHandler({ env: env(), dynamodb: dynamo.client, log: (entry) => logs.push(entry), ...options });
 
   before(async function () {
     dynamo = await startTestDynamoDb();
   });
   after(async function () {
     dynamo.client.destroy();
-    dynamo.putClient.destroy();
     await dynamo.server.close();
   });
   beforeEach(async function () {
@@ -137,7 +136,7 @@ describe('handlers/aws', function () {
 
   describe('the store', function () {
     it('answers 503 when DynamoDB cannot be reached, so DingTalk retries', async function () {
-      const down = localDynamoDbPutClient(`http://127.0.0.1:${await freePort()}`, 1);
+      const down = localDynamoDbClient(`http://127.0.0.1:${await freePort()}`, 1);
       const result = await handlerWith({ dynamodb: down })(httpApiEvent(pushRequest(eventText('user_add_org'))));
       expect(result.statusCode).to.equal(503);
       expect(JSON.parse(result.body)).to.include({ error: 'store_unavailable' });

@@ -59,11 +59,14 @@ describe('serverless.aws.yml, packaged for real', function () {
       expect(bundle).not.to.include(DEV_CREDENTIALS.DINGTALK_AES_KEY);
     });
 
-    it("holds no AWS SDK: the function's own client, credentials from the environment only", function () {
-      const bundle = new AdmZip(packaged.zip).readAsText('handlers/aws/callback.js');
-      expect(bundle).to.include('AWS_SECRET_ACCESS_KEY');
-      for (const marker of ['@smithy', 'defaultProvider', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'ConditionalCheckFailedException(']) {
-        expect(bundle, marker).not.to.include(marker);
+    it("holds no AWS SDK in any function: the one small client, credentials from the environment only", function () {
+      for (const name of ['callback', 'forward', 'recover']) {
+        const bundle = new AdmZip(packaged.zips[name]!).readAsText(`handlers/aws/${name}.js`);
+        expect(bundle, name).to.include('AWS_SECRET_ACCESS_KEY');
+        expect(bundle, name).to.include('amazonaws.com.cn');
+        for (const marker of ['@smithy', 'defaultProvider', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'ConditionalCheckFailedException(', 'middlewareStack']) {
+          expect(bundle, `${name}: ${marker}`).not.to.include(marker);
+        }
       }
     });
 
@@ -83,7 +86,7 @@ describe('serverless.aws.yml, packaged for real', function () {
 
       const lambdaEnv = () => ({
         EVENTS_TABLE: 'events',
-        DYNAMODB_ENDPOINT: dynamo.endpoint,
+        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
         AWS_REGION: 'eu-central-1',
         AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
         AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
@@ -282,7 +285,7 @@ describe('serverless.aws.yml, packaged for real', function () {
         dingtalk.failed.push(approvalItem(1, dingtalk.corpId), approvalItem(2, dingtalk.corpId));
         const env = {
           EVENTS_TABLE: 'events', RECOVER_INBOX_TABLE: 'inbox', DINGTALK_SSM_PREFIX: '/dingtalk-callback/test', DINGTALK_API_BASE: dingtalk.url,
-          DYNAMODB_ENDPOINT: dynamo.endpoint, AWS_ENDPOINT_URL_SSM: ssm.endpoint, AWS_REGION: 'eu-central-1',
+          AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, AWS_ENDPOINT_URL_SSM: ssm.endpoint, AWS_REGION: 'eu-central-1',
           AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         };
         const schedule = { version: '0', 'detail-type': 'Scheduled Event', source: 'aws.events', time: '2026-11-27T22:50:00Z', detail: {} };

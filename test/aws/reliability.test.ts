@@ -7,7 +7,7 @@ import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { ensureEventTable } from '../../providers/local/events-table';
 import { captureOutput } from '../../testkit/capture-output';
 import { itHoldsUnderAttack } from '../../testkit/handler-under-attack';
-import { localDynamoDbPutClient } from '../../providers/local/local-dynamodb';
+import { localDynamoDbClient } from '../../providers/local/local-dynamodb';
 import { GENEROUS_PUT_DEADLINE_MS, startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
 import { startDynamoDbProxy, type DynamoDbProxy } from '../../testkit/dynamodb-proxy';
 import { freshDingTalkEnv, SecretLedger } from '../../testkit/hostile-pushes';
@@ -21,7 +21,7 @@ describe('handlers/aws: hostile input, duplicate storms and DynamoDB outages', f
   let dynamo: TestDynamoDb;
   let proxy: DynamoDbProxy;
   /** The function's own client with its default retries, as the function builds it, but through the proxy. */
-  let client: ReturnType<typeof localDynamoDbPutClient>;
+  let client: ReturnType<typeof localDynamoDbClient>;
   /** Reads dynalite directly, whatever the proxy is doing. */
   let store: DynamoDbEventStore;
   /** The handler with its default logger, which writes to stdout, and the default put deadline. */
@@ -39,7 +39,7 @@ describe('handlers/aws: hostile input, duplicate storms and DynamoDB outages', f
     await ensureEventTable(dynamo.client, TABLE);
     store = new DynamoDbEventStore({ tableName: TABLE, client: dynamo.client });
     proxy = await startDynamoDbProxy(dynamo.endpoint);
-    client = localDynamoDbPutClient(proxy.endpoint);
+    client = localDynamoDbClient(proxy.endpoint);
     handler = createHandler({ env: { ...ledger.env, EVENTS_TABLE: TABLE }, dynamodb: client });
     patientHandler = createHandler({ env: { ...ledger.env, EVENTS_TABLE: TABLE, DYNAMODB_PUT_DEADLINE_MS: String(GENEROUS_PUT_DEADLINE_MS) }, dynamodb: client });
   });

@@ -1,7 +1,10 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
+import { loadSettings } from '../../core/settings';
+import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
 import { ensureEventTable } from '../../providers/local/events-table';
 import { LOCAL_TABLE_NAME, openLocalEventStore } from '../../providers/local/local-dynamodb';
+import { startCallbackServer } from '../../testkit/callback-server';
 import { runBin, runCli } from '../../testkit/cli';
 import { startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
 import { sampleRecord } from '../../testkit/store-contract';
@@ -20,7 +23,6 @@ describe('dingtalk-callback events, as a newcomer meets it', function () {
   });
   after(async function () {
     dynamo.client.destroy();
-    dynamo.putClient.destroy();
     await dynamo.server.close();
   });
 
@@ -97,6 +99,20 @@ describe('dingtalk-callback events, as a newcomer meets it', function () {
       const { status, stderr } = await runCli([...command, '--endpoint', `localhost:${port}`]);
       expect(status, command[0]).to.equal(2);
       expect(stderr).to.include(`--endpoint localhost:${port} lacks its scheme: did you mean --endpoint http://localhost:${port} ?`);
+    }
+  });
+
+  it('says an --endpoint that answers, but not as DynamoDB does, is not the store (the callback URL, say)', async function () {
+    const callback = await startCallbackServer(loadSettings(DEV_CREDENTIALS));
+    try {
+      const origin = new URL(callback.url).origin;
+      const { status, stderr } = await runCli(['events', '--endpoint', origin]);
+      expect(status).to.equal(1);
+      expect(stderr).to.match(/^dingtalk-callback events: cannot read the store \(DynamoDB Query failed: HTTP400 /);
+      expect(stderr).to.include(`${origin} answered, but not as DynamoDB does: --endpoint is the store's address (npm start serves it at http://localhost:8000; npm start -- --dynamodbPort P at http://localhost:P), not the callback URL\n`);
+      expect((await runCli(['events', ...store])).stderr, 'the store itself').to.equal('');
+    } finally {
+      await callback.close();
     }
   });
 

@@ -1,9 +1,9 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { expect } from 'chai';
 import type { DeadLetterEntry } from '../../core/forward';
 import { webhookIdOf } from '../../core/webhook';
 import { createHandler } from '../../handlers/aws/forward';
 import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
+import { AwsJsonClient, SQS } from '../../providers/aws/aws-json-client';
 import { sqsDeadLetter } from '../../providers/aws/sqs-dead-letter';
 import { ensureEventTable } from '../../providers/local/events-table';
 import { LOCAL_TABLE_NAME } from '../../providers/local/local-dynamodb';
@@ -45,7 +45,7 @@ describe('dingtalk-callback forward: a receiver that never recovers, dead-letter
     const down = await receiver(() => 503);
     const handler = createHandler({
       env: { DINGTALK_FORWARD_URL: down.url, DINGTALK_FORWARD_SECRET: TEST_WEBHOOK_SECRET },
-      deadLetter: sqsDeadLetter({ client: new SQSClient({ endpoint: sqs.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }), queueUrl: `${sqs.url}/1/dead-letters` }),
+      deadLetter: sqsDeadLetter({ client: new AwsJsonClient({ service: SQS, endpoint: sqs.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }), queueUrl: `${sqs.url}/1/dead-letters` }),
       retry: { attempts: 2, firstDelayMs: 5, maxDelayMs: 10 },
       log: () => {},
     });

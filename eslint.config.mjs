@@ -14,6 +14,8 @@ const NO_TESTKIT = rule('(^|/)testkit/', 'only test/, bench/ and testkit/ itself
 const NO_HANDLERS = rule('(^|/)handlers/', 'a handler is an entry point: nothing imports one');
 const NO_ALIYUN = rule('(^|/)aliyun/', 'the AWS side never imports the Alibaba Cloud side');
 const NO_AWS = rule('(^|/)aws/', 'the Alibaba Cloud side never imports the AWS side');
+/** One AWS client path: run-time code calls AWS through providers/aws/aws-json-client.ts; the CLI takes the SDK's credential chain, nothing else of it. */
+const NO_AWS_SDK = rule('^@aws-sdk/(?!credential-provider-node$)', 'run-time code calls AWS through providers/aws/aws-json-client.ts, never an AWS SDK client');
 /** A handler imports the core and its own cloud's providers, nothing else (its SDK clients come from the provider's setup). */
 const handlerOf = (cloud) => rule(`^(?!node:|\\.\\./\\.\\./core/|\\.\\./\\.\\./providers/${cloud}/)`, `handlers/${cloud}/ imports core/ and providers/${cloud}/ only`);
 
@@ -21,10 +23,10 @@ export const FLOORS = [
   { files: ['core/**/*.ts'], patterns: [rule('^(?!node:|\\./)', 'core/ imports node: built-ins and its own files only')] },
   { files: ['handlers/aws/**/*.ts'], patterns: [handlerOf('aws')] },
   { files: ['handlers/aliyun/**/*.ts'], patterns: [handlerOf('aliyun')] },
-  { files: ['providers/aws/**/*.ts'], patterns: [NO_DEPLOY, NO_TESTKIT, NO_HANDLERS, NO_ALIYUN] },
+  { files: ['providers/aws/**/*.ts'], patterns: [NO_DEPLOY, NO_TESTKIT, NO_HANDLERS, NO_ALIYUN, NO_AWS_SDK] },
   { files: ['providers/aliyun/**/*.ts'], patterns: [NO_DEPLOY, NO_TESTKIT, NO_HANDLERS, NO_AWS] },
-  { files: ['providers/local/**/*.ts'], patterns: [NO_DEPLOY, NO_TESTKIT, NO_HANDLERS, NO_ALIYUN] },
-  { files: ['cli/**/*.ts', 'bin/**'], patterns: [NO_DEPLOY, NO_TESTKIT, NO_HANDLERS] },
+  { files: ['providers/local/**/*.ts'], patterns: [NO_DEPLOY, NO_TESTKIT, NO_HANDLERS, NO_ALIYUN, NO_AWS_SDK] },
+  { files: ['cli/**/*.ts', 'bin/**'], patterns: [NO_DEPLOY, NO_TESTKIT, NO_HANDLERS, NO_AWS_SDK] },
   { files: ['deploy/aws/**/*.ts'], patterns: [NO_TESTKIT, NO_HANDLERS, NO_ALIYUN] },
   { files: ['deploy/aliyun/**/*.ts'], patterns: [NO_TESTKIT, NO_HANDLERS, NO_AWS] },
 ];

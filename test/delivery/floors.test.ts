@@ -19,10 +19,10 @@ const CASES: ReadonlyArray<{ file: string; wrong: string[]; right: string[] }> =
     wrong: ['../../providers/aws/setup', '../../deploy/aliyun/fc-triggers', 'tablestore', './callback'],
     right: ['../../core/callback', '../../providers/aliyun/function-compute'],
   },
-  { file: 'providers/aws/example.ts', wrong: ['../../deploy/aws/own-role-streams', '../aliyun/tablestore-client', '../../testkit/fixtures', '../../handlers/aws/callback'], right: ['../../core/events', './aws-json-client', '@aws-sdk/client-sqs'] },
+  { file: 'providers/aws/example.ts', wrong: ['../../deploy/aws/own-role-streams', '../aliyun/tablestore-client', '../../testkit/fixtures', '../../handlers/aws/callback', '@aws-sdk/client-sqs'], right: ['../../core/events', './aws-json-client', 'aws4'] },
   { file: 'providers/aliyun/example.ts', wrong: ['../../deploy/aliyun/tablestore-tables', '../aws/dynamodb-item', '../../testkit/tablestore-server'], right: ['../../core/events', './tablestore-client', 'tablestore'] },
-  { file: 'providers/local/example.ts', wrong: ['../../deploy/aws/own-role-streams', '../aliyun/tablestore-client', '../../testkit/dynamodb'], right: ['../aws/dynamodb-store', '../../core/events'] },
-  { file: 'cli/example.ts', wrong: ['../deploy/aliyun/tablestore-tables', '../testkit/fake-dingtalk', '../handlers/aws/callback'], right: ['../providers/aliyun/tablestore-store', '../providers/aws/setup', '../core/events'] },
+  { file: 'providers/local/example.ts', wrong: ['../../deploy/aws/own-role-streams', '../aliyun/tablestore-client', '../../testkit/dynamodb', '@aws-sdk/client-dynamodb'], right: ['../aws/dynamodb-store', '../../core/events'] },
+  { file: 'cli/example.ts', wrong: ['../deploy/aliyun/tablestore-tables', '../testkit/fake-dingtalk', '../handlers/aws/callback', '@aws-sdk/client-eventbridge'], right: ['../providers/aliyun/tablestore-store', '../providers/aws/setup', '../core/events', '@aws-sdk/credential-provider-node'] },
   { file: 'deploy/aws/example.ts', wrong: ['../aliyun/ram-roles', '../../providers/aliyun/tablestore-client', '../../testkit/fixtures'], right: ['../../providers/aws/settings', '../../core/environment'] },
   { file: 'deploy/aliyun/example.ts', wrong: ['../aws/own-role-streams', '../../providers/aws/settings', '../../testkit/fixtures'], right: ['../../providers/aliyun/tablestore-client', './ram-roles', 'esbuild'] },
 ];

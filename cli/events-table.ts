@@ -1,4 +1,5 @@
 import type { EventRecord } from '../core/events';
+import { terminalSafe } from './terminal';
 
 /** One column of the table: its title and its cells. */
 interface Column {
@@ -42,12 +43,14 @@ export interface EventsTable {
  */
 export function eventsTable(records: EventRecord[], width?: number): EventsTable {
   if (records.length === 0) return { text: 'no events match', fitted: [] };
+  // Every cell is DingTalk's text: a control character in it could clear the terminal or forge a row.
+  const cells = (field: (record: EventRecord) => string) => records.map((record) => terminalSafe(field(record)));
   const all: Column[] = [
-    { title: 'RECEIVED (UTC)', cells: records.map((record) => record.receivedAt.replace('T', ' ').replace('Z', '')) },
-    { title: 'EVENT TYPE', cells: records.map((record) => record.eventType) },
-    { title: 'ID', cells: records.map((record) => record.id) },
-    { title: 'CORP ID', cells: records.map((record) => record.corpId ?? '') },
-    { title: 'PROCESS INSTANCE', cells: records.map((record) => record.processInstanceId ?? '') },
+    { title: 'RECEIVED (UTC)', cells: cells((record) => record.receivedAt.replace('T', ' ').replace('Z', '')) },
+    { title: 'EVENT TYPE', cells: cells((record) => record.eventType) },
+    { title: 'ID', cells: cells((record) => record.id) },
+    { title: 'CORP ID', cells: cells((record) => record.corpId ?? '') },
+    { title: 'PROCESS INSTANCE', cells: cells((record) => record.processInstanceId ?? '') },
   ];
   if (width === undefined) return { text: render(all, all.map(natural)), fitted: [] };
   const filled = all.filter((column) => column.cells.some((cell) => cell !== ''));

@@ -4,6 +4,7 @@ import { MAX_LIST_LIMIT, type EventPage, type EventStore } from '../core/listing
 import { inTheFuture, stringFlag, timeFlag, UsageError, wholeNumber, type Command } from './command';
 import { eventsTable } from './events-table';
 import { openStore, STORE_HELP, STORE_OPTIONS } from './stores';
+import { terminalSafe } from './terminal';
 
 export const events: Command = {
   name: 'events',
@@ -77,14 +78,14 @@ Examples:
       cursor: stringFlag(values.cursor),
     });
     if (values.json) {
-      process.stdout.write(`${pageJson(page)}\n`);
+      process.stdout.write(`${terminalSafe(pageJson(page), '\n')}\n`);
     } else {
       // A terminal gets a table that fits it; a pipe, or --wide, every column whole.
       const width = process.stdout.isTTY && !values.wide ? process.stdout.columns : undefined;
       const { text, fitted } = eventsTable(page.records, width);
       process.stdout.write(`${text}\n`);
       if (fitted.length > 0) process.stderr.write(`${fitted.join(', ')} to fit ${width} columns: --wide prints every column whole\n`);
-      if (page.cursor) process.stderr.write(`more events match: add --cursor ${page.cursor}\n`);
+      if (page.cursor) process.stderr.write(`more events match: add --cursor ${terminalSafe(page.cursor)}\n`);
     }
     return 0;
   },
@@ -94,21 +95,22 @@ async function showOne(store: EventStore, id: string, form: 'text' | 'json' | 'r
   const record = id.includes('…') ? await byCutId(store, id) : await store.get(id);
   if (!record) {
     const where = id.includes('…') ? ` among the ${CUT_ID_SEARCH} newest` : '';
-    process.stderr.write(`no event with id ${id}${where} (ids are the ID column of "events")\n`);
+    process.stderr.write(`no event with id ${terminalSafe(id)}${where} (ids are the ID column of "events")\n`);
     return 1;
   }
   if (form === 'raw') {
-    process.stdout.write(record.payload);
+    // Verbatim into a pipe or a file; on a terminal, control characters escaped like everything else.
+    process.stdout.write(process.stdout.isTTY ? terminalSafe(record.payload, '\n\t') : record.payload);
     return 0;
   }
   if (form === 'json') {
-    process.stdout.write(`${recordJson(record)}\n`);
+    process.stdout.write(`${terminalSafe(recordJson(record), '\n')}\n`);
     return 0;
   }
   const { payload, ...fields } = record;
   const width = Math.max(...Object.keys(fields).map((name) => name.length));
-  const lines = Object.entries(fields).map(([name, value]) => `${name.padEnd(width)}  ${name === 'eventTime' ? `${value} (${new Date(Number(value)).toISOString()})` : value}`);
-  process.stdout.write(`${lines.join('\n')}\npayload:\n${prettyPayload(payload)}\n`);
+  const lines = Object.entries(fields).map(([name, value]) => `${name.padEnd(width)}  ${name === 'eventTime' ? `${value} (${new Date(Number(value)).toISOString()})` : terminalSafe(String(value))}`);
+  process.stdout.write(`${lines.join('\n')}\npayload:\n${terminalSafe(prettyPayload(payload), '\n')}\n`);
   return 0;
 }
 

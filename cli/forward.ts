@@ -1,4 +1,4 @@
-import type { EventRecord } from '../core/events';
+import { HANDSHAKES, type EventRecord } from '../core/events';
 import { createForwarder, DEFAULT_RETRY, typeFilter, type DeadLetterEntry, type ForwardLog } from '../core/forward';
 import { loadForwardSettings } from '../core/forward-settings';
 import type { EventReader } from '../core/listing';
@@ -8,6 +8,7 @@ import { cliAwsClient } from './aws-client';
 import { withDevForwardSecret } from '../providers/local/dev-credentials';
 import { inTheFuture, stringFlag, timeFlag, UsageError, wholeNumber, type Command } from './command';
 import { progressBar } from './progress';
+import { terminalSafe } from './terminal';
 import { openStore, STORE_HELP, STORE_OPTIONS } from './stores';
 import { recordsBetween } from './records-between';
 
@@ -67,11 +68,16 @@ Examples:
     if (sinks.length === 0 && !dryRun) throw new UsageError('no sink is set: set DINGTALK_FORWARD_URL (and DINGTALK_FORWARD_SECRET) or DINGTALK_EVENT_BUS');
     const only = typeFilter(stringFlag(values.type));
     const wanted = (record: EventRecord) => only(record.eventType) && settings.types(record.eventType);
-    const records = (await recordsBetween(openStore(values) as EventReader, since, until)).filter(wanted);
+    const matching = (await recordsBetween(openStore(values) as EventReader, since, until)).filter(wanted);
+    // Handshakes are never forwarded (a store may hold some from an older version): not counted as sent.
+    const records = matching.filter((record) => !HANDSHAKES.has(record.eventType));
+    const handshakes = matching.length - records.length;
+    const skipped = handshakes > 0 ? `; ${handshakes} handshake${handshakes === 1 ? '' : 's'} (check_url, suite checks) skipped: never forwarded` : '';
     if (dryRun) {
-      const width = Math.max(0, ...records.map((record) => record.eventType.length));
-      for (const record of records) process.stdout.write(`${record.receivedAt}  ${record.eventType.padEnd(width)}  ${record.id}\n`);
-      process.stdout.write(`${records.length} event(s) would be sent\n`);
+      const types = records.map((record) => terminalSafe(record.eventType));
+      const width = Math.max(0, ...types.map((type) => type.length));
+      for (const [index, record] of records.entries()) process.stdout.write(`${record.receivedAt}  ${types[index]!.padEnd(width)}  ${terminalSafe(record.id)}\n`);
+      process.stdout.write(`${records.length} event(s) would be sent${skipped}\n`);
       return 0;
     }
     const failures: DeadLetterEntry[] = [];
@@ -92,9 +98,10 @@ Examples:
     });
     // As a stream batch: once a sink has failed a record's every attempt, the others get one each,
     // so a receiver that is down costs seconds, not 7 s of backoff per event.
-    await forwarder.forwardBatch(records);
-    for (const failure of failures) process.stdout.write(`failed ${failure.id} (${failure.eventType}) to ${failure.sink}: ${failure.reason} after ${failure.attempts} attempt(s)\n`);
-    process.stdout.write(`${records.length - new Set(failures.map((failure) => failure.id)).size} of ${records.length} event(s) delivered\n`);
-    return failures.length === 0 ? 0 : 1;
+    const { outcomes } = await forwarder.forwardBatch(records);
+    for (const failure of failures) process.stdout.write(`failed ${terminalSafe(failure.id)} (${terminalSafe(failure.eventType)}) to ${failure.sink}: ${failure.reason} after ${failure.attempts} attempt(s)\n`);
+    const delivered = outcomes.filter((outcome) => outcome === 'delivered').length;
+    process.stdout.write(`${delivered} of ${records.length} event(s) delivered${skipped}\n`);
+    return delivered === records.length ? 0 : 1;
   },
 };

@@ -8,13 +8,12 @@
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
-/** `text` with every control character escaped (`\x1b`, `\u202e`), but those in `keep` (such as '\n'). */
+/**
+ * `text` with every control character written as its JSON escape (`\u001b`, `\u202e`), but those in
+ * `keep` (such as '\n'): JSON text stays JSON, with the same strings in it.
+ */
 export function terminalSafe(text: string, keep = ''): string {
-  return text.replace(CONTROL, (char) => {
-    if (keep.includes(char)) return char;
-    const code = char.charCodeAt(0);
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
+  return text.replace(CONTROL, (char) => (keep.includes(char) ? char : `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`));
 }
 
 /** A plain-text table: `header` over `rows`, columns two spaces apart, every cell made {@link terminalSafe}. */

@@ -114,13 +114,16 @@ async function noSuiteTicket(): Promise<string> {
 }
 
 /**
- * The ownerKey a recovered record is filed under, so it meets its pushed twin: a push is encrypted
- * for the corpId when the corp registered the callback itself, for the appKey when it is an
- * internal app's subscription, for the suiteKey when it is an ISV suite's.
+ * The ownerKey a recovered record is filed under: the one the pushes of this app take, so a
+ * recovered item meets its pushed twin. A suite's pushes are encrypted for the suiteKey; an internal
+ * app's event subscription for the appKey, which wins whenever `DINGTALK_OWNER_KEY` lists it (or
+ * lists nothing); only a corp that registered its callbacks itself, and so lists its corpId without
+ * the appKey, gets its pushes under the corpId.
  */
 export function recoveredOwnerKey(mode: RecoverMode, corpId: string | undefined): string {
   if (mode.kind === 'suite') return mode.suiteKey;
-  return corpId !== undefined && mode.ownerKeys.includes(corpId) ? corpId : mode.appKey;
+  const { appKey, ownerKeys } = mode;
+  return corpId !== undefined && !ownerKeys.includes(appKey) && ownerKeys.includes(corpId) ? corpId : appKey;
 }
 
 /** What a pass did. */

@@ -56,6 +56,8 @@ export class FakeDingTalk {
   tokenLifetimeSeconds = 7200;
   /** The `expires_in` gettoken states, when it should say other than the real lifetime (a hostile `0`). */
   statedLifetimeSeconds?: number;
+  /** The errmsg of the 'errcode' fault (DingTalk's "busy"). */
+  busyMessage = '系统繁忙';
   /** The text of every answer sent, with the path it answered. */
   readonly sent: Array<{ path: string; text: string }> = [];
   registered?: RegisteredCallback;
@@ -117,7 +119,7 @@ export class FakeDingTalk {
         return this.reply(response, whole.slice(0, Math.floor(whole.length / 2)), path);
       }
       if (fault.fault === 'empty-has-more') return this.reply(response, { errcode: 0, errmsg: 'ok', has_more: true, failed_list: [] }, path);
-      return this.reply(response, { errcode: -1, errmsg: '系统繁忙' }, path);
+      return this.reply(response, { errcode: -1, errmsg: this.busyMessage }, path);
     }
     this.reply(response, await this.answer(path, query, body ?? {}), path);
   }

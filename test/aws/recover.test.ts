@@ -31,8 +31,8 @@ describe('recover on AWS: the Lambda handler with DynamoDB (dynalite), SSM (fake
     ssm = await new FakeSsm().start();
     ssm.parameters.set(`${PREFIX}/app-key`, dingtalk.appKey);
     ssm.parameters.set(`${PREFIX}/app-secret`, dingtalk.appSecret);
-    // The corp registered its callbacks itself: its pushes are encrypted for the corpId.
-    ssm.parameters.set(`${PREFIX}/owner-key`, `${dingtalk.appKey},${dingtalk.corpId}`);
+    // The corp registered its callbacks itself (the appKey is not served): its pushes are encrypted for the corpId.
+    ssm.parameters.set(`${PREFIX}/owner-key`, dingtalk.corpId);
     store = new DynamoDbEventStore({ tableName: 'events', client: dynamo.client });
     inbox = new DynamoDbInbox({ tableName: 'inbox', client: dynamo.client });
     lines = [];

@@ -5,9 +5,10 @@ import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
 import { ensureEventTable } from '../../providers/local/events-table';
 import { LOCAL_TABLE_NAME, openLocalEventStore } from '../../providers/local/local-dynamodb';
 import { startCallbackServer } from '../../testkit/callback-server';
-import { runBin, runCli } from '../../testkit/cli';
+import { CLEAN_ENV, runBin, runCli } from '../../testkit/cli';
 import { startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
 import { sampleRecord } from '../../testkit/store-contract';
+import { startWebhookReceiver, TEST_WEBHOOK_SECRET } from '../../testkit/webhook-receiver';
 
 /** Records with ids as the core makes them (owner key, sha256 of the message): a row is ~190 characters wide. */
 const RECORDS = [1, 2, 3].map((n) => sampleRecord(n, { id: `ding6ccabc44d2c8d38b:sha256:${createHash('sha256').update(String(n)).digest('hex')}`, processInstanceId: `a8b1c2d3-0000-4000-8000-00000000000${n}` }));
@@ -123,5 +124,63 @@ describe('dingtalk-callback events, as a newcomer meets it', function () {
     expect(stderr).to.equal('dingtalk-callback: unknown command "evnets" (did you mean "events"?); the commands are keygen, send, events, load, forward, recover, callback-url\nRun "dingtalk-callback --help" for what each does.\n');
     expect((await runCli(['frobnicate'])).stderr).to.match(/^dingtalk-callback: unknown command "frobnicate"; the commands are /);
     expect((await runCli(['events', '--limt', '3'])).stderr).to.match(/^dingtalk-callback events: unknown option --limt \(did you mean --limit\?\); events takes /);
+  });
+});
+
+describe('dingtalk-callback events and forward, shown what a hostile pusher can store', function () {
+  let dynamo: TestDynamoDb;
+  let store: string[];
+  // An ESC sequence that clears the screen and homes the cursor, a one-byte CSI (U+009B), a
+  // right-to-left override and a forged row: what the payload of a push may hold, and so its fields.
+  const forged = '\u001b[2J\u001b[Hforged\u009b2J\u202e\nRECEIVED';
+  const hostile = sampleRecord(9, { id: `dinghostile:event:x:${forged}`, eventType: `user_add_org${forged}`, corpId: forged, processInstanceId: forged, payload: JSON.stringify({ EventType: 'user_add_org', note: forged }) });
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  const raw = /[\u001b\u009b\u202e]/;
+  before(async function () {
+    dynamo = await startTestDynamoDb();
+    await ensureEventTable(dynamo.client, LOCAL_TABLE_NAME);
+    await openLocalEventStore(dynamo.endpoint).put(hostile);
+    store = ['--endpoint', dynamo.endpoint];
+  });
+  after(async function () {
+    dynamo.client.destroy();
+    await dynamo.server.close();
+  });
+
+  it('escapes every control character in the table, in get and in --json, which still reads back the same', async function () {
+    for (const columns of [undefined, 120]) {
+      const table = await runCli(['events', ...store], { columns });
+      expect(table.stdout, `columns ${columns}`).not.to.match(raw);
+      expect(table.stdout.trimEnd().split('\n'), 'one row, no forged one').to.have.length(2);
+      expect(table.stdout).to.include('\\u001b[2J\\u001b[Hforged\\u009b2J\\u202e\\u000aRECEIVED');
+    }
+    const shown = await runCli(['events', 'get', hostile.id, ...store]);
+    expect(shown.status, shown.stderr).to.equal(0);
+    expect(shown.stdout).not.to.match(raw);
+    expect(shown.stdout).to.include(`eventType          user_add_org\\u001b[2J`);
+    const json = await runCli(['events', '--json', ...store]);
+    expect(json.stdout).not.to.match(raw);
+    expect((JSON.parse(json.stdout) as { events: Array<{ eventType: string; payload: { note: string } }> }).events.map((record) => [record.eventType, record.payload.note])).to.deep.equal([[hostile.eventType, forged]]);
+    expect((await runCli(['events', 'get', hostile.id, '--raw', ...store], { columns: 120 })).stdout, 'on a terminal').not.to.match(raw);
+    expect((await runCli(['events', 'get', hostile.id, '--raw', ...store])).stdout, 'into a pipe, verbatim').to.equal(hostile.payload);
+    const missing = await runCli(['events', 'get', `nothing${forged}`, ...store]);
+    expect(missing.stderr).not.to.match(raw);
+  });
+
+  it('escapes them in forward --dry-run, and counts a stored handshake as skipped, not delivered', async function () {
+    const handshake = sampleRecord(10, { eventType: 'check_url', payload: '{"EventType":"check_url"}' });
+    await openLocalEventStore(dynamo.endpoint).put(handshake);
+    const dry = await runCli(['forward', '--since', '2000-01-01T00:00:00Z', '--dry-run', ...store]);
+    expect(dry.stdout).not.to.match(raw);
+    expect(dry.stdout).to.include('1 event(s) would be sent; 1 handshake (check_url, suite checks) skipped: never forwarded');
+    const receiver = await startWebhookReceiver(TEST_WEBHOOK_SECRET);
+    try {
+      const sent = await runCli(['forward', '--since', '2000-01-01T00:00:00Z', ...store], { env: { ...CLEAN_ENV, DINGTALK_FORWARD_URL: receiver.url, DINGTALK_FORWARD_SECRET: TEST_WEBHOOK_SECRET } });
+      expect(sent.status, sent.stdout + sent.stderr).to.equal(0);
+      expect(sent.stdout).to.include('1 of 1 event(s) delivered; 1 handshake (check_url, suite checks) skipped: never forwarded');
+      expect(receiver.deliveries.map((delivery) => delivery.body.data.id)).to.deep.equal([hostile.id]);
+    } finally {
+      await receiver.close();
+    }
   });
 });

@@ -102,7 +102,7 @@ describe('dingtalk-callback recover and callback-url (in process, local store on
     expect(listed.status, listed.output).to.equal(0);
     expect(listed.output).to.match(/^SET ASIDE AT +ID +SIZE +REASON +TEXT$/m);
     expect(listed.output).to.contain('carries no data under its call_back_tag "constructor"');
-    expect(listed.output).to.contain('CSI \\x9b2J').and.not.contain('\u009b');
+    expect(listed.output).to.contain('CSI \\u009b2J').and.not.contain('\u009b');
     const json = await cli(['recover', '--set-aside', '--json', '--endpoint', dynamo.endpoint], env);
     expect((JSON.parse(json.output) as { setAside: Array<{ text: string }> }).setAside.map((entry) => JSON.parse(entry.text))).to.deep.equal([inherited]);
 
@@ -114,6 +114,13 @@ describe('dingtalk-callback recover and callback-url (in process, local store on
     expect(cut.output).to.contain('recovered 0 items from 1 page: 0 new, 0 already stored before it; the reply that could not be read is set aside whole (recover --set-aside lists it)');
     expect(cut.output).to.contain('2 set-aside items kept in the inbox');
     expect((await recover()).status, 'the next run is not held up').to.equal(0);
+
+    // DingTalk's errmsg is its text, not ours: shown with its control characters escaped.
+    dingtalk.busyMessage = '\u001b[2J\u001b[Hall clear';
+    dingtalk.fail(APP_FAILED_LIST, 'errcode', 4);
+    const busy = await recover();
+    expect(busy.status).to.equal(1);
+    expect(busy.output).to.contain('failed at call_back/get_call_back_failed_result: DingTalk errcode -1: \\u001b[2J\\u001b[Hall clear').and.not.contain('\u001b');
   });
 
   it('finishes a reply an earlier run left half-processed', async function () {

@@ -6,7 +6,11 @@ import { capField, MAX_FIELD_BYTES } from '../../core/events';
 import { MemoryInbox } from '../../core/inbox';
 import { MemoryEventStore } from '../../core/memory-store';
 import { accessTokenFor, APP_FAILED_LIST, loadRecoverSettings, recover, RecoverError, SUITE_FAILED_LIST, type RecoverSettings } from '../../core/recover';
+import { createCallback } from '../../core/callback';
+import { loadSettings } from '../../core/settings';
 import { approvalItem, contactItem, eventIdItem, FakeDingTalk } from '../../testkit/fake-dingtalk';
+import { SAMPLE_ENV, SAMPLE_SETTINGS } from '../../testkit/fixtures';
+import { pushRequest } from '../../testkit/push';
 
 const FAST = [5, 10];
 
@@ -56,6 +60,24 @@ describe('recover pass (core, memory store, fake DingTalk over HTTP)', () => {
     await run(undefined, undefined, token);
     expect(dingtalk.count('gettoken')).to.equal(1);
     expect(dingtalk.count(APP_FAILED_LIST)).to.equal(2);
+  });
+
+  it('files a recovered item under the ownerKey its app\'s pushes take: with the appKey and the corpId both served, its pushed twin is the same record', async () => {
+    const both = loadRecoverSettings({ DINGTALK_API_BASE: dingtalk.url, DINGTALK_APP_KEY: dingtalk.appKey, DINGTALK_APP_SECRET: dingtalk.appSecret, DINGTALK_OWNER_KEY: `${dingtalk.appKey},${dingtalk.corpId}` });
+    const store = new MemoryEventStore();
+    const secrets = { ...SAMPLE_ENV, DINGTALK_OWNER_KEY: `${dingtalk.appKey},${dingtalk.corpId}` };
+    const callback = createCallback({ settings: loadSettings(secrets), store, log: () => {} });
+    // The internal app's event subscription: DingTalk encrypts its pushes for the appKey.
+    const pushed = JSON.stringify({ EventType: 'org_dept_create', eventId: 'twin-1', CorpId: dingtalk.corpId, DeptId: [4096] });
+    expect((await callback(pushRequest(pushed, SAMPLE_SETTINGS, dingtalk.appKey))).statusCode).to.equal(200);
+    dingtalk.failed.push(eventIdItem('twin-1', dingtalk.corpId));
+    expect(await recover({ settings: both, token: accessTokenFor(both), store, inbox: new MemoryInbox(), retryDelaysMs: FAST })).to.include({ items: 1, created: 0, duplicate: 1 });
+    expect((await store.list()).records.map((record) => [record.ownerKey, record.source])).to.deep.equal([[dingtalk.appKey, 'push']]);
+    // A corp that registered its callbacks itself serves its corpId alone: its items go there.
+    const corpOnly = loadRecoverSettings({ DINGTALK_API_BASE: dingtalk.url, DINGTALK_APP_KEY: dingtalk.appKey, DINGTALK_APP_SECRET: dingtalk.appSecret, DINGTALK_OWNER_KEY: dingtalk.corpId });
+    dingtalk.failed.push(eventIdItem('corp-1', dingtalk.corpId));
+    await recover({ settings: corpOnly, token: accessTokenFor(corpOnly), store, inbox: new MemoryInbox(), retryDelaysMs: FAST });
+    expect((await store.list({ eventType: 'org_dept_create' })).records.find((record) => record.eventId === 'corp-1')?.ownerKey).to.equal(dingtalk.corpId);
   });
 
   it('keeps a token whose reply says expires_in: 0 rather than fetching one for every call', async () => {

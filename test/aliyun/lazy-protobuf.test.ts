@@ -67,6 +67,10 @@ describe("the Alibaba functions' bundled tablestore SDK, trimmed to the protobuf
     const { outputFiles } = await build({ ...functionBundleOptions('20'), minify: false, entryPoints: HANDLERS, outdir: join(dir, 'handlers'), write: false });
     const ownCode = outputFiles!.flatMap((file) => file.text.split(/^(?=\/\/ [\w./-]+\.[jt]s$)/m)).filter((part) => /^\/\/ (core|providers|handlers)\//.test(part));
     expect(ownCode.map((part) => part.split('\n')[0])).to.include.members(['// providers/aliyun/tablestore-writer.ts', '// providers/aliyun/tablestore-inbox.ts', '// providers/aliyun/tablestore-dead-letter.ts']);
+    // package.json's "sideEffects": false lets each bundle drop what its function never calls: the callback carries no recover or forward code.
+    const callbackCode = outputFiles!.find((file) => file.path.endsWith('callback.js'))!.text;
+    expect(callbackCode).to.include('// core/callback.ts');
+    for (const file of ['core/recover.ts', 'core/inbox.ts', 'core/forward.ts', 'providers/aliyun/tablestore-inbox.ts', 'providers/aliyun/tablestore-store.ts']) expect(callbackCode, file).to.not.include(`// ${file}\n`);
     const called = new Set(ownCode.flatMap((part) => [...part.matchAll(/\.\s*(\w+)\s*\(/g)].map((call) => call[1]!)).filter((method) => operations.includes(method)));
     expect([...called].sort(), 'deploy/aliyun/esbuild-lazy-protobuf.ts BUNDLED_OPERATIONS').to.deep.equal([...BUNDLED_OPERATIONS].sort());
   });

@@ -46,6 +46,16 @@ describe('recover on AWS: the Lambda handler with DynamoDB (dynalite), SSM (fake
     await dynamo.server.close();
   });
 
+  it('names every bad setting at once: an SSM parameter missing, and both tables unset', async function () {
+    ssm.parameters.delete(`${PREFIX}/app-secret`);
+    const recover = createHandler({ env: { DINGTALK_SSM_PREFIX: PREFIX, DINGTALK_API_BASE: dingtalk.url }, dynamodb: dynamo.client, ssm: ssm.jsonClient(), log: () => {} });
+    const failure = (await recover({}).catch((error: unknown) => error)) as Error;
+    expect(failure.message).to.contain(`${PREFIX}/app-secret`);
+    expect(failure.message).to.contain('EVENTS_TABLE: is not set');
+    expect(failure.message).to.contain('RECOVER_INBOX_TABLE: is not set');
+    expect(dingtalk.count('gettoken')).to.equal(0);
+  });
+
   it('stores several pages once, reading SSM and the token once for many runs, and logs one line with no secret', async function () {
     dingtalk.pageSize = 30;
     for (let n = 0; n < 75; n += 1) dingtalk.failed.push(n % 2 ? approvalItem(n, dingtalk.corpId) : contactItem(n, dingtalk.corpId));

@@ -6,7 +6,7 @@ import { EVENTBRIDGE, type AwsJsonClient } from '../providers/aws/aws-json-clien
 import { awsSinks } from '../providers/aws/setup';
 import { cliAwsClient } from './aws-client';
 import { withDevForwardSecret } from '../providers/local/dev-credentials';
-import { inTheFuture, stringFlag, timeFlag, UsageError, wholeNumber, type Command } from './command';
+import { counted, inTheFuture, stringFlag, timeFlag, UsageError, wholeNumber, type Command } from './command';
 import { progressBar } from './progress';
 import { terminalSafe } from './terminal';
 import { openStore, STORE_HELP, STORE_OPTIONS } from './stores';
@@ -72,12 +72,12 @@ Examples:
     // Handshakes are never forwarded (a store may hold some from an older version): not counted as sent.
     const records = matching.filter((record) => !HANDSHAKES.has(record.eventType));
     const handshakes = matching.length - records.length;
-    const skipped = handshakes > 0 ? `; ${handshakes} handshake${handshakes === 1 ? '' : 's'} (check_url, suite checks) skipped: never forwarded` : '';
+    const skipped = handshakes > 0 ? `; ${counted(handshakes, 'handshake')} (check_url, suite checks) skipped: never forwarded` : '';
     if (dryRun) {
       const types = records.map((record) => terminalSafe(record.eventType));
       const width = Math.max(0, ...types.map((type) => type.length));
       for (const [index, record] of records.entries()) process.stdout.write(`${record.receivedAt}  ${types[index]!.padEnd(width)}  ${terminalSafe(record.id)}\n`);
-      process.stdout.write(`${records.length} event(s) would be sent${skipped}\n`);
+      process.stdout.write(`${counted(records.length, 'event')} would be sent${skipped}\n`);
       return 0;
     }
     const failures: DeadLetterEntry[] = [];
@@ -99,9 +99,9 @@ Examples:
     // As a stream batch: once a sink has failed a record's every attempt, the others get one each,
     // so a receiver that is down costs seconds, not 7 s of backoff per event.
     const { outcomes } = await forwarder.forwardBatch(records);
-    for (const failure of failures) process.stdout.write(`failed ${terminalSafe(failure.id)} (${terminalSafe(failure.eventType)}) to ${failure.sink}: ${failure.reason} after ${failure.attempts} attempt(s)\n`);
+    for (const failure of failures) process.stdout.write(`failed ${terminalSafe(failure.id)} (${terminalSafe(failure.eventType)}) to ${failure.sink}: ${failure.reason} after ${counted(failure.attempts, 'attempt')}\n`);
     const delivered = outcomes.filter((outcome) => outcome === 'delivered').length;
-    process.stdout.write(`${delivered} of ${records.length} event(s) delivered${skipped}\n`);
+    process.stdout.write(`${delivered} of ${counted(records.length, 'event')} delivered${skipped}\n`);
     return delivered === records.length ? 0 : 1;
   },
 };

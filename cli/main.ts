@@ -71,14 +71,18 @@ export async function main(args: string[]): Promise<number> {
       return 2;
     }
     if (error instanceof StoreError) {
-      const cause = error.cause instanceof Error ? `: ${error.cause.name} ${error.cause.message}` : '';
-      process.stderr.write(`dingtalk-callback ${command.name}: cannot read the store (${error.message}${cause})\n`);
+      // The AWS client's message names the call, the attempts and AWS's code already.
+      const cause = error.cause instanceof AwsError ? error.cause.message : error.cause instanceof Error ? `${error.message}: ${error.cause.name} ${error.cause.message}` : error.message;
+      process.stderr.write(`dingtalk-callback ${command.name}: cannot read the store (${cause})\n`);
       const endpoint = stringFlag(values.endpoint) ?? localDynamoDbEndpoint();
       if (!values.aws && !values.aliyun && refused(error.cause)) {
         process.stderr.write(`nothing answered at ${endpoint}: start the local stack (npm start), or point --endpoint at its store (npm start -- --dynamodbPort P serves http://localhost:P)\n`);
       }
       if (!values.aliyun && error.cause instanceof AwsError && error.cause.foreign) {
         process.stderr.write(`${endpoint} answered, but not as DynamoDB does: --endpoint is the store's address (npm start serves it at ${localDynamoDbEndpoint()}; npm start -- --dynamodbPort P at http://localhost:P), not the callback URL\n`);
+      }
+      if (error.cause instanceof AwsError && error.cause.code === 'CredentialsProviderError') {
+        process.stderr.write('no AWS credentials were found: set AWS_PROFILE (a profile of aws configure or aws sso login), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n');
       }
       return 1;
     }

@@ -1,5 +1,8 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadSettings } from '../../core/settings';
 import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
 import { ensureEventTable } from '../../providers/local/events-table';
@@ -109,12 +112,25 @@ describe('dingtalk-callback events, as a newcomer meets it', function () {
       const origin = new URL(callback.url).origin;
       const { status, stderr } = await runCli(['events', '--endpoint', origin]);
       expect(status).to.equal(1);
-      expect(stderr).to.match(/^dingtalk-callback events: cannot read the store \(DynamoDB Query failed: HTTP400 /);
+      expect(stderr).to.match(/^dingtalk-callback events: cannot read the store \(DynamoDB Query failed after 1 attempt: HTTP400 \(HTTP 400\): /);
       expect(stderr).to.include(`${origin} answered, but not as DynamoDB does: --endpoint is the store's address (npm start serves it at http://localhost:8000; npm start -- --dynamodbPort P at http://localhost:P), not the callback URL\n`);
       expect((await runCli(['events', ...store])).stderr, 'the store itself').to.equal('');
     } finally {
       await callback.close();
     }
+  });
+
+  it('--aws: says when no region is given, and when no AWS credentials are found, what to set', async function () {
+    const home = mkdtempSync(join(tmpdir(), 'dingtalk-no-aws-'));
+    // No keys, no profile files, no instance metadata: the credential chain finds nothing.
+    const env = { PATH: process.env.PATH, HOME: home, AWS_CONFIG_FILE: join(home, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'), AWS_EC2_METADATA_DISABLED: 'true' };
+    const noRegion = await runCli(['events', '--aws', '--table', 'dingtalk-callback-prod-events'], { env });
+    expect([noRegion.status, noRegion.stderr]).to.deep.equal([2, 'dingtalk-callback events: no AWS region: pass --region R, or set AWS_REGION\nRun "dingtalk-callback events --help" for usage.\n']);
+    const noKeys = await runCli(['events', '--aws', '--table', 'dingtalk-callback-prod-events', '--region', 'cn-north-1'], { env });
+    expect(noKeys.status).to.equal(1);
+    expect(noKeys.stderr).to.match(/^dingtalk-callback events: cannot read the store \(DynamoDB \w+ failed after 1 attempt: CredentialsProviderError: /);
+    expect(noKeys.stderr).to.include('no AWS credentials were found: set AWS_PROFILE (a profile of aws configure or aws sso login), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n');
+    rmSync(home, { recursive: true, force: true });
   });
 
   it('suggests the command meant by a typo, without the whole help', async function () {
@@ -172,12 +188,12 @@ describe('dingtalk-callback events and forward, shown what a hostile pusher can 
     await openLocalEventStore(dynamo.endpoint).put(handshake);
     const dry = await runCli(['forward', '--since', '2000-01-01T00:00:00Z', '--dry-run', ...store]);
     expect(dry.stdout).not.to.match(raw);
-    expect(dry.stdout).to.include('1 event(s) would be sent; 1 handshake (check_url, suite checks) skipped: never forwarded');
+    expect(dry.stdout).to.include('1 event would be sent; 1 handshake (check_url, suite checks) skipped: never forwarded');
     const receiver = await startWebhookReceiver(TEST_WEBHOOK_SECRET);
     try {
       const sent = await runCli(['forward', '--since', '2000-01-01T00:00:00Z', ...store], { env: { ...CLEAN_ENV, DINGTALK_FORWARD_URL: receiver.url, DINGTALK_FORWARD_SECRET: TEST_WEBHOOK_SECRET } });
       expect(sent.status, sent.stdout + sent.stderr).to.equal(0);
-      expect(sent.stdout).to.include('1 of 1 event(s) delivered; 1 handshake (check_url, suite checks) skipped: never forwarded');
+      expect(sent.stdout).to.include('1 of 1 event delivered; 1 handshake (check_url, suite checks) skipped: never forwarded');
       expect(receiver.deliveries.map((delivery) => delivery.body.data.id)).to.deep.equal([hostile.id]);
     } finally {
       await receiver.close();

@@ -56,7 +56,7 @@ describe('dingtalk-callback forward: a receiver that never recovers, dead-letter
     const up = await receiver();
     const { status, stdout } = await forward(up.url, '--since', '2026-11-27T11:00:00Z');
     expect(status, stdout).to.equal(0);
-    expect(stdout).to.include('3 of 3 event(s) delivered');
+    expect(stdout).to.include('3 of 3 events delivered');
     expect(up.rejected).to.deep.equal([]);
     expect(up.deliveries.map((delivery) => delivery.id)).to.deep.equal(deadLetters.map((entry) => entry.webhookId));
     expect(up.deliveries.map((delivery) => delivery.body.data.id)).to.deep.equal(records.map((record) => record.id));
@@ -69,13 +69,13 @@ describe('dingtalk-callback forward: a receiver that never recovers, dead-letter
     expect(up.deliveries.map((delivery) => delivery.id)).to.deep.equal([webhookIdOf(records[1]!)]);
 
     const dry = await forward(up.url, '--since', '2026-11-25T00:00:00Z', '--until', '2026-11-27T00:00:00Z', '--dry-run');
-    expect(dry.stdout).to.include('1 event(s) would be sent');
+    expect(dry.stdout).to.include('1 event would be sent');
     expect(up.deliveries).to.have.length(1);
 
     const down = await receiver(() => 500);
     const failed = await forward(down.url, '--since', '2026-11-27T11:00:00Z', '--type', 'user_add_org', '--attempts', '2');
     expect(failed.status).to.equal(1);
-    expect(failed.stdout).to.include(`failed ${records[1]!.id} (user_add_org) to webhook: HTTP 500 after 2 attempt(s)`);
+    expect(failed.stdout).to.include(`failed ${records[1]!.id} (user_add_org) to webhook: HTTP 500 after 2 attempts`);
   });
 
   it('gives the events after one that used up its tries at a dead receiver one try each, and draws progress only on a terminal', async function () {
@@ -83,7 +83,7 @@ describe('dingtalk-callback forward: a receiver that never recovers, dead-letter
     const down = await receiver(() => (requests++, 500));
     const failed = await forward(down.url, '--since', '2026-11-27T11:00:00Z', '--attempts', '2');
     expect(failed.status).to.equal(1);
-    expect(failed.stdout).to.include('0 of 3 event(s) delivered');
+    expect(failed.stdout).to.include('0 of 3 events delivered');
     expect(failed.stdout.match(/^failed /gm)).to.have.length(3);
     // 2 tries for the first event, then 1 for each of the other two (was 2 each, 7 s of backoff per event by default).
     expect(requests).to.equal(4);

@@ -1,3 +1,4 @@
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { LOCAL_REGION } from './local-dynamodb';
 
 /** An item as the DynamoDB API carries it (binary attributes as base64): a stream's new image. */
@@ -21,6 +22,11 @@ export interface LocalStreamOptions {
   retryDelayMs?: number;
   /** Told of each batch given up on. */
   warn?: (message: string) => void;
+  /**
+   * A file that keeps every record not handled yet (npm start's data folder holds it), so that what
+   * a killed `npm start` had not forwarded is replayed when it starts again.
+   */
+  journal?: string;
 }
 
 /** The stream of one table under `npm start`: hand it each new item, it invokes the forward function. */
@@ -28,6 +34,10 @@ export interface LocalStream {
   insert(image: Image): void;
   /** Resolves once every record handed in so far has been processed. */
   drained(): Promise<void>;
+  /** How many records the journal held from an earlier run: they go first, once {@link replay} (or an insert) starts the stream. */
+  readonly leftOver: number;
+  /** Starts delivering what the journal held, once the forward function can be invoked. */
+  replay(): void;
 }
 
 /**
@@ -37,7 +47,7 @@ export interface LocalStream {
  * a batch is retried from its first reported failure (or whole, when the invocation failed) up to
  * `maximumRetryAttempts` times, then its on-failure record goes to `onFailure` and the shard moves on.
  */
-export function createLocalStream({ tableName, invoke, onFailure, batchSize = 10, maximumRetryAttempts = 3, retryDelayMs = 1000, warn = () => {} }: LocalStreamOptions): LocalStream {
+export function createLocalStream({ tableName, invoke, onFailure, batchSize = 10, maximumRetryAttempts = 3, retryDelayMs = 1000, warn = () => {}, journal }: LocalStreamOptions): LocalStream {
   const pending: object[] = [];
   const streamArn = `arn:aws:dynamodb:${LOCAL_REGION}:000000000000:table/${tableName}/stream/local`;
   let sequence = 0;
@@ -94,18 +104,57 @@ export function createLocalStream({ tableName, invoke, onFailure, batchSize = 10
     }
   };
 
+  // The journal: a line per record handed in (`{"image": …}`), and a line per batch handled
+  // (`{"done": n}`, the next n records); emptied whenever nothing is pending.
+  const note = (entry: object) => journal && appendFileSync(journal, `${JSON.stringify(entry)}\n`);
+  const leftOver = journal ? unhandled(journal) : [];
+  if (journal) writeFileSync(journal, leftOver.map((image) => `${JSON.stringify({ image })}\n`).join(''));
+  pending.push(...leftOver.map(record));
+
   const pump = async () => {
-    while (pending.length > 0) await deliverBatch(pending.splice(0, batchSize) as ReturnType<typeof record>[]);
+    while (pending.length > 0) {
+      const batch = pending.splice(0, batchSize) as ReturnType<typeof record>[];
+      await deliverBatch(batch);
+      note({ done: batch.length });
+    }
+    if (journal) writeFileSync(journal, '');
     running = undefined;
   };
 
   return {
     insert(image) {
+      note({ image });
       pending.push(record(image));
       running ??= pump();
     },
     drained: async () => {
       while (running) await running;
     },
+    leftOver: leftOver.length,
+    replay() {
+      if (pending.length > 0) running ??= pump();
+    },
   };
+}
+
+/** The images a journal holds that no `done` line accounts for, in order; a line cut short by a kill is skipped. */
+function unhandled(journal: string): Image[] {
+  let text: string;
+  try {
+    text = readFileSync(journal, 'utf8');
+  } catch {
+    return [];
+  }
+  const images: Image[] = [];
+  let done = 0;
+  for (const line of text.split('\n')) {
+    try {
+      const entry = JSON.parse(line) as { image?: Image; done?: number };
+      if (entry.image) images.push(entry.image);
+      else if (typeof entry.done === 'number') done += entry.done;
+    } catch {
+      // the last line, cut short
+    }
+  }
+  return images.slice(done);
 }

@@ -58,12 +58,15 @@ export class LocalStackPlugin {
   readonly hooks = {
     'before:offline:start': () => this.start(),
     'before:offline:start:init': () => this.start(),
+    // serverless-offline serves the functions now: what a killed run left unforwarded goes first.
+    'before:offline:start:ready': () => this.stream?.replay(),
     'before:offline:start:end': () => this.end(),
     // serverless-esbuild rebuilt the bundle after a change: run the new one at the next push.
     'offline:functionsUpdated:cleanup': () => forgetBundles(resolve(this.serverless.serviceDir, '.esbuild')),
   };
   private server?: DynamoDbServer;
   private deadLetters?: LocalDeadLetterQueue;
+  private stream?: LocalStream;
   private dataDir = '';
 
   constructor(
@@ -98,6 +101,7 @@ export class LocalStackPlugin {
     const port = Number(this.options.dynamodbPort ?? LOCAL_DYNAMODB_PORT);
     await this.refuseWhatIsInUse(port, dataDir);
     const stream = forwarding ? await this.startStream(dataDir, usingDevSecret ? forwardEnv.DINGTALK_FORWARD_SECRET : undefined) : undefined;
+    this.stream = stream;
     const onPut = stream && ((tableName: string, item: Parameters<LocalStream['insert']>[0]) => tableName === LOCAL_TABLE_NAME && stream.insert(item));
     this.server = await startDynamoDbServer({ port, dataDir, ...(onPut && { onPut }) }).catch(async (error: unknown) => {
       await this.stop();
@@ -184,6 +188,7 @@ export class LocalStackPlugin {
       },
       onFailure: (message) => this.deadLetters!.append(message),
       warn: (message) => this.utils.writeText(`${message}\n`),
+      journal: resolve(dataDir, 'forward-pending.jsonl'),
     });
   }
 
@@ -206,6 +211,12 @@ export class LocalStackPlugin {
     if (taken.length > 1) problems.push(`ports ${listed(taken.map((each) => String(each.port)))} are in use: choose others with ${listed(taken.map((each) => `--${each.flag}`))}`);
     if (folderHeld) problems.push(`the data folder ${dataDir} is in use by another npm start: stop that one, or choose another folder with --dataDir`);
     if (problems.length > 0) throw this.failure(problems.join('; '), folderHeld ? 'DATA_DIR_IN_USE' : 'PORT_IN_USE');
+  }
+
+  /** The banner's word on what an earlier run stored but had not forwarded when it was stopped. */
+  private replaying(): string {
+    const left = this.stream?.leftOver ?? 0;
+    return left > 0 ? `; first the ${left} event${left === 1 ? '' : 's'} an earlier run stored but had not forwarded when it stopped` : '';
   }
 
   private failure(message: string, code: string): Error {
@@ -232,7 +243,7 @@ export class LocalStackPlugin {
       `DingTalk push URL: ${url}`,
       `Events: DynamoDB ${endpoint}, table ${LOCAL_TABLE_NAME}, data in ${dataDir}`,
       sinks
-        ? `Forwarding each new event to ${sinks.join(' and ')}; dead letters in ${this.deadLetters?.file}`
+        ? `Forwarding each new event to ${sinks.join(' and ')}; dead letters in ${this.deadLetters?.file}${this.replaying()}`
         : 'Forwarding: off (set DINGTALK_FORWARD_URL to deliver each new event to a webhook, docs/forward.md)',
       recoverLine,
     ];

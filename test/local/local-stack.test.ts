@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import DingTalkEncryptor from 'dingtalk-encrypt';
 import { openReply, pushUrl, sealPush } from '../../core/dingtalk-side';
 import { loadSettings } from '../../core/settings';
-import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
+import { DEV_CREDENTIALS, DEV_FORWARD_SECRET } from '../../providers/local/dev-credentials';
 import { parseMessage, toRecord } from '../../core/events';
 import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { startDynamoDbServer } from '../../providers/local/dynamodb-server';
@@ -15,6 +15,8 @@ import { LOCAL_TABLE_NAME, localDynamoDbClient, localDynamoDbEndpoint, openLocal
 import { eventText, recordId, SAMPLE_ENV } from '../../testkit/fixtures';
 import { approvalItem, FakeDingTalk } from '../../testkit/fake-dingtalk';
 import { startLocalStack, type LocalStack } from '../../testkit/local-stack';
+import { startWebhookReceiver } from '../../testkit/webhook-receiver';
+import { createLocalStream } from '../../providers/local/local-stream';
 
 const DEV = loadSettings(DEV_CREDENTIALS);
 
@@ -89,10 +91,12 @@ describe('npm start: the local stack', function () {
     for (const port of [httpPort, lambdaPort, dynamodbPort]) expect(await portIsClosed(port), `port ${port} closed`).to.equal(true);
   });
 
-  it('keeps the records of an earlier run, uses the DINGTALK_* variables set, and stores a redelivery once', async function () {
-    // An earlier run's data folder: the approval stored, through the same local store npm start runs.
+  it('keeps the records of an earlier run, forwards what it left unforwarded, uses the DINGTALK_* variables set, and stores a redelivery once', async function () {
+    // An earlier run's data folder: the approval stored, through the same local store and stream
+    // npm start runs, and the run killed while its forward function had not answered.
     const approval = stored[1]!;
-    const earlier = await startDynamoDbServer({ port: 0, dataDir });
+    const killed = createLocalStream({ tableName: LOCAL_TABLE_NAME, journal: join(dataDir, 'forward-pending.jsonl'), invoke: () => new Promise(() => {}), onFailure: async () => {} });
+    const earlier = await startDynamoDbServer({ port: 0, dataDir, onPut: (tableName, item) => tableName === LOCAL_TABLE_NAME && killed.insert(item) });
     const client = localDynamoDbClient(localDynamoDbEndpoint(earlier.port));
     try {
       await ensureEventTable(client, LOCAL_TABLE_NAME);
@@ -104,8 +108,12 @@ describe('npm start: the local stack', function () {
     }
 
     const dingtalk = await new FakeDingTalk().start();
+    const receiver = await startWebhookReceiver(DEV_FORWARD_SECRET);
     try {
-      stack = await startLocalStack(dataDir, { ...SAMPLE_ENV, DINGTALK_APP_KEY: dingtalk.appKey, DINGTALK_APP_SECRET: dingtalk.appSecret, DINGTALK_API_BASE: dingtalk.url });
+      stack = await startLocalStack(dataDir, { ...SAMPLE_ENV, DINGTALK_APP_KEY: dingtalk.appKey, DINGTALK_APP_SECRET: dingtalk.appSecret, DINGTALK_API_BASE: dingtalk.url, DINGTALK_FORWARD_URL: receiver.url });
+      expect(stack.output()).to.include('; first the 1 event an earlier run stored but had not forwarded when it stopped');
+      const [replayed] = await receiver.accepted(1);
+      expect(replayed?.body.data.id).to.equal(recordId(approval, DEV_CREDENTIALS.DINGTALK_OWNER_KEY));
       expect(stack.output()).to.include("Recover: on its schedule, DingTalk's failed list is pulled into this store");
       expect(stack.output()).to.include('Scheduling [recover] cron: [*/10 * * * *]');
       // A scheduled run, invoked now, pulls from the DINGTALK_API_BASE set, as the settings table says.
@@ -119,6 +127,7 @@ describe('npm start: the local stack', function () {
       expect(stack.output()).not.to.include(dingtalk.appSecret);
     } finally {
       await dingtalk.stop();
+      await receiver.close();
     }
     expect(stack.output()).not.to.include(DEV_CREDENTIALS.DINGTALK_AES_KEY);
     expect(stack.output()).not.to.include(SAMPLE_ENV.DINGTALK_AES_KEY);

@@ -19,6 +19,13 @@ const PUT_CONCURRENCY = 8;
 /** DingTalk's largest ISV page. */
 const SUITE_PAGE_SIZE = 100;
 
+/**
+ * The most failed-list pages one pass reads (20,000 items of an internal app): a list that never
+ * empties (DingTalk serving the same page again and again) costs this many calls, not the month's
+ * quota; the next run reads on.
+ */
+export const MAX_PAGES_PER_PASS = 100;
+
 /** The first wait before trying a failed call again (`DINGTALK_API_BACKOFF_MS`). */
 export const DEFAULT_BACKOFF_MS = 500;
 
@@ -264,7 +271,8 @@ export async function recover(options: RecoverOptions): Promise<RecoverSummary> 
         await token.call(path, {}, body, keep);
         return;
       } catch (error) {
-        if (error instanceof DingTalkApiError && error.unreadable) return;
+        // The failed list's own answer, kept: its reader sets it aside. (A token answer is retried.)
+        if (error instanceof DingTalkApiError && error.unreadable && error.step === path) return;
         await forget();
         const tokenRefused = error instanceof DingTalkApiError && error.step !== path && error.refused;
         if (tokenRefused || attempt >= retryDelaysMs.length) return fail(path, error);
@@ -319,7 +327,7 @@ export async function recover(options: RecoverOptions): Promise<RecoverSummary> 
     for (let more = true; more; ) {
       const page = await readPage(APP_FAILED_LIST);
       // An empty page ends the pass whatever has_more says: a list that never empties would spend the month's calls.
-      more = page.hasMore && page.items.length > 0;
+      more = page.hasMore && page.items.length > 0 && summary.pages < MAX_PAGES_PER_PASS;
       onPage?.({ ...summary });
     }
     return summary;
@@ -335,7 +343,7 @@ export async function recover(options: RecoverOptions): Promise<RecoverSummary> 
       const ids = [...page.items, ...confirmed.items].map((item) => item.recordId ?? 0);
       const next = Math.max(cursor ?? 0, ...ids);
       // A cursor that does not move would read the same records again and again.
-      more = page.hasMore && next !== cursor;
+      more = page.hasMore && next !== cursor && summary.pages < MAX_PAGES_PER_PASS;
       cursor = next;
     } else {
       more = false;

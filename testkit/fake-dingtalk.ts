@@ -51,6 +51,8 @@ export class FakeDingTalk {
   readonly failed: FailedListItem[] = [];
   /** Records `failrecord/list` serves; they stay (7 days at DingTalk) and become confirmed. */
   readonly suiteRecords: SuiteRecord[] = [];
+  /** Hostile: serve the same items again and again, never deleting what was returned. */
+  forgetsNothing = false;
   /** At most this many items a failed-list call (DingTalk: 200). */
   pageSize = 200;
   tokenLifetimeSeconds = 7200;
@@ -154,7 +156,7 @@ export class FakeDingTalk {
       case 'call_back/get_call_back_failed_result': {
         if (!this.tokenIs(query, 'app')) return badToken;
         // "每次调用该接口会自动清除上一次调用所返回的failed_list": what is returned is gone.
-        const failed_list = this.failed.splice(0, this.pageSize);
+        const failed_list = this.forgetsNothing ? this.failed.slice(0, this.pageSize) : this.failed.splice(0, this.pageSize);
         return { errcode: 0, errmsg: 'ok', has_more: this.failed.length > 0, failed_list };
       }
       case 'topapi/callback/failrecord/list':

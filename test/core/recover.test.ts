@@ -5,7 +5,7 @@ import type { ConfigError } from '../../core/errors';
 import { capField, MAX_FIELD_BYTES } from '../../core/events';
 import { MemoryInbox } from '../../core/inbox';
 import { MemoryEventStore } from '../../core/memory-store';
-import { accessTokenFor, APP_FAILED_LIST, loadRecoverSettings, recover, RecoverError, SUITE_FAILED_LIST, type RecoverSettings } from '../../core/recover';
+import { accessTokenFor, APP_FAILED_LIST, loadRecoverSettings, MAX_PAGES_PER_PASS, recover, RecoverError, SUITE_FAILED_LIST, type RecoverSettings } from '../../core/recover';
 import { createCallback } from '../../core/callback';
 import { loadSettings } from '../../core/settings';
 import { approvalItem, contactItem, eventIdItem, FakeDingTalk } from '../../testkit/fake-dingtalk';
@@ -78,6 +78,25 @@ describe('recover pass (core, memory store, fake DingTalk over HTTP)', () => {
     dingtalk.failed.push(eventIdItem('corp-1', dingtalk.corpId));
     await recover({ settings: corpOnly, token: accessTokenFor(corpOnly), store, inbox: new MemoryInbox(), retryDelaysMs: FAST });
     expect((await store.list({ eventType: 'org_dept_create' })).records.find((record) => record.eventId === 'corp-1')?.ownerKey).to.equal(dingtalk.corpId);
+  });
+
+  it(`ends the pass after ${MAX_PAGES_PER_PASS} pages when DingTalk serves the same page for ever, the item stored once`, async () => {
+    dingtalk.forgetsNothing = true;
+    dingtalk.pageSize = 1;
+    dingtalk.failed.push(eventIdItem('again', dingtalk.corpId), eventIdItem('never-reached', dingtalk.corpId));
+    expect(await run()).to.include({ pages: MAX_PAGES_PER_PASS, items: MAX_PAGES_PER_PASS, created: 1, duplicate: MAX_PAGES_PER_PASS - 1 });
+    expect(dingtalk.count(APP_FAILED_LIST)).to.equal(MAX_PAGES_PER_PASS);
+  });
+
+  it('retries a token answer that is no JSON, then fails at gettoken, reading no failed list', async () => {
+    dingtalk.fail('gettoken', 'truncated', 4);
+    dingtalk.failed.push(eventIdItem('untouched', dingtalk.corpId));
+    const error = (await run().catch((caught: unknown) => caught)) as RecoverError;
+    expect(error).to.be.instanceOf(RecoverError).and.include({ step: 'gettoken' });
+    expect(error.message).to.match(/is not a JSON object$/);
+    expect(dingtalk.count('gettoken'), 'one try and FAST\'s two retries').to.equal(3);
+    expect(dingtalk.count(APP_FAILED_LIST)).to.equal(0);
+    expect(dingtalk.failed).to.have.length(1);
   });
 
   it('keeps a token whose reply says expires_in: 0 rather than fetching one for every call', async () => {

@@ -4,6 +4,7 @@ import { loadRecoverSettings } from '../core/recover';
 import { readAll, required } from '../core/environment';
 import { decodeAesKey } from '../core/settings';
 import { stringFlag, UsageError, type Command } from './command';
+import { terminalSafe } from './terminal';
 
 /** What DingTalk's errors mean here, and what to do next. */
 const HINTS: Record<number, string> = {
@@ -66,7 +67,7 @@ DINGTALK_API_BASE (default https://oapi.dingtalk.com).`,
       return await write(action, token, secrets!, url, tags);
     } catch (error) {
       if (!(error instanceof DingTalkApiError)) throw error;
-      process.stderr.write(`dingtalk-callback callback-url ${action}: ${error.message}\n`);
+      process.stderr.write(`dingtalk-callback callback-url ${action}: ${terminalSafe(error.message)}\n`);
       const hint = error.errcode === undefined ? undefined : HINTS[error.errcode];
       if (hint) process.stderr.write(`${hint}\n`);
       return 1;
@@ -92,7 +93,7 @@ async function show(token: AccessToken): Promise<number> {
   const tags = Array.isArray(reply.call_back_tag) ? reply.call_back_tag.join(', ') : String(reply.call_back_tag ?? '');
   // DingTalk answers with the token and AES key too: compare them with ours, never print them.
   const same = reply.token === process.env.DINGTALK_TOKEN?.trim() && reply.aes_key === process.env.DINGTALK_AES_KEY?.trim();
-  process.stdout.write(`url   ${reply.url}\ntags  ${tags}\ntoken and AES key ${same ? 'match' : 'differ from'} DINGTALK_TOKEN and DINGTALK_AES_KEY\n`);
+  process.stdout.write(`url   ${terminalSafe(String(reply.url ?? ''))}\ntags  ${terminalSafe(tags)}\ntoken and AES key ${same ? 'match' : 'differ from'} DINGTALK_TOKEN and DINGTALK_AES_KEY\n`);
   return 0;
 }
 
@@ -104,6 +105,6 @@ async function write(action: string, token: AccessToken, secrets: { token: strin
     if (!tags?.length) tags = Array.isArray(reply.call_back_tag) ? reply.call_back_tag.map(String) : [];
   }
   await token.call(`call_back/${action}_call_back`, {}, { call_back_tag: tags, ...secrets, url });
-  process.stdout.write(`callback URL ${action === 'register' ? 'registered' : 'updated'}: ${url} for ${tags.join(', ')}\n`);
+  process.stdout.write(`callback URL ${action === 'register' ? 'registered' : 'updated'}: ${terminalSafe(`${url} for ${tags.join(', ')}`)}\n`);
   return 0;
 }

@@ -83,7 +83,7 @@ function failedRunLine(summary: RecoverSummary, error: RecoverError): string {
 async function listSetAside(inbox: RecoverInbox, settings: RecoverSettings, json: boolean): Promise<number> {
   const entries = await setAsideEntries(inbox, settings);
   if (json) {
-    process.stdout.write(`${JSON.stringify({ setAside: entries }, null, 2)}\n`);
+    process.stdout.write(`${terminalSafe(JSON.stringify({ setAside: entries }, null, 2), '\n')}\n`);
     return 0;
   }
   if (entries.length === 0) {

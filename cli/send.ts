@@ -4,6 +4,7 @@ import { closest, counted, UsageError, wholeNumber, type Command } from './comma
 import { deliver, type Delivery } from './deliver';
 import { EVENT_FAMILIES, samplePayload } from './event-payloads';
 import { progressBar } from './progress';
+import { terminalSafe } from './terminal';
 import { sendMany, type SendSummary } from './send-many';
 import { CREDENTIALS_HELP, hints, TARGET_HELP, TARGET_OPTIONS, targetFrom } from './target';
 
@@ -63,7 +64,8 @@ Examples:
     if (target.usingDev) process.stderr.write('using the development credentials of npm start (none of DINGTALK_TOKEN, DINGTALK_AES_KEY, DINGTALK_OWNER_KEY is set)\n');
     if (count === 1) {
       const delivery = await deliver(target, first);
-      process.stdout.write(`${describe(fixed ? labelOf(fixed, source) : source, delivery)}\n`);
+      // What the server said is its text, not ours.
+      process.stdout.write(`${terminalSafe(describe(fixed ? labelOf(fixed, source) : source, delivery))}\n`);
       process.stderr.write(hints(target.url, { unreachable: delivery.unreachable, codes: [delivery.code] }));
       return delivery.ok ? 0 : 1;
     }

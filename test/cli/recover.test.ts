@@ -105,6 +105,7 @@ describe('dingtalk-callback recover and callback-url (in process, local store on
     expect(listed.output).to.contain('CSI \\u009b2J').and.not.contain('\u009b');
     const json = await cli(['recover', '--set-aside', '--json', '--endpoint', dynamo.endpoint], env);
     expect((JSON.parse(json.output) as { setAside: Array<{ text: string }> }).setAside.map((entry) => JSON.parse(entry.text))).to.deep.equal([inherited]);
+    expect(json.output).not.to.contain('\u009b');
 
     dingtalk.failed.push(eventIdItem('cut-1', dingtalk.corpId));
     dingtalk.fail(APP_FAILED_LIST, 'truncated');
@@ -201,6 +202,13 @@ describe('dingtalk-callback recover and callback-url (in process, local store on
         expect(result.output).not.to.contain(secrets.DINGTALK_AES_KEY);
         expect(result.output).not.to.contain(dingtalk.appSecret);
       }
+    });
+
+    it('shows what DingTalk holds with its control characters escaped', async function () {
+      dingtalk.registered = { call_back_tag: ['user_add_org\u001b[2J'], token: 't', aes_key: 'k', url: 'https://example.com/\u009b2J\u202e' };
+      const shown = await run(['get']);
+      expect(shown.output).to.contain('url   https://example.com/\\u009b2J\\u202e\ntags  user_add_org\\u001b[2J\n');
+      expect(shown.output).not.to.match(/[\u001b\u009b\u202e]/); // eslint-disable-line no-control-regex -- finding control characters is the point
     });
 
     it('says what the command line lacks before any setting, then names every missing setting at once, and calls DingTalk for neither', async function () {

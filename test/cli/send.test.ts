@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { createServer } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { send } from '../../cli/send';
 import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
 import { startCallbackServer, type CallbackServer } from '../../testkit/callback-server';
 import { CLEAN_ENV, runBin, runCli } from '../../testkit/cli';
-import { freePort } from '../../testkit/ports';
+import { freePort, listenOnLoopback } from '../../testkit/ports';
 
 const DEV_OWNER = DEV_CREDENTIALS.DINGTALK_OWNER_KEY;
 
@@ -241,4 +242,20 @@ describe('dingtalk-callback keygen and send', function () {
       expect(lines.slice(prose).filter((line) => /^ +--?\w/.test(line))).to.deep.equal([]);
     });
   }
+});
+
+describe('dingtalk-callback send, answered by a hostile server', function () {
+  it('prints what the server said with its control characters escaped', async function () {
+    const server = createServer((_request, response) => response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'x\u001b[2J', message: 'cleared\u009b2J' })));
+    const url = await listenOnLoopback(server);
+    try {
+      const { status, stdout } = await runCli(['send', 'user_add_org', '--url', `${url}/dingtalk`], { env: { ...CLEAN_ENV, ...DEV_CREDENTIALS } });
+      expect(status).to.equal(1);
+      expect(stdout).to.contain('500 x\\u001b[2J: cleared\\u009b2J');
+      expect(stdout).not.to.match(/[\u001b\u009b]/); // eslint-disable-line no-control-regex -- finding control characters is the point
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });

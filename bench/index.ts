@@ -5,11 +5,12 @@ import { packageBoth, measureColdStarts, type ColdStart } from './cold-start';
 import { measureCrypto, type CryptoResult } from './crypto';
 import { approvalPayload, attendancePayload } from './payloads';
 import { measurePipeline } from './pipeline';
+import { measureRefusals } from './refusals';
 
 /** How long each measurement runs: `full` for the figures, `quick` to check the bench works (`--quick`). */
 export const SCALES = {
-  full: { cryptoRounds: 7, cryptoRoundMillis: 250, pipelinePushes: 5000, pipelineWarmUp: 500, coldStarts: 11 },
-  quick: { cryptoRounds: 1, cryptoRoundMillis: 10, pipelinePushes: 20, pipelineWarmUp: 5, coldStarts: 1 },
+  full: { cryptoRounds: 7, cryptoRoundMillis: 250, pipelinePushes: 5000, pipelineWarmUp: 500, coldStarts: 11, refusals: 3000 },
+  quick: { cryptoRounds: 1, cryptoRoundMillis: 10, pipelinePushes: 20, pipelineWarmUp: 5, coldStarts: 1, refusals: 20 },
 };
 
 /** The last line `npm run bench` prints: its keys are a contract with whoever reads the line (`test/bench/bench.test.ts`). */
@@ -45,6 +46,12 @@ export async function runBench(scale: (typeof SCALES)[keyof typeof SCALES], prin
     print(`\nwhole core pipeline with the memory store, ${scale.pipelinePushes} pushes one after another, in 5 rounds`);
     print(`  per push, quietest round: p50 ${pipeline.p50Us} µs, p99 ${pipeline.p99Us} µs (target p99 < ${TARGETS.pipelineP99Us} µs: ${atMost(pipeline.p99Us, TARGETS.pipelineP99Us, 'µs')})`);
 
+    const refusals = await measureRefusals(scale.refusals, Math.ceil(scale.refusals / 10));
+    print(`\nrefusals after the signature, one answer for all (400 undecryptable): median µs of ${scale.refusals} each, taking turns`);
+    print(`  ${Object.entries(refusals).map(([kind, us]) => `${kind} ${us}`).join(', ')}`);
+    const oracleGap = Math.abs(refusals['bad padding']! - refusals['bad length']!);
+    print(`  target: the padding oracle's pair (bad padding, bad length) within ${TARGETS.refusalGapUs} µs of each other: ${atMost(oracleGap, TARGETS.refusalGapUs, 'µs')}`);
+
     const cold = await measureColdStarts(packages, scale.coldStarts);
     print(`\ncold start: fresh node, load the bundle, answer one push as deployed, its store write included (medians of ${scale.coldStarts} rounds; over bare: paired by round, quartiles in brackets)`);
     print(row(COLD_WIDTHS, ['', 'answered', 'over bare', '', 'load', 'first push', 'cpu', 'zip', `  within ${TARGETS.coldStartOverBareMs} ms of bare`]));
@@ -76,6 +83,8 @@ export const TARGETS = {
   cryptoVsPeer: 10,
   cryptoVsFloor: 0.6,
   pipelineP99Us: 1000,
+  /** Between the refusals a padding oracle tells apart (docs/protocol.md): well under a network's jitter. */
+  refusalGapUs: 10,
   coldStartOverBareMs: 50,
   zipBytes: { aws: 500 * 1024, aliyun: 1536 * 1024 },
 };

@@ -3,8 +3,11 @@ import { BadRequestError, StoreError } from './errors';
 import { firstString, nonEmptyString, wholeNumber } from './fields';
 import { keysNamedTwice } from './json-text';
 
-/** Where a record came from: a push DingTalk delivered, or an event fetched back after DingTalk gave up on it. */
-export type EventSource = 'push' | 'recovered';
+/**
+ * Where a record came from: a push DingTalk delivered over HTTP, an event it sent over a Stream
+ * connection, or an event fetched back after DingTalk gave up on it.
+ */
+export type EventSource = 'push' | 'stream' | 'recovered';
 
 /** One stored DingTalk event: the same logical record on every store (docs/architecture.md, "The stored record"). */
 export interface EventRecord {
@@ -26,8 +29,10 @@ export interface EventRecord {
   receivedAt: string;
   /** Approvals only (capped). */
   processInstanceId?: string;
-  /** The decrypted message, verbatim (a leading byte-order mark included). */
+  /** The decrypted message, verbatim (a leading byte-order mark included); for Stream, the frame's `data`. */
   payload: string;
+  /** Stream only: the headers of the frame that first brought the event, as DingTalk sent them. */
+  headers?: Record<string, string>;
 }
 
 /** A decrypted message that passed the checks of docs/protocol.md: JSON with a string `EventType`. */
@@ -150,6 +155,7 @@ export interface RecordParts {
   corpId?: string;
   eventTime?: number;
   processInstanceId?: string;
+  headers?: Record<string, string>;
 }
 
 /** The stored record of an event, as docs/architecture.md's record table says; absent parts stay absent. */
@@ -167,6 +173,7 @@ export function buildRecord(parts: RecordParts): EventRecord {
   if (parts.corpId !== undefined) record.corpId = capField(parts.corpId);
   if (parts.eventTime !== undefined) record.eventTime = parts.eventTime;
   if (parts.processInstanceId !== undefined) record.processInstanceId = capField(parts.processInstanceId);
+  if (parts.headers !== undefined) record.headers = parts.headers;
   return record;
 }
 
@@ -187,12 +194,12 @@ export function toRecord(message: DingTalkMessage, ownerKey: string, receivedAt:
   });
 }
 
-const SOURCES: readonly EventSource[] = ['push', 'recovered'];
+const SOURCES: readonly EventSource[] = ['push', 'stream', 'recovered'];
 
 /**
  * Rebuilds a record from what a store read back: `text(name)` is the stored string field of that
  * name, if any; the payload (when the store keeps it elsewhere than in a `payload` string) and
- * `eventTime` come decoded. Absent optional fields stay absent.
+ * `eventTime` come decoded. Absent optional fields stay absent; `headers` is kept as JSON text.
  * @throws StoreError naming `where` when a required field is missing: what was read is no event record.
  */
 export function storedRecord(text: (name: string) => string | undefined, decoded: { payload?: string; eventTime?: number }, where: string): EventRecord {
@@ -216,7 +223,27 @@ export function storedRecord(text: (name: string) => string | undefined, decoded
     if (value !== undefined) record[name] = value;
   }
   if (decoded.eventTime !== undefined) record.eventTime = decoded.eventTime;
+  const headers = text('headers');
+  if (headers !== undefined) record.headers = storedHeaders(headers, `${where} ${record.id}`);
   return record;
+}
+
+/** A Stream frame's headers as stores keep them: one JSON text column, written by {@link headersText}. */
+export function headersText(headers: Record<string, string>): string {
+  return JSON.stringify(headers);
+}
+
+function storedHeaders(text: string, where: string): Record<string, string> {
+  let headers: unknown;
+  try {
+    headers = JSON.parse(text);
+  } catch (cause) {
+    throw new StoreError(`${where} has headers that are not JSON: not an event record`, { cause });
+  }
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers) || Object.values(headers).some((value) => typeof value !== 'string')) {
+    throw new StoreError(`${where} has headers that are no object of strings: not an event record`);
+  }
+  return headers as Record<string, string>;
 }
 
 function sha256(bytes: Uint8Array): string {

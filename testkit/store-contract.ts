@@ -86,6 +86,14 @@ export function describeEventStoreContract(name: string, factory: StoreFactory):
       expect(await subject.store.get(bare.id)).to.deep.equal(bare);
     });
 
+    it('gives a Stream record back with the headers of its frame', async function () {
+      const headers = { appId: 'app-1', connectionId: 'c-1', contentType: 'application/json', messageId: 'm-1', topic: '*', eventId: 'evt-s', eventBornTime: '1700000000000', eventCorpId: 'ding6ccabc44d2c8d38b', eventType: 'bpms_instance_change', eventUnifiedAppId: 'u-1', note: '请假 "quoted" 🏖️' };
+      const record = sampleRecord(4, { id: 'ding6ccabc44d2c8d38b:event:bpms_instance_change:evt-s', source: 'stream', headers });
+      expect(await subject.store.put(record)).to.equal('created');
+      expect(await subject.store.get(record.id)).to.deep.equal(record);
+      expect((await subject.store.list({ limit: 10 })).records.find((each) => each.id === record.id)).to.deep.equal(record);
+    });
+
     it('answers duplicate for an id already stored and keeps the first record', async function () {
       const first = sampleRecord(3);
       await subject.store.put(first);

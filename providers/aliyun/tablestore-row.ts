@@ -1,10 +1,10 @@
 import TableStore from 'tablestore';
-import { storedRecord, type EventRecord } from '../../core/events';
+import { headersText, storedRecord, type EventRecord } from '../../core/events';
 
 /** The row of a record: its `id` the primary key, every other field an attribute column, absent ones left out. */
 export function toRow(record: EventRecord): { primaryKey: TableStore.PrimaryKeyInput; attributeColumns: TableStore.AttributeInput } {
-  const { id, eventTime, ...columns } = record;
-  const attributeColumns: TableStore.AttributeInput = Object.entries(columns)
+  const { id, eventTime, headers, ...columns } = record;
+  const attributeColumns: TableStore.AttributeInput = Object.entries({ ...columns, headers: headers && headersText(headers) })
     .filter((entry): entry is [string, string] => entry[1] !== undefined)
     .map(([name, value]) => ({ [name]: value }));
   if (eventTime !== undefined) attributeColumns.push({ eventTime: TableStore.Long.fromNumber(eventTime) });

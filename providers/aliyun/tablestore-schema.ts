@@ -16,6 +16,7 @@ export const EVENT_COLUMNS: readonly TableStore.DefinedColumnSchema[] = [
   { name: 'receivedAt', type: STRING },
   { name: 'processInstanceId', type: STRING },
   { name: 'payload', type: STRING },
+  { name: 'headers', type: STRING },
 ];
 
 /**

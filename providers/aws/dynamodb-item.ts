@@ -1,7 +1,7 @@
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { StoreError, UnstorableEventError } from '../../core/errors';
-import { storedRecord, type EventRecord } from '../../core/events';
+import { headersText, storedRecord, type EventRecord } from '../../core/events';
 import { encodeListKey } from '../../core/listing';
 import type { AwsJsonClient } from './aws-json-client';
 
@@ -70,6 +70,7 @@ export async function toItem(record: EventRecord): Promise<Item> {
   if (record.corpId !== undefined) item.corpId = { S: record.corpId };
   if (record.eventTime !== undefined) item.eventTime = { N: String(record.eventTime) };
   if (record.processInstanceId !== undefined) item.processInstanceId = { S: record.processInstanceId };
+  if (record.headers !== undefined) item.headers = { S: headersText(record.headers) };
   if (Buffer.byteLength(record.payload, 'utf8') > PLAIN_PAYLOAD_MAX_BYTES) item.payloadGzip = { B: await gzipAsync(record.payload) };
   else item.payload = { S: record.payload };
   const size = itemBytes(item);

@@ -21,7 +21,7 @@ export const LOG_INDEX = {
       type: 'json',
       index_all: false,
       max_depth: 1,
-      json_keys: { level: text, msg: text, outcome: text, eventType: text, id: text, error: text, status: long, latencyMs: long },
+      json_keys: { level: text, msg: text, outcome: text, eventType: text, id: text, error: text, reason: text, status: long, latencyMs: long },
     },
   },
 };

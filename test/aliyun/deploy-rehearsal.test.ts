@@ -168,7 +168,7 @@ describe('sls deploy --config serverless.aliyun.yml, rehearsed against a fake Al
     const [index] = named(first, 'CreateIndex');
     const keys = (index!.params as { keys: Record<string, { type: string; json_keys?: Record<string, { type: string }> }> }).keys;
     expect(keys.message!.type).to.equal('json');
-    expect(Object.keys(keys.message!.json_keys!)).to.have.members(['level', 'msg', 'outcome', 'eventType', 'id', 'status', 'latencyMs', 'error']);
+    expect(Object.keys(keys.message!.json_keys!)).to.have.members(['level', 'msg', 'outcome', 'eventType', 'id', 'status', 'latencyMs', 'error', 'reason']);
     expect(keys.message!.json_keys!.latencyMs!.type).to.equal('long');
     expect(named(first, 'UpdateIndex')).to.deep.equal([]);
   });

@@ -284,7 +284,15 @@ export async function recover(options: RecoverOptions): Promise<RecoverSummary> 
   /** Reads one reply, keeps its raw text before anything else, then stores or sets aside its items. */
   const readPage = async (path: string, body?: unknown, stored?: FailedPage): Promise<FailedPage> => {
     let kept: { text: string; id?: string; error?: unknown } | undefined;
+    // An answer with an errcode holds nothing: it leaves the inbox at once (should that fail, the
+    // next run finds it holds no items).
+    const forget = async () => {
+      if (kept?.id !== undefined && (await inbox.remove(source, kept.id).then(() => true, () => false))) left -= 1;
+      kept = undefined;
+    };
     const keep = async (text: string) => {
+      // A second answer in one call follows an errcode answer (a stale token, fetched anew).
+      await forget();
       kept = await inbox.add(source, text).then(
         (id) => {
           left += 1;
@@ -292,11 +300,6 @@ export async function recover(options: RecoverOptions): Promise<RecoverSummary> 
         },
         (error: unknown) => ({ text, error }),
       );
-    };
-    // An answer with an errcode holds nothing: it leaves the inbox at once.
-    const forget = async () => {
-      if (kept?.id !== undefined && (await inbox.remove(source, kept.id).then(() => true, () => false))) left -= 1;
-      kept = undefined;
     };
     await call(path, body, keep, forget);
     const { text, id, error: keepError } = kept!;

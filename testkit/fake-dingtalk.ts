@@ -88,6 +88,11 @@ export class FakeDingTalk {
     this.faults.set(path, { fault, times, after });
   }
 
+  /** Revokes every token issued: the next call with one is answered 40014, as DingTalk does. */
+  revokeTokens(): void {
+    this.tokens.clear();
+  }
+
   /** How many calls reached `path`. */
   count(path: string): number {
     return this.calls.filter((call) => call.path === path).length;

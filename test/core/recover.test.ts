@@ -88,6 +88,21 @@ describe('recover pass (core, memory store, fake DingTalk over HTTP)', () => {
     expect(dingtalk.count(APP_FAILED_LIST)).to.equal(MAX_PAGES_PER_PASS);
   });
 
+  it('keeps no errcode answer in the inbox: a stale token is fetched anew and the page read, one reply kept and finished', async () => {
+    const store = new MemoryEventStore();
+    const inbox = new MemoryInbox();
+    const token = accessTokenFor(settings);
+    await run(store, inbox, token);
+    // DingTalk revoked the token: the next list call answers 40014, the one after it the page.
+    dingtalk.revokeTokens();
+    dingtalk.failed.push(eventIdItem('after-stale', dingtalk.corpId));
+    const adds: string[] = [];
+    const watched = Object.assign(Object.create(inbox) as MemoryInbox, { add: (source: string, body: string, id?: string) => (adds.push(body), inbox.add(source, body, id)) });
+    expect(await recover({ settings, token, store, inbox: watched, retryDelaysMs: FAST })).to.include({ pages: 1, created: 1 });
+    expect(adds.map((body) => (JSON.parse(body) as { errcode: number }).errcode)).to.deep.equal([40014, 0]);
+    expect(await inbox.pending(settings.source)).to.deep.equal([]);
+  });
+
   it('retries a token answer that is no JSON, then fails at gettoken, reading no failed list', async () => {
     dingtalk.fail('gettoken', 'truncated', 4);
     dingtalk.failed.push(eventIdItem('untouched', dingtalk.corpId));

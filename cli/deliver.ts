@@ -1,5 +1,6 @@
 import { replyText } from '../core/callback';
 import { HANDSHAKES, messageId, parseMessage } from '../core/events';
+import { syncRecords } from '../core/sync-push';
 import { openReply, pushUrl, sealPush } from '../core/dingtalk-side';
 import type { Settings } from '../core/settings';
 
@@ -24,24 +25,38 @@ export interface Delivery {
   unreachable?: boolean;
   /** The function's error code, when it answered one (`bad_signature`…). */
   code?: string;
-  /** The id the record is stored under (undefined for a handshake, which is not stored, or a non-event). */
+  /** The id the record is stored under (undefined for a handshake, which is not stored, or a non-event); a SyncHTTP push's first row's. */
   id?: string;
+  /** A SyncHTTP push: the id of each row's record, in the push's order. */
+  rows?: string[];
 }
 
-/** The record id the core derives for `message` pushed for `ownerKey`, or undefined when it stores none (a handshake, not an event). */
-export function storedId(message: string, ownerKey: string): string | undefined {
+/**
+ * The record ids the core derives for `message` pushed for `ownerKey`: none for a handshake or a
+ * non-event, else one, or for a SyncHTTP push one per row (`rows` set).
+ */
+export function storedIds(message: string, ownerKey: string): { ids: string[]; rows?: true } {
   try {
     const parsed = parseMessage(Buffer.from(message, 'utf8'));
-    return HANDSHAKES.has(parsed.eventType) ? undefined : messageId(parsed, ownerKey);
+    if (HANDSHAKES.has(parsed.eventType)) return { ids: [] };
+    const rows = syncRecords(parsed, ownerKey, new Date());
+    return rows ? { ids: rows.map((record) => record.id), rows: true } : { ids: [messageId(parsed, ownerKey)] };
   } catch {
-    return undefined;
+    return { ids: [] };
   }
+}
+
+/** The one record id of a message that is not a SyncHTTP push (see {@link storedIds}). */
+export function storedId(message: string, ownerKey: string): string | undefined {
+  return storedIds(message, ownerKey).ids[0];
 }
 
 /** Seals `message` as DingTalk does, POSTs it, and checks the reply as DingTalk would. */
 export async function deliver(target: Target, message: string): Promise<Delivery> {
   const push = sealPush(target.settings, message, target.ownerKey);
-  const id = storedId(message, target.ownerKey);
+  const stored = storedIds(message, target.ownerKey);
+  const rows = stored.rows ? { rows: stored.ids } : {};
+  const id = stored.ids[0];
   const started = performance.now();
   let status = 0;
   let body: string;
@@ -52,7 +67,7 @@ export async function deliver(target: Target, message: string): Promise<Delivery
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     const problem = `could not reach ${target.url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`;
-    return { ok: false, status, latencyMs: performance.now() - started, problem, id, unreachable: true };
+    return { ok: false, status, latencyMs: performance.now() - started, problem, id, ...rows, unreachable: true };
   }
   const latencyMs = performance.now() - started;
   if (status !== 200) {
@@ -60,14 +75,14 @@ export async function deliver(target: Target, message: string): Promise<Delivery
     const answer = safeJson(body);
     const said = [answer?.error, answer?.message].filter((part) => typeof part === 'string').join(': ') || body.slice(0, 120);
     const hint = status === 404 ? ' (no callback at this URL: the function serves the path /dingtalk)' : '';
-    return { ok: false, status, latencyMs, problem: `${said}${hint}`, id, ...(typeof answer?.error === 'string' && { code: answer.error }) };
+    return { ok: false, status, latencyMs, problem: `${said}${hint}`, id, ...rows, ...(typeof answer?.error === 'string' && { code: answer.error }) };
   }
   try {
     const reply = openReply(target.settings, body, target.ownerKey);
     const expected = replyText(parseMessage(Buffer.from(message, 'utf8')));
-    return reply === expected ? { ok: true, status, latencyMs, reply, id } : { ok: false, status, latencyMs, reply, problem: `reply decrypts to "${reply.slice(0, 40)}", not "${expected}"`, id };
+    return reply === expected ? { ok: true, status, latencyMs, reply, id, ...rows } : { ok: false, status, latencyMs, reply, problem: `reply decrypts to "${reply.slice(0, 40)}", not "${expected}"`, id, ...rows };
   } catch (error) {
-    return { ok: false, status, latencyMs, problem: `reply does not verify: ${(error as Error).message}`, id };
+    return { ok: false, status, latencyMs, problem: `reply does not verify: ${(error as Error).message}`, id, ...rows };
   }
 }
 

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { syncRow } from './sync-rows';
 
 /** Every EventType of the table in docs/protocol.md ("Events"), by family, for `send --help` and the tests. */
 export const EVENT_FAMILIES: Record<string, readonly string[]> = {
@@ -48,12 +49,10 @@ export function samplePayload(eventType: string, corpId: string, records = 3): R
     }));
     return { EventType: eventType, DataList };
   }
-  if (eventType.startsWith('SYNC_HTTP_PUSH_')) {
-    const bizData = Array.from({ length: records }, (_, i) => ({
-      gmt_create: now, biz_type: 4, open_cursor: i, subscribe_id: 'suite4xxxxxxxxxxxxxxx_0', id: now + i, gmt_modified: now,
-      biz_id: corpId, biz_data: JSON.stringify({ syncAction: 'org_suite_auth', auth_corp_info: { corp_name: '钉钉测试企业' } }), corp_id: corpId, status: 0,
-    }));
-    return { EventType: eventType, bizData };
+  if (eventType === 'SYNC_HTTP_PUSH_HIGH' || eventType === 'SYNC_HTTP_PUSH_MEDIUM') {
+    // Authorisations by as many organisations (urgent), or as many new departments of one.
+    const rows = Array.from({ length: records }, () => (eventType === 'SYNC_HTTP_PUSH_HIGH' ? syncRow('org_suite_auth', { corpId: `ding${randomBytes(8).toString('hex')}` }) : syncRow('org_dept_create', { corpId })));
+    return { EventType: eventType, bizData: rows };
   }
   if (['suite_ticket', 'tmp_auth_code', 'change_auth', 'suite_relieve'].includes(eventType)) {
     return {

@@ -42,7 +42,7 @@ export async function sendMany(target: Target, options: SendManyOptions): Promis
     if (!delivery.unreachable) latencies.push(delivery.latencyMs);
     if (delivery.ok) {
       summary.ok++;
-      if (delivery.id) summary.acknowledged.add(delivery.id);
+      for (const id of delivery.rows ?? (delivery.id ? [delivery.id] : [])) summary.acknowledged.add(id);
     } else {
       summary.failed++;
       summary.unreachable ||= delivery.unreachable === true;

@@ -6,6 +6,7 @@ import { EVENT_FAMILIES, samplePayload } from './event-payloads';
 import { progressBar } from './progress';
 import { terminalSafe } from './terminal';
 import { sendMany, type SendSummary } from './send-many';
+import { pushTypeOf, SYNC_ACTIONS, syncPush, syncRow, type SyncAction } from './sync-rows';
 import { CREDENTIALS_HELP, hints, TARGET_HELP, TARGET_OPTIONS, targetFrom } from './target';
 
 const EVENT_TYPES = Object.values(EVENT_FAMILIES).flat();
@@ -15,6 +16,7 @@ export const send: Command = {
   name: 'send',
   summary: 'push an event to a callback URL as DingTalk does, and check the reply',
   help: `Usage: dingtalk-callback send <eventType | file.json | -> [options]
+       dingtalk-callback send --sync <syncAction> [--rows N] [options]
 
 Behaves as DingTalk: builds a realistic payload for the event type (or reads one from a JSON
 file, or from standard input with -), signs and encrypts it, POSTs it, then verifies and decrypts
@@ -28,6 +30,10 @@ ${TARGET_HELP}
   --duplicate        send the same event every time (each with a fresh ciphertext, as DingTalk
                      retries do): the store must keep exactly one record
   --records N        records in an attendance or SyncHTTP push (default 3)
+  --sync ACTION      play an ISV's SyncHTTP push instead: rows of this syncAction (${SYNC_ACTIONS.join(', ')}),
+                     in SYNC_HTTP_PUSH_HIGH (tickets, authorisations) or _MEDIUM (the rest); each
+                     row is stored as a record of its own, and the result names each row's id
+  --rows N           rows in a --sync push (default 1), each a distinct object or version
   -h, --help         show this help
 
 ${CREDENTIALS_HELP}
@@ -38,6 +44,8 @@ ${families}
 Examples:
   dingtalk-callback send user_add_org
   dingtalk-callback send bpms_instance_change --count 200 --concurrency 16
+  dingtalk-callback send --sync suite_ticket
+  dingtalk-callback send --sync org_dept_create --rows 50
   echo '{"EventType":"user_leave_org","UserId":["u1"]}' | dingtalk-callback send -`,
   options: {
     ...TARGET_OPTIONS,
@@ -45,20 +53,25 @@ Examples:
     concurrency: { type: 'string' },
     duplicate: { type: 'boolean' },
     records: { type: 'string' },
+    sync: { type: 'string' },
+    rows: { type: 'string' },
   },
   async run(values, positionals) {
-    if (positionals.length !== 1) throw new UsageError('send takes exactly one event type, JSON file or -');
-    const source = positionals[0] as string;
+    const action = syncActionOf(values.sync);
+    if (action ? positionals.length !== 0 : positionals.length !== 1) throw new UsageError(action ? 'send --sync takes no event type: the rows are of the syncAction given' : 'send takes exactly one event type, JSON file or -');
+    if (values.rows !== undefined && !action) throw new UsageError('--rows goes with --sync (for attendance and whole SyncHTTP samples, --records)');
+    const rows = wholeNumber(values.rows, 'rows', 1, 0, 1000);
+    const source = action ? pushTypeOf(action) : (positionals[0] as string);
     const count = wholeNumber(values.count, 'count', 1);
     const concurrency = wholeNumber(values.concurrency, 'concurrency', 8, 1, 1000);
     const records = wholeNumber(values.records, 'records', 3, 0, 100_000);
     const target = targetFrom(values);
-    const fixed = source === '-' || source.endsWith('.json') ? readMessage(source) : undefined;
-    if (!fixed && !EVENT_TYPES.includes(source)) {
+    const fixed = !action && (source === '-' || source.endsWith('.json')) ? readMessage(source) : undefined;
+    if (!fixed && !action && !EVENT_TYPES.includes(source)) {
       const near = closest(source, EVENT_TYPES);
       process.stderr.write(`${source} is not a known event type${near ? ` (did you mean ${near}?)` : ''}: it is sent as a generic event\n`);
     }
-    const fresh = () => fixed ?? JSON.stringify(samplePayload(source, target.ownerKey, records));
+    const fresh = () => fixed ?? (action ? syncMessage(action, rows) : JSON.stringify(samplePayload(source, target.ownerKey, records)));
     const first = fresh();
     const message = values.duplicate ? () => first : (index: number) => (index === 0 ? first : fresh());
     if (target.usingDev) process.stderr.write('using the development credentials of npm start (none of DINGTALK_TOKEN, DINGTALK_AES_KEY, DINGTALK_OWNER_KEY is set)\n');
@@ -76,6 +89,26 @@ Examples:
     return summary.failed === 0 ? 0 : 1;
   },
 };
+
+function syncActionOf(value: unknown): SyncAction | undefined {
+  if (value === undefined) return undefined;
+  if (SYNC_ACTIONS.includes(value as SyncAction)) return value as SyncAction;
+  const near = closest(String(value), SYNC_ACTIONS);
+  throw new UsageError(`--sync takes one of ${SYNC_ACTIONS.join(', ')}${near ? ` (did you mean ${near}?)` : ''}`);
+}
+
+/**
+ * A SyncHTTP push of `count` fresh rows of `action`: versions a millisecond apart, and for
+ * authorisations as many organisations, so that every row is a record of its own.
+ */
+function syncMessage(action: SyncAction, count: number): string {
+  const now = Date.now();
+  const perCorp = action.startsWith('org_suite_');
+  return syncPush(
+    Array.from({ length: count }, (_, index) => syncRow(action, { modified: now - (count - 1 - index), ...(perCorp && { corpId: `ding${Math.random().toString(16).slice(2, 18)}` }) })),
+    pushTypeOf(action),
+  );
+}
 
 function readMessage(source: string): string {
   try {
@@ -99,7 +132,7 @@ function labelOf(message: string, source: string): string {
 /** One push's result line: the reply as it decrypted (`success`, or a suite check's Random), or why it failed. */
 function describe(label: string, delivery: Delivery): string {
   const latency = `${delivery.latencyMs.toFixed(1)} ms`;
-  const id = delivery.id ? ` id ${delivery.id}` : '';
+  const id = delivery.rows ? `, ${counted(delivery.rows.length, 'row')}${delivery.rows.map((rowId) => ` id ${rowId}`).join('')}` : delivery.id ? ` id ${delivery.id}` : '';
   return delivery.ok ? `ok ${label}: ${delivery.status} ${delivery.reply} in ${latency}${id}` : `FAILED ${label}: ${delivery.status ? `${delivery.status} ` : ''}${delivery.problem} (${latency})`;
 }
 

@@ -4,10 +4,11 @@ import { firstString, nonEmptyString, wholeNumber } from './fields';
 import { keysNamedTwice } from './json-text';
 
 /**
+/**
  * Where a record came from: a push DingTalk delivered over HTTP, an event it sent over a Stream
- * connection, or an event fetched back after DingTalk gave up on it.
+ * connection, a row of a SyncHTTP push (ISV apps), or an event fetched back after DingTalk gave up on it.
  */
-export type EventSource = 'push' | 'stream' | 'recovered';
+export type EventSource = 'push' | 'stream' | 'sync' | 'recovered';
 
 /** One stored DingTalk event: the same logical record on every store (docs/architecture.md, "The stored record"). */
 export interface EventRecord {
@@ -56,6 +57,11 @@ export interface EventIdentity {
   eventId?: string;
   /** The event's message bytes, verbatim: the identity of an event without an `eventId`. */
   bytes: Uint8Array;
+  /**
+   * Where an identity derived from `bytes` lives: `sha256` for messages (the default), `sync` for
+   * SyncHTTP rows, whose `bytes` name the business object's version (docs/isv.md).
+   */
+  derived?: 'sha256' | 'sync';
 }
 
 /**
@@ -78,6 +84,7 @@ export const MAX_FIELD_BYTES = 256;
  * - `<ownerKey>:event:<EventType>:<eventId>` for an event that carries DingTalk's `eventId` (the
  *   type is part of it: one id under two types is two events);
  * - `<ownerKey>:sha256:<hex SHA-256 of the message bytes>` for one that does not;
+ * - `<ownerKey>:sync:<hex SHA-256 of the bytes>` for a SyncHTTP row that does not;
  * - `hash:<hex SHA-256 of the above>` when the above is over {@link MAX_ID_BYTES}.
  * ownerKey and EventType are percent-encoded, so no `:` inside them can make two ids meet.
  */
@@ -86,7 +93,7 @@ export function recordId(identity: EventIdentity): string {
   const natural =
     identity.eventId !== undefined && identity.eventId !== ''
       ? `${owner}:event:${encodeURIComponent(identity.eventType)}:${identity.eventId}`
-      : `${owner}:sha256:${sha256(identity.bytes)}`;
+      : `${owner}:${identity.derived ?? 'sha256'}:${sha256(identity.bytes)}`;
   return Buffer.byteLength(natural, 'utf8') <= MAX_ID_BYTES ? natural : `hash:${sha256(Buffer.from(natural, 'utf8'))}`;
 }
 
@@ -151,6 +158,8 @@ export interface RecordParts {
   payload: string;
   /** What identifies the event when it has no `eventId` (see {@link recordId}). */
   bytes: Uint8Array;
+  /** The namespace of an identity derived from `bytes` (see {@link recordId}). */
+  derived?: EventIdentity['derived'];
   eventId?: string;
   corpId?: string;
   eventTime?: number;
@@ -162,7 +171,7 @@ export interface RecordParts {
 export function buildRecord(parts: RecordParts): EventRecord {
   const { ownerKey, eventType, eventId } = parts;
   const record: EventRecord = {
-    id: recordId({ ownerKey, eventType, eventId, bytes: parts.bytes }),
+    id: recordId({ ownerKey, eventType, eventId, bytes: parts.bytes, derived: parts.derived }),
     eventType: capField(eventType),
     ownerKey,
     source: parts.source,
@@ -194,7 +203,7 @@ export function toRecord(message: DingTalkMessage, ownerKey: string, receivedAt:
   });
 }
 
-const SOURCES: readonly EventSource[] = ['push', 'stream', 'recovered'];
+const SOURCES: readonly EventSource[] = ['push', 'stream', 'sync', 'recovered'];
 
 /**
  * Rebuilds a record from what a store read back: `text(name)` is the stored string field of that
@@ -250,8 +259,8 @@ function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Times come as numbers in some events and digit strings in others; anything else is no time. */
-function firstTime(fields: Record<string, unknown>, names: readonly string[]): number | undefined {
+/** The first of `names` that holds a time: numbers in some events, digit strings in others; anything else is no time. */
+export function firstTime(fields: Record<string, unknown>, names: readonly string[]): number | undefined {
   for (const name of names) {
     const time = wholeNumber(fields[name]);
     if (time !== undefined) return time;

@@ -14,8 +14,7 @@ export function reindentJson(text: string, indent = 2, depth = 0): string {
   for (let i = 0; i < json.length; i++) {
     const char = json[i]!;
     if (char === '"') {
-      let end = i + 1;
-      while (json[end] !== '"') end += json[end] === '\\' ? 2 : 1;
+      const end = stringEnd(json, i);
       out += json.slice(i, end + 1);
       i = end;
     } else if (char === '{' || char === '[') {
@@ -87,4 +86,55 @@ export function keysNamedTwice(json: string, names: readonly string[]): string[]
     }
   }
   return names.filter((name) => (counts.get(name) ?? 0) > 1);
+}
+
+/**
+ * The verbatim text of each element of the array that the top-level object of `json` (text
+ * `JSON.parse` accepted) holds under `key`, or undefined when that value is no array. Each element
+ * keeps its bytes as sent (numbers beyond 2^53, escapes, spacing inside), so a row cut from a
+ * SyncHTTP message can be stored as DingTalk wrote it. A key named twice counts as `JSON.parse`
+ * reads it: the last one.
+ */
+export function arrayElementsText(json: string, key: string): string[] | undefined {
+  let depth = 0;
+  let found: number | undefined;
+  for (let i = 0; i < json.length; i++) {
+    const char = json[i]!;
+    if (char === '"') {
+      const end = stringEnd(json, i);
+      if (depth === 1) {
+        KEY_FOLLOWS.lastIndex = end + 1;
+        if (KEY_FOLLOWS.test(json) && JSON.parse(json.slice(i, end + 1)) === key) found = KEY_FOLLOWS.lastIndex;
+      }
+      i = end;
+    } else if (char === '{' || char === '[') depth += 1;
+    else if (char === '}' || char === ']') depth -= 1;
+  }
+  if (found === undefined) return undefined;
+  let start = found;
+  while (/\s/.test(json[start] ?? '')) start += 1;
+  if (json[start] !== '[') return undefined;
+  const elements: string[] = [];
+  let level = 0;
+  let from = start + 1;
+  for (let i = start + 1; i < json.length; i++) {
+    const char = json[i]!;
+    if (char === '"') i = stringEnd(json, i);
+    else if (char === '{' || char === '[') level += 1;
+    else if ((char === '}' || char === ']') && level > 0) level -= 1;
+    else if (level === 0 && (char === ',' || char === ']')) {
+      const element = json.slice(from, i).trim();
+      if (element !== '') elements.push(element);
+      if (char === ']') break;
+      from = i + 1;
+    }
+  }
+  return elements;
+}
+
+/** The index of the quote closing the JSON string opened at `start`. */
+function stringEnd(json: string, start: number): number {
+  let end = start + 1;
+  while (json[end] !== '"') end += json[end] === '\\' ? 2 : 1;
+  return end;
 }

@@ -15,6 +15,10 @@ export interface PushLog {
   error?: string;
   /** The class name of the underlying failure (for example a store SDK's exception name). */
   cause?: string;
+  /** A SyncHTTP push: how many of its rows were new, already stored, or refused as unstorable. */
+  rows?: { created: number; duplicate: number; refused: number };
+  /** The ids of the SyncHTTP rows refused as unstorable. */
+  refused?: string[];
   /** Why a push was refused, for refusals whose code alone does not say (an unstorable event). */
   reason?: string;
   latencyMs: number;

@@ -11,6 +11,7 @@ import { eventIndexes } from '../../providers/aliyun/tablestore-schema';
 import { TablestoreEventWriter } from '../../providers/aliyun/tablestore-writer';
 import { freePort } from '../../testkit/ports';
 import { describeEventStoreContract, sampleRecord, type MeasuredTable } from '../../testkit/store-contract';
+import { describeSyncRows } from '../../testkit/sync-contract';
 import { startTablestoreServer, type LocalTablestore } from '../../testkit/tablestore-server';
 
 /** What a promise rejects with (fails the test when it resolves). */
@@ -61,6 +62,8 @@ describe('Tablestore', function () {
     large: largeTable,
     unreachable: () => new TablestoreEventStore({ tableName: 'events', client: createTablestoreClient({ ...server.clientOptions, endpoint: `http://127.0.0.1:${deadPort}` }) }),
   });
+
+  describeSyncRows('TablestoreEventStore', async () => ({ store: await freshStore(), close: async () => {} }));
 
   describe('TablestoreEventStore beyond the contract', function () {
     it('turns a server failure into a StoreError naming the Tablestore code, for writes and reads', async function () {

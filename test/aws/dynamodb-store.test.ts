@@ -9,6 +9,7 @@ import { startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
 import { startDynamoDbProxy, type DynamoDbProxy } from '../../testkit/dynamodb-proxy';
 import { freePort } from '../../testkit/ports';
 import { describeEventStoreContract, sampleRecord, type MeasuredTable } from '../../testkit/store-contract';
+import { describeSyncRows } from '../../testkit/sync-contract';
 
 describe('providers/aws/dynamodb-store', function () {
   let dynamo: TestDynamoDb;
@@ -57,6 +58,8 @@ describe('providers/aws/dynamodb-store', function () {
     large: largeTable,
     unreachable: () => new DynamoDbEventStore({ tableName: 'events', client: localDynamoDbClient(`http://127.0.0.1:${closedPort}`, 1) }),
   });
+
+  describeSyncRows('DynamoDbEventStore on dynalite', async () => ({ store: await freshStore(), close: async () => {} }));
 
   it('keeps a payload that fits as readable text, and a larger one gzip-compressed', async function () {
     const store = await freshStore();

@@ -16,7 +16,7 @@ import { sampleRecord } from '../../testkit/store-contract';
 import { startTablestoreServer } from '../../testkit/tablestore-server';
 
 /** One send per family of docs/protocol.md, plus an event type DingTalk has not invented yet. */
-const FAMILY_SAMPLES = ['user_add_org', 'org_dept_remove', 'bpms_instance_change', 'bpms_task_change', 'attendance_check_record', 'suite_ticket', 'chat_update_title', 'SYNC_HTTP_PUSH_MEDIUM', 'hrm_user_record_change'];
+const FAMILY_SAMPLES = ['user_add_org', 'org_dept_remove', 'bpms_instance_change', 'bpms_task_change', 'attendance_check_record', 'suite_ticket', 'chat_update_title', 'hrm_user_record_change'];
 
 /** A record as `events --json` prints it: the payload as JSON. */
 type Listed = Omit<EventRecord, 'payload'> & { payload: unknown };
@@ -80,6 +80,19 @@ describe('dingtalk-callback against npm start (end to end)', function () {
     const missing = await runCli(['events', 'get', 'no-such-event', ...store]);
     expect(missing.status).to.equal(1);
     expect(missing.stderr).to.include('no event with id no-such-event');
+  });
+
+  it('stores a 50-row SyncHTTP push as 50 records and its redelivery as none new; events --type lists rows by syncAction', async function () {
+    const before = await listed('--type', 'org_dept_create', '--limit', '1000');
+    const { status, stdout } = await send('--sync', 'org_dept_create', '--rows', '50', '--count', '2', '--duplicate');
+    expect(status, stdout).to.equal(0);
+    expect(stdout).to.match(/^sent 2: ok 2, failed 0; 50 distinct events acknowledged$/m);
+    const after = await listed('--type', 'org_dept_create', '--limit', '1000');
+    expect(after).to.have.length(before.length + 50);
+    expect(after[0]).to.include({ source: 'sync', eventType: 'org_dept_create' });
+    expect((after[0]?.payload as { biz_type: number }).biz_type).to.equal(14);
+    const auth = await sendOne('--sync', 'org_suite_auth');
+    expect((await listed('--type', 'org_suite_auth')).map((record) => record.id)).to.include(auth);
   });
 
   it('stores a duplicate send once', async function () {

@@ -66,7 +66,7 @@ describe('dingtalk-callback keygen and send', function () {
     expect(JSON.parse(JSON.stringify(samplePayload('attendance_check_record', DEV_OWNER, 300))).DataList).to.have.length(300);
   });
 
-  for (const eventType of ['user_add_org', 'bpms_instance_change', 'attendance_check_record', 'suite_ticket', 'chat_add_member', 'SYNC_HTTP_PUSH_HIGH', 'some_future_event']) {
+  for (const eventType of ['user_add_org', 'bpms_instance_change', 'attendance_check_record', 'suite_ticket', 'chat_add_member', 'some_future_event']) {
     it(`sends ${eventType} with the development credentials and stores it`, async function () {
       const { status, stdout, stderr } = await runCli(['send', eventType, '--url', server.url]);
       expect(status, stderr).to.equal(0);
@@ -79,6 +79,26 @@ describe('dingtalk-callback keygen and send', function () {
       expect(JSON.parse(String(record?.payload)).EventType).to.equal(eventType);
     });
   }
+
+  for (const [action, pushType] of [['suite_ticket', 'SYNC_HTTP_PUSH_HIGH'], ['org_suite_auth', 'SYNC_HTTP_PUSH_HIGH'], ['org_dept_create', 'SYNC_HTTP_PUSH_MEDIUM']]) {
+    it(`send --sync ${action} --rows 4 plays a SyncHTTP push whose rows are stored one by one`, async function () {
+      const { status, stdout, stderr } = await runCli(['send', '--sync', String(action), '--rows', '4', '--url', server.url]);
+      expect(status, stderr).to.equal(0);
+      expect(stdout).to.match(new RegExp(`^ok ${pushType}: 200 success in \\d+\\.\\d ms, 4 rows( id \\S+){4}\n$`));
+      const ids = [...stdout.matchAll(/ id (\S+)/g)].map((match) => match[1]);
+      const records = await Promise.all(ids.map((id) => server.store.get(String(id))));
+      expect(records.map((record) => [record?.source, record?.eventType])).to.deep.equal(Array(4).fill(['sync', action]));
+      expect(new Set(ids).size).to.equal(4);
+    });
+  }
+
+  it('send --sync refuses an unknown action, naming the nearest, and an event type beside it', async function () {
+    const misspelt = await runCli(['send', '--sync', 'suite_tiket', '--url', server.url]);
+    expect([misspelt.status, misspelt.stderr]).to.deep.equal([2, misspelt.stderr]);
+    expect(misspelt.stderr).to.include('(did you mean suite_ticket?)');
+    expect((await runCli(['send', 'user_add_org', '--sync', 'suite_ticket', '--url', server.url])).status).to.equal(2);
+    expect((await runCli(['send', 'user_add_org', '--rows', '3', '--url', server.url])).status).to.equal(2);
+  });
 
   it('prints what the reply decrypts to: the Random of a suite URL check, which is not stored', async function () {
     const before = (await server.store.list()).records.length;
@@ -197,7 +217,7 @@ describe('dingtalk-callback keygen and send', function () {
   const usage: Array<[string[], RegExp]> = [
     [['send'], /exactly one event type/],
     [['send', 'user_add_org', '--count', '0'], /--count must be a whole number/],
-    [['send', 'user_add_org', '--bogus'], /^dingtalk-callback send: unknown option --bogus; send takes --url, --owner-key, --count, --concurrency, --duplicate, --records, --help\n/],
+    [['send', 'user_add_org', '--bogus'], /^dingtalk-callback send: unknown option --bogus; send takes --url, --owner-key, --count, --concurrency, --duplicate, --records, --sync, --rows, --help\n/],
     [['send', 'missing.json'], /missing.json is not a readable JSON file/],
     [['send', 'user_add_org', '--url', 'not a url'], /--url must be an http:\/\/ or https:\/\/ URL, not not a url\n/],
     [['send', 'user_add_org', '--url', 'ftp://example.com/dingtalk'], /--url must be an http:\/\/ or https:\/\/ URL, not ftp:\/\/example.com\/dingtalk\n/],

@@ -32,31 +32,26 @@ export interface Delivery {
 }
 
 /**
- * The record ids the core derives for `message` pushed for `ownerKey`: none for a handshake or a
- * non-event, else one, or for a SyncHTTP push one per row (`rows` set).
+ * The records the core makes of `message` pushed for `ownerKey`, as their ids and payloads: none for
+ * a handshake or a non-event, else one, or for a SyncHTTP push one per row (`rows` set).
  */
-export function storedIds(message: string, ownerKey: string): { ids: string[]; rows?: true } {
+export function storedRecords(message: string, ownerKey: string): { records: Array<{ id: string; payload: string }>; rows?: true } {
   try {
     const parsed = parseMessage(Buffer.from(message, 'utf8'));
-    if (HANDSHAKES.has(parsed.eventType)) return { ids: [] };
+    if (HANDSHAKES.has(parsed.eventType)) return { records: [] };
     const rows = syncRecords(parsed, ownerKey, new Date());
-    return rows ? { ids: rows.map((record) => record.id), rows: true } : { ids: [messageId(parsed, ownerKey)] };
+    return rows ? { records: rows, rows: true } : { records: [{ id: messageId(parsed, ownerKey), payload: message }] };
   } catch {
-    return { ids: [] };
+    return { records: [] };
   }
-}
-
-/** The one record id of a message that is not a SyncHTTP push (see {@link storedIds}). */
-export function storedId(message: string, ownerKey: string): string | undefined {
-  return storedIds(message, ownerKey).ids[0];
 }
 
 /** Seals `message` as DingTalk does, POSTs it, and checks the reply as DingTalk would. */
 export async function deliver(target: Target, message: string): Promise<Delivery> {
   const push = sealPush(target.settings, message, target.ownerKey);
-  const stored = storedIds(message, target.ownerKey);
-  const rows = stored.rows ? { rows: stored.ids } : {};
-  const id = stored.ids[0];
+  const stored = storedRecords(message, target.ownerKey);
+  const rows = stored.rows ? { rows: stored.records.map((record) => record.id) } : {};
+  const id = stored.records[0]?.id;
   const started = performance.now();
   let status = 0;
   let body: string;

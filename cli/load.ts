@@ -1,7 +1,7 @@
 import type { EventStore } from '../core/listing';
 import { counted, UsageError, wholeNumber, type Command } from './command';
 import { HANDSHAKES } from '../core/events';
-import { storedId } from './deliver';
+import { storedRecords } from './deliver';
 import { EVENT_FAMILIES, samplePayload } from './event-payloads';
 import { progressBar, type Progress } from './progress';
 import { sendMany } from './send-many';
@@ -60,8 +60,7 @@ ${CREDENTIALS_HELP}`,
       if (redeliver) return fresh[Math.floor(Math.random() * fresh.length)] as string;
       const text = JSON.stringify(samplePayload(LOAD_TYPES[fresh.length % LOAD_TYPES.length] as string, target.ownerKey));
       fresh.push(text);
-      const id = storedId(text, target.ownerKey);
-      if (id) sent.set(id, text);
+      for (const record of storedRecords(text, target.ownerKey).records) sent.set(record.id, record.payload);
       return text;
     };
     const sending = progressBar(count, 'sending  ');

@@ -4,7 +4,6 @@ import { firstString, nonEmptyString, wholeNumber } from './fields';
 import { keysNamedTwice } from './json-text';
 
 /**
-/**
  * Where a record came from: a push DingTalk delivered over HTTP, an event it sent over a Stream
  * connection, a row of a SyncHTTP push (ISV apps), or an event fetched back after DingTalk gave up on it.
  */

@@ -9,11 +9,12 @@ import { closest, parseCommandArgs, stringFlag, UsageError, type Command } from 
 import { events } from './events';
 import { forward } from './forward';
 import { keygen } from './keygen';
+import { listen } from './listen';
 import { load } from './load';
 import { recoverCommand } from './recover';
 import { send } from './send';
 
-const COMMANDS: Command[] = [keygen, send, events, load, forward, recoverCommand, callbackUrl];
+const COMMANDS: Command[] = [keygen, send, events, listen, load, forward, recoverCommand, callbackUrl];
 
 const HELP = `Usage: dingtalk-callback <command> [options]
 

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { runRelay, wsConnect, type FrameOutcome, type RelayStatus, type RelaySummary } from '../core/stream-relay';
+import { frameLine, runRelay, wsConnect, type RelayStatus, type RelaySummary } from '../core/stream-relay';
 import { loadStreamSettings } from '../core/stream-settings';
 import { counted, type Command } from './command';
 import { openStore, STORE_HELP, STORE_OPTIONS } from './stores';
@@ -65,7 +65,7 @@ Examples:
         connect: wsConnect(WebSocket, settings.timing.openTimeoutMs),
         signal: controller.signal,
         log: () => {},
-        onFrame: (frame) => process.stdout.write(`${frameLine(frame)}\n`),
+        onFrame: (frame) => process.stdout.write(`${new Date().toISOString()}  ${frameLine(frame)}\n`),
         onStatus: (status) => process.stderr.write(statusLine(status)),
       });
       process.stderr.write(`${summaryLine(summary)}\n`);
@@ -75,21 +75,6 @@ Examples:
     }
   },
 };
-
-const OUTCOMES: Record<FrameOutcome['outcome'], string> = {
-  created: 'stored',
-  duplicate: 'duplicate (stored before)',
-  failed: 'NOT STORED: the store failed; acked LATER, DingTalk sends it again',
-  unstorable: 'NOT STORED: no record can be made of it (see docs/stream.md); acked so it does not come back',
-  refused: 'not taken: stopping; acked LATER, DingTalk sends it again',
-};
-
-/** One event's line: time, type, id (or messageId), outcome; DingTalk's text escaped for the terminal. */
-export function frameLine(frame: FrameOutcome): string {
-  const kind = frame.type === 'CALLBACK' ? 'robot message ' : '';
-  const id = frame.id ?? `messageId ${frame.messageId}`;
-  return terminalSafe(`${new Date().toISOString()}  ${kind}${frame.eventType ?? '?'}  ${id}  ${OUTCOMES[frame.outcome]}`);
-}
 
 function statusLine(status: RelayStatus): string {
   // "connected" follows every reconnect; the first one is said by the banner already.

@@ -2,6 +2,7 @@ import { networkInterfaces } from 'node:os';
 import { ConfigError, UnstorableEventError } from './errors';
 import type { EventRecord } from './events';
 import { jsonLine } from './log';
+import { terminalSafe } from './terminal-safe';
 import type { EventWriter, PutOutcome } from './store';
 import { BadFrameError, callbackAnswer, dataFields, eventAck, frameRecord, pingAnswer, readFrame, unknownAnswer, type StreamFrame } from './stream-frames';
 import type { StreamSettings } from './stream-settings';
@@ -75,6 +76,20 @@ export interface FrameOutcome {
   /** From the frame's arrival to its answer being sent, store included. */
   ackMs: number;
   record?: EventRecord;
+}
+
+const OUTCOMES: Record<FrameOutcome['outcome'], string> = {
+  created: 'stored',
+  duplicate: 'duplicate (stored before)',
+  failed: 'NOT STORED: the store failed; acked LATER, DingTalk sends it again',
+  unstorable: 'NOT STORED: no record can be made of it (docs/stream.md); acked so that it does not come back',
+  refused: 'not taken: stopping; acked LATER, DingTalk sends it again',
+};
+
+/** A frame's line for a terminal (`listen`, `npm start`): type, id (or messageId), what became of it; DingTalk's text escaped. */
+export function frameLine(frame: FrameOutcome): string {
+  const kind = frame.type === 'CALLBACK' ? 'robot message ' : '';
+  return terminalSafe(`${kind}${frame.eventType ?? '?'}  ${frame.id ?? `messageId ${frame.messageId}`}  ${OUTCOMES[frame.outcome]}`);
 }
 
 /** What the relay reports as it goes: a line for the terminal (`listen`) or the log. */
@@ -290,7 +305,7 @@ class Relay {
     } catch {
       /* judged below */
     }
-    const code = typeof body.code === 'string' ? ` ${body.code.slice(0, 80)}` : '';
+    const code = typeof body.code === 'string' ? ` ${body.code.replace(/[^\w.-]/g, '').slice(0, 80)}` : '';
     if (response.status === 400 || response.status === 401 || response.status === 403) {
       throw new RefusedError(`DingTalk refused the credentials (connections/open: HTTP ${response.status}${code})`);
     }

@@ -1,11 +1,16 @@
 import { createServer } from 'node:net';
 import { resolve, sep } from 'node:path';
+import WebSocket from 'ws';
 import { ConfigError } from '../../core/errors';
 import type { Environment } from '../../core/environment';
 import { loadForwardSettings } from '../../core/forward-settings';
 import { loadRecoverSettings } from '../../core/recover';
 import { loadSettings } from '../../core/settings';
-import { EVENTBRIDGE, functionClient } from '../aws/aws-json-client';
+import { frameLine, runRelay, wsConnect } from '../../core/stream-relay';
+import { terminalSafe } from '../../core/terminal-safe';
+import { loadStreamSettings, streamEnabled, type StreamSettings } from '../../core/stream-settings';
+import { EVENTBRIDGE, functionClient, type AwsJsonClient } from '../aws/aws-json-client';
+import { DynamoDbEventWriter } from '../aws/dynamodb-writer';
 import { awsSinks } from '../aws/setup';
 import { startLocalDeadLetterQueue, type LocalDeadLetterQueue } from './dead-letter-queue';
 import { withDevCredentials, withDevForwardSecret } from './dev-credentials';
@@ -67,6 +72,7 @@ export class LocalStackPlugin {
   private server?: DynamoDbServer;
   private deadLetters?: LocalDeadLetterQueue;
   private stream?: LocalStream;
+  private relay?: { stop: AbortController; done: Promise<unknown>; client: AwsJsonClient };
   private dataDir = '';
 
   constructor(
@@ -94,6 +100,7 @@ export class LocalStackPlugin {
       throw this.failure(error.message, 'DINGTALK_FORWARD_SETTINGS');
     }
     const recoverLine = this.scheduleRecover(env);
+    const streamSettings = this.streamSettings(env);
     // serverless-offline would print its routes before failing on a port in use, then an error object;
     // dynalite would die at the first request on a data folder another npm start holds.
     const dataDir = resolve(this.serverless.serviceDir, this.options.dataDir ?? LOCAL_DATA_DIR);
@@ -136,7 +143,41 @@ export class LocalStackPlugin {
     // The deploy names the inbox after the stage; npm start keeps the one it made, as for the events.
     const recover = this.serverless.service.getFunction('recover');
     recover.environment = { ...recover.environment, RECOVER_INBOX_TABLE: LOCAL_INBOX_TABLE };
-    this.announce(endpoint, dataDir, usingDev ? env : undefined, forwarding ? forwardEnv : undefined, usingDevSecret, recoverLine);
+    const streamLine = streamSettings ? this.startRelay(streamSettings, endpoint) : streamOff(env);
+    this.announce(endpoint, dataDir, usingDev ? env : undefined, forwarding ? forwardEnv : undefined, usingDevSecret, [recoverLine, streamLine]);
+  }
+
+  /** The Stream settings when the relay is to run here (the app's key and secret set, `DINGTALK_STREAM_ENABLED` not false). */
+  private streamSettings(env: Environment): StreamSettings | undefined {
+    if (!streamEnabled(env)) return undefined;
+    try {
+      return loadStreamSettings(env);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      throw this.failure(`${error.message} (or set DINGTALK_STREAM_ENABLED=false, and the Stream relay does not run)`, 'DINGTALK_STREAM_SETTINGS');
+    }
+  }
+
+  /**
+   * Runs the Stream relay beside serverless-offline, into the local store: its puts reach dynalite
+   * like the function's, so the local stream forwards them as it does pushed ones. A line per event
+   * and per change of connection; DingTalk refusing the credentials stops the relay, not npm start.
+   */
+  private startRelay(settings: StreamSettings, endpoint: string): string {
+    const client = localDynamoDbClient(endpoint);
+    const stop = new AbortController();
+    const write = (line: string) => this.utils.writeText(`Stream: ${line}\n`);
+    const done = runRelay({
+      settings,
+      writer: new DynamoDbEventWriter({ tableName: LOCAL_TABLE_NAME, client, putDeadlineMs: settings.timing.ackBudgetMs - settings.timing.ackMarginMs }),
+      connect: wsConnect(WebSocket, settings.timing.openTimeoutMs),
+      signal: stop.signal,
+      log: () => {},
+      onFrame: (frame) => write(frameLine(frame)),
+      onStatus: (status) => write(terminalSafe(status.message)),
+    }).catch((error: unknown) => write(`stopped: ${error instanceof ConfigError ? error.message : 'the relay failed'}`));
+    this.relay = { stop, done, client };
+    return `Stream: receiving the events of ${terminalSafe(settings.clientId)} over DingTalk Stream mode into this store (no public URL needed; DINGTALK_STREAM_ENABLED=false turns it off), docs/stream.md`;
   }
 
   /**
@@ -229,13 +270,17 @@ export class LocalStackPlugin {
   }
 
   private async stop(): Promise<void> {
-    const { server, deadLetters } = this;
-    this.server = this.deadLetters = undefined;
+    const { server, deadLetters, relay } = this;
+    this.server = this.deadLetters = this.relay = undefined;
+    // The relay first: what it holds is stored and acked while the store still serves.
+    relay?.stop.abort();
+    await relay?.done;
+    relay?.client.destroy();
     await server?.close();
     await deadLetters?.close();
   }
 
-  private announce(endpoint: string, dataDir: string, devCredentials: Environment | undefined, forwardEnv: Environment | undefined, devSecret: boolean, recoverLine: string): void {
+  private announce(endpoint: string, dataDir: string, devCredentials: Environment | undefined, forwardEnv: Environment | undefined, devSecret: boolean, scheduled: string[]): void {
     const url = `http://${this.options.host ?? 'localhost'}:${this.options.httpPort ?? 3000}/dingtalk`;
     const sinks = forwardEnv && [forwardEnv.DINGTALK_FORWARD_URL?.trim(), forwardEnv.DINGTALK_EVENT_BUS?.trim() && `EventBridge bus ${forwardEnv.DINGTALK_EVENT_BUS.trim()}`].filter(Boolean);
     const lines = [
@@ -245,7 +290,7 @@ export class LocalStackPlugin {
       sinks
         ? `Forwarding each new event to ${sinks.join(' and ')}; dead letters in ${this.deadLetters?.file}${this.replaying()}`
         : 'Forwarding: off (set DINGTALK_FORWARD_URL to deliver each new event to a webhook, docs/forward.md)',
-      recoverLine,
+      ...scheduled,
     ];
     if (devSecret) lines.push(`No DINGTALK_FORWARD_SECRET is set, so deliveries are signed with the development secret: DINGTALK_FORWARD_SECRET=${forwardEnv?.DINGTALK_FORWARD_SECRET}`);
     if (devCredentials) {
@@ -275,6 +320,12 @@ function dingTalkVariables(env: Environment): Record<string, string> {
   return Object.fromEntries(
     Object.entries(env).filter((entry): entry is [string, string] => entry[0].startsWith('DINGTALK_') && entry[0] !== 'DINGTALK_SSM_PREFIX' && entry[1] !== undefined),
   );
+}
+
+/** The banner's Stream line when the relay does not run. */
+function streamOff(env: Environment): string {
+  if (env.DINGTALK_STREAM_ENABLED?.trim().toLowerCase() === 'false') return 'Stream: off (DINGTALK_STREAM_ENABLED=false)';
+  return "Stream: off (set DINGTALK_APP_KEY and DINGTALK_APP_SECRET to receive the app's events over DingTalk Stream mode, docs/stream.md)";
 }
 
 /** `a`, `a and b`, `a, b and c`. */

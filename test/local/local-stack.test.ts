@@ -14,6 +14,7 @@ import { ensureEventTable } from '../../providers/local/events-table';
 import { LOCAL_TABLE_NAME, localDynamoDbClient, localDynamoDbEndpoint, openLocalEventStore } from '../../providers/local/local-dynamodb';
 import { eventText, recordId, SAMPLE_ENV } from '../../testkit/fixtures';
 import { approvalItem, FakeDingTalk } from '../../testkit/fake-dingtalk';
+import { FakeStreamGateway } from '../../testkit/fake-stream-gateway';
 import { startLocalStack, type LocalStack } from '../../testkit/local-stack';
 import { startWebhookReceiver } from '../../testkit/webhook-receiver';
 import { createLocalStream } from '../../providers/local/local-stream';
@@ -50,12 +51,15 @@ describe('npm start: the local stack', function () {
   // Each test has a data folder of its own: none relies on what another stored.
   let dataDir: string;
   let stack: LocalStack | undefined;
+  let gateway: FakeStreamGateway | undefined;
   beforeEach(async function () {
     dataDir = await mkdtemp(join(tmpdir(), 'local-stack-'));
   });
   afterEach(async function () {
     await stack?.stop('SIGKILL');
     stack = undefined;
+    await gateway?.close();
+    gateway = undefined;
     await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -73,6 +77,7 @@ describe('npm start: the local stack', function () {
     // No app to pull for: recover's schedule is off, not a ConfigError every 10 minutes.
     expect(stack.output()).to.include('Recover: off (set DINGTALK_APP_KEY and DINGTALK_APP_SECRET');
     expect(stack.output()).to.include('Scheduling [recover] cron: disabled');
+    expect(stack.output()).to.include('Stream: off (set DINGTALK_APP_KEY and DINGTALK_APP_SECRET');
 
     for (const message of stored) expect(await push(stack, message)).to.deep.equal({ status: 200, reply: 'success' });
     expect(await push(stack, eventText('check_url'))).to.deep.equal({ status: 200, reply: 'success' });
@@ -109,11 +114,24 @@ describe('npm start: the local stack', function () {
 
     const dingtalk = await new FakeDingTalk().start();
     const receiver = await startWebhookReceiver(DEV_FORWARD_SECRET);
+    // The same app in Stream mode: npm start runs the relay beside the push URL.
+    const streamGateway = (gateway = new FakeStreamGateway());
+    streamGateway.clientId = dingtalk.appKey;
+    streamGateway.clientSecret = dingtalk.appSecret;
+    const gatewayBase = await streamGateway.start();
     try {
-      stack = await startLocalStack(dataDir, { ...SAMPLE_ENV, DINGTALK_APP_KEY: dingtalk.appKey, DINGTALK_APP_SECRET: dingtalk.appSecret, DINGTALK_API_BASE: dingtalk.url, DINGTALK_FORWARD_URL: receiver.url });
+      stack = await startLocalStack(dataDir, { ...SAMPLE_ENV, DINGTALK_APP_KEY: dingtalk.appKey, DINGTALK_APP_SECRET: dingtalk.appSecret, DINGTALK_API_BASE: dingtalk.url, DINGTALK_OPENAPI_ENDPOINT: gatewayBase, DINGTALK_FORWARD_URL: receiver.url });
       expect(stack.output()).to.include('; first the 1 event an earlier run stored but had not forwarded when it stopped');
       const [replayed] = await receiver.accepted(1);
       expect(replayed?.body.data.id).to.equal(recordId(approval, DEV_CREDENTIALS.DINGTALK_OWNER_KEY));
+      // A Stream event is stored, acked after, and forwarded as a pushed one is.
+      expect(stack.output()).to.include(`Stream: receiving the events of ${dingtalk.appKey} over DingTalk Stream mode into this store`);
+      await streamGateway.until(() => streamGateway.open.length === 1, 30_000, 'npm start to open a Stream connection');
+      streamGateway.push({ eventType: 'user_leave_org', eventId: 'stream-evt-1', data: JSON.stringify({ userId: ['u9'] }) });
+      await streamGateway.until(() => streamGateway.acksWith('SUCCESS').length === 1, 10_000, 'the ack');
+      const [, streamed] = await receiver.accepted(2);
+      expect(streamed?.body.data).to.include({ id: `${dingtalk.appKey}:event:user_leave_org:stream-evt-1`, source: 'stream' });
+      expect(stack.output()).to.include(`Stream: user_leave_org  ${dingtalk.appKey}:event:user_leave_org:stream-evt-1  stored`);
       expect(stack.output()).to.include("Recover: on its schedule, DingTalk's failed list is pulled into this store");
       expect(stack.output()).to.include('Scheduling [recover] cron: [*/10 * * * *]');
       // A scheduled run, invoked now, pulls from the DINGTALK_API_BASE set, as the settings table says.
@@ -142,6 +160,8 @@ describe('npm start: the local stack', function () {
     await stack.stop('SIGTERM');
     expect(stack.output()).to.include('Local DynamoDB stopped');
     stack = undefined;
+    // Stopping npm start closed its Stream connection.
+    await streamGateway.until(() => streamGateway.open.length === 0, 5000, 'the Stream connection closed');
   });
 
   it('refuses to start, in one line before anything else, naming every port taken and the data folder another npm start holds', async function () {

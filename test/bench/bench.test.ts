@@ -11,6 +11,7 @@ const SHAPE = {
   pipeline: ['p50Us', 'p99Us'],
   coldStartMs: ['aws', 'aliyun', 'bareNode'],
   bundleBytes: ['aws', 'aliyun'],
+  streamAckMs: ['p50', 'p99'],
 };
 
 describe('npm run bench, at the quick scale', function () {
@@ -37,6 +38,8 @@ describe('npm run bench, at the quick scale', function () {
     expect(table).to.match(/^approval 1\.\d KB +[\d,]+ +[\d,]+ +[\d,]+ +[\d.]+x +[\d.]+x$/m);
     expect(table).to.match(/^attendance 2\d KB +[\d,]+/m);
     expect(table).to.match(/p50 \d+ µs, p99 \d+ µs/);
+    expect(table).to.match(/frame received to ack sent, store included: p50 [\d.]+ ms, p99 [\d.]+ ms/);
+    expect(table).to.match(/^ {2}\d+ acked SUCCESS, \d+ LATER, \d+ stored once; all acked \d+ ms after the first push$/m);
     for (const name of ['bare node', 'aws http api', 'aws rest api', 'aliyun', 'AWS SDK v3', '@aws-lite/client', 'aws-json-client \\(ours\\)']) {
       expect(table).to.match(new RegExp(`^${name} +\\d+ ms`, 'm'));
     }
@@ -48,6 +51,7 @@ describe('npm run bench, at the quick scale', function () {
     for (const name of ['aws http api', 'aws rest api', 'aliyun']) expect(table).to.match(new RegExp(`^${name} +\\d+ ms .* ${verdict}$`, 'm'));
     expect(table).to.match(new RegExp(`ours >= 10x the peer \\(${verdict}\\) and >= 0\\.6x the floor \\(${verdict}\\)`));
     expect(table).to.match(new RegExp(`target p99 < 1000 µs: ${verdict}\\)`));
+    expect(table).to.match(new RegExp(`target p99 < 3000 ms, DingTalk's budget: ${verdict}\\)`));
     expect(table).to.match(new RegExp(`zips aws [\\d.]+ KB under 500 KB: ${verdict}, aliyun [\\d.]+ KB under 1536 KB: ${verdict}`));
   });
 });

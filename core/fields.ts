@@ -25,3 +25,8 @@ export function firstString(fields: Record<string, unknown>, names: readonly str
   }
   return undefined;
 }
+
+/** A JSON object (not null, not an array); anything else is no object. */
+export function objectOf(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}

@@ -1,4 +1,5 @@
 import { capField, type EventRecord } from './events';
+import type { IsvStateStore } from './isv-state';
 import type { EventWriter } from './store';
 
 /** Which records {@link EventReader.list} returns, newest first. */
@@ -127,5 +128,5 @@ export interface EventReader {
   list(query?: EventQuery): Promise<EventPage>;
 }
 
-/** A store a tool both writes and reads: the CLI, tests and the bench. */
-export type EventStore = EventWriter & EventReader;
+/** A store a tool both writes and reads, the ISV state beside the events included: the CLI, tests and the bench. */
+export type EventStore = EventWriter & EventReader & IsvStateStore;

@@ -1,6 +1,7 @@
 import type { AccessToken } from './dingtalk-api';
 import { DingTalkApiError } from './dingtalk-api';
 import type { RecoverInbox } from './inbox';
+import { isvStateOf, type IsvStateStore } from './isv-state';
 import type { EventReader } from './listing';
 import { accessTokenFor, emptySummary, recover, RecoverError, type RecoverSettings, type RecoverSummary } from './recover';
 import type { EventWriter } from './store';
@@ -8,8 +9,8 @@ import type { EventWriter } from './store';
 /** What a scheduled function (or the CLI) runs recover passes with; the token is made at the first pass and kept. */
 export interface RecoverRun {
   settings: RecoverSettings;
-  /** Written to; read only for an ISV suite's newest `suite_ticket`. */
-  store: EventWriter & Pick<EventReader, 'list'>;
+  /** Written to; read only for an ISV suite's latest `suite_ticket`. */
+  store: EventWriter & Pick<EventReader, 'list'> & Pick<IsvStateStore, 'suiteTicket'>;
   inbox: RecoverInbox;
   onPage?: (summary: RecoverSummary) => void;
   token?: AccessToken;
@@ -22,7 +23,8 @@ export type RecoverOutcome = { summary: RecoverSummary; durationMs: number } | {
 export async function runRecover(run: RecoverRun): Promise<RecoverOutcome> {
   const started = performance.now();
   const durationMs = () => Math.round(performance.now() - started);
-  run.token ??= accessTokenFor(run.settings, () => latestSuiteTicket(run.store));
+  const { mode } = run.settings;
+  run.token ??= accessTokenFor(run.settings, () => latestSuiteTicket(run.store, mode.kind === 'suite' ? mode.suiteKey : ''));
   try {
     const summary = await recover({ settings: run.settings, token: run.token, store: run.store, inbox: run.inbox, onPage: run.onPage });
     return { summary, durationMs: durationMs() };
@@ -51,12 +53,18 @@ export function recoverLine(outcome: RecoverOutcome): string {
   });
 }
 
-/** The newest `SuiteTicket` DingTalk pushed (every 20 minutes), from the store. */
-export async function latestSuiteTicket(store: Pick<EventReader, 'list'>): Promise<string> {
+/**
+ * The latest ticket DingTalk gave the suite `suiteKey` (about every 5 hours; a new one voids the
+ * old), from the ISV state the store keeps (docs/isv.md); for a table written before that state
+ * was kept, from its newest `suite_ticket` event.
+ */
+export async function latestSuiteTicket(store: Pick<EventReader, 'list'> & Pick<IsvStateStore, 'suiteTicket'>, suiteKey: string): Promise<string> {
+  const kept = await store.suiteTicket(suiteKey);
+  if (kept) return kept.ticket;
   const [record] = (await store.list({ eventType: 'suite_ticket', limit: 1 })).records;
-  const ticket = record && (JSON.parse(record.payload) as { SuiteTicket?: unknown }).SuiteTicket;
-  if (typeof ticket !== 'string' || ticket === '') {
-    throw new DingTalkApiError('suite_ticket', 'no suite_ticket event is stored yet: DingTalk pushes one every 20 minutes once the suite URL is set');
+  const state = record && isvStateOf(record);
+  if (state?.kind !== 'suite_ticket') {
+    throw new DingTalkApiError('suite_ticket', `no suite_ticket for ${suiteKey} is stored yet: DingTalk sends one about every 5 hours once the suite's URL is set (docs/isv.md)`);
   }
-  return ticket;
+  return state.ticket;
 }

@@ -8,7 +8,9 @@ export type PutOutcome = 'created' | 'duplicate';
  * record's identity, settled within the writer's put deadline: the record is its own idempotency
  * marker. Implementations throw {@link StoreError} (or anything, which the pipeline treats the same)
  * when the store fails or the deadline passes, and answer `duplicate`, not an error, on a failed
- * condition. Reading is for tools: see `listing.ts`.
+ * condition. A record that says an ISV suite's state (a ticket, an authorisation) also has that
+ * state written after it, one conditional write more (`keepStateOf`, core/isv-state.ts). Reading is
+ * for tools: see `listing.ts`.
  */
 export interface EventWriter {
   put(record: EventRecord): Promise<PutOutcome>;

@@ -1,5 +1,5 @@
 import { buildRecord, type DingTalkMessage, type EventRecord } from './events';
-import { nonEmptyString, wholeNumber } from './fields';
+import { nonEmptyString, objectOf, wholeNumber } from './fields';
 import { arrayElementsText, keysNamedTwice } from './json-text';
 
 /**
@@ -79,8 +79,4 @@ function objectVersion(row: Record<string, unknown> | undefined): string | undef
   if (!parts.every((part) => (typeof part === 'string' && part !== '') || (typeof part === 'number' && Number.isFinite(part)))) return undefined;
   // A JSON array of strings: "4" and 4 name the same biz_type; no row's "row\n…" text starts with "[".
   return JSON.stringify(parts.map(String));
-}
-
-function objectOf(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }

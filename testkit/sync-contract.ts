@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { createCallback } from '../core/callback';
 import { openReply } from '../core/dingtalk-side';
 import type { EventRecord } from '../core/events';
+import type { AuthorisationState, IsvStateStore } from '../core/isv-state';
 import type { EventStore } from '../core/listing';
 import type { PushLog } from '../core/log';
 import { syncPush, syncRow } from '../cli/sync-rows';
@@ -10,7 +11,7 @@ import { pushRequest } from './push';
 
 /** A store under test over a fresh table, and how to let it go. */
 export interface SyncSubject {
-  store: EventStore;
+  store: EventStore & IsvStateStore;
   close: () => Promise<void>;
 }
 
@@ -77,6 +78,60 @@ export function describeSyncRows(name: string, open: () => Promise<SyncSubject>)
       const [record] = await allRecords(subject.store);
       expect(record?.payload).to.equal(row);
       expect(record).to.include({ eventType: 'org_dept_create', corpId: 'ding1' });
+    });
+
+    describe('the suite\'s state', function () {
+      const ticketRow = (ticket: string, modified: number) => syncRow('suite_ticket', { ticket, modified });
+      const legacyTicket = (ticket: string, time: number) => JSON.stringify({ EventType: 'suite_ticket', SuiteKey: SAMPLE_OWNER, SuiteTicket: ticket, TimeStamp: time });
+
+      it('keeps the latest ticket per suite, whatever order the tickets arrive in, from rows and legacy pushes alike', async function () {
+        await push(syncPush([ticketRow('ticket-2', 1_700_000_200_000)]));
+        await push(syncPush([ticketRow('ticket-1', 1_700_000_100_000)]));
+        expect(await subject.store.suiteTicket(SAMPLE_OWNER)).to.include({ ticket: 'ticket-2', time: 1_700_000_200_000, suiteId: '27001001', suiteKey: SAMPLE_OWNER });
+        await push(legacyTicket('ticket-0', 1_700_000_000_000));
+        expect((await subject.store.suiteTicket(SAMPLE_OWNER))?.ticket).to.equal('ticket-2');
+        await push(legacyTicket('ticket-3', 1_700_000_300_000));
+        expect((await subject.store.suiteTicket(SAMPLE_OWNER))?.ticket).to.equal('ticket-3');
+        // One push carrying two versions, newer first: the newer still wins.
+        await push(syncPush([ticketRow('ticket-5', 1_700_000_500_000), ticketRow('ticket-4', 1_700_000_400_000)]));
+        expect((await subject.store.suiteTicket(SAMPLE_OWNER))?.ticket).to.equal('ticket-5');
+        expect(await subject.store.suiteTicket('suite-never-seen')).to.equal(undefined);
+        // Every ticket is an event as well; the state items are in no listing.
+        const stored = await allRecords(subject.store);
+        expect(stored.map((record) => record.eventType)).to.deep.equal(Array(6).fill('suite_ticket'));
+        expect((await subject.store.list({ eventType: 'suite_ticket' })).records).to.have.length(6);
+      });
+
+      it('keeps each organisation\'s authorisation: authorised, changed, revoked, newest wins, with its name and agents', async function () {
+        const corpId = 'dingcorpauth0001';
+        await push(syncPush([syncRow('org_suite_auth', { corpId, modified: 1_700_000_000_000 })]));
+        await push(syncPush([syncRow('org_suite_auth', { corpId: 'dingcorpother002', modified: 1_700_000_050_000 })]));
+        const authorised = (await subject.store.isvStates()).find((state): state is AuthorisationState => state.kind === 'authorisation' && state.corpId === corpId);
+        expect(authorised).to.include({ status: 'authorised', action: 'org_suite_auth', corpName: '钉钉测试企业', time: 1_700_000_000_000, suiteKey: SAMPLE_OWNER });
+        expect(authorised?.agentIds).to.have.length(1).and.to.match(/^\d+$/);
+        await push(syncPush([syncRow('org_suite_relieve', { corpId, modified: 1_700_000_200_000 })]));
+        await push(syncPush([syncRow('org_suite_change', { corpId, modified: 1_700_000_100_000 })]));
+        const states = await subject.store.isvStates();
+        expect(states.filter((state) => state.kind === 'authorisation').map((state) => [state.kind === 'authorisation' && state.corpId, state.kind === 'authorisation' && state.status]).sort()).to.deep.equal([
+          [corpId, 'revoked'],
+          ['dingcorpother002', 'authorised'],
+        ]);
+        expect(JSON.stringify(states)).to.not.include('permanent_code');
+        // Legacy pushes speak for the same state: a change_auth after the revocation authorises again, as changed.
+        await push(JSON.stringify({ EventType: 'change_auth', SuiteKey: SAMPLE_OWNER, AuthCorpId: corpId, TimeStamp: 1_700_000_300_000 }));
+        expect((await subject.store.isvStates()).find((state) => state.kind === 'authorisation' && state.corpId === corpId)).to.include({ status: 'changed', action: 'change_auth' });
+      });
+
+      it('never logs the permanent code or the ticket of a row', async function () {
+        const row = syncRow('org_suite_auth', { corpId: 'dingsecretcorp01' });
+        const permanentCode = (JSON.parse(String(row.biz_data)) as { permanent_code: string }).permanent_code;
+        const ticket = 'ticket-that-must-not-be-logged';
+        expect((await push(syncPush([row, syncRow('suite_ticket', { ticket })]))).rows).to.deep.equal({ created: 2, duplicate: 0, refused: 0 });
+        const lines = logs.map((entry) => JSON.stringify(entry)).join('\n');
+        expect(lines).to.not.include(permanentCode);
+        expect(lines).to.not.include(ticket);
+        expect((await subject.store.suiteTicket(SAMPLE_OWNER))?.ticket).to.equal(ticket);
+      });
     });
 
     describe('malformed rows, each on its own terms', function () {

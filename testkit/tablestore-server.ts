@@ -8,7 +8,8 @@ import protocol from 'tablestore/lib/protocol/tablestore_compiled_proto.js';
  * A local Tablestore for tests. It speaks the service's wire protocol (POST /<Operation>, protobuf
  * bodies, PlainBuffer rows, the `x-ots-*` signature headers) so the real `tablestore` SDK talks to it
  * unchanged, and implements only what this project uses, as Tablestore documents it: CreateTable,
- * CreateIndex, DescribeTable, UpdateTable (the Stream only), ListTable, PutRow (row-existence conditions), GetRow, DeleteRow, GetRange on tables
+ * CreateIndex, DescribeTable, UpdateTable (the Stream only), ListTable, PutRow (row-existence conditions, and one
+ * single-column condition on an integer or string column), GetRow, DeleteRow, GetRange on tables
  * and global secondary indexes. Index tables are updated synchronously, one of the orders the
  * service's asynchronous indexes allow.
  */
@@ -67,6 +68,7 @@ export interface LocalTablestore {
 export const TEST_CREDENTIALS: TablestoreCredentials = { accessKeyId: 'LTAI-local-test', secretAccessKey: 'local-test-secret' };
 
 const pb = protocol.main.proto;
+const filters = protocol.filter.proto;
 const consts = TableStore.plainBufferConsts;
 const MAX_COLUMN_BYTES = 2 * 1024 * 1024;
 const MAX_PK_STRING_BYTES = 1024;
@@ -370,7 +372,6 @@ interface GetRangeRequest extends Omit<GetRowRequest, 'primaryKey'> {
 }
 
 function putRow(found: Table, request: PutRowRequest): object {
-  if (set(request.condition, 'columnCondition')?.length) throw invalid('Column conditions are not supported by this test server.');
   const decoded = readPlainBuffer(request.row);
   const key = checkKey(found, decoded.primaryKey ?? []);
   const now = Date.now();
@@ -402,6 +403,7 @@ function putRow(found: Table, request: PutRowRequest): object {
   if ((rowExistence === TableStore.RowExistenceExpectation.EXPECT_NOT_EXIST && existing) || (rowExistence === TableStore.RowExistenceExpectation.EXPECT_EXIST && !existing)) {
     throw new OtsError(403, 'OTSConditionCheckFail', 'Condition check failed.');
   }
+  if (!columnConditionHolds(set(request.condition, 'columnCondition'), existing)) throw new OtsError(403, 'OTSConditionCheckFail', 'Condition check failed.');
   // PutRow replaces the whole row, then the indexes follow it.
   const row: Row = { key, cells };
   for (const index of found.indexes) {
@@ -410,6 +412,43 @@ function putRow(found: Table, request: PutRowRequest): object {
   }
   found.rows.set(id, row);
   return { consumed: capacity(0, units(rowSize(found.keyColumns, row))), row: Buffer.alloc(0) };
+}
+
+/**
+ * Whether the row as stored passes a PutRow's column condition: only a single-column condition on
+ * an integer or a string column (what this project writes), checked as Tablestore documents it. A
+ * row, or a column, that is missing passes only when the condition says so (`filterIfMissing` false);
+ * values of different types never compare.
+ */
+function columnConditionHolds(bytes: Buffer | undefined, existing: Row | undefined): boolean {
+  if (!bytes?.length) return true;
+  const filter = filters.Filter.decode(bytes) as unknown as { type: number; filter: Buffer };
+  if (filter.type !== filters.FilterType.FT_SINGLE_COLUMN_VALUE) throw invalid('Only single-column conditions are supported by this test server.');
+  const single = filters.SingleColumnValueFilter.decode(filter.filter) as unknown as { comparator: number; columnName: string; columnValue: Buffer; filterIfMissing: boolean };
+  const wanted = conditionValue(Buffer.from(single.columnValue));
+  const stored = existing?.cells.get(single.columnName)?.value;
+  if (stored === undefined) return !single.filterIfMissing;
+  const have = isInteger(stored) ? BigInt(stored.toString()) : typeof stored === 'string' ? stored : undefined;
+  if (have === undefined || typeof have !== typeof wanted) return false;
+  const order = typeof have === 'string' ? Buffer.compare(Buffer.from(have), Buffer.from(wanted as string)) : have < (wanted as bigint) ? -1 : have > (wanted as bigint) ? 1 : 0;
+  const comparators = filters.ComparatorType;
+  switch (single.comparator) {
+    case comparators.CT_EQUAL: return order === 0;
+    case comparators.CT_NOT_EQUAL: return order !== 0;
+    case comparators.CT_GREATER_THAN: return order > 0;
+    case comparators.CT_GREATER_EQUAL: return order >= 0;
+    case comparators.CT_LESS_THAN: return order < 0;
+    case comparators.CT_LESS_EQUAL: return order <= 0;
+    default: throw invalid(`Unknown comparator ${single.comparator}.`);
+  }
+}
+
+/** A condition's value, PlainBuffer-encoded without a length: a type byte, then an int64 or a length-prefixed string. */
+function conditionValue(bytes: Buffer): bigint | string {
+  const type = bytes[0];
+  if (type === consts.VT_INTEGER) return bytes.readBigInt64LE(1);
+  if (type === consts.VT_STRING) return bytes.subarray(5, 5 + bytes.readUInt32LE(1)).toString('utf8');
+  throw invalid('Only integer and string condition values are supported by this test server.');
 }
 
 interface DeleteRowRequest { tableName: string; primaryKey: Buffer; condition: { rowExistence: number; columnCondition?: Buffer } }

@@ -309,6 +309,7 @@ export class AliyunBridge {
     const region = this.region;
     const resources = new Set<string>();
     const inboxes = new Set<string>();
+    const tickets = new Set<string>();
     const functions = this.environments();
     this.check(functions);
     for (const { name, env } of functions) {
@@ -320,14 +321,17 @@ export class AliyunBridge {
       if (env.DINGTALK_DEAD_LETTER_TABLE) resources.add(table(env.DINGTALK_DEAD_LETTER_TABLE));
       if (env.RECOVER_INBOX_TABLE) {
         inboxes.add(table(env.RECOVER_INBOX_TABLE));
-        // An ISV suite's token needs the newest suite_ticket: one range read of the type index.
+        // An ISV suite's token needs its latest suite_ticket: one row (docs/isv.md), or for a table
+        // from before that row was kept, one range read of the type index.
         inboxes.add(table(eventIndexes(env.EVENTS_TABLE!)[0]!.name));
+        tickets.add(table(env.EVENTS_TABLE!));
       }
     }
     const { provider } = this.serverless.service;
     // The provider gives every function of the service one role, so the inbox grant is the service's too.
     const statements = [{ Effect: 'Allow', Action: TABLESTORE_ACTIONS, Resource: [...resources] }];
     if (inboxes.size > 0) statements.push({ Effect: 'Allow', Action: INBOX_ACTIONS, Resource: [...inboxes] });
+    if (tickets.size > 0) statements.push({ Effect: 'Allow', Action: ['ots:GetRow'], Resource: [...tickets] });
     provider.ramRoleStatements = [...(provider.ramRoleStatements ?? []), ...statements];
   }
 

@@ -1,9 +1,11 @@
 import TableStore from 'tablestore';
 import type { EventRecord } from '../../core/events';
+import { stateId, type IsvState, type IsvStateStore, type SuiteTicketState } from '../../core/isv-state';
 import { decodeListKey, encodeListKey, keyRange, listLimit, pageOf, storedFilters, type EventPage, type EventQuery, type EventStore } from '../../core/listing';
 import { storeError } from './tablestore-client';
 import { fromRow } from './tablestore-row';
 import { eventIndexes } from './tablestore-schema';
+import { fromStateRow, STATE_RANGE } from './tablestore-state';
 import { TOOLS_PUT_DEADLINE_MS } from '../../core/store';
 import { TablestoreEventWriter, type TablestoreEventWriterOptions } from './tablestore-writer';
 
@@ -13,7 +15,7 @@ import { TablestoreEventWriter, type TablestoreEventWriterOptions } from './tabl
  * `receivedAt, id`, so a listing is one range read from its upper bound, as long as its page.
  * Its puts wait {@link TOOLS_PUT_DEADLINE_MS} unless told otherwise.
  */
-export class TablestoreEventStore extends TablestoreEventWriter implements EventStore {
+export class TablestoreEventStore extends TablestoreEventWriter implements EventStore, IsvStateStore {
   constructor(options: TablestoreEventWriterOptions) {
     super({ ...options, putDeadlineMs: options.putDeadlineMs ?? TOOLS_PUT_DEADLINE_MS });
   }
@@ -23,6 +25,33 @@ export class TablestoreEventStore extends TablestoreEventWriter implements Event
       throw storeError('GetRow', error);
     });
     return row.primaryKey ? fromRow(row) : undefined;
+  }
+
+  async suiteTicket(suiteKey: string): Promise<SuiteTicketState | undefined> {
+    const { row } = await this.client.getRow({ tableName: this.tableName, primaryKey: [{ id: stateId({ kind: 'suite_ticket', suiteKey }) }], maxVersions: 1 }).catch((error: unknown) => {
+      throw storeError('GetRow', error);
+    });
+    const state = row.primaryKey ? fromStateRow(row) : undefined;
+    return state?.kind === 'suite_ticket' ? state : undefined;
+  }
+
+  /** Every state row: one forward range read of the table's `#` keys, in pages. */
+  async isvStates(): Promise<IsvState[]> {
+    const states: IsvState[] = [];
+    let next: TableStore.PrimaryKeyInput | undefined = [{ id: STATE_RANGE.start }];
+    while (next) {
+      const page: Awaited<ReturnType<TableStore.Client['getRange']>> = await this.client
+        .getRange({ tableName: this.tableName, direction: TableStore.Direction.FORWARD, inclusiveStartPrimaryKey: next, exclusiveEndPrimaryKey: [{ id: STATE_RANGE.end }], maxVersions: 1 })
+        .catch((error: unknown) => {
+          throw storeError('GetRange', error);
+        });
+      for (const row of page.rows) {
+        const state = fromStateRow(row);
+        if (state) states.push(state);
+      }
+      next = page.nextStartPrimaryKey?.map(({ name, value }) => ({ [name]: value }));
+    }
+    return states;
   }
 
   async list(query: EventQuery = {}): Promise<EventPage> {

@@ -1,5 +1,6 @@
 import type TableStore from 'tablestore';
 import type { EventRecord } from '../../core/events';
+import { isStateId } from '../../core/isv-state';
 import { fromRow } from './tablestore-row';
 
 /** A column of a Tablestore Stream record as the FC trigger encodes it (CBOR, `Sync-v1`). */
@@ -31,7 +32,8 @@ export type DecodedRow = { record: EventRecord } | { skipped: string };
 /**
  * Decodes a Tablestore trigger's CBOR event (`{Version: "Sync-v1", Records: [...]}`) and each new
  * row through the store's own row codec. Anything but a `PutRow` (the writer only ever puts new
- * rows), or a row that is no event record, is `skipped` with the reason: no retry could change it.
+ * rows), an ISV state row, or a row that is no event record, is `skipped` with the reason: no retry
+ * could change it.
  * @throws TypeError for an event that is not a Tablestore trigger event at all.
  */
 export async function decodeTriggerEvent(event: Uint8Array): Promise<DecodedRow[]> {
@@ -47,6 +49,7 @@ export async function decodeTriggerEvent(event: Uint8Array): Promise<DecodedRow[
   if (typeof Version !== 'string' || !Array.isArray(Records)) throw new TypeError('not a Tablestore trigger event: no Version and Records');
   return Records.map((streamRecord): DecodedRow => {
     if (streamRecord?.Type !== 'PutRow') return { skipped: `${String(streamRecord?.Type)} is no new row` };
+    if (streamRecord.PrimaryKey?.some(({ ColumnName, Value }) => ColumnName === 'id' && typeof Value === 'string' && isStateId(Value))) return { skipped: 'an ISV state row, not an event' };
     try {
       return { record: fromRow(readRowOf(streamRecord)) };
     } catch (error) {

@@ -1,9 +1,11 @@
 import TableStore from 'tablestore';
 import { UnstorableEventError } from '../../core/errors';
 import type { EventRecord } from '../../core/events';
+import { keepStateOf, type IsvState, type StateOutcome } from '../../core/isv-state';
 import { PUT_DEADLINE_MS, type EventWriter, type PutOutcome } from '../../core/store';
 import { otsCode, storeError } from './tablestore-client';
 import { toRow } from './tablestore-row';
+import { newerState, stateRow } from './tablestore-state';
 
 /** The table and a client for it. */
 export interface TablestoreEventWriterOptions {
@@ -13,7 +15,10 @@ export interface TablestoreEventWriterOptions {
   putDeadlineMs?: number;
 }
 
-/** The function's side of the Tablestore store: one row per event keyed by its `id`, one `PutRow` expecting the row not to exist. */
+/**
+ * The function's side of the Tablestore store: one row per event keyed by its `id`, one `PutRow`
+ * expecting the row not to exist; for a ticket or an authorisation a second one keeping the ISV state.
+ */
 export class TablestoreEventWriter implements EventWriter {
   readonly tableName: string;
   protected readonly client: TableStore.Client;
@@ -26,17 +31,25 @@ export class TablestoreEventWriter implements EventWriter {
   }
 
   async put(record: EventRecord): Promise<PutOutcome> {
+    const condition = new TableStore.Condition(TableStore.RowExistenceExpectation.EXPECT_NOT_EXIST, null);
+    const outcome = await this.putRow({ condition, ...toRow(record) });
+    // A duplicate too: the earlier delivery may have stored the record and failed here.
+    await keepStateOf(record, (state) => this.putState(state));
+    return outcome === 'written' ? 'created' : 'duplicate';
+  }
+
+  async putState(state: IsvState): Promise<StateOutcome> {
+    return (await this.putRow({ condition: newerState(state), ...stateRow(state) })) === 'written' ? 'updated' : 'stale';
+  }
+
+  /** One conditional `PutRow` within the put deadline; a failed condition is an answer. */
+  private async putRow(row: { condition: TableStore.Condition; primaryKey: TableStore.PrimaryKeyInput; attributeColumns: TableStore.AttributeInput }): Promise<'written' | 'refused'> {
     try {
-      const putting = this.client.putRow({
-        tableName: this.tableName,
-        condition: new TableStore.Condition(TableStore.RowExistenceExpectation.EXPECT_NOT_EXIST, null),
-        ...toRow(record),
-      });
-      await within(this.putDeadlineMs, putting);
-      return 'created';
+      await within(this.putDeadlineMs, this.client.putRow({ tableName: this.tableName, ...row }));
+      return 'written';
     } catch (error) {
       const code = otsCode(error);
-      if (code === 'OTSConditionCheckFail') return 'duplicate';
+      if (code === 'OTSConditionCheckFail') return 'refused';
       // Refused as invalid: the same row would be refused on every retry, so not a 503.
       if (code === 'OTSParameterInvalid' || code === 'OTSInvalidPK') throw new UnstorableEventError(`Tablestore refused the event's row (PutRow: ${code})`, { cause: error });
       throw storeError('PutRow', error);

@@ -35,8 +35,15 @@ declare module 'tablestore' {
     interface TableMeta { tableName: string; primaryKey: PrimaryKeySchema[]; definedColumn?: DefinedColumnSchema[] }
 
     class Condition {
-      constructor(rowExistenceExpectation: number, columnCondition: null);
+      constructor(rowExistenceExpectation: number, columnCondition: SingleColumnCondition | null);
     }
+
+    /** A condition on one column of the row as stored; `passIfMissing` lets a row without the column pass. */
+    class SingleColumnCondition {
+      constructor(columnName: string, columnValue: CellValue, comparator: number, passIfMissing?: boolean, latestVersionOnly?: boolean);
+    }
+
+    const ComparatorType: { EQUAL: number; NOT_EQUAL: number; GREATER_THAN: number; GREATER_EQUAL: number; LESS_THAN: number; LESS_EQUAL: number };
 
     class Client {
       constructor(config: ClientConfig);
@@ -87,7 +94,7 @@ declare module 'tablestore' {
     const Long: { fromNumber(value: number): Int64LE };
 
     // PlainBuffer, the row encoding inside the protobuf messages (used by the local test server).
-    const plainBufferConsts: Record<'VT_INF_MIN' | 'VT_INF_MAX', number>;
+    const plainBufferConsts: Record<'VT_INF_MIN' | 'VT_INF_MAX' | 'VT_INTEGER' | 'VT_STRING', number>;
     const plainBufferCrc8: { crcInt8(checksum: number, value: number): number };
     class PlainBufferInputStream {
       constructor(data: { buffer: Buffer; offset: number; limit: number });

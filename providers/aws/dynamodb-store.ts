@@ -1,7 +1,9 @@
 import type { EventRecord } from '../../core/events';
+import { stateId, type IsvState, type IsvStateStore, type SuiteTicketState } from '../../core/isv-state';
 import { TOOLS_PUT_DEADLINE_MS } from '../../core/store';
 import { decodeListKey, encodeCursor, keyRange, listLimit, storedFilters, type EventPage, type EventQuery, type EventStore } from '../../core/listing';
 import { fromItem, PROCESS_INDEX, receivedMonth, storeCall, TIME_INDEX, TYPE_INDEX, type Item } from './dynamodb-item';
+import { fromStateItem, STATE_TYPE } from './dynamodb-state';
 import { DynamoDbEventWriter, type DynamoDbEventWriterOptions } from './dynamodb-writer';
 
 /**
@@ -13,6 +15,9 @@ export const OLDEST_MONTH = '2015-01';
 
 /** How far before the table's creation a listing still looks, for clocks that disagree. */
 const CREATION_SLACK_MS = 86_400_000;
+
+/** The most ISV state items read at once: a suite's ticket and one item per authorising organisation. */
+const MAX_STATES = 100_000;
 
 /** BatchGetItem takes at most this many keys per request. */
 const BATCH_GET_KEYS = 100;
@@ -55,7 +60,7 @@ export interface TableDescription {
  * times) newest first, then fetch the page's records by id. A page reads its own size from an index
  * plus one entry, and then the page. Puts allow the tools' deadline unless told otherwise.
  */
-export class DynamoDbEventStore extends DynamoDbEventWriter implements EventStore {
+export class DynamoDbEventStore extends DynamoDbEventWriter implements EventStore, IsvStateStore {
   /** The month listings without `since` stop at, asked of the table once. */
   private oldest?: Promise<string>;
 
@@ -67,6 +72,19 @@ export class DynamoDbEventStore extends DynamoDbEventWriter implements EventStor
   async get(id: string): Promise<EventRecord | undefined> {
     const { Item: item } = await storeCall<{ Item?: Item }>(this.client, 'GetItem', { TableName: this.tableName, Key: { id: { S: id } }, ConsistentRead: true });
     return item && fromItem(item);
+  }
+
+  async suiteTicket(suiteKey: string): Promise<SuiteTicketState | undefined> {
+    const { Item: item } = await storeCall<{ Item?: Item }>(this.client, 'GetItem', { TableName: this.tableName, Key: { id: { S: stateId({ kind: 'suite_ticket', suiteKey }) } }, ConsistentRead: true });
+    const state = fromStateItem(item);
+    return state?.kind === 'suite_ticket' ? state : undefined;
+  }
+
+  /** Every state item, by the type index (keys only) and then the items: as many reads as there are states, in pages. */
+  async isvStates(): Promise<IsvState[]> {
+    const entries = await this.queryIndex(TYPE_INDEX, 'eventType', STATE_TYPE, {}, MAX_STATES);
+    const items = await this.batchItems(entries.map((entry) => entry.id));
+    return entries.flatMap((entry) => fromStateItem(items.get(entry.id)) ?? []);
   }
 
   async list(query: EventQuery = {}): Promise<EventPage> {
@@ -134,8 +152,15 @@ export class DynamoDbEventStore extends DynamoDbEventWriter implements EventStor
     return entries.slice(0, wanted);
   }
 
-  /** The records of `ids`, in that order; BatchGetItem may leave keys unprocessed, so ask again for those. */
+  /** The records of `ids`, in that order. */
   private async batchGet(ids: string[]): Promise<EventRecord[]> {
+    const items = await this.batchItems(ids);
+    // An id the index listed but the table no longer holds (deleted by hand meanwhile) is left out.
+    return Promise.all(ids.flatMap((id) => (items.has(id) ? [fromItem(items.get(id)!)] : [])));
+  }
+
+  /** The items of `ids` by id; BatchGetItem may leave keys unprocessed, so ask again for those. */
+  private async batchItems(ids: string[]): Promise<Map<string, Item>> {
     const items = new Map<string, Item>();
     for (let offset = 0; offset < ids.length; offset += BATCH_GET_KEYS) {
       let keys: Item[] = ids.slice(offset, offset + BATCH_GET_KEYS).map((id) => ({ id: { S: id } }));
@@ -145,8 +170,7 @@ export class DynamoDbEventStore extends DynamoDbEventWriter implements EventStor
         keys = page.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
       }
     }
-    // An id the index listed but the table no longer holds (deleted by hand meanwhile) is left out.
-    return Promise.all(ids.flatMap((id) => (items.has(id) ? [fromItem(items.get(id)!)] : [])));
+    return items;
   }
 }
 

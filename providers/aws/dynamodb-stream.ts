@@ -1,4 +1,5 @@
 import type { EventRecord } from '../../core/events';
+import { isStateId } from '../../core/isv-state';
 import { fromItem, type Item } from './dynamodb-item';
 
 /** The fields of a DynamoDB Streams record (as Lambda hands it over) that the forward function reads. */
@@ -26,8 +27,8 @@ export function isDynamoDbStreamEvent(event: unknown): event is DynamoDbStreamEv
 
 /**
  * Decodes the inserts of a stream batch through the store's own item codec. Anything else (a
- * modify or remove, which the event source's filter already keeps out; an item that is no event
- * record) is `skipped` with the reason, since no retry could make it a record.
+ * modify or remove, which the event source's filter already keeps out; an ISV state item; an item
+ * that is no event record) is `skipped` with the reason, since no retry could make it a record.
  */
 export async function decodeStreamRecords(event: DynamoDbStreamEvent): Promise<DecodedStreamRecord[]> {
   return Promise.all(
@@ -35,6 +36,7 @@ export async function decodeStreamRecords(event: DynamoDbStreamEvent): Promise<D
       const sequenceNumber = streamRecord.dynamodb?.SequenceNumber ?? String(index);
       const image = streamRecord.dynamodb?.NewImage;
       if (streamRecord.eventName !== 'INSERT' || !image) return { sequenceNumber, skipped: `${streamRecord.eventName ?? 'unknown'} without a new image` };
+      if (isStateId(image.id?.S ?? '')) return { sequenceNumber, skipped: 'an ISV state item, not an event' };
       try {
         return { sequenceNumber, record: await fromItem(image) };
       } catch (error) {

@@ -135,13 +135,14 @@ describe('sls deploy --config serverless.aliyun.yml, rehearsed against a fake Al
     for (const resource of statements[0]!.Resource) expect(resource).to.match(new RegExp(`^acs:fc:${REGION}:\\*:services/${SERVICE}(\\.\\*)?/functions/${SERVICE}-[A-Za-z]+$`));
   });
 
-  it("grants the exec role PutRow on this stage's table and the forward function's dead-letter table, and recover its inbox and the type index, only", function () {
+  it("grants the exec role PutRow on this stage's table and the forward function's dead-letter table, and recover its inbox, the type index and the suite ticket's row, only", function () {
     const exec = named(first, 'CreatePolicy').find((call) => call.params.PolicyName === `fc-${SERVICE}-${REGION}-access`)!;
     const statements = (JSON.parse(String(exec.params.PolicyDocument)) as { Statement: Array<{ Action: string[]; Resource: string[] }> }).Statement;
     const table = (name: string) => `acs:ots:${REGION}:*:instance/dt-instance/table/${name}`;
     expect(statements.filter((statement) => statement.Action.some((action) => action.startsWith('ots:')))).to.deep.equal([
       { Effect: 'Allow', Action: ['ots:PutRow'], Resource: [table(TABLE), table(`${TABLE}_dead_letters`)] },
       { Effect: 'Allow', Action: ['ots:PutRow', 'ots:GetRange', 'ots:DeleteRow'], Resource: [table(`${TABLE}_inbox`), table(`${TABLE}_by_type`)] },
+      { Effect: 'Allow', Action: ['ots:GetRow'], Resource: [table(TABLE)] },
     ]);
   });
 

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import TableStore from 'tablestore';
+import type { EventRecord } from '../../core/events';
 import type { ForwardLog } from '../../core/forward';
+import { stateId } from '../../core/isv-state';
 import { webhookIdOf } from '../../core/webhook';
 import { createHandler, type FcForwardHandler, type ForwardSummary } from '../../handlers/aliyun/forward';
 import type { FcContext } from '../../providers/aliyun/function-compute';
@@ -56,6 +58,14 @@ describe('Alibaba Cloud forward handler (Tablestore trigger, CBOR → webhook, d
     expect(delivery!.body.type).to.equal('bpms_instance_change');
     expect(delivery!.body.data).to.include({ id: 'ding6ccabc44d2c8d38b:sha256:9f2c4e1a7b3d5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8', source: 'push', eventTime: 1700000003000, processInstanceId: 'a171de6c-8bb1-4a3e-b2d4-5f1e6c8d9e01' });
     expect(delivery!.body.data.payload).to.deep.include({ title: '张三提交的请假申请 🏖️' });
+  });
+
+  it('skips the ISV state rows kept beside the events (a ticket replaced is a new PutRow)', async function () {
+    const handler = await handlerFor();
+    const ticket = { id: stateId({ kind: 'suite_ticket', suiteKey: 'suitekey01' }), state: '{"kind":"suite_ticket"}', stateTime: 1_700_000_000_000 } as unknown as EventRecord;
+    expect(await invoke(handler, await tablestoreTriggerEvent([ticket, sampleRecord(7)]), context)).to.deep.equal({ delivered: 1, deadLettered: 0, skipped: 1 });
+    expect(receiver!.deliveries.map((delivery) => delivery.body.data.id)).to.deep.equal([sampleRecord(7).id]);
+    expect(lines).to.deep.include({ level: 'warn', msg: 'forward_batch', records: 1, skipped: 'an ISV state row, not an event' });
   });
 
   it('writes a record no retry delivered to the dead-letter table, with its id and the reason, and lets the batch succeed', async function () {

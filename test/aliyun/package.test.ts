@@ -84,6 +84,7 @@ describe('sls package --config serverless.aliyun.yml', function () {
     expect(statements).to.deep.equal([
       { Effect: 'Allow', Action: ['ots:PutRow'], Resource: [table('events'), table('events_dead_letters')] },
       { Effect: 'Allow', Action: ['ots:PutRow', 'ots:GetRange', 'ots:DeleteRow'], Resource: [table('events_inbox'), table('events_by_type')] },
+      { Effect: 'Allow', Action: ['ots:GetRow'], Resource: [table('events')] },
     ]);
   });
 

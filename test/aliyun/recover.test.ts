@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { syncRow } from '../../cli/sync-rows';
+import { rowRecord } from '../../core/sync-push';
 import { createHandler, type FcRecoverHandler } from '../../handlers/aliyun/recover';
 import { APP_FAILED_LIST } from '../../core/recover';
 import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
@@ -129,6 +131,18 @@ describe('recover on Alibaba Cloud: the Function Compute handler with Tablestore
     const { error } = await invoke(handler());
     expect(error?.message).to.equal('gettoken: DingTalk errcode 40089: 不合法的corpid或corpsecret');
     expect(JSON.stringify(lines)).not.to.contain('the-wrong-one');
+  });
+
+  it('an ISV suite takes the latest ticket of its SyncHTTP rows, however late an older one arrives', async function () {
+    const ticketRow = (ticket: string, modified: number) => rowRecord(JSON.stringify(syncRow('suite_ticket', { ticket, modified })), dingtalk.suiteKey, new Date());
+    await store.put(ticketRow(dingtalk.suiteTicket, 1_764_000_200_000));
+    await store.put(ticketRow('an-older-voided-ticket', 1_764_000_100_000));
+    dingtalk.suiteRecords.push({ id: 1, corpid: 'dingisv', call_back_tag: 'bpms_task_change', call_back_data: JSON.stringify({ processInstanceId: 'isv-late', title: '出差' }), event_time: 1_764_000_000_001, confirmed: false });
+    env = { ...env, DINGTALK_APP_KEY: '', DINGTALK_SUITE_KEY: dingtalk.suiteKey, DINGTALK_SUITE_SECRET: dingtalk.suiteSecret, DINGTALK_SUITE_TAGS: 'bpms_task_change' };
+    const { summary, error } = await invoke(handler());
+    expect(error).to.equal(null);
+    expect(summary).to.include({ items: 1, created: 1 });
+    expect(JSON.stringify(lines)).not.to.contain(dingtalk.suiteTicket);
   });
 
   it('an ISV suite reads the newest suite_ticket from Tablestore, lists by cursor and confirms after storing', async function () {

@@ -313,18 +313,18 @@ describe('serverless.aws.yml, packaged for real', function () {
       expect(template.Resources.RecoverInboxTable!.Properties.KeySchema).to.deep.equal([{ AttributeName: 'source', KeyType: 'HASH' }, { AttributeName: 'replyId', KeyType: 'RANGE' }]);
     });
 
-    it('may write events, read the type index, use the inbox, and read its four parameters: nothing else', function () {
+    it('may write events, read the suite ticket and the type index, use the inbox, and read its four parameters: nothing else', function () {
       expect(statements().flatMap((statement) => statement.Action).filter((action) => action.includes('*'))).to.deep.equal([]);
       expect(grants('dynamodb:').map((statement) => [statement.Action, statement.Resource])).to.deep.equal([
         [['dynamodb:PutItem'], TABLE_ARN],
         [['dynamodb:Query'], { 'Fn::Sub': `${TABLE_ARN['Fn::Sub']}/index/byEventType` }],
-        [['dynamodb:BatchGetItem'], TABLE_ARN],
+        [['dynamodb:BatchGetItem', 'dynamodb:GetItem'], TABLE_ARN],
         [['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:DeleteItem'], { 'Fn::GetAtt': ['RecoverInboxTable', 'Arn'] }],
       ]);
       expect(JSON.stringify(grants('ssm:')[0]!.Resource).match(/parameter[^"]*/g)).to.deep.equal(['app-key', 'app-secret', 'owner-key', 'suite-secret'].map((name) => `parameter/dingtalk-callback/test/${name}`));
       expect(grants('logs:')[0]!.Action).to.deep.equal(['logs:CreateLogStream', 'logs:PutLogEvents']);
       expect(statements().flatMap((statement) => statement.Action).sort()).to.deep.equal(
-        ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Query', 'kms:Decrypt', 'logs:CreateLogStream', 'logs:PutLogEvents', 'ssm:GetParameters'],
+        ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Query', 'kms:Decrypt', 'logs:CreateLogStream', 'logs:PutLogEvents', 'ssm:GetParameters'],
       );
     });
   });

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { pushUrl, sealPush } from '../../core/dingtalk-side';
 import { loadSettings } from '../../core/settings';
+import { rowRecord } from '../../core/sync-push';
+import { syncPush, syncRow } from '../../cli/sync-rows';
 import { webhookIdOf } from '../../core/webhook';
 import { DEV_CREDENTIALS, DEV_FORWARD_SECRET } from '../../providers/local/dev-credentials';
 import { localDynamoDbEndpoint, openLocalEventStore } from '../../providers/local/local-dynamodb';
@@ -58,5 +60,16 @@ describe('npm start with DINGTALK_FORWARD_URL: the local stream feeds the forwar
     expect(receiver.deliveries.map((delivery) => delivery.body.type)).to.deep.equal(['user_add_org', 'bpms_instance_change', 'org_dept_create']);
     expect(await readFile(join(dataDir, 'forward-dead-letters.jsonl'), 'utf8').catch(() => '')).to.equal('');
     expect(stack.output()).not.to.include('张三');
+
+    // A SyncHTTP push: one webhook per row, its webhook-id the row's record's; the ISV state kept
+    // beside them (the ticket, the authorisations) is never delivered.
+    const rows = [syncRow('suite_ticket'), syncRow('org_suite_auth', { corpId: 'dingforwardcorp01' }), syncRow('org_suite_auth', { corpId: 'dingforwardcorp02' })];
+    expect(await push(stack, syncPush(rows))).to.equal(200);
+    expect(await push(stack, eventText('org_dept_create', { TimeStamp: '1700000999000' }))).to.equal(200);
+    await receiver.accepted(7);
+    const rowIds = rows.map((row) => rowRecord(JSON.stringify(row), DEV_CREDENTIALS.DINGTALK_OWNER_KEY, new Date()));
+    expect(receiver.deliveries.slice(3, 6).map((delivery) => delivery.id)).to.deep.equal(rowIds.map(webhookIdOf));
+    expect(receiver.deliveries.map((delivery) => delivery.body.type)).to.deep.equal(['user_add_org', 'bpms_instance_change', 'org_dept_create', 'suite_ticket', 'org_suite_auth', 'org_suite_auth', 'org_dept_create']);
+    expect((await store.isvStates()).map((state) => state.kind).sort()).to.deep.equal(['authorisation', 'authorisation', 'suite_ticket']);
   });
 });

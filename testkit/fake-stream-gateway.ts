@@ -71,6 +71,8 @@ export class FakeStreamGateway {
   redeliverAfterMs = 60_000;
   /** After a `disconnect` frame, the gateway closes the socket this long after (DingTalk: about 10 s). */
   disconnectCloseMs = 10_000;
+  /** While true, every socket is cut as soon as it opens (a gateway that accepts and drops). */
+  dropOnConnect = false;
   /** Every `connections/open` call, answered or not. */
   opens = 0;
   /** Tickets handed out. */
@@ -294,6 +296,7 @@ export class FakeStreamGateway {
     this.wss!.handleUpgrade(request, socket, head, (ws) => {
       const connection: GatewayConnection = { id: randomUUID(), clientId: issued.clientId, socket: ws, silent: false, openedAt: Date.now() };
       this.connections.push(connection);
+      if (this.dropOnConnect) setImmediate(() => ws.terminate());
       ws.on('ping', (data) => {
         if (!connection.silent) ws.pong(data);
       });

@@ -61,6 +61,30 @@ export async function packageBoth(): Promise<Packages> {
   throw [aws, aliyun].map((outcome) => outcome.status === 'rejected' && outcome.reason).find(Boolean);
 }
 
+/** What a cold start answers: the message of push `n`, the ownerKey it is sealed for, and what the answer must be. */
+export interface ColdPush {
+  message: (n: number) => string;
+  ownerKey: string;
+  /** The reply DingTalk expects for push `n`'s message. */
+  reply: (message: string) => string;
+  /** The outcome its log line must show: `created` for an event, `check` for a handshake. */
+  outcome: 'created' | 'check';
+}
+
+/** An approval push, stored: the cold start of the figures. */
+export const APPROVAL: ColdPush = { message: approvalPayload, ownerKey: SAMPLE_OWNER, reply: () => 'success', outcome: 'created' };
+
+/**
+ * The URL check DingTalk sends while an ISV suite is being created, sealed for its placeholder
+ * ownerKey and answered with its `Random` (docs/isv.md): the one DingTalk gives only 1.2 s.
+ */
+export const SUITE_CHECK: ColdPush = {
+  message: (n) => JSON.stringify({ EventType: 'check_create_suite_url', Random: `bench${n}`, TestSuiteKey: 'suite4xxxxxxxxxxxxxxx' }),
+  ownerKey: 'suite4xxxxxxxxxxxxxxx',
+  reply: (message) => (JSON.parse(message) as { Random: string }).Random,
+  outcome: 'check',
+};
+
 /**
  * Cold starts of each packaged bundle, as deployed: a fresh `node` loads it and answers one approval
  * push with the environment its template gives the function (so the AWS one reads its settings
@@ -68,7 +92,7 @@ export async function packageBoth(): Promise<Packages> {
  * and of a bare `node` for reference. `runs` rounds taking turns; the median of each.
  * @throws when a bundle does not store a push and answer it with a reply DingTalk accepts.
  */
-export async function measureColdStarts(packages: Packages, runs: number): Promise<ColdStarts> {
+export async function measureColdStarts(packages: Packages, runs: number, what: ColdPush = APPROVAL): Promise<ColdStarts> {
   const awsFunction = Object.values((await packages.aws.json<AwsTemplate>('cloudformation-template-update-stack.json')).Resources).find((resource) => resource.Type === 'AWS::Lambda::Function');
   const aliyunFunction = Object.values((await packages.aliyun.json<AliyunTemplate>('configuration-template-update.json')).Resources).find((resource) => resource.Type === 'ALIYUN::FC::Function');
   const awsEnv = awsFunction?.Properties.Environment?.Variables ?? {};
@@ -87,7 +111,12 @@ export async function measureColdStarts(packages: Packages, runs: number): Promi
     await ensureTablestoreEventTable(createTablestoreClient(tablestore.clientOptions), aliyunEnv.EVENTS_TABLE!);
 
     let pushes = 0;
-    const push = () => sealPush(SAMPLE_SETTINGS, approvalPayload(++pushes), SAMPLE_OWNER);
+    const sent: string[] = [];
+    const push = () => {
+      const message = what.message(++pushes);
+      sent.push(message);
+      return sealPush(SAMPLE_SETTINGS, message, what.ownerKey);
+    };
     const awsInvocation = (event: (request: ReturnType<typeof push>) => unknown) => (): Invocation => {
         return {
           entry: 'handlers/aws/callback.js',
@@ -122,7 +151,10 @@ export async function measureColdStarts(packages: Packages, runs: number): Promi
     const answers: Record<keyof ColdStarts, Answer[]> = { bareNode: [], aws: [], awsRestApi: [], aliyun: [] };
     for (let round = 0; round < runs; round++) {
       answers.bareNode.push(await bareNodeStart());
-      for (const start of ['aws', 'awsRestApi', 'aliyun'] as const) answers[start].push(checked(start, await bundles[cloudOf[start]].invoke(invocations[start]())));
+      for (const start of ['aws', 'awsRestApi', 'aliyun'] as const) {
+        const invocation = invocations[start]();
+        answers[start].push(checked(start, await bundles[cloudOf[start]].invoke(invocation), what, sent.at(-1)!));
+      }
     }
     const { bareNode } = answers;
     return { bareNode: summarise(bareNode, bareNode), aws: summarise(answers.aws, bareNode), awsRestApi: summarise(answers.awsRestApi, bareNode), aliyun: summarise(answers.aliyun, bareNode) };
@@ -131,13 +163,13 @@ export async function measureColdStarts(packages: Packages, runs: number): Promi
   }
 }
 
-/** A fast wrong answer is no cold start: the push must be stored and acknowledged as DingTalk checks it. */
-function checked(cloud: Start, answer: Answer): Answer {
+/** A fast wrong answer is no cold start: the push must be answered as DingTalk checks it, and stored when it is an event. */
+function checked(cloud: Start, answer: Answer, what: ColdPush, message: string): Answer {
   const response = answer.response as { statusCode?: number; body?: string } | undefined;
-  if (answer.error !== undefined || response?.statusCode !== 200 || openReply(SAMPLE_SETTINGS, response.body ?? '', SAMPLE_OWNER) !== 'success') {
+  if (answer.error !== undefined || response?.statusCode !== 200 || openReply(SAMPLE_SETTINGS, response.body ?? '', what.ownerKey) !== what.reply(message)) {
     throw new Error(`the ${cloud} bundle did not acknowledge the push: ${answer.error ?? JSON.stringify(response)}\n${answer.stderr}`);
   }
-  if (!answer.logs.some((line) => (JSON.parse(line) as { outcome?: string }).outcome === 'created')) throw new Error(`the ${cloud} bundle did not store the push: ${answer.stdout}`);
+  if (!answer.logs.some((line) => (JSON.parse(line) as { outcome?: string }).outcome === what.outcome)) throw new Error(`the ${cloud} bundle's log shows no ${what.outcome}: ${answer.stdout}`);
   return answer;
 }
 

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { measureAwsClients } from './aws-clients';
-import { packageBoth, measureColdStarts, type ColdStart } from './cold-start';
+import { packageBoth, measureColdStarts, SUITE_CHECK, type ColdStart } from './cold-start';
 import { measureCrypto, type CryptoResult } from './crypto';
 import { approvalPayload, attendancePayload } from './payloads';
 import { measurePipeline } from './pipeline';
@@ -22,6 +22,8 @@ export interface BenchResult {
   bundleBytes: { aws: number; aliyun: number };
   /** A burst over one Stream connection into the local store: frame received to ack sent, store included. */
   streamAckMs: { p50: number; p99: number };
+  /** An ISV suite's creation URL check answered by a cold bundle, as deployed (median). */
+  suiteCheckMs: { aws: number; aliyun: number };
 }
 
 /** Runs every measurement at `scale`, printing a table as it goes (through `print`), and answers the figures. */
@@ -70,6 +72,13 @@ export async function runBench(scale: (typeof SCALES)[keyof typeof SCALES], prin
     const zips = (['aws', 'aliyun'] as const).map((cloud) => `${cloud} ${kb(bundleBytes[cloud])} under ${kb(TARGETS.zipBytes[cloud])}: ${atMost(bundleBytes[cloud] / 1024, TARGETS.zipBytes[cloud] / 1024, 'KB')}`);
     print(`  targets: within ${TARGETS.coldStartOverBareMs} ms of bare node (the median paired difference); zips ${zips.join(', ')}`);
 
+    const check = await measureColdStarts(packages, scale.coldStarts, SUITE_CHECK);
+    print(`\nISV suite URL check (check_create_suite_url for the placeholder ownerKey, answered with its Random), cold, as deployed (medians of ${scale.coldStarts} rounds)`);
+    print(row(COLD_WIDTHS, ['', 'answered', 'over bare', '', 'load', 'first push', 'cpu', 'zip', `  within DingTalk's ${TARGETS.suiteCheckMs} ms`]));
+    for (const [name, start, cloud] of [['aws http api', check.aws, 'aws'], ['aws rest api', check.awsRestApi, 'aws'], ['aliyun', check.aliyun, 'aliyun']] as const) {
+      print(`${coldRow(name, start, bundleBytes[cloud])}  ${atMost(start.totalMs, TARGETS.suiteCheckMs, 'ms')}`);
+    }
+
     const clients = await measureAwsClients(scale.coldStarts);
     print(`\nAWS clients alone: fresh node, SSM GetParameters + conditional DynamoDB PutItem (medians of ${scale.coldStarts} rounds)`);
     print(row(COLD_WIDTHS, ['', 'answered', 'over bare', '', 'load', 'calls', 'cpu', 'bundle']));
@@ -81,6 +90,7 @@ export async function runBench(scale: (typeof SCALES)[keyof typeof SCALES], prin
       coldStartMs: { aws: Math.round(cold.aws.totalMs), aliyun: Math.round(cold.aliyun.totalMs), bareNode: Math.round(cold.bareNode.totalMs) },
       bundleBytes,
       streamAckMs: { p50: stream.p50Ms, p99: stream.p99Ms },
+      suiteCheckMs: { aws: Math.round(check.aws.totalMs), aliyun: Math.round(check.aliyun.totalMs) },
     };
   } finally {
     await Promise.all([packages.aws.remove(), packages.aliyun.remove()]);
@@ -96,6 +106,8 @@ export const TARGETS = {
   refusalGapUs: 10,
   coldStartOverBareMs: 50,
   zipBytes: { aws: 500 * 1024, aliyun: 1536 * 1024 },
+  /** DingTalk's budget for a suite URL check's answer (docs/protocol.md): it throttles a URL that misses it. */
+  suiteCheckMs: 1200,
   /** DingTalk's ack budget for a Stream event. */
   streamAckP99Ms: 3000,
 };

@@ -13,8 +13,9 @@ import { listen } from './listen';
 import { load } from './load';
 import { recoverCommand } from './recover';
 import { send } from './send';
+import { suite } from './suite';
 
-const COMMANDS: Command[] = [keygen, send, events, listen, load, forward, recoverCommand, callbackUrl];
+const COMMANDS: Command[] = [keygen, send, events, suite, listen, load, forward, recoverCommand, callbackUrl];
 
 const HELP = `Usage: dingtalk-callback <command> [options]
 

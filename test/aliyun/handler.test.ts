@@ -7,6 +7,7 @@ import type { FcContext } from '../../providers/aliyun/function-compute';
 import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
 import { TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
 import { ensureEventTable } from '../../deploy/aliyun/tablestore-tables';
+import { syncPush, syncRow } from '../../cli/sync-rows';
 import { eventText, loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../../testkit/fixtures';
 import { startTablestoreServer, type LocalTablestore, type TablestoreCredentials } from '../../testkit/tablestore-server';
 import { fcGatewayEvent } from '../../testkit/gateway-events';
@@ -81,6 +82,24 @@ describe('handlers/aliyun', function () {
       expect(stored[0]).to.include({ eventType: 'bpms_instance_change', ownerKey: SAMPLE_OWNER, payload: message });
     });
   }
+
+  it("answers the suite URL checks with their Random (the creation check sealed for DingTalk's placeholder), storing nothing", async function () {
+    const placeholder = 'suite4xxxxxxxxxxxxxxx';
+    const create = await invoke(handler, fcGatewayEvent(sealPush(SAMPLE_SETTINGS, eventText('check_create_suite_url', { Random: 'r4nd0m-create' }), placeholder)));
+    expect(openReply(SAMPLE_SETTINGS, create.body, placeholder)).to.equal('r4nd0m-create');
+    const update = await invoke(handler, pushEvent(eventText('check_create_suite_url', { EventType: 'check_update_suite_url', Random: 'r4nd0m-update', TestSuiteKey: undefined })));
+    expect(openReply(SAMPLE_SETTINGS, update.body, SAMPLE_OWNER)).to.equal('r4nd0m-update');
+    expect(logs.map((entry) => entry.outcome)).to.deep.equal(['check', 'check']);
+    expect((await store.list()).records.filter((record) => record.eventType.startsWith('check_'))).to.deep.equal([]);
+  });
+
+  it('stores each row of a SyncHTTP push through the handler, and keeps the ticket', async function () {
+    const rows = [syncRow('suite_ticket', { ticket: 'fc-ticket', modified: 1_700_000_000_000 }), syncRow('org_dept_create', { bizId: 'fc-dept' })];
+    const response = await invoke(handler, pushEvent(syncPush(rows)));
+    expect(openReply(SAMPLE_SETTINGS, response.body, SAMPLE_OWNER)).to.equal('success');
+    expect(logs[0]?.rows).to.deep.equal({ created: 2, duplicate: 0, refused: 0 });
+    expect((await store.suiteTicket(SAMPLE_OWNER))?.ticket).to.equal('fc-ticket');
+  });
 
   it('answers 503, so DingTalk retries, when Tablestore is busy', async function () {
     server.failWith({ operations: ['PutRow'] });

@@ -9,6 +9,7 @@ import { ensureEventTable } from '../../providers/local/events-table';
 import { localDynamoDbClient } from '../../providers/local/local-dynamodb';
 import { startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
 import { FakeSsm } from '../../testkit/fake-ssm';
+import { syncPush, syncRow } from '../../cli/sync-rows';
 import { eventText, loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../../testkit/fixtures';
 import { freePort } from '../../testkit/ports';
 import { pushRequest } from '../../testkit/push';
@@ -75,6 +76,25 @@ describe('handlers/aws', function () {
         expect(record?.processInstanceId).to.equal('a171de6c-8bb1-4a3e-b2d4-5f1e6c8d9e01');
       });
     }
+
+    it("answers the suite URL checks with their Random (the creation check sealed for DingTalk's placeholder), storing nothing", async function () {
+      const placeholder = 'suite4xxxxxxxxxxxxxxx';
+      const create = await handlerWith()(httpApiEvent(pushRequest(eventText('check_create_suite_url', { Random: 'r4nd0m-create' }), SAMPLE_SETTINGS, placeholder)));
+      expect(openReply(SAMPLE_SETTINGS, create.body, placeholder)).to.equal('r4nd0m-create');
+      const update = await handlerWith()(restApiEvent(pushRequest(eventText('check_create_suite_url', { EventType: 'check_update_suite_url', Random: 'r4nd0m-update', TestSuiteKey: undefined }))));
+      expect(replyOf(update)).to.equal('r4nd0m-update');
+      expect(logs.map((entry) => entry.outcome)).to.deep.equal(['check', 'check']);
+      expect((await store.list()).records).to.deep.equal([]);
+    });
+
+    it('stores each row of a SyncHTTP push, once, and keeps the ticket', async function () {
+      const rows = [syncRow('suite_ticket', { ticket: 'aws-ticket', modified: 1_700_000_000_000 }), syncRow('org_dept_create', { bizId: 'aws-dept' })];
+      const handler = handlerWith();
+      for (let n = 0; n < 2; n++) expect(replyOf(await handler(httpApiEvent(pushRequest(syncPush(rows)))))).to.equal('success');
+      expect(logs.map((entry) => entry.rows)).to.deep.equal([{ created: 2, duplicate: 0, refused: 0 }, { created: 0, duplicate: 2, refused: 0 }]);
+      expect((await store.list()).records.map((record) => record.source)).to.deep.equal(['sync', 'sync']);
+      expect((await store.suiteTicket(SAMPLE_OWNER))?.ticket).to.equal('aws-ticket');
+    });
 
     it('answers a redelivery with success and keeps one record', async function () {
       const handler = handlerWith();

@@ -12,6 +12,7 @@ const SHAPE = {
   coldStartMs: ['aws', 'aliyun', 'bareNode'],
   bundleBytes: ['aws', 'aliyun'],
   streamAckMs: ['p50', 'p99'],
+  suiteCheckMs: ['aws', 'aliyun'],
 };
 
 describe('npm run bench, at the quick scale', function () {
@@ -52,6 +53,8 @@ describe('npm run bench, at the quick scale', function () {
     expect(table).to.match(new RegExp(`ours >= 10x the peer \\(${verdict}\\) and >= 0\\.6x the floor \\(${verdict}\\)`));
     expect(table).to.match(new RegExp(`target p99 < 1000 µs: ${verdict}\\)`));
     expect(table).to.match(new RegExp(`target p99 < 3000 ms, DingTalk's budget: ${verdict}\\)`));
+    // The suite URL check's section: its header, then a row per bundle and gateway against DingTalk's 1.2 s.
+    expect(table).to.match(new RegExp(`^ISV suite URL check \\(check_create_suite_url.*\\n.*within DingTalk's 1200 ms\\n${['aws http api', 'aws rest api', 'aliyun'].map((name) => `${name} +\\d+ ms .* ${verdict}`).join('\\n')}$`, 'm'));
     expect(table).to.match(new RegExp(`zips aws [\\d.]+ KB under 500 KB: ${verdict}, aliyun [\\d.]+ KB under 1536 KB: ${verdict}`));
   });
 });

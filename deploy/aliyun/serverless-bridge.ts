@@ -5,6 +5,8 @@ import { dirname, join, relative } from 'node:path';
 import { readAll, type Environment } from '../../core/environment';
 import { ConfigError, type ConfigProblem } from '../../core/errors';
 import { loadRecoverSettings } from '../../core/recover';
+import { leaseMs, STREAM_LEASES } from '../../core/stream-lease';
+import { loadStreamSettings } from '../../core/stream-settings';
 import { loadSettings } from '../../core/settings';
 import { ALIYUN_TABLES } from '../../core/table-names';
 import { deleteTrigger, ensureTrigger, functionArns, TRIGGER_EVENT_SCHEMAS, triggerSpecs, type FcTriggerClient } from './fc-triggers';
@@ -267,11 +269,13 @@ export class AliyunBridge {
     const problems = new Map<string, ConfigProblem>();
     for (const { name, env } of functions) {
       const pulls = env.RECOVER_INBOX_TABLE !== undefined && this.scheduled(name);
+      const relays = env.DINGTALK_STREAM_LEASE_SECONDS !== undefined && this.scheduled(name);
       try {
         readAll(
           () => loadSettings(env),
           () => tablestoreWriterSettings(env),
           () => (pulls ? loadRecoverSettings(env) : undefined),
+          () => (relays ? readAll(() => loadStreamSettings(env), () => leaseMs(env, STREAM_LEASES.aliyun.leaseSeconds)) : undefined),
         );
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
@@ -281,7 +285,9 @@ export class AliyunBridge {
     if (problems.size === 0) return;
     const error = new ConfigError([...problems.values()]);
     const app = error.problems.some((problem) => /^DINGTALK_(APP|SUITE)_/.test(problem.variable));
-    const off = app ? '; DINGTALK_RECOVER_ENABLED=false deploys `recover` with its timer off, pulling nothing (docs/recover.md)' : '';
+    const off = app
+      ? '; DINGTALK_RECOVER_ENABLED=false deploys `recover` with its timer off, pulling nothing (docs/recover.md), and DINGTALK_STREAM_ENABLED=false `stream` with its timer off (docs/stream.md)'
+      : '';
     throw new this.serverless.classes.Error(`${error.message} (the function gets its settings from the environment of \`sls package\` / \`sls deploy\`)${off}`);
   }
 
@@ -314,6 +320,7 @@ export class AliyunBridge {
     this.check(functions);
     for (const { name, env } of functions) {
       if (env.RECOVER_INBOX_TABLE !== undefined && !this.scheduled(name)) this.log(`${name}: its timer is off, so DingTalk's failed list is not pulled; \`dingtalk-callback recover\` pulls it by hand (docs/recover.md)`);
+      if (env.DINGTALK_STREAM_LEASE_SECONDS !== undefined && !this.scheduled(name)) this.log(`${name}: its timer is off, so no DingTalk Stream connection is held (docs/stream.md)`);
       // RAM matches Tablestore instance names in lower case.
       const table = (name: string) => `acs:ots:${region}:*:instance/${env.TABLESTORE_INSTANCE!.toLowerCase()}/table/${name}`;
       resources.add(table(env.EVENTS_TABLE!));

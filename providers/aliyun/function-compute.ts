@@ -15,6 +15,8 @@ export interface FcContext {
   requestId?: string;
   /** Temporary STS keys of the service's RAM role; they rotate while the instance lives. */
   credentials?: RoleKeys;
+  /** The function's configuration; `timeout` in seconds (Function Compute 2.0's context has no remaining-time call). */
+  function?: { timeout?: number };
 }
 
 /** How a handler answers Function Compute: an error (the invocation failed), or its answer. */

@@ -1,4 +1,5 @@
 import type TableStore from 'tablestore';
+import WebSocket from 'ws';
 import { createCallback, type Callback } from '../../core/callback';
 import { readAll, required, type Environment } from '../../core/environment';
 import { createForwarder, type Forwarder, type ForwarderOptions } from '../../core/forward';
@@ -7,6 +8,9 @@ import type { Logger } from '../../core/log';
 import { loadRecoverSettings } from '../../core/recover';
 import type { RecoverRun } from '../../core/recover-run';
 import { loadSettings } from '../../core/settings';
+import { leaseMs, STREAM_LEASES, type StreamRun } from '../../core/stream-lease';
+import { wsConnect } from '../../core/stream-relay';
+import { loadStreamSettings } from '../../core/stream-settings';
 import { ALIYUN_TABLES } from '../../core/table-names';
 import { keptPerRoleKeys, type RoleKeys } from './function-compute';
 import { tablestoreLocation, tablestoreWriterSettings } from './settings';
@@ -61,6 +65,23 @@ export function recoverSetup(env: Environment, clients: AliyunClients): PerRoleK
     const client = connect(keys);
     return { settings, store: new TablestoreEventStore({ tableName, client }), inbox: new TablestoreInbox({ tableName: inboxTable, client }), token: previous?.token };
   });
+}
+
+/**
+ * The `stream` function: the app's (or suite's) key and secret, the Tablestore writer's settings and
+ * the lease (`DINGTALK_STREAM_LEASE_SECONDS`), and a run per set of role keys (the relay writes
+ * through the keys of the invocation that holds it).
+ * @throws ConfigError naming every variable that is missing or invalid.
+ */
+export function streamSetup(env: Environment, clients: AliyunClients): PerRoleKeys<StreamRun> {
+  const [settings, { tableName, endpoint, instance, putDeadlineMs }, lease] = readAll(
+    () => loadStreamSettings(env),
+    () => tablestoreWriterSettings(env),
+    () => leaseMs(env, STREAM_LEASES.aliyun.leaseSeconds),
+  );
+  const connect = connector(clients, { endpoint, instance }, putDeadlineMs);
+  const socket = wsConnect(WebSocket);
+  return keptPerRoleKeys((keys) => ({ settings, writer: new TablestoreEventWriter({ tableName, client: connect(keys), putDeadlineMs }), connect: socket, leaseMs: lease }));
 }
 
 /**

@@ -5,6 +5,10 @@ import { forwardSinks, loadForwardSettings, type ForwardSettings } from '../../c
 import type { Logger } from '../../core/log';
 import { loadRecoverSettings } from '../../core/recover';
 import type { RecoverRun } from '../../core/recover-run';
+import WebSocket from 'ws';
+import { leaseMs, STREAM_LEASES, type StreamRun } from '../../core/stream-lease';
+import { wsConnect } from '../../core/stream-relay';
+import { loadStreamSettings } from '../../core/stream-settings';
 import { DYNAMODB, EVENTBRIDGE, functionClient, SQS, SSM, type AwsJsonClient } from './aws-json-client';
 import { DynamoDbEventStore } from './dynamodb-store';
 import { DynamoDbInbox } from './dynamodb-inbox';
@@ -12,7 +16,7 @@ import { DynamoDbEventWriter } from './dynamodb-writer';
 import { eventBridgeSink } from './eventbridge-sink';
 import { dynamoDbWriterSettings } from './settings';
 import { sqsDeadLetter } from './sqs-dead-letter';
-import { loadDingTalkSettings, loadForwardSecret, loadSsmRecoverSettings } from './ssm-settings';
+import { loadDingTalkSettings, loadForwardSecret, loadSsmRecoverSettings, loadSsmStreamSettings } from './ssm-settings';
 
 /**
  * How each AWS function is set up: its settings (from SSM under `DINGTALK_SSM_PREFIX` on a deployed
@@ -38,6 +42,9 @@ export interface AwsRecoverClients {
   /** As the callback's. */
   ssm?: AwsJsonClient;
 }
+
+/** What the stream function may be handed: as recover's. */
+export type AwsStreamClients = AwsRecoverClients;
 
 /** What forward may be handed instead of making its own. */
 export interface AwsForwardClients {
@@ -78,6 +85,22 @@ export async function recoverSetup(env: Environment, clients: AwsRecoverClients)
   );
   const client = clients.dynamodb ?? functionClient(DYNAMODB, env);
   return { settings, store: new DynamoDbEventStore({ tableName, client }), inbox: new DynamoDbInbox({ tableName: inboxTable, client }) };
+}
+
+/**
+ * The `stream` function: the app's (or suite's) key and secret (from SSM on a deployed stage, as
+ * recover reads them), the events table's writer, the lease (`DINGTALK_STREAM_LEASE_SECONDS`) and
+ * the WebSocket (`ws`).
+ * @throws ConfigError naming every variable or parameter that is missing or invalid; SSM's own errors as they are.
+ */
+export async function streamSetup(env: Environment, clients: AwsStreamClients): Promise<StreamRun> {
+  const prefix = optional(env, 'DINGTALK_SSM_PREFIX');
+  const [settings, [writerSettings, lease]] = await readAllAsync(
+    () => (prefix ? loadSsmStreamSettings(prefix, env, clients.ssm ?? functionClient(SSM, env)) : loadStreamSettings(env)),
+    () => readAll(() => dynamoDbWriterSettings(env), () => leaseMs(env, STREAM_LEASES.aws.leaseSeconds)),
+  );
+  const writer = new DynamoDbEventWriter({ ...writerSettings, client: clients.dynamodb ?? functionClient(DYNAMODB, env) });
+  return { settings, writer, connect: wsConnect(WebSocket), leaseMs: lease };
 }
 
 /**

@@ -2,6 +2,7 @@ import { optional, type Environment } from '../../core/environment';
 import { ConfigError } from '../../core/errors';
 import { loadRecoverSettings, type RecoverSettings } from '../../core/recover';
 import { loadSettings, type Settings } from '../../core/settings';
+import { loadStreamSettings, type StreamSettings } from '../../core/stream-settings';
 import type { AwsJsonClient } from './aws-json-client';
 
 /** The SecureStrings the callback reads under `DINGTALK_SSM_PREFIX`, and the variable each one stands for. */
@@ -44,6 +45,15 @@ export async function loadSsmSettings(prefix: string, env: Environment, client: 
  */
 export async function loadSsmRecoverSettings(prefix: string, env: Environment, client: AwsJsonClient): Promise<RecoverSettings> {
   return fromSsm(prefix, env.DINGTALK_SUITE_KEY?.trim() ? SUITE_SSM_PARAMETERS : RECOVER_SSM_PARAMETERS, env, client, loadRecoverSettings);
+}
+
+/**
+ * The Stream settings with the app's key and secret (or the suite's secret) read from SSM under
+ * `prefix` in one call, as `recover` reads them; the rest from `env`.
+ * @throws ConfigError naming the parameter that is missing or invalid.
+ */
+export async function loadSsmStreamSettings(prefix: string, env: Environment, client: AwsJsonClient): Promise<StreamSettings> {
+  return fromSsm(prefix, env.DINGTALK_SUITE_KEY?.trim() ? SUITE_SSM_PARAMETERS : RECOVER_SSM_PARAMETERS, env, client, (merged) => loadStreamSettings(merged));
 }
 
 /** The SecureString under `DINGTALK_SSM_PREFIX` holding the webhook secret on a deployed stage. */

@@ -12,11 +12,14 @@ import { ALIYUN_TEST_PACKAGE, ALIYUN_TEST_RECOVER_APP, ALIYUN_TEST_TABLESTORE, a
 import { startTablestoreServer, type LocalTablestore } from '../../testkit/tablestore-server';
 import { fcGatewayEvent } from '../../testkit/gateway-events';
 import { tablestoreTriggerEvent } from '../../testkit/stream-events';
+import { FakeStreamGateway } from '../../testkit/fake-stream-gateway';
+import { LEASE_MARGIN_MS, STREAM_LEASES } from '../../core/stream-lease';
 import { startWebhookReceiver, TEST_WEBHOOK_SECRET } from '../../testkit/webhook-receiver';
 
 const HANDLER_FILE = 'handlers/aliyun/callback.js';
 const RECOVER_FILE = 'handlers/aliyun/recover.js';
 const RECOVER_ENV = ALIYUN_TEST_RECOVER_APP;
+const STREAM_FILE = 'handlers/aliyun/stream.js';
 
 /** The compiled template serverless-aliyun-function-compute deploys from. */
 interface AliyunTemplate {
@@ -52,20 +55,26 @@ describe('sls package --config serverless.aliyun.yml', function () {
 
   it('zips the esbuild bundles alone, under 1.5 MB', function () {
     const entries = zipEntries(packaged.zip).map((entry) => entry.name);
-    expect([...entries].sort()).to.deep.equal([HANDLER_FILE, 'handlers/aliyun/forward.js', RECOVER_FILE]);
+    expect([...entries].sort()).to.deep.equal([HANDLER_FILE, 'handlers/aliyun/forward.js', RECOVER_FILE, STREAM_FILE]);
     expect(statSync(packaged.zip).size).to.be.below(1.5 * 1024 * 1024);
   });
 
-  it('compiles the callback, recover and forward nodejs20 functions with their handlers and environment variables', function () {
+  it('compiles the callback, recover, stream and forward nodejs20 functions with their handlers and environment variables', function () {
     const functions = resources('ALIYUN::FC::Function');
-    expect(functions.map((fn) => fn.Properties.handler)).to.deep.equal(['handlers/aliyun/callback.handler', 'handlers/aliyun/recover.handler', 'handlers/aliyun/forward.handler']);
-    expect(functions.map((fn) => fn.Properties.runtime)).to.deep.equal(['nodejs20', 'nodejs20', 'nodejs20']);
+    expect(functions.map((fn) => fn.Properties.handler)).to.deep.equal(['handlers/aliyun/callback.handler', 'handlers/aliyun/recover.handler', 'handlers/aliyun/stream.handler', 'handlers/aliyun/forward.handler']);
+    expect(functions.map((fn) => fn.Properties.runtime)).to.deep.equal(['nodejs20', 'nodejs20', 'nodejs20', 'nodejs20']);
+    const stream = functions[2]!.Properties;
+    expect(stream).to.include({ timeout: STREAM_LEASES.aliyun.timeoutSeconds, memorySize: 128 });
+    expect(stream.environmentVariables).to.deep.equal({
+      ...env, DINGTALK_MAX_SKEW_SECONDS: '0', ...RECOVER_ENV, DINGTALK_SUITE_KEY: '', DINGTALK_SUITE_SECRET: '',
+      DINGTALK_OPENAPI_ENDPOINT: 'https://api.dingtalk.com', DINGTALK_STREAM_LEASE_SECONDS: String(STREAM_LEASES.aliyun.leaseSeconds),
+    });
     expect(functions[0]!.Properties.environmentVariables).to.deep.equal({ ...env, DINGTALK_MAX_SKEW_SECONDS: '0' });
     expect(functions[1]!.Properties.environmentVariables).to.deep.equal({
       ...env, DINGTALK_MAX_SKEW_SECONDS: '0', ...RECOVER_ENV, DINGTALK_SUITE_KEY: '', DINGTALK_SUITE_SECRET: '', DINGTALK_SUITE_TAGS: '',
       DINGTALK_API_BASE: 'https://oapi.dingtalk.com', RECOVER_INBOX_TABLE: 'events_inbox',
     });
-    expect(functions[2]!.Properties.environmentVariables).to.deep.equal({
+    expect(functions[3]!.Properties.environmentVariables).to.deep.equal({
       ...env,
       DINGTALK_MAX_SKEW_SECONDS: '0',
       DINGTALK_FORWARD_URL: '',
@@ -152,6 +161,32 @@ describe('sls package --config serverless.aliyun.yml', function () {
     }
   });
 
+  it('yields a stream bundle that a fresh node process holds a lease with, on the timer event: stores, acks, closes before its timeout', async function () {
+    const gateway = new FakeStreamGateway();
+    try {
+      await ensureEventTable(createTablestoreClient(server.clientOptions), 'events');
+      const base = await gateway.start();
+      gateway.clientId = RECOVER_ENV.DINGTALK_APP_KEY;
+      gateway.clientSecret = RECOVER_ENV.DINGTALK_APP_SECRET;
+      const functionEnv = { ...(resources('ALIYUN::FC::Function')[2]!.Properties.environmentVariables as Record<string, string>), ...local, DINGTALK_OPENAPI_ENDPOINT: base };
+      // A timeout that leaves the relay 1.5 s before the margin: the lease's end comes from Function Compute's context.
+      const context = { ...loadJson('fc-context'), credentials: { accessKeyId: server.credentials.accessKeyId, accessKeySecret: server.credentials.secretAccessKey }, function: { timeout: (LEASE_MARGIN_MS + 1500) / 1000 } };
+      const timer = { triggerTime: '2026-11-27T22:40:00Z', triggerName: 'stream-timer', payload: '' };
+      const run = invokeBundle(packaged.zip, { entry: STREAM_FILE, event: timer, eventAsBuffer: true, context, env: functionEnv });
+      await gateway.until(() => gateway.open.length === 1, 10_000, 'the bundle connected');
+      gateway.push({ eventType: 'user_add_org', eventId: 'bundle-1', data: JSON.stringify({ userId: ['u1'] }) });
+      const answer = await run;
+      expect(answer.error).to.equal(undefined);
+      expect(answer.response).to.include({ opens: 1, created: 1 });
+      expect(gateway.acksWith('SUCCESS').map((ack) => ack.eventId)).to.deep.equal(['bundle-1']);
+      expect(answer.stdout).not.to.contain(RECOVER_ENV.DINGTALK_APP_SECRET);
+      const stored = await new TablestoreEventStore({ tableName: 'events', client: createTablestoreClient(server.clientOptions) }).list({ eventType: 'user_add_org' });
+      expect(stored.records.map((record) => [record.source, record.eventId])).to.deep.include(['stream', 'bundle-1']);
+    } finally {
+      await gateway.close();
+    }
+  });
+
   it('yields a bundle that fails every invocation, naming the variable, when a setting is missing', async function () {
     const run = await invokeBundle(packaged.zip, { entry: HANDLER_FILE, event: loadJson('fc-apigw-check-url'), eventAsBuffer: true, context: loadJson('fc-context'), env: { ...env, DINGTALK_OWNER_KEY: '' } });
     expect(run.error).to.contain('DINGTALK_OWNER_KEY');
@@ -170,13 +205,14 @@ describe('sls package --config serverless.aliyun.yml without a credentials file'
   });
 });
 
-describe('sls package --config serverless.aliyun.yml with DINGTALK_RECOVER_ENABLED=false', function () {
+describe('sls package --config serverless.aliyun.yml with DINGTALK_RECOVER_ENABLED=false and DINGTALK_STREAM_ENABLED=false', function () {
   this.timeout(120_000);
-  it('packages without a DingTalk app, saying the recover timer is off', async function () {
-    const env = { ...SAMPLE_ENV, EVENTS_TABLE: 'events', TABLESTORE_INSTANCE: 'instance', TABLESTORE_ENDPOINT: 'https://instance.cn-hangzhou.ots.aliyuncs.com', DINGTALK_RECOVER_ENABLED: 'false' };
+  it('packages without a DingTalk app, saying the recover and stream timers are off', async function () {
+    const env = { ...SAMPLE_ENV, EVENTS_TABLE: 'events', TABLESTORE_INSTANCE: 'instance', TABLESTORE_ENDPOINT: 'https://instance.cn-hangzhou.ots.aliyuncs.com', DINGTALK_RECOVER_ENABLED: 'false', DINGTALK_STREAM_ENABLED: 'false' };
     const packaged = await packageService('serverless.aliyun.yml', { env, home: aliyunCredentialsFile() });
     try {
       expect(packaged.output).to.contain("dingtalk-callback-dev-recover: its timer is off, so DingTalk's failed list is not pulled");
+      expect(packaged.output).to.contain('dingtalk-callback-dev-stream: its timer is off, so no DingTalk Stream connection is held');
       expect(packaged.output).to.contain('Finished Packaging.');
     } finally {
       await packaged.remove();

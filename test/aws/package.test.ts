@@ -8,6 +8,7 @@ import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
 import { ensureEventTable, ensureRecoverInboxTable } from '../../providers/local/events-table';
 import { LOCAL_AWS_CREDENTIALS } from '../../providers/local/local-dynamodb';
 import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
+import { STREAM_LEASES } from '../../core/stream-lease';
 import { invokeBundle, zipEntries } from '../../testkit/bundle';
 import { startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
 import { approvalItem, FakeDingTalk } from '../../testkit/fake-dingtalk';
@@ -39,6 +40,7 @@ describe('serverless.aws.yml, packaged for real', function () {
   let packaged: PackagedService;
   let template: Template;
   const resource = (type: string) => Object.values(template.Resources).filter((candidate) => candidate.Type === type);
+  const ruleOf = (fn: string) => resource('AWS::Events::Rule').find((rule) => JSON.stringify(rule.Properties.Targets).includes(`"${fn}LambdaFunction"`));
 
   before(async function () {
     packaged = await packageService('serverless.aws.yml', AWS_TEST_PACKAGE);
@@ -60,7 +62,7 @@ describe('serverless.aws.yml, packaged for real', function () {
     });
 
     it("holds no AWS SDK in any function: the one small client, credentials from the environment only", function () {
-      for (const name of ['callback', 'forward', 'recover']) {
+      for (const name of ['callback', 'forward', 'recover', 'stream']) {
         const bundle = new AdmZip(packaged.zips[name]!).readAsText(`handlers/aws/${name}.js`);
         expect(bundle, name).to.include('AWS_SECRET_ACCESS_KEY');
         expect(bundle, name).to.include('amazonaws.com.cn');
@@ -164,7 +166,7 @@ describe('serverless.aws.yml, packaged for real', function () {
 
     it('routes every method of /dingtalk to it (it answers all but POST with 405), and keeps its logs 30 days', function () {
       expect(resource('AWS::ApiGatewayV2::Route').map((route) => route.Properties.RouteKey)).to.deep.equal(['ANY /dingtalk']);
-      expect(resource('AWS::Logs::LogGroup').map((group) => group.Properties.RetentionInDays)).to.deep.equal([30, 30, 30]);
+      expect(resource('AWS::Logs::LogGroup').map((group) => group.Properties.RetentionInDays)).to.deep.equal([30, 30, 30, 30]);
     });
 
     describe('IAM', function () {
@@ -308,8 +310,7 @@ describe('serverless.aws.yml, packaged for real', function () {
       expect(fn.Properties).to.include({ Runtime: 'nodejs22.x', Handler: 'handlers/aws/recover.handler', Timeout: 120 });
       expect(fn.Properties.Role).to.deep.equal({ 'Fn::GetAtt': ['RecoverRole', 'Arn'] });
       expect(fn.Properties.Environment).to.deep.equal({ Variables: { EVENTS_TABLE: 'dingtalk-callback-test-events', DINGTALK_SSM_PREFIX: '/dingtalk-callback/test', RECOVER_INBOX_TABLE: 'dingtalk-callback-test-recover-inbox', DINGTALK_API_BASE: 'https://oapi.dingtalk.com' } });
-      const [rule] = resource('AWS::Events::Rule');
-      expect(rule!.Properties).to.include({ ScheduleExpression: 'rate(10 minutes)', State: 'ENABLED' });
+      expect(ruleOf('Recover')!.Properties).to.include({ ScheduleExpression: 'rate(10 minutes)', State: 'ENABLED' });
       expect(template.Resources.RecoverInboxTable!.Properties.KeySchema).to.deep.equal([{ AttributeName: 'source', KeyType: 'HASH' }, { AttributeName: 'replyId', KeyType: 'RANGE' }]);
     });
 
@@ -328,6 +329,33 @@ describe('serverless.aws.yml, packaged for real', function () {
       );
     });
   });
+
+  describe('the stream function', function () {
+    const statements = () => (template.Resources.StreamRole!.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[])[0]!.PolicyDocument.Statement;
+
+    it('has a zip of its own holding its bundle alone', function () {
+      expect(zipEntries(packaged.zips.stream!).map((entry) => entry.name)).to.deep.equal(['handlers/aws/stream.js']);
+    });
+
+    it('runs every 12 minutes for a 14-minute lease within 15, at 128 MB, on its own role, pointed at the table and the stage SSM prefix', function () {
+      const fn = template.Resources.StreamLambdaFunction!;
+      expect(fn.Properties).to.include({ Runtime: 'nodejs22.x', Handler: 'handlers/aws/stream.handler', Timeout: STREAM_LEASES.aws.timeoutSeconds, MemorySize: 128 });
+      expect(fn.Properties.Role).to.deep.equal({ 'Fn::GetAtt': ['StreamRole', 'Arn'] });
+      expect(fn.Properties.Environment).to.deep.equal({
+        Variables: { EVENTS_TABLE: 'dingtalk-callback-test-events', DINGTALK_SSM_PREFIX: '/dingtalk-callback/test', DINGTALK_STREAM_LEASE_SECONDS: String(STREAM_LEASES.aws.leaseSeconds), DINGTALK_OPENAPI_ENDPOINT: 'https://api.dingtalk.com' },
+      });
+      expect(ruleOf('Stream')!.Properties).to.include({ ScheduleExpression: `rate(${STREAM_LEASES.aws.everySeconds / 60} minutes)`, State: 'ENABLED' });
+    });
+
+    it('may put events and read the app key and secret under its prefix, decrypting through SSM only: nothing else', function () {
+      const grants = (prefix: string) => statements().filter((statement) => statement.Action.some((action) => action.startsWith(prefix)));
+      expect(grants('dynamodb:').map((statement) => [statement.Action, statement.Resource])).to.deep.equal([[['dynamodb:PutItem'], TABLE_ARN]]);
+      expect(JSON.stringify(grants('ssm:')[0]!.Resource).match(/parameter[^"]*/g)).to.deep.equal(['app-key', 'app-secret', 'owner-key', 'suite-secret'].map((name) => `parameter/dingtalk-callback/test/${name}`));
+      expect(grants('kms:')[0]!.Condition).to.deep.equal({ StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } } });
+      expect(JSON.stringify(grants('logs:')[0]!.Resource)).to.contain('/aws/lambda/dingtalk-callback-${sls:stage}-stream:*'.replace('${sls:stage}', 'test'));
+      expect(statements().flatMap((statement) => statement.Action).sort()).to.deep.equal(['dynamodb:PutItem', 'kms:Decrypt', 'logs:CreateLogStream', 'logs:PutLogEvents', 'ssm:GetParameters']);
+    });
+  });
 });
 
 describe('serverless.aws.yml, packaged to adopt a retained table, with other limits and recover off', function () {
@@ -337,7 +365,7 @@ describe('serverless.aws.yml, packaged to adopt a retained table, with other lim
   let template: Template;
 
   before(async function () {
-    const params = [`existingEventsTableStreamArn=${streamArn}`, 'reservedConcurrency=none', 'throttleRateLimit=5', 'throttleBurstLimit=10', 'recoverEnabled=false'];
+    const params = [`existingEventsTableStreamArn=${streamArn}`, 'reservedConcurrency=none', 'throttleRateLimit=5', 'throttleBurstLimit=10', 'recoverEnabled=false', 'streamEnabled=false'];
     packaged = await packageService('serverless.aws.yml', { args: ['--stage', 'test', '--region', 'eu-central-1', ...params.map((param) => `--param=${param}`)] });
     template = await packaged.json<Template>('cloudformation-template-update-stack.json');
   });
@@ -367,8 +395,8 @@ describe('serverless.aws.yml, packaged to adopt a retained table, with other lim
     expect(stage!.Properties.DefaultRouteSettings).to.deep.equal({ ThrottlingRateLimit: '5', ThrottlingBurstLimit: '10' });
   });
 
-  it('deploys the recover schedule off with recoverEnabled=false (no DingTalk app needed)', function () {
-    const [rule] = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Events::Rule');
-    expect(rule!.Properties).to.include({ ScheduleExpression: 'rate(10 minutes)', State: 'DISABLED' });
+  it('deploys the recover and stream schedules off with recoverEnabled=false and streamEnabled=false (no DingTalk app needed)', function () {
+    const rules = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Events::Rule');
+    expect(rules.map((rule) => [rule.Properties.ScheduleExpression, rule.Properties.State])).to.deep.equal([['rate(10 minutes)', 'DISABLED'], ['rate(12 minutes)', 'DISABLED']]);
   });
 });

@@ -7,6 +7,7 @@ import { approvalPayload, attendancePayload } from './payloads';
 import { measurePipeline } from './pipeline';
 import { measureRefusals } from './refusals';
 import { measureStreamAcks } from './stream-acks';
+import { PRICING, simulateLeases } from './stream-leases';
 
 /** How long each measurement runs: `full` for the figures, `quick` to check the bench works (`--quick`). */
 export const SCALES = {
@@ -84,6 +85,16 @@ export async function runBench(scale: (typeof SCALES)[keyof typeof SCALES], prin
     print(row(COLD_WIDTHS, ['', 'answered', 'over bare', '', 'load', 'calls', 'cpu', 'bundle']));
     for (const [name, start] of Object.entries(clients)) print(coldRow(name === 'bareNode' ? 'bare node' : name, start, name === 'bareNode' ? undefined : start.bundleBytes));
 
+    print('\nstream function, a simulated 24 h of scheduled relays per cloud with the default lease and schedule (start jitter included; docs/stream.md)');
+    for (const cloud of ['aws', 'aliyun'] as const) {
+      const day = simulateLeases(cloud);
+      const { currency, note } = PRICING[cloud];
+      const target = TARGETS.streamCostPerMonth[cloud];
+      print(`  ${cloud.padEnd(7)} longest moment with no connection ${day.longestGapS} s (target 0 s: ${atMost(day.longestGapS, 0, 's')}); ` +
+        `${day.opensPerMonth.toLocaleString('en-US')} opens a month (target <= ${TARGETS.streamOpensPerMonth.toLocaleString('en-US')}, the server-API quota: ${atMost(day.opensPerMonth, TARGETS.streamOpensPerMonth, 'opens')}); ` +
+        `${day.computeSecondsPerMonth.toLocaleString('en-US')} s = ${day.gbSecondsPerMonth.toLocaleString('en-US')} GB-s = ${currency}${day.costPerMonth.toFixed(2)} a month, ${note} (target <= ${currency}${target}: ${atMost(day.costPerMonth, target, currency)})`);
+    }
+
     return {
       crypto: crypto!,
       pipeline,
@@ -110,6 +121,10 @@ export const TARGETS = {
   suiteCheckMs: 1200,
   /** DingTalk's ack budget for a Stream event. */
   streamAckP99Ms: 3000,
+  /** DingTalk's standard edition allows 5,000 server-API calls a month; whether connections/open is one is not documented. */
+  streamOpensPerMonth: 5000,
+  /** A month of the stream function at 128 MB: about what one connection held all month costs, plus its overlaps. */
+  streamCostPerMonth: { aws: 6, aliyun: 45 },
 };
 
 /** `met` when `value` is at most `limit`, else `MISSED by` how much. */

@@ -48,13 +48,16 @@ describe('npm run bench, at the quick scale', function () {
 
   it('marks every figure that has a target met, or MISSED by how much', function () {
     const table = lines.slice(0, -1).join('\n');
-    const verdict = '(met|MISSED by (\\d+ (ms|µs|KB)|[\\d.]+x))';
+    const verdict = '(met|MISSED by (\\d+ (ms|µs|KB|s|opens|\\$|¥)|[\\d.]+x))';
     for (const name of ['aws http api', 'aws rest api', 'aliyun']) expect(table).to.match(new RegExp(`^${name} +\\d+ ms .* ${verdict}$`, 'm'));
     expect(table).to.match(new RegExp(`ours >= 10x the peer \\(${verdict}\\) and >= 0\\.6x the floor \\(${verdict}\\)`));
     expect(table).to.match(new RegExp(`target p99 < 1000 µs: ${verdict}\\)`));
     expect(table).to.match(new RegExp(`target p99 < 3000 ms, DingTalk's budget: ${verdict}\\)`));
     // The suite URL check's section: its header, then a row per bundle and gateway against DingTalk's 1.2 s.
     expect(table).to.match(new RegExp(`^ISV suite URL check \\(check_create_suite_url.*\\n.*within DingTalk's 1200 ms\\n${['aws http api', 'aws rest api', 'aliyun'].map((name) => `${name} +\\d+ ms .* ${verdict}`).join('\\n')}$`, 'm'));
+    for (const cloud of ['aws', 'aliyun']) {
+      expect(table).to.match(new RegExp(`^  ${cloud} +longest moment with no connection \\d+ s \\(target 0 s: ${verdict}\\); [\\d,]+ opens a month \\(target <= 5,000, the server-API quota: ${verdict}\\); [\\d,]+ s = [\\d,]+ GB-s = .[\\d.]+ a month, .* \\(target <= .\\d+: ${verdict}\\)$`, 'm'));
+    }
     expect(table).to.match(new RegExp(`zips aws [\\d.]+ KB under 500 KB: ${verdict}, aliyun [\\d.]+ KB under 1536 KB: ${verdict}`));
   });
 });

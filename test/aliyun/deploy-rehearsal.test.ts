@@ -1,3 +1,4 @@
+import { STREAM_LEASES } from '../../core/stream-lease';
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -155,6 +156,15 @@ describe('sls deploy --config serverless.aliyun.yml, rehearsed against a fake Al
     expect(timer.params.triggerConfig).to.include({ cronExpression: '@every 10m', enable: true });
   });
 
+  it('creates the stream function for a 65-minute lease within its 70-minute timeout, at 128 MB, with its app, and its timer trigger every hour', function () {
+    const stream = named(first, 'CreateFunction').map((call) => call.params).find((fn) => fn.functionName === `${SERVICE}-stream`)!;
+    expect(stream).to.include({ runtime: 'nodejs20', handler: 'handlers/aliyun/stream.handler', timeout: STREAM_LEASES.aliyun.timeoutSeconds, memorySize: 128 });
+    expect(stream.environmentVariables).to.include({ ...RECOVER_ENV, DINGTALK_STREAM_LEASE_SECONDS: String(STREAM_LEASES.aliyun.leaseSeconds), DINGTALK_OPENAPI_ENDPOINT: 'https://api.dingtalk.com' });
+    const timer = named(first, 'CreateTrigger').find((call) => call.url.split('/')[5] === `${SERVICE}-stream`)!;
+    expect(timer.params).to.include({ triggerType: 'timer' });
+    expect(timer.params.triggerConfig).to.include({ cronExpression: `@every ${STREAM_LEASES.aliyun.everySeconds / 60}m`, enable: true });
+  });
+
   it('creates the Tablestore table with its indexes, turns its Stream on for the Tablestore trigger, and creates the dead-letter and inbox tables', async function () {
     expect(named(first, 'CreateTable')).to.have.length(3);
     const client = createTablestoreClient(ots.clientOptions);
@@ -221,7 +231,7 @@ describe('sls deploy --config serverless.aliyun.yml, rehearsed against a fake Al
     it("deletes the bridge's timer and Tablestore triggers before their functions, over HTTPS only", function () {
       for (const call of [...removal, ...again]) expect(call.scheme, `${call.host} ${call.action}`).to.equal('https');
       const deleted = removal.filter((call) => call.action === 'DeleteTrigger' && call.status === 204).map((call) => call.url.split('/').slice(-3).join('/'));
-      expect(deleted).to.have.members([`${SERVICE}-recover/triggers/timer`, `${SERVICE}-forward/triggers/tablestore`]);
+      expect(deleted).to.have.members([`${SERVICE}-recover/triggers/timer`, `${SERVICE}-stream/triggers/timer`, `${SERVICE}-forward/triggers/tablestore`]);
       for (const fn of ['recover', 'forward']) {
         expect(at('DeleteTrigger', (call) => call.url.includes(`/functions/${SERVICE}-${fn}/`))).to.be.below(at('DeleteFunction', (call) => call.url.endsWith(`/functions/${SERVICE}-${fn}`)));
       }

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventRecord } from '../../core/events';
+import { syncPush, syncRow } from '../../cli/sync-rows';
 import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
 import { TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
 import { ensureEventTable } from '../../deploy/aliyun/tablestore-tables';
@@ -93,6 +94,20 @@ describe('dingtalk-callback against npm start (end to end)', function () {
     expect((after[0]?.payload as { biz_type: number }).biz_type).to.equal(14);
     const auth = await sendOne('--sync', 'org_suite_auth');
     expect((await listed('--type', 'org_suite_auth')).map((record) => record.id)).to.include(auth);
+  });
+
+  it('keeps the suite ticket of a SyncHTTP push for `suite`, and logs neither it nor a permanent code', async function () {
+    const row = syncRow('org_suite_auth', { corpId: 'dingnpmstartcorp1' });
+    const permanentCode = (JSON.parse(String(row.biz_data)) as { permanent_code: string }).permanent_code;
+    const file = join(dataDir, 'sync-push.json');
+    writeFileSync(file, syncPush([row, syncRow('suite_ticket', { ticket: 'npm-start-ticket', modified: Date.now() + 60_000 })]));
+    expect((await send(file)).status).to.equal(0);
+    const { stdout } = await runCli(['suite', '--json', '--show-ticket', ...store]);
+    const kept = JSON.parse(stdout) as { suites: Array<{ suiteKey: string; ticket: string }>; organisations: Array<{ corpId: string }> };
+    expect(kept.suites.find((suite) => suite.suiteKey === DEV_CREDENTIALS.DINGTALK_OWNER_KEY)?.ticket).to.equal('npm-start-ticket');
+    expect(kept.organisations.map((each) => each.corpId)).to.include('dingnpmstartcorp1');
+    expect(stack.output()).to.not.include(permanentCode);
+    expect(stack.output()).to.not.include('npm-start-ticket');
   });
 
   it('stores a duplicate send once', async function () {

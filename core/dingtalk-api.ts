@@ -7,8 +7,15 @@
 /** DingTalk's public API endpoint, the default of `DINGTALK_API_BASE`. */
 export const DEFAULT_API_BASE = 'https://oapi.dingtalk.com';
 
-/** Hosts an API base may name over plain `http://`: this machine only (a local stand-in for DingTalk). */
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Whether a URL's host is this machine, the only place plain `http://` or `ws://` may go: nothing
+ * crosses a network there (a local stand-in for DingTalk, a local webhook receiver).
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK_HOSTS.has(hostname);
+}
 
 /**
  * Checks an API base (`DINGTALK_API_BASE`): an `https://` URL, or `http://` to this machine only,
@@ -26,7 +33,7 @@ export function apiBaseProblem(base: string): string | undefined {
   if (url.search !== '' || url.hash !== '') return 'must not carry a query or fragment: API paths are appended to it';
   if (url.username !== '' || url.password !== '') return 'must not carry a user name or password (user:pass@): DingTalk takes none, and they would show in error messages';
   if (url.protocol === 'https:') return undefined;
-  if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)) return undefined;
+  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return undefined;
   if (url.protocol === 'http:') return `must be https (plain http is allowed to localhost, 127.0.0.1 and [::1] only): the app secret travels in it`;
   return 'must be an https URL such as https://oapi.dingtalk.com';
 }

@@ -1,4 +1,5 @@
 import { ConfigError } from './errors';
+import { isLoopbackHost } from './dingtalk-api';
 import { typeFilter, type Sink } from './forward';
 import type { Environment } from './environment';
 import { webhookKey, type WebhookKey } from './webhook';
@@ -13,8 +14,6 @@ export interface ForwardSettings {
   /** `DINGTALK_FORWARD_TYPES`: which event types go out (default all). */
   types: (eventType: string) => boolean;
 }
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**
  * Reads the forwarding settings. The secret may come from elsewhere (SSM on AWS): pass it as
@@ -62,6 +61,6 @@ function webhookUrl(text: string): URL {
     throw new ConfigError('DINGTALK_FORWARD_URL', 'is not a URL');
   }
   if (url.username || url.password) throw new ConfigError('DINGTALK_FORWARD_URL', 'must not carry credentials; deliveries are signed with DINGTALK_FORWARD_SECRET');
-  if (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) return url;
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))) return url;
   throw new ConfigError('DINGTALK_FORWARD_URL', 'must be an https:// URL (plain http:// only to localhost)');
 }

@@ -1,5 +1,6 @@
 import { networkInterfaces } from 'node:os';
 import { ConfigError, UnstorableEventError } from './errors';
+import { isLoopbackHost } from './dingtalk-api';
 import type { EventRecord } from './events';
 import { jsonLine } from './log';
 import { terminalSafe } from './terminal-safe';
@@ -313,7 +314,7 @@ class Relay {
     const { endpoint, ticket } = body;
     if (typeof endpoint !== 'string' || typeof ticket !== 'string' || !/^wss?:\/\//.test(endpoint)) throw new Error('connections/open: the answer has no endpoint and ticket');
     const url = new URL(endpoint);
-    if (url.protocol === 'ws:' && !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) throw new Error('connections/open: the endpoint is not wss://');
+    if (url.protocol === 'ws:' && !isLoopbackHost(url.hostname)) throw new Error('connections/open: the endpoint is not wss://');
     url.searchParams.set('ticket', ticket);
     return url.toString();
   }

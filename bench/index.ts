@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { DEADLINES_MS } from '../core/deadlines';
 import { measureAwsClients } from './aws-clients';
 import { packageBoth, measureColdStarts, SUITE_CHECK, type ColdStart } from './cold-start';
 import { measureCrypto, type CryptoResult } from './crypto';
@@ -118,9 +119,9 @@ export const TARGETS = {
   coldStartOverBareMs: 50,
   zipBytes: { aws: 500 * 1024, aliyun: 1536 * 1024 },
   /** DingTalk's budget for a suite URL check's answer (docs/protocol.md): it throttles a URL that misses it. */
-  suiteCheckMs: 1200,
+  suiteCheckMs: DEADLINES_MS.urlCheck,
   /** DingTalk's ack budget for a Stream event. */
-  streamAckP99Ms: 3000,
+  streamAckP99Ms: DEADLINES_MS.stream,
   /** DingTalk's standard edition allows 5,000 server-API calls a month; whether connections/open is one is not documented. */
   streamOpensPerMonth: 5000,
   /** A month of the stream function at 128 MB: about what one connection held all month costs, plus its overlaps. */

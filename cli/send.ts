@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { latencyWarning, pushBudget, seconds, DEADLINES_MS } from '../core/deadlines';
 import { parseMessage } from '../core/events';
 import { closest, counted, UsageError, wholeNumber, type Command } from './command';
 import { deliver, type Delivery } from './deliver';
@@ -73,18 +74,21 @@ Examples:
     }
     const fresh = () => fixed ?? (action ? syncMessage(action, rows) : JSON.stringify(samplePayload(source, target.ownerKey, records)));
     const first = fresh();
+    const label = fixed ? labelOf(fixed, source) : source;
     const message = values.duplicate ? () => first : (index: number) => (index === 0 ? first : fresh());
     if (target.usingDev) process.stderr.write('using the development credentials of npm start (none of DINGTALK_TOKEN, DINGTALK_AES_KEY, DINGTALK_OWNER_KEY is set)\n');
     if (count === 1) {
       const delivery = await deliver(target, first);
       // What the server said is its text, not ours.
-      process.stdout.write(`${terminalSafe(describe(fixed ? labelOf(fixed, source) : source, delivery))}\n`);
+      process.stdout.write(`${terminalSafe(describe(label, delivery))}\n`);
+      const slow = delivery.unreachable ? undefined : latencyWarning(delivery.latencyMs, label);
+      if (slow) process.stderr.write(`warning: ${slow}\n`);
       process.stderr.write(hints(target.url, { unreachable: delivery.unreachable, codes: [delivery.code] }));
       return delivery.ok ? 0 : 1;
     }
     const bar = progressBar(count, 'sending');
     const summary = await sendMany(target, { count, concurrency, message, onDelivery: (done, delivery) => bar(done, !delivery.ok) });
-    process.stdout.write(`${summarise(summary)}\n`);
+    process.stdout.write(`${summarise(summary, label)}\n`);
     process.stderr.write(hints(target.url, summary));
     return summary.failed === 0 ? 0 : 1;
   },
@@ -136,12 +140,20 @@ function describe(label: string, delivery: Delivery): string {
   return delivery.ok ? `ok ${label}: ${delivery.status} ${delivery.reply} in ${latency}${id}` : `FAILED ${label}: ${delivery.status ? `${delivery.status} ` : ''}${delivery.problem} (${latency})`;
 }
 
-/** The closing lines of a many-push run; no latency or rate when no push was answered. */
-export function summarise(summary: SendSummary): string {
+/**
+ * The closing lines of a many-push run of `eventType` pushes (any data push for a mix); no latency
+ * or rate when no push was answered. The p99 is held to DingTalk's budget for such a push.
+ */
+export function summarise(summary: SendSummary, eventType = ''): string {
   const rate = summary.sent / (summary.elapsedMs / 1000);
   const lines = [`sent ${summary.sent}: ok ${summary.ok}, failed ${summary.failed}; ${counted(summary.acknowledged.size, 'distinct event')} acknowledged`];
-  if (summary.answered > 0) lines.push(`latency p50 ${summary.p50Ms.toFixed(1)} ms, p99 ${summary.p99Ms.toFixed(1)} ms; ${rate.toFixed(0)} pushes/s over ${(summary.elapsedMs / 1000).toFixed(1)} s`);
-  else lines.push('no push was answered, so there is no latency or rate to report');
+  if (summary.answered > 0) {
+    const budget = pushBudget(eventType);
+    const budgets = budget.ms === DEADLINES_MS.httpPush ? `${seconds(budget.ms)} for ${budget.what}, ${seconds(DEADLINES_MS.legacyCallback)} for a legacy callback` : `${seconds(budget.ms)} for ${budget.what}`;
+    lines.push(`latency p50 ${summary.p50Ms.toFixed(1)} ms, p99 ${summary.p99Ms.toFixed(1)} ms (DingTalk waits ${budgets}); ${rate.toFixed(0)} pushes/s over ${(summary.elapsedMs / 1000).toFixed(1)} s`);
+    const slow = latencyWarning(summary.p99Ms, eventType);
+    if (slow) lines.push(`warning: the p99 of ${slow}`);
+  } else lines.push('no push was answered, so there is no latency or rate to report');
   for (const [problem, times] of summary.problems) lines.push(`  ${times} x ${problem}`);
   return lines.join('\n');
 }

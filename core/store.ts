@@ -18,8 +18,8 @@ export interface EventWriter {
 
 /**
  * How long a function's put may take, the store client's retries and backoff included, before it fails
- * with a {@link StoreError} (answered 503, so DingTalk retries). DingTalk waits 1500 ms for the
- * answer; left alone, the SDKs retry a throttled put for seconds and wait for a hung connection far
+ * with a {@link StoreError} (answered 503, so DingTalk retries). DingTalk waits 2.5 s for the
+ * answer (1.5 s for a legacy callback, `core/deadlines.ts`); left alone, the SDKs retry a throttled put for seconds and wait for a hung connection far
  * longer, so the answer would come too late to tell DingTalk anything. Both clouds' writers keep it,
  * and each cloud's settings may change it (`DYNAMODB_PUT_DEADLINE_MS`, `TABLESTORE_PUT_DEADLINE_MS`).
  * A put cut short may still have been written: DingTalk's retry is then a duplicate, stored once.

@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import { DEADLINES_MS } from './deadlines';
 import { apiBaseProblem } from './dingtalk-api';
 import { optional, optionalWholeNumber, readAll, required, type Environment } from './environment';
 import { ConfigError } from './errors';
@@ -31,7 +32,7 @@ export interface RelayTiming {
 
 /** The bounds by default: every ack inside DingTalk's 3 s, a dead socket noticed within 40 s, no reconnect faster than 1 s after a failure nor slower than 30 s. */
 export const DEFAULT_RELAY_TIMING: RelayTiming = {
-  ackBudgetMs: 3000,
+  ackBudgetMs: DEADLINES_MS.stream,
   ackMarginMs: 500,
   concurrency: 32,
   keepaliveMs: 10_000,

@@ -7,7 +7,7 @@ import { serviceRole, type RoleSpec } from './ram-roles';
  *
  * ```yaml
  * events:
- *   - timer: { cronExpression: '@every 10m' }   # optional: enable (default true), payload
+ *   - timer: { cronExpression: '@every 60m' }   # optional: enable (default true), payload
  *   - tablestore: {}                            # the function's events table (EVENTS_TABLE)
  * ```
  */

@@ -364,15 +364,22 @@ export class AliyunBridge {
 
   /**
    * What the provider's template lacks: each function's `environmentVariables` (FC's createFunction
-   * takes them; the provider never sets them), and an invoke role for API Gateway that may invoke
-   * this service's functions only.
+   * takes them; the provider never sets them), an invoke role for API Gateway that may invoke
+   * this service's functions only, and, for the record, the `timer` and `tablestore` triggers the
+   * deploy makes after the provider (type `BRIDGE::FC::Trigger`, which the provider passes over), so
+   * that the packaged template says when each function runs.
    */
   private completeTemplate(): void {
     const provider = this.serverless.getProvider('aliyun');
     const { Resources } = this.serverless.service.provider.compiledConfigurationTemplate;
-    for (const { name, env } of this.environments()) {
+    const functions = this.environments();
+    for (const { name, env } of functions) {
       const resource = Resources[provider.getFunctionLogicalId(name)];
       if (resource) resource.Properties.environmentVariables = env;
+    }
+    for (const { functionName, spec } of this.triggers(functions)) {
+      const { role: _role, table: _table, ...trigger } = spec;
+      Resources[`${provider.getFunctionLogicalId(functionName)}${spec.triggerName.replace(/(^|-)(\w)/g, (_match: string, _dash: string, letter: string) => letter.toUpperCase())}Trigger`] = { Type: 'BRIDGE::FC::Trigger', Properties: { serviceName: provider.getServiceName(), functionName, ...trigger } };
     }
     const invokeRole = Resources[provider.getInvokeRoleLogicalId()]?.Properties as RoleSpec | undefined;
     if (invokeRole) {

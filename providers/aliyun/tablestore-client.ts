@@ -18,7 +18,7 @@ export interface TablestoreClientOptions {
 
 /**
  * Builds a `tablestore` client. Failed reads are retried twice at most (the SDK's default is 20,
- * up to 3 s apart, far beyond DingTalk's 1500 ms); the SDK keeps that number process-wide.
+ * up to 3 s apart, far beyond DingTalk's 2.5 s for a push); the SDK keeps that number process-wide.
  */
 export function createTablestoreClient(options: TablestoreClientOptions): TableStore.Client {
   return new TableStore.Client({

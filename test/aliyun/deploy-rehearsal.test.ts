@@ -147,13 +147,13 @@ describe('sls deploy --config serverless.aliyun.yml, rehearsed against a fake Al
     ]);
   });
 
-  it('creates the recover function with its app and inbox table, and its timer trigger every 10 minutes', function () {
+  it('creates the recover function with its app and inbox table, and its timer trigger every hour', function () {
     const recover = named(first, 'CreateFunction').map((call) => call.params).find((fn) => fn.functionName === `${SERVICE}-recover`)!;
     expect(recover).to.include({ runtime: 'nodejs20', handler: 'handlers/aliyun/recover.handler', timeout: 120 });
     expect(recover.environmentVariables).to.include({ ...RECOVER_ENV, RECOVER_INBOX_TABLE: `${TABLE}_inbox`, DINGTALK_API_BASE: 'https://oapi.dingtalk.com' });
     const timer = named(first, 'CreateTrigger').find((call) => call.url.split('/')[5] === `${SERVICE}-recover`)!;
     expect(timer.params).to.include({ triggerType: 'timer' });
-    expect(timer.params.triggerConfig).to.include({ cronExpression: '@every 10m', enable: true });
+    expect(timer.params.triggerConfig).to.include({ cronExpression: '@every 60m', enable: true });
   });
 
   it('creates the stream function for a 65-minute lease within its 70-minute timeout, at 128 MB, with its app, and its timer trigger every hour', function () {

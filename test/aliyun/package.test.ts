@@ -84,6 +84,15 @@ describe('sls package --config serverless.aliyun.yml', function () {
     });
   });
 
+  it('records the triggers the deploy makes: recover every hour (720 failed-list calls a month), stream on its lease schedule, forward on the events table', function () {
+    const triggers = resources('BRIDGE::FC::Trigger').map((trigger) => trigger.Properties);
+    expect(triggers.map((trigger) => [trigger.functionName, trigger.triggerType, trigger.triggerConfig])).to.deep.include.members([
+      ['dingtalk-callback-dev-recover', 'timer', { cronExpression: '@every 60m', enable: true }],
+      ['dingtalk-callback-dev-stream', 'timer', { cronExpression: `@every ${STREAM_LEASES.aliyun.everySeconds / 60}m`, enable: true }],
+    ]);
+    expect(triggers.filter((trigger) => trigger.triggerType === 'tablestore').map((trigger) => trigger.functionName)).to.deep.equal(['dingtalk-callback-dev-forward']);
+  });
+
   it("grants the functions' role PutRow on the events and dead-letter tables of that instance, recover its inbox and the type index, and no other Tablestore action", function () {
     const [role] = resources('ALIYUN::RAM::Role').filter((resource) => String(resource.Properties.RoleName).endsWith('-exec-role'));
     const statements = (role!.Properties.Policies as Array<{ PolicyDocument: { Statement: Array<{ Action: string[]; Resource: string[] }> } }>)
@@ -205,12 +214,15 @@ describe('sls package --config serverless.aliyun.yml without a credentials file'
   });
 });
 
-describe('sls package --config serverless.aliyun.yml with DINGTALK_RECOVER_ENABLED=false and DINGTALK_STREAM_ENABLED=false', function () {
+describe('sls package --config serverless.aliyun.yml with DINGTALK_RECOVER_ENABLED=false, DINGTALK_RECOVER_SCHEDULE and DINGTALK_STREAM_ENABLED=false', function () {
   this.timeout(120_000);
-  it('packages without a DingTalk app, saying the recover and stream timers are off', async function () {
-    const env = { ...SAMPLE_ENV, EVENTS_TABLE: 'events', TABLESTORE_INSTANCE: 'instance', TABLESTORE_ENDPOINT: 'https://instance.cn-hangzhou.ots.aliyuncs.com', DINGTALK_RECOVER_ENABLED: 'false', DINGTALK_STREAM_ENABLED: 'false' };
+  it('packages without a DingTalk app, saying the recover and stream timers are off, recover on the schedule asked', async function () {
+    const env = { ...SAMPLE_ENV, EVENTS_TABLE: 'events', TABLESTORE_INSTANCE: 'instance', TABLESTORE_ENDPOINT: 'https://instance.cn-hangzhou.ots.aliyuncs.com', DINGTALK_RECOVER_ENABLED: 'false', DINGTALK_RECOVER_SCHEDULE: '@every 2h', DINGTALK_STREAM_ENABLED: 'false' };
     const packaged = await packageService('serverless.aliyun.yml', { env, home: aliyunCredentialsFile() });
     try {
+      const template = await packaged.json<AliyunTemplate>('configuration-template-update.json');
+      const recover = Object.values(template.Resources).find((resource) => resource.Type === 'BRIDGE::FC::Trigger' && resource.Properties.functionName === 'dingtalk-callback-dev-recover');
+      expect(recover?.Properties.triggerConfig).to.deep.equal({ cronExpression: '@every 2h', enable: false });
       expect(packaged.output).to.contain("dingtalk-callback-dev-recover: its timer is off, so DingTalk's failed list is not pulled");
       expect(packaged.output).to.contain('dingtalk-callback-dev-stream: its timer is off, so no DingTalk Stream connection is held');
       expect(packaged.output).to.contain('Finished Packaging.');

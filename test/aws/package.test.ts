@@ -305,12 +305,12 @@ describe('serverless.aws.yml, packaged for real', function () {
       }
     });
 
-    it('runs every 10 minutes on its own role, pointed at the inbox table and the stage SSM prefix', function () {
+    it('runs every hour (720 failed-list calls a month) on its own role, pointed at the inbox table and the stage SSM prefix', function () {
       const fn = template.Resources.RecoverLambdaFunction!;
       expect(fn.Properties).to.include({ Runtime: 'nodejs22.x', Handler: 'handlers/aws/recover.handler', Timeout: 120 });
       expect(fn.Properties.Role).to.deep.equal({ 'Fn::GetAtt': ['RecoverRole', 'Arn'] });
       expect(fn.Properties.Environment).to.deep.equal({ Variables: { EVENTS_TABLE: 'dingtalk-callback-test-events', DINGTALK_SSM_PREFIX: '/dingtalk-callback/test', RECOVER_INBOX_TABLE: 'dingtalk-callback-test-recover-inbox', DINGTALK_API_BASE: 'https://oapi.dingtalk.com' } });
-      expect(ruleOf('Recover')!.Properties).to.include({ ScheduleExpression: 'rate(10 minutes)', State: 'ENABLED' });
+      expect(ruleOf('Recover')!.Properties).to.include({ ScheduleExpression: 'rate(1 hour)', State: 'ENABLED' });
       expect(template.Resources.RecoverInboxTable!.Properties.KeySchema).to.deep.equal([{ AttributeName: 'source', KeyType: 'HASH' }, { AttributeName: 'replyId', KeyType: 'RANGE' }]);
     });
 
@@ -365,7 +365,7 @@ describe('serverless.aws.yml, packaged to adopt a retained table, with other lim
   let template: Template;
 
   before(async function () {
-    const params = [`existingEventsTableStreamArn=${streamArn}`, 'reservedConcurrency=none', 'throttleRateLimit=5', 'throttleBurstLimit=10', 'recoverEnabled=false', 'streamEnabled=false'];
+    const params = [`existingEventsTableStreamArn=${streamArn}`, 'reservedConcurrency=none', 'throttleRateLimit=5', 'throttleBurstLimit=10', 'recoverEnabled=false', 'recoverSchedule=rate(2 hours)', 'streamEnabled=false'];
     packaged = await packageService('serverless.aws.yml', { args: ['--stage', 'test', '--region', 'eu-central-1', ...params.map((param) => `--param=${param}`)] });
     template = await packaged.json<Template>('cloudformation-template-update-stack.json');
   });
@@ -397,6 +397,6 @@ describe('serverless.aws.yml, packaged to adopt a retained table, with other lim
 
   it('deploys the recover and stream schedules off with recoverEnabled=false and streamEnabled=false (no DingTalk app needed)', function () {
     const rules = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Events::Rule');
-    expect(rules.map((rule) => [rule.Properties.ScheduleExpression, rule.Properties.State])).to.deep.equal([['rate(10 minutes)', 'DISABLED'], ['rate(12 minutes)', 'DISABLED']]);
+    expect(rules.map((rule) => [rule.Properties.ScheduleExpression, rule.Properties.State])).to.deep.equal([['rate(2 hours)', 'DISABLED'], ['rate(12 minutes)', 'DISABLED']]);
   });
 });

@@ -133,7 +133,7 @@ describe('dingtalk-callback keygen and send', function () {
     const { status, stdout } = await runCli(['send', 'org_dept_create', '--count', '40', '--concurrency', '8', '--url', server.url]);
     expect(status).to.equal(0);
     expect(stdout).to.match(/^sent 40: ok 40, failed 0; 40 distinct events acknowledged$/m);
-    expect(stdout).to.match(/latency p50 \d+\.\d ms, p99 \d+\.\d ms/);
+    expect(stdout).to.match(/latency p50 \d+\.\d ms, p99 \d+\.\d ms \(DingTalk waits 2\.5 s for an HTTP push, 1\.5 s for a legacy callback\)/);
     expect((await server.store.list({ eventType: 'org_dept_create' })).records).to.have.length(before + 40);
   });
 
@@ -183,7 +183,7 @@ describe('dingtalk-callback keygen and send', function () {
   it('load: one event is "1 distinct event"; with nothing answering, no latency or rate', async function () {
     const one = await runCli(['load', '--count', '1', '--no-verify', '--url', server.url]);
     expect(one.status, one.stderr).to.equal(0);
-    expect(one.stdout).to.match(/^sent 1: ok 1, failed 0; 1 distinct event acknowledged\nlatency p50 [\d.]+ ms, p99 [\d.]+ ms; \d+ pushes\/s over [\d.]+ s\n0 redeliveries of 1 distinct event\n$/);
+    expect(one.stdout).to.match(/^sent 1: ok 1, failed 0; 1 distinct event acknowledged\nlatency p50 [\d.]+ ms, p99 [\d.]+ ms \(DingTalk waits 2\.5 s for an HTTP push, 1\.5 s for a legacy callback\); \d+ pushes\/s over [\d.]+ s\n0 redeliveries of 1 distinct event\n$/);
     const url = `http://127.0.0.1:${await freePort()}/dingtalk`;
     const none = await runCli(['load', '--count', '4', '--no-verify', '--url', url]);
     expect(none.status).to.equal(1);
@@ -262,6 +262,34 @@ describe('dingtalk-callback keygen and send', function () {
       expect(lines.slice(prose).filter((line) => /^ +--?\w/.test(line))).to.deep.equal([]);
     });
   }
+});
+
+describe('dingtalk-callback send, answered by a slow server', function () {
+  it("warns when an answer comes later than DingTalk waits for that kind of push (1.2 s for a URL check)", async function () {
+    const callback = await startCallbackServer(loadSettings(DEV_CREDENTIALS));
+    // Holds each request 1.3 s, then passes it on: over a URL check's 1.2 s, within an HTTP push's 2.5 s.
+    const slow = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => setTimeout(async () => {
+        const answer = await fetch(`${callback.url}${request.url!.replace(/^\/dingtalk/, '')}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.concat(chunks) });
+        response.writeHead(answer.status, { 'content-type': 'application/json' }).end(await answer.text());
+      }, 1300));
+    });
+    const url = `${await listenOnLoopback(slow)}/dingtalk`;
+    try {
+      const check = await runCli(['send', 'check_url', '--url', url]);
+      expect(check.status, check.stderr).to.equal(0);
+      expect(check.stderr).to.match(/^warning: 1\d{3} ms is over DingTalk's 1\.2 s for a URL check: DingTalk would count it failed and push it again$/m);
+      const push = await runCli(['send', 'user_add_org', '--url', url]);
+      expect(push.status, push.stderr).to.equal(0);
+      expect(push.stderr).not.to.match(/over DingTalk's/);
+    } finally {
+      slow.closeAllConnections();
+      await new Promise((resolve) => slow.close(resolve));
+      await callback.close();
+    }
+  });
 });
 
 describe('dingtalk-callback send, answered by a hostile server', function () {

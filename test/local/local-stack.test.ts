@@ -133,7 +133,7 @@ describe('npm start: the local stack', function () {
       expect(streamed?.body.data).to.include({ id: `${dingtalk.appKey}:event:user_leave_org:stream-evt-1`, source: 'stream' });
       expect(stack.output()).to.include(`Stream: user_leave_org  ${dingtalk.appKey}:event:user_leave_org:stream-evt-1  stored`);
       expect(stack.output()).to.include("Recover: on its schedule, DingTalk's failed list is pulled into this store");
-      expect(stack.output()).to.include('Scheduling [recover] cron: [*/10 * * * *]');
+      expect(stack.output()).to.include('Scheduling [recover] cron: [0 */1 * * *]');
       // A scheduled run, invoked now, pulls from the DINGTALK_API_BASE set, as the settings table says.
       dingtalk.failed.push(approvalItem(1, dingtalk.corpId));
       const run = await fetch(`http://localhost:${stack.lambdaPort}/2015-03-31/functions/dingtalk-callback-dev-recover/invocations`, { method: 'POST', body: '{}' });

@@ -14,8 +14,9 @@ import { load } from './load';
 import { recoverCommand } from './recover';
 import { send } from './send';
 import { suite } from './suite';
+import { usage } from './usage';
 
-const COMMANDS: Command[] = [keygen, send, events, suite, listen, load, forward, recoverCommand, callbackUrl];
+const COMMANDS: Command[] = [keygen, send, events, suite, usage, listen, load, forward, recoverCommand, callbackUrl];
 
 const HELP = `Usage: dingtalk-callback <command> [options]
 

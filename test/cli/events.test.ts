@@ -137,7 +137,7 @@ describe('dingtalk-callback events, as a newcomer meets it', function () {
     const { status, stdout, stderr } = await runCli(['evnets']);
     expect(status).to.equal(2);
     expect(stdout).to.equal('');
-    expect(stderr).to.equal('dingtalk-callback: unknown command "evnets" (did you mean "events"?); the commands are keygen, send, events, suite, listen, load, forward, recover, callback-url\nRun "dingtalk-callback --help" for what each does.\n');
+    expect(stderr).to.equal('dingtalk-callback: unknown command "evnets" (did you mean "events"?); the commands are keygen, send, events, suite, usage, listen, load, forward, recover, callback-url\nRun "dingtalk-callback --help" for what each does.\n');
     expect((await runCli(['frobnicate'])).stderr).to.match(/^dingtalk-callback: unknown command "frobnicate"; the commands are /);
     expect((await runCli(['events', '--limt', '3'])).stderr).to.match(/^dingtalk-callback events: unknown option --limt \(did you mean --limit\?\); events takes /);
   });

@@ -27,6 +27,8 @@ export const FLOORS = [
   { files: ['providers/aliyun/**/*.ts'], patterns: [NO_DEPLOY, NO_TESTKIT, NO_HANDLERS, NO_AWS] },
   { files: ['providers/local/**/*.ts'], patterns: [NO_DEPLOY, NO_TESTKIT, NO_HANDLERS, NO_ALIYUN, NO_AWS_SDK] },
   { files: ['cli/**/*.ts', 'bin/**'], patterns: [NO_DEPLOY, NO_TESTKIT, NO_HANDLERS, NO_AWS_SDK] },
+  /** npm start's inspector: the core, and the CLI's push (`send`'s payloads and delivery); its store and sinks are handed in. */
+  { files: ['inspector/**/*.ts'], patterns: [rule('^(?!node:|\\./|\\.\\./core/|\\.\\./cli/(deliver|event-payloads)$)', 'inspector/ imports core/, cli/deliver and cli/event-payloads only')] },
   { files: ['deploy/aws/**/*.ts'], patterns: [NO_TESTKIT, NO_HANDLERS, NO_ALIYUN] },
   { files: ['deploy/aliyun/**/*.ts'], patterns: [NO_TESTKIT, NO_HANDLERS, NO_AWS] },
 ];
@@ -45,6 +47,17 @@ export default tseslint.config(
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', __filename: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // The inspector's page runs in a browser, and builds its DOM from text only.
+    files: ['inspector/page/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: Object.fromEntries(['document', 'window', 'fetch', 'URLSearchParams', 'FormData', 'history', 'location', 'navigator', 'EventSource', 'setTimeout'].map((name) => [name, 'readonly'])),
+    },
+    rules: {
+      'no-restricted-properties': ['error', ...['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'write', 'writeln'].map((property) => ({ property, message: 'the page shows text only: build nodes with textContent (docs/inspector.md)' }))],
+    },
   },
   ...FLOORS.map(({ files, patterns }) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns }] } })),
 );

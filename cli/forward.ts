@@ -1,5 +1,5 @@
 import { HANDSHAKES, type EventRecord } from '../core/events';
-import { createForwarder, DEFAULT_RETRY, typeFilter, type DeadLetterEntry, type ForwardLog } from '../core/forward';
+import { DEFAULT_RETRY, replay, typeFilter, type ForwardLog } from '../core/forward';
 import { loadForwardSettings } from '../core/forward-settings';
 import type { EventReader } from '../core/listing';
 import { EVENTBRIDGE, type AwsJsonClient } from '../providers/aws/aws-json-client';
@@ -80,14 +80,14 @@ Examples:
       process.stdout.write(`${counted(records.length, 'event')} would be sent${skipped}\n`);
       return 0;
     }
-    const failures: DeadLetterEntry[] = [];
     const progress = progressBar(records.length, 'forwarding');
     let done = 0;
     let failed = false;
-    const forwarder = createForwarder({
+    // As a stream batch: once a sink has failed a record's every attempt, the others get one each,
+    // so a receiver that is down costs seconds, not 7 s of backoff per event.
+    const { outcomes, failures } = await replay(records, {
       sinks,
       retry: { ...DEFAULT_RETRY, attempts: wholeNumber(values.attempts, 'attempts', DEFAULT_RETRY.attempts, 1, 10) },
-      deadLetter: { put: async (entry) => void failures.push(entry) },
       // One line per record and sink: a record is done at its last sink.
       log: (line: ForwardLog) => {
         failed ||= line.outcome !== 'delivered';
@@ -96,9 +96,6 @@ Examples:
         failed = false;
       },
     });
-    // As a stream batch: once a sink has failed a record's every attempt, the others get one each,
-    // so a receiver that is down costs seconds, not 7 s of backoff per event.
-    const { outcomes } = await forwarder.forwardBatch(records);
     for (const failure of failures) process.stdout.write(`failed ${terminalSafe(failure.id)} (${terminalSafe(failure.eventType)}) to ${failure.sink}: ${failure.reason} after ${counted(failure.attempts, 'attempt')}\n`);
     const delivered = outcomes.filter((outcome) => outcome === 'delivered').length;
     process.stdout.write(`${delivered} of ${counted(records.length, 'event')} delivered${skipped}\n`);

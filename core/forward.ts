@@ -218,3 +218,22 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     },
   };
 }
+
+/** What a replay made of its records: each one's outcome, and every record and sink no attempt delivered to. */
+export interface Replay {
+  outcomes: BatchResult['outcomes'];
+  /** Kept here rather than dead-lettered: the records stay in the table, to be replayed again. */
+  failures: DeadLetterEntry[];
+}
+
+/**
+ * Delivers stored records again (the CLI's `forward`, the inspector's re-deliver) through the forward
+ * function's own forwarder, signing and envelope included, as one batch; what a sink still refuses
+ * after every retry is answered in {@link Replay.failures}, not dead-lettered.
+ */
+export async function replay(records: readonly EventRecord[], options: Pick<ForwarderOptions, 'sinks' | 'retry' | 'log'>): Promise<Replay> {
+  const failures: DeadLetterEntry[] = [];
+  const forwarder = createForwarder({ log: () => {}, ...options, deadLetter: { put: async (entry) => void failures.push(entry) } });
+  const { outcomes } = await forwarder.forwardBatch(records);
+  return { outcomes, failures };
+}

@@ -3,16 +3,16 @@ import { listenOnLoopback } from './ports';
 import { createCallback } from '../core/callback';
 import { MemoryEventStore } from '../core/memory-store';
 import type { Settings } from '../core/settings';
+import type { EventWriter } from '../core/store';
 
-/** The core pipeline behind a plain node:http server on a spare loopback port, over a memory store. */
-export interface CallbackServer {
+/** The core pipeline behind a plain node:http server on a spare loopback port, over a memory store unless given another. */
+export interface CallbackServer<Store extends EventWriter = MemoryEventStore> {
   url: string;
-  store: MemoryEventStore;
+  store: Store;
   close(): Promise<void>;
 }
 
-export async function startCallbackServer(settings: Settings): Promise<CallbackServer> {
-  const store = new MemoryEventStore();
+export async function startCallbackServer<Store extends EventWriter = MemoryEventStore>(settings: Settings, store: Store = new MemoryEventStore() as unknown as Store): Promise<CallbackServer<Store>> {
   const callback = createCallback({ settings, store, log: () => {} });
   const server: Server = createServer(async (request, response) => {
     const chunks: Buffer[] = [];

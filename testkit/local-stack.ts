@@ -7,9 +7,12 @@ import { offlineServerlessEnv } from './serverless';
 export interface LocalStack {
   /** The push URL it printed. */
   pushUrl: string;
+  /** The inspector URL it printed. */
+  inspectorUrl: string;
   httpPort: number;
   lambdaPort: number;
   dynamodbPort: number;
+  inspectorPort: number;
   /** Everything it printed so far, stdout and stderr. */
   output: () => string;
   /** Sends `signal` to the whole process group, as Ctrl-C does, and waits until every process of it has gone. */
@@ -24,10 +27,10 @@ const ROOT = join(__dirname, '..');
  * machine serverless-offline bundles each function before it serves).
  * @throws with its output when it exits or does not come up.
  */
-export async function startLocalStack(dataDir: string, env: Record<string, string> = {}, ports: Partial<Record<'httpPort' | 'lambdaPort' | 'dynamodbPort', number>> = {}): Promise<LocalStack> {
-  const { httpPort = await freePort(), lambdaPort = await freePort(), dynamodbPort = await freePort() } = ports;
+export async function startLocalStack(dataDir: string, env: Record<string, string> = {}, ports: Partial<Record<'httpPort' | 'lambdaPort' | 'dynamodbPort' | 'inspectorPort', number>> = {}): Promise<LocalStack> {
+  const { httpPort = await freePort(), lambdaPort = await freePort(), dynamodbPort = await freePort(), inspectorPort = await freePort() } = ports;
   const baseEnv = Object.fromEntries(Object.entries(await offlineServerlessEnv()).filter(([name]) => !name.startsWith('DINGTALK_')));
-  const args = ['start', '--', '--httpPort', String(httpPort), '--lambdaPort', String(lambdaPort), '--dynamodbPort', String(dynamodbPort), '--dataDir', dataDir];
+  const args = ['start', '--', '--httpPort', String(httpPort), '--lambdaPort', String(lambdaPort), '--dynamodbPort', String(dynamodbPort), '--inspectorPort', String(inspectorPort), '--dataDir', dataDir];
   const child = spawn('npm', args, { cwd: ROOT, env: { ...baseEnv, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
@@ -52,11 +55,12 @@ export async function startLocalStack(dataDir: string, env: Record<string, strin
     void exited.then(() => settle(false));
   });
   const pushUrl = /DingTalk push URL: (\S+)/.exec(output)?.[1];
-  if (!ready || !pushUrl) {
+  const inspectorUrl = /Inspector: (\S+)/.exec(output)?.[1];
+  if (!ready || !pushUrl || !inspectorUrl) {
     await stop('SIGKILL');
     throw new Error(`npm start did not come up:\n${output}`);
   }
-  return { pushUrl, httpPort, lambdaPort, dynamodbPort, output: () => output, stop };
+  return { pushUrl, inspectorUrl, httpPort, lambdaPort, dynamodbPort, inspectorPort, output: () => output, stop };
 }
 
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {

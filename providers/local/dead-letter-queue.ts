@@ -17,9 +17,10 @@ export interface LocalDeadLetterQueue {
 
 /**
  * Serves SQS's `SendMessage` (JSON protocol) on a loopback port and appends each message body to
- * `file` as one line, so the forward function runs its real SQS client under `npm start`.
+ * `file` as one line, so the forward function runs its real SQS client under `npm start`;
+ * `onMessage` hears each body once appended.
  */
-export async function startLocalDeadLetterQueue(file: string): Promise<LocalDeadLetterQueue> {
+export async function startLocalDeadLetterQueue(file: string, onMessage: (body: string) => void = () => {}): Promise<LocalDeadLetterQueue> {
   await mkdir(dirname(file), { recursive: true });
   const append = (line: string) => appendFile(file, `${line}\n`);
   const server = createServer(async (request, response) => {
@@ -29,6 +30,7 @@ export async function startLocalDeadLetterQueue(file: string): Promise<LocalDead
     if (request.headers['x-amz-target'] !== 'AmazonSQS.SendMessage') return reply(400, { __type: 'UnsupportedOperation', message: 'only SendMessage is served here' });
     const { MessageBody } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { MessageBody: string };
     await append(MessageBody.replace(/\n/g, ' '));
+    onMessage(MessageBody);
     reply(200, { MessageId: randomUUID(), MD5OfMessageBody: createHash('md5').update(MessageBody).digest('hex') });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -27,6 +27,8 @@ export interface LocalStreamOptions {
    * a killed `npm start` had not forwarded is replayed when it starts again.
    */
   journal?: string;
+  /** Told of each batch once handled: the images the function took, and those the stream gave up on. */
+  onHandled?: (taken: Image[], gaveUpOn: Image[]) => void;
 }
 
 /** The stream of one table under `npm start`: hand it each new item, it invokes the forward function. */
@@ -47,7 +49,7 @@ export interface LocalStream {
  * a batch is retried from its first reported failure (or whole, when the invocation failed) up to
  * `maximumRetryAttempts` times, then its on-failure record goes to `onFailure` and the shard moves on.
  */
-export function createLocalStream({ tableName, invoke, onFailure, batchSize = 10, maximumRetryAttempts = 3, retryDelayMs = 1000, warn = () => {}, journal }: LocalStreamOptions): LocalStream {
+export function createLocalStream({ tableName, invoke, onFailure, batchSize = 10, maximumRetryAttempts = 3, retryDelayMs = 1000, warn = () => {}, journal, onHandled = () => {} }: LocalStreamOptions): LocalStream {
   const pending: object[] = [];
   const streamArn = `arn:aws:dynamodb:${LOCAL_REGION}:000000000000:table/${tableName}/stream/local`;
   let sequence = 0;
@@ -74,7 +76,8 @@ export function createLocalStream({ tableName, invoke, onFailure, batchSize = 10
     };
   };
 
-  const deliverBatch = async (batch: ReturnType<typeof record>[]) => {
+  /** Delivers a batch; answers the records the stream gave up on (none when the function took them all). */
+  const deliverBatch = async (batch: ReturnType<typeof record>[]): Promise<ReturnType<typeof record>[]> => {
     let remaining = batch;
     for (let attempt = 0; ; attempt += 1) {
       let failedFrom: number;
@@ -83,7 +86,7 @@ export function createLocalStream({ tableName, invoke, onFailure, batchSize = 10
         const answer = await invoke({ Records: remaining });
         const failed = new Set((answer?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
         failedFrom = remaining.findIndex((entry) => failed.has(entry.dynamodb.SequenceNumber));
-        if (failedFrom < 0) return;
+        if (failedFrom < 0) return [];
       } catch (error) {
         failedFrom = 0;
         condition = `FunctionError: ${(error as Error).message}`;
@@ -98,7 +101,7 @@ export function createLocalStream({ tableName, invoke, onFailure, batchSize = 10
           timestamp: new Date().toISOString(),
           DDBStreamBatchInfo: { shardId: 'local', startSequenceNumber: first.SequenceNumber, endSequenceNumber: last.SequenceNumber, batchSize: remaining.length, streamArn },
         }).catch(() => undefined);
-        return;
+        return remaining;
       }
       await new Promise((resolve) => setTimeout(resolve, retryDelayMs));
     }
@@ -114,8 +117,9 @@ export function createLocalStream({ tableName, invoke, onFailure, batchSize = 10
   const pump = async () => {
     while (pending.length > 0) {
       const batch = pending.splice(0, batchSize) as ReturnType<typeof record>[];
-      await deliverBatch(batch);
+      const gaveUpOn = await deliverBatch(batch);
       note({ done: batch.length });
+      onHandled(batch.filter((entry) => !gaveUpOn.includes(entry)).map((entry) => entry.dynamodb.NewImage), gaveUpOn.map((entry) => entry.dynamodb.NewImage));
     }
     if (journal) writeFileSync(journal, '');
     running = undefined;

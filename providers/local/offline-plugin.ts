@@ -1,26 +1,35 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve, sep } from 'node:path';
 import WebSocket from 'ws';
 import { ConfigError } from '../../core/errors';
+import { HANDSHAKES } from '../../core/events';
+import type { Sink } from '../../core/forward';
 import type { Environment } from '../../core/environment';
-import { loadForwardSettings } from '../../core/forward-settings';
+import { loadForwardSettings, type ForwardSettings } from '../../core/forward-settings';
 import { loadRecoverSettings } from '../../core/recover';
-import { loadSettings } from '../../core/settings';
+import { loadSettings, type Settings } from '../../core/settings';
 import { frameLine, runRelay, wsConnect } from '../../core/stream-relay';
 import { terminalSafe } from '../../core/terminal-safe';
 import { loadStreamSettings, streamEnabled, type StreamSettings } from '../../core/stream-settings';
 import { EVENTBRIDGE, functionClient, type AwsJsonClient } from '../aws/aws-json-client';
+import { DynamoDbEventStore } from '../aws/dynamodb-store';
 import { DynamoDbEventWriter } from '../aws/dynamodb-writer';
 import { awsSinks } from '../aws/setup';
 import { startLocalDeadLetterQueue, type LocalDeadLetterQueue } from './dead-letter-queue';
 import { withDevCredentials, withDevForwardSecret } from './dev-credentials';
 import { dataDirInUse, startDynamoDbServer, type DynamoDbServer } from './dynamodb-server';
 import { createLocalStream, type LocalStream } from './local-stream';
+import { deadLettersIn, DeliveryBook } from '../../inspector/deliveries';
+import { startInspector, type Inspector } from '../../inspector/server';
 import { ensureEventTable, ensureRecoverInboxTable } from './events-table';
 import { LOCAL_AWS_CREDENTIALS, LOCAL_DYNAMODB_PORT, LOCAL_INBOX_TABLE, LOCAL_TABLE_NAME, localDynamoDbClient, localDynamoDbEndpoint } from './local-dynamodb';
 
 /** Where `npm start` keeps the local store, relative to the service directory. */
 export const LOCAL_DATA_DIR = '.data/dynamodb';
+
+/** The port of the inspector page on 127.0.0.1, unless `--inspectorPort` names another. */
+export const LOCAL_INSPECTOR_PORT = 3004;
 
 /** How long a put may take locally: the function's timeout in `serverless.aws.yml`. */
 const LOCAL_PUT_DEADLINE_MS = 10_000;
@@ -40,6 +49,7 @@ interface Options {
   lambdaPort?: string;
   dynamodbPort?: string;
   dataDir?: string;
+  inspectorPort?: string;
   host?: string;
   httpPort?: string;
 }
@@ -51,6 +61,7 @@ interface PluginUtils {
 const OPTIONS = {
   dynamodbPort: { usage: `Port of the embedded DynamoDB-compatible store (default ${LOCAL_DYNAMODB_PORT})`, type: 'string' },
   dataDir: { usage: `Directory the store keeps its data in (default ${LOCAL_DATA_DIR})`, type: 'string' },
+  inspectorPort: { usage: `Port of the inspector page, on 127.0.0.1 only (default ${LOCAL_INSPECTOR_PORT})`, type: 'string' },
 };
 
 /**
@@ -73,6 +84,9 @@ export class LocalStackPlugin {
   private deadLetters?: LocalDeadLetterQueue;
   private stream?: LocalStream;
   private relay?: { stop: AbortController; done: Promise<unknown>; client: AwsJsonClient };
+  private inspector?: { server: Inspector; client: AwsJsonClient };
+  /** The onward delivery of each event this run saw, for the inspector. */
+  private readonly deliveries = new DeliveryBook();
   private dataDir = '';
 
   constructor(
@@ -84,21 +98,26 @@ export class LocalStackPlugin {
   private async start(): Promise<void> {
     const { env, usingDev } = withDevCredentials(process.env);
     const { env: forwardEnv, usingDev: usingDevSecret } = withDevForwardSecret(env);
-    let forwarding: boolean;
+    let settings: Settings;
+    let forwardSettings: ForwardSettings;
+    let sinks: Sink[];
     try {
       // Fail now, naming the variable, rather than at the first push.
-      loadSettings(env);
+      settings = loadSettings(env);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       throw this.failure(`${error.message} (or set none of DINGTALK_TOKEN, DINGTALK_AES_KEY and DINGTALK_OWNER_KEY, to use the development credentials)`, 'DINGTALK_SETTINGS');
     }
     try {
-      // The sinks as the function builds them; none delivers here, so none makes its client.
-      forwarding = awsSinks(loadForwardSettings(forwardEnv), () => functionClient(EVENTBRIDGE, forwardEnv)).length > 0;
+      // The sinks as the function builds them: the inspector's re-deliveries go through them.
+      forwardSettings = loadForwardSettings(forwardEnv);
+      sinks = awsSinks(forwardSettings, () => functionClient(EVENTBRIDGE, forwardEnv));
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       throw this.failure(error.message, 'DINGTALK_FORWARD_SETTINGS');
     }
+    const forwarding = sinks.length > 0;
+    const forwarded = (eventType: string) => forwarding && !HANDSHAKES.has(eventType) && forwardSettings.types(eventType);
     const recoverLine = this.scheduleRecover(env);
     const streamSettings = this.streamSettings(env);
     // serverless-offline would print its routes before failing on a port in use, then an error object;
@@ -106,11 +125,19 @@ export class LocalStackPlugin {
     const dataDir = resolve(this.serverless.serviceDir, this.options.dataDir ?? LOCAL_DATA_DIR);
     this.dataDir = dataDir;
     const port = Number(this.options.dynamodbPort ?? LOCAL_DYNAMODB_PORT);
-    await this.refuseWhatIsInUse(port, dataDir);
-    const stream = forwarding ? await this.startStream(dataDir, usingDevSecret ? forwardEnv.DINGTALK_FORWARD_SECRET : undefined) : undefined;
+    const inspectorPort = Number(this.options.inspectorPort ?? LOCAL_INSPECTOR_PORT);
+    await this.refuseWhatIsInUse(port, inspectorPort, dataDir);
+    const stream = forwarding ? await this.startStream(dataDir, usingDevSecret ? forwardEnv.DINGTALK_FORWARD_SECRET : undefined, forwarded) : undefined;
     this.stream = stream;
-    const onPut = stream && ((tableName: string, item: Parameters<LocalStream['insert']>[0]) => tableName === LOCAL_TABLE_NAME && stream.insert(item));
-    this.server = await startDynamoDbServer({ port, dataDir, ...(onPut && { onPut }) }).catch(async (error: unknown) => {
+    // Each new event goes to the stream, when forwarding, and to the pages the inspector serves.
+    const onPut = (tableName: string, item: Parameters<LocalStream['insert']>[0]) => {
+      if (tableName !== LOCAL_TABLE_NAME) return;
+      const id = String(item.id?.S);
+      if (stream && forwarded(String(item.eventType?.S))) this.deliveries.queued(id);
+      stream?.insert(item);
+      this.inspector?.server.stored(id);
+    };
+    this.server = await startDynamoDbServer({ port, dataDir, onPut }).catch(async (error: unknown) => {
       await this.stop();
       if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;
       throw this.failure(`port ${port} is in use: choose another with --dynamodbPort`, 'DYNAMODB_PORT_IN_USE');
@@ -143,8 +170,27 @@ export class LocalStackPlugin {
     // The deploy names the inbox after the stage; npm start keeps the one it made, as for the events.
     const recover = this.serverless.service.getFunction('recover');
     recover.environment = { ...recover.environment, RECOVER_INBOX_TABLE: LOCAL_INBOX_TABLE };
+    const inspectorUrl = await this.startInspector(inspectorPort, endpoint, settings, forwarding ? { sinks, types: forwarded } : undefined);
     const streamLine = streamSettings ? this.startRelay(streamSettings, endpoint) : streamOff(env);
-    this.announce(endpoint, dataDir, usingDev ? env : undefined, forwarding ? forwardEnv : undefined, usingDevSecret, [recoverLine, streamLine]);
+    this.announce(inspectorUrl, endpoint, dataDir, usingDev ? env : undefined, forwarding ? forwardEnv : undefined, usingDevSecret, [recoverLine, streamLine]);
+  }
+
+  /**
+   * Serves the inspector page on 127.0.0.1 over this store: its sample pushes go to the push URL
+   * with the function's credentials, its re-deliveries to the function's sinks. Answers its URL.
+   */
+  private async startInspector(port: number, endpoint: string, settings: Settings, forward: { sinks: Sink[]; types: (eventType: string) => boolean } | undefined): Promise<string> {
+    const client = localDynamoDbClient(endpoint);
+    const store = new DynamoDbEventStore({ tableName: LOCAL_TABLE_NAME, client });
+    const target = { url: this.pushUrl(), settings, ownerKey: settings.ownerKeys[0]! };
+    const server = await startInspector({ port, store, deliveries: this.deliveries, target, ...(forward && { forward }) }).catch(async (error: unknown) => {
+      client.destroy();
+      await this.stop();
+      if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;
+      throw this.failure(`port ${port} is in use: choose another with --inspectorPort`, 'INSPECTOR_PORT_IN_USE');
+    });
+    this.inspector = { server, client };
+    return server.url;
   }
 
   /** The Stream settings when the relay is to run here (the app's key and secret set, `DINGTALK_STREAM_ENABLED` not false). */
@@ -209,8 +255,11 @@ export class LocalStackPlugin {
    * is handed to the function through serverless-offline's Lambda invoke endpoint, as DynamoDB
    * Streams would, and its SQS dead letters land in a file.
    */
-  private async startStream(dataDir: string, devSecret: string | undefined): Promise<LocalStream> {
-    this.deadLetters = await startLocalDeadLetterQueue(resolve(dataDir, 'forward-dead-letters.jsonl'));
+  private async startStream(dataDir: string, devSecret: string | undefined, forwarded: (eventType: string) => boolean): Promise<LocalStream> {
+    const deadLetterFile = resolve(dataDir, 'forward-dead-letters.jsonl');
+    // What earlier runs dead-lettered, then each new dead letter: the inspector shows them.
+    if (existsSync(deadLetterFile)) for (const entry of deadLettersIn(readFileSync(deadLetterFile, 'utf8'))) this.deliveries.deadLettered(entry);
+    this.deadLetters = await startLocalDeadLetterQueue(deadLetterFile, (body) => deadLettersIn(body).forEach((entry) => this.deliveries.deadLettered(entry)));
     const forward = this.serverless.service.getFunction('forward');
     forward.environment = {
       ...forward.environment,
@@ -230,19 +279,24 @@ export class LocalStackPlugin {
       onFailure: (message) => this.deadLetters!.append(message),
       warn: (message) => this.utils.writeText(`${message}\n`),
       journal: resolve(dataDir, 'forward-pending.jsonl'),
+      onHandled: (taken, gaveUpOn) => {
+        const ids = (images: typeof taken) => images.filter((image) => forwarded(String(image.eventType?.S))).map((image) => String(image.id?.S));
+        this.deliveries.handled(ids(taken), ids(gaveUpOn));
+      },
     });
   }
 
   /**
-   * Refuses to start, in one message, when any of the three ports is taken or another `npm start`
+   * Refuses to start, in one message, when any of the four ports is taken or another `npm start`
    * holds the data folder: a second `npm start` meets all of these at once.
    */
-  private async refuseWhatIsInUse(dynamodbPort: number, dataDir: string): Promise<void> {
+  private async refuseWhatIsInUse(dynamodbPort: number, inspectorPort: number, dataDir: string): Promise<void> {
     const host = this.options.host ?? 'localhost';
     const ports = [
       { flag: 'httpPort', port: Number(this.options.httpPort ?? 3000), host },
       { flag: 'lambdaPort', port: Number(this.options.lambdaPort ?? 3002), host },
       { flag: 'dynamodbPort', port: dynamodbPort, host: '127.0.0.1' },
+      { flag: 'inspectorPort', port: inspectorPort, host: '127.0.0.1' },
     ];
     const taken: typeof ports = [];
     for (const each of ports) if (!(await isFree(each.port, each.host))) taken.push(each);
@@ -270,22 +324,30 @@ export class LocalStackPlugin {
   }
 
   private async stop(): Promise<void> {
-    const { server, deadLetters, relay } = this;
-    this.server = this.deadLetters = this.relay = undefined;
+    const { server, deadLetters, relay, inspector } = this;
+    this.server = this.deadLetters = this.relay = this.inspector = undefined;
     // The relay first: what it holds is stored and acked while the store still serves.
     relay?.stop.abort();
     await relay?.done;
     relay?.client.destroy();
+    await inspector?.server.close();
+    inspector?.client.destroy();
     await server?.close();
     await deadLetters?.close();
   }
 
-  private announce(endpoint: string, dataDir: string, devCredentials: Environment | undefined, forwardEnv: Environment | undefined, devSecret: boolean, scheduled: string[]): void {
-    const url = `http://${this.options.host ?? 'localhost'}:${this.options.httpPort ?? 3000}/dingtalk`;
+  /** Where serverless-offline serves the callback. */
+  private pushUrl(): string {
+    return `http://${this.options.host ?? 'localhost'}:${this.options.httpPort ?? 3000}/dingtalk`;
+  }
+
+  private announce(inspectorUrl: string, endpoint: string, dataDir: string, devCredentials: Environment | undefined, forwardEnv: Environment | undefined, devSecret: boolean, scheduled: string[]): void {
+    const url = this.pushUrl();
     const sinks = forwardEnv && [forwardEnv.DINGTALK_FORWARD_URL?.trim(), forwardEnv.DINGTALK_EVENT_BUS?.trim() && `EventBridge bus ${forwardEnv.DINGTALK_EVENT_BUS.trim()}`].filter(Boolean);
     const lines = [
       '',
       `DingTalk push URL: ${url}`,
+      `Inspector: ${inspectorUrl} (the events, their payloads and onward deliveries; this machine only)`,
       `Events: DynamoDB ${endpoint}, table ${LOCAL_TABLE_NAME}, data in ${dataDir}`,
       sinks
         ? `Forwarding each new event to ${sinks.join(' and ')}; dead letters in ${this.deadLetters?.file}${this.replaying()}`

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { statSync } from 'node:fs';
+import AdmZip from 'adm-zip';
 import { openReply, sealPush } from '../../core/dingtalk-side';
 import type { ApiGatewayResponse } from '../../handlers/aliyun/callback';
 import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
@@ -15,6 +16,7 @@ import { tablestoreTriggerEvent } from '../../testkit/stream-events';
 import { FakeStreamGateway } from '../../testkit/fake-stream-gateway';
 import { LEASE_MARGIN_MS, STREAM_LEASES } from '../../core/stream-lease';
 import { startWebhookReceiver, TEST_WEBHOOK_SECRET } from '../../testkit/webhook-receiver';
+import { INSPECTOR_MARKER } from '../../testkit/inspector';
 
 const HANDLER_FILE = 'handlers/aliyun/callback.js';
 const RECOVER_FILE = 'handlers/aliyun/recover.js';
@@ -53,10 +55,11 @@ describe('sls package --config serverless.aliyun.yml', function () {
     expect(packaged.output).not.to.match(/warning/i);
   });
 
-  it('zips the esbuild bundles alone, under 1.5 MB', function () {
+  it('zips the esbuild bundles alone, under 1.5 MB, without the inspector of npm start', function () {
     const entries = zipEntries(packaged.zip).map((entry) => entry.name);
     expect([...entries].sort()).to.deep.equal([HANDLER_FILE, 'handlers/aliyun/forward.js', RECOVER_FILE, STREAM_FILE]);
     expect(statSync(packaged.zip).size).to.be.below(1.5 * 1024 * 1024);
+    for (const entry of entries) expect(new AdmZip(packaged.zip).readAsText(entry), entry).to.not.include(INSPECTOR_MARKER);
   });
 
   it('compiles the callback, recover, stream and forward nodejs20 functions with their handlers and environment variables', function () {

@@ -17,6 +17,7 @@ import { eventText, loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '
 import { startWebhookReceiver, TEST_WEBHOOK_SECRET } from '../../testkit/webhook-receiver';
 import { AWS_TEST_PACKAGE, packageService, type PackagedService } from '../../testkit/serverless';
 import { httpApiEvent } from '../../testkit/gateway-events';
+import { INSPECTOR_MARKER } from '../../testkit/inspector';
 
 interface Statement {
   Effect: string;
@@ -61,12 +62,13 @@ describe('serverless.aws.yml, packaged for real', function () {
       expect(bundle).not.to.include(DEV_CREDENTIALS.DINGTALK_AES_KEY);
     });
 
-    it("holds no AWS SDK in any function: the one small client, credentials from the environment only", function () {
+    it("holds no AWS SDK in any function (the one small client, credentials from the environment only), and no inspector", function () {
       for (const name of ['callback', 'forward', 'recover', 'stream']) {
         const bundle = new AdmZip(packaged.zips[name]!).readAsText(`handlers/aws/${name}.js`);
         expect(bundle, name).to.include('AWS_SECRET_ACCESS_KEY');
         expect(bundle, name).to.include('amazonaws.com.cn');
-        for (const marker of ['@smithy', 'defaultProvider', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'ConditionalCheckFailedException(', 'middlewareStack']) {
+        // Nor the inspector page of npm start (inspector/), nor its server.
+        for (const marker of ['@smithy', 'defaultProvider', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'ConditionalCheckFailedException(', 'middlewareStack', INSPECTOR_MARKER, 'require-trusted-types-for']) {
           expect(bundle, `${name}: ${marker}`).not.to.include(marker);
         }
       }

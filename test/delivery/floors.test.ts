@@ -23,6 +23,7 @@ const CASES: ReadonlyArray<{ file: string; wrong: string[]; right: string[] }> =
   { file: 'providers/aliyun/example.ts', wrong: ['../../deploy/aliyun/tablestore-tables', '../aws/dynamodb-item', '../../testkit/tablestore-server'], right: ['../../core/events', './tablestore-client', 'tablestore'] },
   { file: 'providers/local/example.ts', wrong: ['../../deploy/aws/own-role-streams', '../aliyun/tablestore-client', '../../testkit/dynamodb', '@aws-sdk/client-dynamodb'], right: ['../aws/dynamodb-store', '../../core/events'] },
   { file: 'cli/example.ts', wrong: ['../deploy/aliyun/tablestore-tables', '../testkit/fake-dingtalk', '../handlers/aws/callback', '@aws-sdk/client-eventbridge'], right: ['../providers/aliyun/tablestore-store', '../providers/aws/setup', '../core/events', '@aws-sdk/credential-provider-node'] },
+  { file: 'inspector/example.ts', wrong: ['../providers/local/local-dynamodb', '../providers/aws/setup', '../cli/forward', '../testkit/inspector', '../handlers/aws/forward', 'ws'], right: ['../core/listing', '../cli/deliver', '../cli/event-payloads', './deliveries', 'node:http'] },
   { file: 'deploy/aws/example.ts', wrong: ['../aliyun/ram-roles', '../../providers/aliyun/tablestore-client', '../../testkit/fixtures'], right: ['../../providers/aws/settings', '../../core/environment'] },
   { file: 'deploy/aliyun/example.ts', wrong: ['../aws/own-role-streams', '../../providers/aws/settings', '../../testkit/fixtures'], right: ['../../providers/aliyun/tablestore-client', './ram-roles', 'esbuild'] },
 ];
@@ -45,6 +46,15 @@ describe('the floors (eslint.config.mjs): each rule bites a wrong import', funct
       for (const from of right) expect(await restricted(file, from), `${file} importing ${from}`).to.deep.equal([]);
     });
   }
+
+  it("keeps the inspector's page to text: no HTML from strings", async function () {
+    const [clean] = await eslint.lintText(`'use strict';\ndocument.body.textContent = location.hash;\n`, { filePath: join(ROOT, 'inspector/page/example.js') });
+    expect(clean!.messages).to.deep.equal([]);
+    for (const sink of ['node.innerHTML = text;', 'node.outerHTML = text;', "node.insertAdjacentHTML('beforeend', text);", 'document.write(text);']) {
+      const [result] = await eslint.lintText(`'use strict';\nconst node = document.body;\nconst text = location.hash;\n${sink}\n`, { filePath: join(ROOT, 'inspector/page/example.js') });
+      expect(result!.messages.filter((message) => message.ruleId === 'no-restricted-properties'), sink).to.have.length(1);
+    }
+  });
 
   it('leaves tests, bench and testkit free to import anything', async function () {
     for (const file of ['test/example.test.ts', 'bench/example.ts', 'testkit/example.ts']) {

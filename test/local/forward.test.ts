@@ -10,6 +10,7 @@ import { webhookIdOf } from '../../core/webhook';
 import { DEV_CREDENTIALS, DEV_FORWARD_SECRET } from '../../providers/local/dev-credentials';
 import { localDynamoDbEndpoint, openLocalEventStore } from '../../providers/local/local-dynamodb';
 import { eventText, recordId } from '../../testkit/fixtures';
+import { call } from '../../testkit/inspector';
 import { startLocalStack, type LocalStack } from '../../testkit/local-stack';
 import { startWebhookReceiver, type WebhookReceiver } from '../../testkit/webhook-receiver';
 
@@ -73,5 +74,11 @@ describe('npm start with DINGTALK_FORWARD_URL: the local stream feeds the forwar
     const types = receiver.deliveries.map((delivery) => delivery.body.type);
     expect([...types.slice(0, 3), ...types.slice(3, 6).sort(), types[6]]).to.deep.equal(['user_add_org', 'bpms_instance_change', 'org_dept_create', 'org_suite_auth', 'org_suite_auth', 'suite_ticket', 'org_dept_create']);
     expect((await store.isvStates()).map((state) => state.kind).sort()).to.deep.equal(['authorisation', 'authorisation', 'suite_ticket']);
+
+    // The inspector saw each batch handed to the forward function: the first three were handled before the rows' batch was taken.
+    for (const message of [messages[0]!, messages[1]!]) {
+      const { delivery } = (await call(`${stack.inspectorUrl}api/events/${encodeURIComponent(recordId(message, DEV_CREDENTIALS.DINGTALK_OWNER_KEY))}`)).json();
+      expect(delivery).to.deep.include({ state: 'delivered', by: 'stream' });
+    }
   });
 });

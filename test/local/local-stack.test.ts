@@ -15,6 +15,7 @@ import { LOCAL_TABLE_NAME, localDynamoDbClient, localDynamoDbEndpoint, openLocal
 import { eventText, recordId, SAMPLE_ENV } from '../../testkit/fixtures';
 import { approvalItem, FakeDingTalk } from '../../testkit/fake-dingtalk';
 import { FakeStreamGateway } from '../../testkit/fake-stream-gateway';
+import { call } from '../../testkit/inspector';
 import { startLocalStack, type LocalStack } from '../../testkit/local-stack';
 import { startWebhookReceiver } from '../../testkit/webhook-receiver';
 import { createLocalStream } from '../../providers/local/local-stream';
@@ -89,11 +90,17 @@ describe('npm start: the local stack', function () {
     for (const message of stored) expect((await store.get(recordId(message, DEV_CREDENTIALS.DINGTALK_OWNER_KEY)))?.payload).to.equal(message);
     expect((await store.list()).records, 'everything but the handshakes').to.have.length(stored.length);
 
-    const { httpPort, lambdaPort, dynamodbPort } = stack;
+    // The inspector, on 127.0.0.1 only, lists the same events over this store (docs/inspector.md).
+    expect(stack.inspectorUrl).to.equal(`http://127.0.0.1:${stack.inspectorPort}/`);
+    const listed = (await call(`${stack.inspectorUrl}api/events`)).json() as { events: Array<{ id: string }> };
+    expect(listed.events.map((event) => event.id).sort()).to.deep.equal(stored.map((message) => recordId(message, DEV_CREDENTIALS.DINGTALK_OWNER_KEY)).sort());
+    expect((await call(`${stack.inspectorUrl}api/status`)).json()).to.deep.include({ forwarding: [] });
+
+    const { httpPort, lambdaPort, dynamodbPort, inspectorPort } = stack;
     await stack.stop('SIGINT');
     expect(stack.output()).to.include(`Local DynamoDB stopped; the events stay in ${dataDir}`);
     stack = undefined;
-    for (const port of [httpPort, lambdaPort, dynamodbPort]) expect(await portIsClosed(port), `port ${port} closed`).to.equal(true);
+    for (const port of [httpPort, lambdaPort, dynamodbPort, inspectorPort]) expect(await portIsClosed(port), `port ${port} closed`).to.equal(true);
   });
 
   it('keeps the records of an earlier run, forwards what it left unforwarded, uses the DINGTALK_* variables set, and stores a redelivery once', async function () {

@@ -104,9 +104,10 @@ const STATES = {
   failed: (d) => `Failed: ${d.lastError}.`,
 };
 
-function deliveryText(delivery) {
+function showDelivery(delivery) {
   const describe = STATES[delivery.state];
-  return describe ? describe(delivery) : `${delivery.state.replace('_', ' ')}: ${delivery.reason}`;
+  $('delivery').textContent = describe ? describe(delivery) : `${delivery.state.replace('_', ' ')}: ${delivery.reason}`;
+  $('delivery').dataset.state = delivery.state;
 }
 
 async function open(id) {
@@ -124,8 +125,7 @@ async function open(id) {
         return [el('dt', undefined, name), el('dd', undefined, shown)];
       }),
     );
-    $('delivery').textContent = deliveryText(delivery);
-    $('delivery').dataset.state = delivery.state;
+    showDelivery(delivery);
     $('payload').textContent = pretty ?? payload;
     $('detail').hidden = false;
     history.replaceState(null, '', `#event=${encodeURIComponent(id)}`);
@@ -138,10 +138,7 @@ async function refreshDelivery(id) {
   if (id !== selected) return;
   try {
     const { delivery } = await api(`/api/events/${encodeURIComponent(id)}`);
-    if (id === selected) {
-      $('delivery').textContent = deliveryText(delivery);
-      $('delivery').dataset.state = delivery.state;
-    }
+    if (id === selected) showDelivery(delivery);
   } catch {
     // the next change tries again
   }
@@ -195,8 +192,8 @@ async function start() {
     $('action-result').textContent = 'Re-delivering…';
     try {
       const { delivery } = await post(`/api/events/${encodeURIComponent(id)}/redeliver`);
+      if (id === selected) showDelivery(delivery);
       $('action-result').textContent = delivery.state === 'delivered' ? 'Re-delivered.' : 'Not delivered: see below.';
-      await refreshDelivery(id);
     } catch (error) {
       $('action-result').textContent = error.message;
     } finally {

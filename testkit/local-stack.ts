@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports';
-import { offlineServerlessEnv } from './serverless';
+import { linkService, offlineServerlessEnv } from './serverless';
 
 /** `npm start`, running on spare ports. */
 export interface LocalStack {
@@ -19,24 +21,25 @@ export interface LocalStack {
   stop: (signal?: NodeJS.Signals) => Promise<void>;
 }
 
-const ROOT = join(__dirname, '..');
-
 /**
  * Runs `npm start` for real on spare ports (unless `ports` names some) with its data in `dataDir`,
  * with no `DINGTALK_*` set unless `env` sets some, and waits until it serves (up to 120 s: on a busy
- * machine serverless-offline bundles each function before it serves).
+ * machine serverless-offline bundles each function before it serves). It runs in a linked copy of
+ * the service ({@link linkService}), so that stacks started side by side bundle into folders of their own.
  * @throws with its output when it exits or does not come up.
  */
 export async function startLocalStack(dataDir: string, env: Record<string, string> = {}, ports: Partial<Record<'httpPort' | 'lambdaPort' | 'dynamodbPort' | 'inspectorPort', number>> = {}): Promise<LocalStack> {
   const { httpPort = await freePort(), lambdaPort = await freePort(), dynamodbPort = await freePort(), inspectorPort = await freePort() } = ports;
   const baseEnv = Object.fromEntries(Object.entries(await offlineServerlessEnv()).filter(([name]) => !name.startsWith('DINGTALK_')));
   const args = ['start', '--', '--httpPort', String(httpPort), '--lambdaPort', String(lambdaPort), '--dynamodbPort', String(dynamodbPort), '--inspectorPort', String(inspectorPort), '--dataDir', dataDir];
-  const child = spawn('npm', args, { cwd: ROOT, env: { ...baseEnv, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const service = await mkdtemp(join(tmpdir(), 'npm-start-'));
+  await linkService(service);
+  const child = spawn('npm', args, { cwd: service, env: { ...baseEnv, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   // 'close' comes once every process holding the pipes (npm, its shell, serverless) has exited.
-  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve())).then(() => rm(service, { recursive: true, force: true }));
   const stop = async (signal: NodeJS.Signals = 'SIGINT') => {
     signalGroup(child, signal);
     const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), 20_000);

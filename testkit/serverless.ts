@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, watch, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { SAMPLE_ENV } from './fixtures';
 
@@ -101,8 +101,8 @@ const packagings = new Map<string, Promise<PackagedService>>();
  * Runs the real `serverless package --config <config>` offline, in a temporary copy of the service
  * made of symlinks (so the repository's own `.serverless/` and `.esbuild/` are never touched), with
  * that folder as `HOME` so no real account's configuration is seen. Within a test run (see
- * {@link PACKAGE_CACHE_ENV}) the same arguments answer what was made the first time, and
- * `remove()` leaves it for the end of the run.
+ * {@link PACKAGE_CACHE_ENV}) the same arguments answer what was made the first time (or how it
+ * failed), in every process of the run, and `remove()` leaves it for the end of the run.
  */
 export function packageService(config: string, options: PackageOptions = {}): Promise<PackagedService> {
   const cache = process.env[PACKAGE_CACHE_ENV];
@@ -112,19 +112,59 @@ export function packageService(config: string, options: PackageOptions = {}): Pr
   if (!packaging) {
     packaging = cachedPackage(join(cache, key), config, options);
     packagings.set(key, packaging);
-    packaging.catch(() => packagings.delete(key));
   }
   return packaging;
 }
 
-/** The packaging kept in `dir`, made there first when no earlier process of this run made it. */
+/**
+ * The packaging kept in `dir`, made there first when no other process of this run made it or is
+ * making it: test files run in parallel processes, so the first to create `<dir>.lock` packages and
+ * the others wait for `<dir>.json`, which holds what it printed or how it failed.
+ */
 async function cachedPackage(dir: string, config: string, options: PackageOptions): Promise<PackagedService> {
-  const made = join(dir, 'packaged.json');
+  const result = `${dir}.json`;
   const kept = async () => {};
-  if (existsSync(made)) return packagedIn(dir, JSON.parse(await readFile(made, 'utf8')) as string, kept);
-  const service = await runService('package', config, options, dir);
-  await writeFile(made, JSON.stringify(service.output));
-  return { ...service, remove: kept };
+  const packager = await mkdir(`${dir}.lock`).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EEXIST') return false;
+      throw error;
+    },
+  );
+  if (!packager) {
+    const { output, failed } = JSON.parse(await fileWhenWritten(result)) as { output: string; failed?: string };
+    if (failed) throw Object.assign(new Error(failed), { output });
+    return packagedIn(dir, output, kept);
+  }
+  try {
+    const service = await runService('package', config, options, dir);
+    await writeAtomically(result, JSON.stringify({ output: service.output }));
+    return { ...service, remove: kept };
+  } catch (error) {
+    const { message, output = '' } = error as Error & { output?: string };
+    await writeAtomically(result, JSON.stringify({ output, failed: message }));
+    throw error;
+  }
+}
+
+/** Writes `path` whole or not at all: a reader waiting for it never sees half of it. */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  await writeFile(`${path}.partial`, text);
+  await rename(`${path}.partial`, path);
+}
+
+/** The text of `path`, once another process has written it (see {@link writeAtomically}). */
+async function fileWhenWritten(path: string): Promise<string> {
+  const name = basename(path);
+  const ac = new AbortController();
+  try {
+    // Watching first, then looking: a file renamed into place in between is seen either way.
+    const changes = watch(dirname(path), { signal: ac.signal });
+    if (!existsSync(path)) for await (const { filename } of changes) if (filename === name && existsSync(path)) break;
+    return await readFile(path, 'utf8');
+  } finally {
+    ac.abort();
+  }
 }
 
 /**
@@ -163,7 +203,7 @@ async function runService(command: 'package' | 'deploy', config: string, options
 
 /** Runs `serverless <command>` in `dir`, made a copy of the service of symlinks; resolves with its output, stdout then stderr. */
 async function runIn(dir: string, command: string, config: string, { args = [], env = {}, home = {}, nodeArgs = [], files = {} }: PackageOptions): Promise<string> {
-  for (const name of await readdir(ROOT)) if (!name.startsWith('.') && !(name in files)) await symlink(join(ROOT, name), join(dir, name));
+  await linkService(dir, Object.keys(files));
   for (const [name, content] of Object.entries({ ...home, ...files })) await writeFile(join(dir, name), content);
   const { stdout, stderr } = await promisify(execFile)(process.execPath, [...nodeArgs, SERVERLESS_BIN, command, '--config', config, ...args], {
     cwd: dir,
@@ -178,6 +218,15 @@ async function runIn(dir: string, command: string, config: string, { args = [], 
     throw Object.assign(new Error(`serverless ${command} failed:\n${error.stdout ?? ''}${error.stderr ?? ''}`), { output: `${error.stdout ?? ''}${error.stderr ?? ''}` });
   });
   return stdout + stderr;
+}
+
+/**
+ * Makes `dir` a copy of the service made of symlinks to the repository's files and folders (all but
+ * its dot files, and but those named in `except`): `serverless` run there writes its `.serverless/`
+ * and `.esbuild/` in `dir`, so runs side by side, in parallel test files, never share them.
+ */
+export async function linkService(dir: string, except: string[] = []): Promise<void> {
+  for (const name of await readdir(ROOT)) if (!name.startsWith('.') && !except.includes(name)) await symlink(join(ROOT, name), join(dir, name));
 }
 
 /** What `serverless` made in `dir`, with what it printed. */

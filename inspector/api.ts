@@ -2,6 +2,7 @@ import { HANDSHAKES, type EventSource } from '../core/events';
 import { replay, type ForwardLog, type RetryPolicy, type Sink } from '../core/forward';
 import { reindentJson } from '../core/json-text';
 import { MAX_LIST_LIMIT, QueryError, type EventQuery, type EventReader } from '../core/listing';
+import { dingtalkMonth, monthUsage } from '../core/usage';
 import { deliver, type Target } from '../cli/deliver';
 import { EVENT_FAMILIES, samplePayload } from '../cli/event-payloads';
 import type { DeliveryBook, DeliveryState } from './deliveries';
@@ -15,8 +16,6 @@ export interface InspectorApiOptions {
   forward?: { sinks: readonly Sink[]; types: (eventType: string) => boolean; retry?: RetryPolicy };
   /** Where a sample push goes, and as whom: the callback `npm start` serves, with its credentials. */
   target: Target;
-  /** This month's usage against the push quota, when the project counts it. */
-  usage?: () => Promise<object>;
 }
 
 /** An answer of the API: a status and a JSON body. */
@@ -37,7 +36,7 @@ export const SAMPLE_TYPES = Object.values(EVENT_FAMILIES)
 
 const LIST_PARAMETERS = new Set(['type', 'source', 'instance', 'since', 'until', 'cursor', 'limit']);
 
-/** The API's routes: `GET /api/status`, `GET /api/events`, `GET /api/events/<id>`, `POST /api/events/<id>/redeliver`, `POST /api/samples`. */
+/** The API's routes: `GET /api/status`, `GET /api/usage`, `GET /api/events`, `GET /api/events/<id>`, `POST /api/events/<id>/redeliver`, `POST /api/samples`. */
 export function inspectorApi(options: InspectorApiOptions) {
   const { store, deliveries, forward, target } = options;
 
@@ -51,8 +50,13 @@ export function inspectorApi(options: InspectorApiOptions) {
   return {
     async status(): Promise<ApiAnswer> {
       const sinks = forward?.sinks.map((sink) => sink.name) ?? [];
-      const usage = options.usage ? await options.usage().catch(() => undefined) : undefined;
-      return { status: 200, body: { forwarding: sinks, sampleTypes: SAMPLE_TYPES, ...(usage && { usage }) } };
+      return { status: 200, body: { forwarding: sinks, sampleTypes: SAMPLE_TYPES } };
+    },
+
+    /** This month's (DingTalk's, UTC+8) stored events against the push quota, as `dingtalk-callback usage` counts them. */
+    async usage(): Promise<ApiAnswer> {
+      const { month, events, counted, exempt, quota, reached, reachesQuotaOn } = await monthUsage(store, dingtalkMonth(new Date()));
+      return { status: 200, body: { month, events, counted, exempt, quota, reached, reachesQuotaOn } };
     },
 
     async list(parameters: URLSearchParams): Promise<ApiAnswer> {

@@ -99,6 +99,8 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
         return;
       case 'status':
         return answer(response, await api.status());
+      case 'usage':
+        return answer(response, await api.usage());
       case 'list':
         return answer(response, await api.list(url.searchParams));
       case 'get':
@@ -135,13 +137,14 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   };
 }
 
-type Route = { name: 'stream' | 'status' | 'list' | 'sample' } | { name: 'get' | 'redeliver'; id: string } | (ApiAnswer & { allow?: string });
+type Route = { name: 'stream' | 'status' | 'usage' | 'list' | 'sample' } | { name: 'get' | 'redeliver'; id: string } | (ApiAnswer & { allow?: string });
 
 /** Which API route a path and method name, or the refusal: 404 for no route, 405 for a method it does not take. */
 function routeOf(path: string, method: string): Route {
   const only = (wanted: string, route: Route): Route => (method === wanted ? route : { ...refusal(405, 'method_not_allowed', `${path} takes ${wanted} only`), allow: wanted });
   if (path === '/api/stream') return only('GET', { name: 'stream' });
   if (path === '/api/status') return only('GET', { name: 'status' });
+  if (path === '/api/usage') return only('GET', { name: 'usage' });
   if (path === '/api/events') return only('GET', { name: 'list' });
   if (path === '/api/samples') return only('POST', { name: 'sample' });
   const match = /^\/api\/events\/([^/]+)(\/redeliver)?$/.exec(path);

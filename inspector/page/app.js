@@ -148,15 +148,26 @@ function post(path, body) {
   return api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) });
 }
 
+const number = new Intl.NumberFormat('en');
+
+/** This month's pushes against DingTalk's quota (contact events do not count). */
+async function loadUsage() {
+  try {
+    const usage = await api('/api/usage');
+    const free = usage.exempt === 0 ? '' : `, ${number.format(usage.exempt)} contact event${usage.exempt === 1 ? '' : 's'} free`;
+    $('usage').textContent = `${usage.month}: ${number.format(usage.counted)} of ${number.format(usage.quota)} pushes counted${free}`;
+    $('usage').title = usage.reached ? 'The quota is spent: DingTalk sends no more pushes this month.' : usage.reachesQuotaOn ? `At this month's rate the quota is spent on ${usage.reachesQuotaOn}.` : 'At this rate the quota lasts the month.';
+    $('usage').classList.toggle('error', usage.reached);
+    $('usage').hidden = false;
+  } catch {
+    // the next stored event tries again
+  }
+}
+
 async function start() {
   const status = await api('/api/status').catch(() => ({ forwarding: [], sampleTypes: [] }));
   $('forwarding').textContent = status.forwarding.length > 0 ? `Forwarding to ${status.forwarding.join(' and ')}` : 'Forwarding off (set DINGTALK_FORWARD_URL)';
   $('redeliver').disabled = status.forwarding.length === 0;
-  if (status.usage) {
-    const { counted, quota } = status.usage;
-    $('usage').textContent = `This month: ${counted} of ${quota} pushes`;
-    $('usage').hidden = false;
-  }
   $('sample-type').append(...status.sampleTypes.map((type) => el('option', undefined, type)));
   $('types').append(...status.sampleTypes.map((type) => el('option', undefined, type)));
 
@@ -213,6 +224,8 @@ async function start() {
   });
 
   let pending;
+  let usageDue;
+  let usageAt = Date.now();
   const stream = new EventSource('/api/stream');
   stream.addEventListener('open', () => {
     $('live').textContent = 'live';
@@ -227,10 +240,17 @@ async function start() {
       pending = undefined;
       void loadNewest();
     }, 150);
+    // The month is read whole: at most once in five seconds.
+    usageDue ??= setTimeout(() => {
+      usageDue = undefined;
+      usageAt = Date.now();
+      void loadUsage();
+    }, Math.max(0, usageAt + 5000 - Date.now()));
   });
   stream.addEventListener('delivery', (event) => void refreshDelivery(JSON.parse(event.data).id));
 
   await loadList(false);
+  void loadUsage();
   const linked = /^#event=(.+)$/.exec(location.hash);
   if (linked) void open(decodeURIComponent(linked[1]));
 }

@@ -94,11 +94,13 @@ describe('the inspector page in headless Chromium, over npm start', function () 
     await rm(profile, { recursive: true, force: true });
   });
 
-  it('opens with its three files and two API calls, then shows pushed events as they are stored, without a reload', async function () {
+  it('opens with its three files and three API calls, then shows pushed events as they are stored, without a reload', async function () {
     await page.goto(stack!.inspectorUrl);
     await page.waitForSelector('#live.on');
+    // The usage comes last: once it shows, the first view is complete.
+    await textMatches(page, '#usage', '^\\d{4}-\\d{2}: 0 of 3,000 pushes counted$');
     expect(firstView.slice(0, 3)).to.deep.equal(['GET /', 'GET /style.css', 'GET /app.js']);
-    expect(firstView.slice(3)).to.have.members(['GET /api/status', 'GET /api/stream', 'GET /api/events']);
+    expect(firstView.slice(3)).to.have.members(['GET /api/status', 'GET /api/stream', 'GET /api/events', 'GET /api/usage']);
     expect(await page.textContent('#forwarding')).to.equal('Forwarding to webhook');
     await page.waitForSelector('#empty:not([hidden])');
 
@@ -114,6 +116,8 @@ describe('the inspector page in headless Chromium, over npm start', function () 
     expect(listed.slice(1)).to.deep.equal([hostileType, hostile]);
     expect(await page.textContent('#events tr:first-child .type')).to.equal('user_add_org');
     expect(await page.textContent(`#events tr:nth-child(2) .type`)).to.equal(`${IMG}${SCRIPT}`);
+    // The approval and the unknown type count against the quota; user_add_org, a contact event, does not.
+    await textMatches(page, '#usage', '^\\d{4}-\\d{2}: 2 of 3,000 pushes counted, 1 contact event free$');
     expect(await page.$$eval('#events .badge', (badges) => badges.map((badge) => [badge.textContent, badge.className]))).to.deep.equal(Array(3).fill(['push', 'badge source-push']));
     await screenshot(page, 'inspector-list.png');
   });

@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { forwardSinks, loadForwardSettings } from '../../core/forward-settings';
+import { allRecords } from '../../core/listing';
+import { QUOTA_EXEMPT_TYPES } from '../../core/quota';
 import { loadSettings } from '../../core/settings';
+import { dingtalkMonth, monthBounds } from '../../core/usage';
 import { DeliveryBook } from '../../inspector/deliveries';
 import { startInspector, type Inspector } from '../../inspector/server';
 import type { InspectorApiOptions } from '../../inspector/api';
@@ -199,6 +202,27 @@ describe('the inspector API over the local store (dynalite), a real callback and
     expect([notJson.status, notJson.json().error]).to.deep.equal([400, 'bad_json']);
     const huge = await call(`${url}api/samples`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'x'.repeat(10_000) }) });
     expect([huge.status, huge.json().error]).to.deep.equal([413, 'too_large']);
+  });
+
+  it("counts this month's events against the push quota as usage does: a push counts, a contact event is free", async function () {
+    const { url } = await start();
+    const usage = async () => {
+      const answer = await call(`${url}api/usage`);
+      expect(answer.status).to.equal(200);
+      return answer.json();
+    };
+    const before = await usage();
+    const month = dingtalkMonth(new Date());
+    // Counted here from the store's own listing of the month: what the page must agree with.
+    const records = [];
+    for await (const record of allRecords(store, monthBounds(month))) records.push(record);
+    const exempt = records.filter((record) => QUOTA_EXEMPT_TYPES.has(record.eventType)).length;
+    expect(before).to.deep.include({ month, quota: 3000, events: records.length, exempt, counted: records.length - exempt, reached: false });
+    for (const type of ['bpms_task_change', 'user_add_org']) {
+      const sent = await call(`${url}api/samples`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type }) });
+      expect(sent.status, sent.text).to.equal(200);
+    }
+    expect(await usage()).to.deep.include({ month, events: records.length + 2, counted: before.counted + 1, exempt: before.exempt + 1 });
   });
 
   it('re-delivers one event, signed, to the webhook as forward does, and shows the outcome: delivered, or dead-lettered with the attempts and the last error', async function () {

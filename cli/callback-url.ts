@@ -3,6 +3,8 @@ import { ConfigError } from '../core/errors';
 import { loadRecoverSettings } from '../core/recover';
 import { readAll, required } from '../core/environment';
 import { decodeAesKey } from '../core/settings';
+import type { Environment } from '../core/environment';
+import { sandboxEnv } from '../providers/local/dingtalk-sandbox';
 import { stringFlag, UsageError, type Command } from './command';
 import { terminalSafe } from './terminal';
 
@@ -37,7 +39,13 @@ Options:
   -h, --help         show this help
 
 Settings: DINGTALK_APP_KEY, DINGTALK_APP_SECRET, DINGTALK_TOKEN, DINGTALK_AES_KEY,
-DINGTALK_API_BASE (default https://oapi.dingtalk.com).`,
+DINGTALK_API_BASE (default https://oapi.dingtalk.com). DINGTALK_SANDBOX=true: the local stand-in
+for DingTalk's server API that npm start runs with the same variable, with its development app
+and npm start's development credentials, unless these say otherwise.
+
+Examples:
+  dingtalk-callback callback-url register --url https://abc.execute-api.cn-north-1.amazonaws.com.cn/dingtalk --tags bpms_instance_change,user_add_org
+  DINGTALK_SANDBOX=true dingtalk-callback callback-url register --url http://localhost:3000/dingtalk --tags user_add_org`,
   options: { url: { type: 'string' }, tags: { type: 'string' } },
   async run(values, positionals) {
     const [action, ...extra] = positionals;
@@ -50,15 +58,16 @@ DINGTALK_API_BASE (default https://oapi.dingtalk.com).`,
     if (action === 'register' && (!url || !tags?.length)) throw new UsageError('register needs --url and --tags');
     if (url !== undefined && !URL.canParse(url)) throw new UsageError(`--url is not a URL: ${url}`);
     const writes = action === 'register' || action === 'update';
+    const env = sandboxEnv(process.env);
     const [settings, secrets] = readAll(
-      () => loadRecoverSettings(process.env),
-      () => (writes ? callbackSecrets() : undefined),
+      () => loadRecoverSettings(env),
+      () => (writes ? callbackSecrets(env) : undefined),
     );
     if (settings.mode.kind !== 'app') throw new ConfigError('DINGTALK_SUITE_KEY', 'the call_back API is a corp\'s: unset it and set DINGTALK_APP_KEY and DINGTALK_APP_SECRET');
     const api = new DingTalkApi({ base: settings.apiBase, timeoutMs: settings.timeoutMs });
     const token = new AccessToken(api, { kind: 'app', appKey: settings.mode.appKey, appSecret: settings.mode.appSecret });
     try {
-      if (action === 'get') return await show(token);
+      if (action === 'get') return await show(token, env);
       if (action === 'delete') {
         await token.call('call_back/delete_call_back');
         process.stdout.write('callback URL deleted\n');
@@ -76,11 +85,11 @@ DINGTALK_API_BASE (default https://oapi.dingtalk.com).`,
 };
 
 /** The token and AES key DingTalk is to sign and encrypt pushes with: the function's own. */
-function callbackSecrets(): { token: string; aes_key: string } {
+function callbackSecrets(env: Environment): { token: string; aes_key: string } {
   const [token, aesKey] = readAll(
-    () => required(process.env, 'DINGTALK_TOKEN'),
+    () => required(env, 'DINGTALK_TOKEN'),
     () => {
-      const value = required(process.env, 'DINGTALK_AES_KEY');
+      const value = required(env, 'DINGTALK_AES_KEY');
       decodeAesKey(value);
       return value;
     },
@@ -88,11 +97,11 @@ function callbackSecrets(): { token: string; aes_key: string } {
   return { token, aes_key: aesKey };
 }
 
-async function show(token: AccessToken): Promise<number> {
+async function show(token: AccessToken, env: Environment): Promise<number> {
   const { reply } = await token.call('call_back/get_call_back');
   const tags = Array.isArray(reply.call_back_tag) ? reply.call_back_tag.join(', ') : String(reply.call_back_tag ?? '');
   // DingTalk answers with the token and AES key too: compare them with ours, never print them.
-  const same = reply.token === process.env.DINGTALK_TOKEN?.trim() && reply.aes_key === process.env.DINGTALK_AES_KEY?.trim();
+  const same = reply.token === env.DINGTALK_TOKEN?.trim() && reply.aes_key === env.DINGTALK_AES_KEY?.trim();
   process.stdout.write(`url   ${terminalSafe(String(reply.url ?? ''))}\ntags  ${terminalSafe(tags)}\ntoken and AES key ${same ? 'match' : 'differ from'} DINGTALK_TOKEN and DINGTALK_AES_KEY\n`);
   return 0;
 }

@@ -1,6 +1,7 @@
 import type { RecoverInbox } from '../core/inbox';
 import { loadRecoverSettings, setAsideEntries, type RecoverError, type RecoverSettings, type RecoverSummary } from '../core/recover';
 import { runRecover } from '../core/recover-run';
+import { sandboxEnv } from '../providers/local/dingtalk-sandbox';
 import { UsageError, type Command } from './command';
 import { openStoreAndInbox, STORE_HELP, STORE_OPTIONS } from './stores';
 import { terminalSafe, textTable } from './terminal';
@@ -41,14 +42,18 @@ Settings (environment, as the function reads them):
                                           an ISV suite instead (the newest suite_ticket is read
                                           from the store)
   DINGTALK_API_BASE                       default https://oapi.dingtalk.com
+  DINGTALK_SANDBOX=true                   the local stand-in for DingTalk's server API that
+                                          npm start runs with the same variable, with its
+                                          development app, unless these say otherwise
 
 Examples:
   DINGTALK_APP_KEY=… DINGTALK_APP_SECRET=… dingtalk-callback recover
+  DINGTALK_SANDBOX=true dingtalk-callback recover
   dingtalk-callback recover --aws --table dingtalk-callback-prod-events --region cn-north-1`,
   options: { ...STORE_OPTIONS, 'inbox-table': { type: 'string' }, 'set-aside': { type: 'boolean' }, json: { type: 'boolean' } },
   async run(values) {
     if (values.json && !values['set-aside']) throw new UsageError('--json goes with --set-aside');
-    const settings = loadRecoverSettings(process.env);
+    const settings = loadRecoverSettings(sandboxEnv(process.env));
     const { store, inbox, ready } = openStoreAndInbox(values);
     await ready();
     if (values['set-aside']) return listSetAside(inbox, settings, values.json === true);

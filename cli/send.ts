@@ -4,6 +4,7 @@ import { parseMessage } from '../core/events';
 import { closest, counted, UsageError, wholeNumber, type Command } from './command';
 import { deliver, type Delivery } from './deliver';
 import { EVENT_FAMILIES, samplePayload } from './event-payloads';
+import { sandboxEnv, sandboxOn, SANDBOX_VARIABLE, UNDELIVERED_PATH } from '../providers/local/dingtalk-sandbox';
 import { progressBar } from './progress';
 import { terminalSafe } from './terminal';
 import { sendMany, type SendSummary } from './send-many';
@@ -35,6 +36,9 @@ ${TARGET_HELP}
                      in SYNC_HTTP_PUSH_HIGH (tickets, authorisations) or _MEDIUM (the rest); each
                      row is stored as a record of its own, and the result names each row's id
   --rows N           rows in a --sync push (default 1), each a distinct object or version
+  --undelivered      with DINGTALK_SANDBOX=true: do not post it; park it in the failed list of the
+                     local DingTalk sandbox of npm start instead, as DingTalk does once its retries
+                     of a push fail, for "dingtalk-callback recover" to bring in
   -h, --help         show this help
 
 ${CREDENTIALS_HELP}
@@ -47,6 +51,7 @@ Examples:
   dingtalk-callback send bpms_instance_change --count 200 --concurrency 16
   dingtalk-callback send --sync suite_ticket
   dingtalk-callback send --sync org_dept_create --rows 50
+  DINGTALK_SANDBOX=true dingtalk-callback send bpms_instance_change --undelivered
   echo '{"EventType":"user_leave_org","UserId":["u1"]}' | dingtalk-callback send -`,
   options: {
     ...TARGET_OPTIONS,
@@ -56,6 +61,7 @@ Examples:
     records: { type: 'string' },
     sync: { type: 'string' },
     rows: { type: 'string' },
+    undelivered: { type: 'boolean' },
   },
   async run(values, positionals) {
     const action = syncActionOf(values.sync);
@@ -66,6 +72,7 @@ Examples:
     const count = wholeNumber(values.count, 'count', 1);
     const concurrency = wholeNumber(values.concurrency, 'concurrency', 8, 1, 1000);
     const records = wholeNumber(values.records, 'records', 3, 0, 100_000);
+    if (values.undelivered) undeliverable(values);
     const target = targetFrom(values);
     const fixed = !action && (source === '-' || source.endsWith('.json')) ? readMessage(source) : undefined;
     if (!fixed && !action && !EVENT_TYPES.includes(source)) {
@@ -76,6 +83,7 @@ Examples:
     const first = fresh();
     const label = fixed ? labelOf(fixed, source) : source;
     const message = values.duplicate ? () => first : (index: number) => (index === 0 ? first : fresh());
+    if (values.undelivered) return parkAll(label, count, message);
     if (target.usingDev) process.stderr.write('using the development credentials of npm start (none of DINGTALK_TOKEN, DINGTALK_AES_KEY, DINGTALK_OWNER_KEY is set)\n');
     if (count === 1) {
       const delivery = await deliver(target, first);
@@ -93,6 +101,40 @@ Examples:
     return summary.failed === 0 ? 0 : 1;
   },
 };
+
+/** Why `--undelivered` cannot be, if it cannot: it needs the sandbox, and is no SyncHTTP push nor a post to a URL. */
+function undeliverable(values: Record<string, string | boolean | undefined>): void {
+  if (!sandboxOn(process.env)) throw new UsageError(`--undelivered parks the push in the local DingTalk sandbox: set ${SANDBOX_VARIABLE}=true, here and for npm start`);
+  if (values.sync !== undefined) throw new UsageError('--undelivered is for an event of a corp or app; a SyncHTTP push is never parked in a failed list');
+  if (values.url !== undefined) throw new UsageError('--undelivered posts nothing to a callback URL: leave out --url');
+}
+
+/** Parks `count` messages in the sandbox's failed list; exit status 1 when the sandbox refused or was not there. */
+async function parkAll(label: string, count: number, message: (index: number) => string): Promise<number> {
+  const base = sandboxEnv(process.env).DINGTALK_API_BASE!;
+  let waiting = 0;
+  try {
+    for (let index = 0; index < count; index++) waiting = await park(base, message(index));
+  } catch (error) {
+    process.stderr.write(`dingtalk-callback send: ${terminalSafe((error as Error).message)}\n`);
+    return 1;
+  }
+  process.stdout.write(`parked ${counted(count, label === '-' ? 'message' : `${label} push`)} in the failed list of the DingTalk sandbox at ${base}: ${waiting} waiting there; dingtalk-callback recover brings ${count === 1 ? 'it' : 'them'} into the store\n`);
+  return 0;
+}
+
+/** Hands one message to the sandbox as undelivered; resolves to how many wait in its failed list. */
+async function park(base: string, text: string): Promise<number> {
+  let response: Response;
+  try {
+    response = await fetch(`${base}/${UNDELIVERED_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text, signal: AbortSignal.timeout(5000) });
+  } catch {
+    throw new Error(`nothing answered at ${base}: start npm start with ${SANDBOX_VARIABLE}=true (it serves the DingTalk sandbox), or set DINGTALK_API_BASE to where it runs`);
+  }
+  const answer = (await response.json().catch(() => ({}))) as { errcode?: number; errmsg?: string; waiting?: number };
+  if (answer.errcode !== 0 || typeof answer.waiting !== 'number') throw new Error(`the DingTalk sandbox at ${base} did not take it (${answer.errmsg ?? `HTTP ${response.status}`})`);
+  return answer.waiting;
+}
 
 function syncActionOf(value: unknown): SyncAction | undefined {
   if (value === undefined) return undefined;

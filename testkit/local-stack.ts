@@ -22,16 +22,17 @@ export interface LocalStack {
 }
 
 /**
- * Runs `npm start` for real on spare ports (unless `ports` names some) with its data in `dataDir`,
+ * Runs `npm start` for real on spare ports (unless `ports` names some; `dingtalkPort` serves the
+ * DingTalk sandbox when `env` sets `DINGTALK_SANDBOX=true`) with its data in `dataDir`,
  * with no `DINGTALK_*` set unless `env` sets some, and waits until it serves (up to 120 s: on a busy
  * machine serverless-offline bundles each function before it serves). It runs in a linked copy of
  * the service ({@link linkService}), so that stacks started side by side bundle into folders of their own.
  * @throws with its output when it exits or does not come up.
  */
-export async function startLocalStack(dataDir: string, env: Record<string, string> = {}, ports: Partial<Record<'httpPort' | 'lambdaPort' | 'dynamodbPort' | 'inspectorPort', number>> = {}): Promise<LocalStack> {
-  const { httpPort = await freePort(), lambdaPort = await freePort(), dynamodbPort = await freePort(), inspectorPort = await freePort() } = ports;
+export async function startLocalStack(dataDir: string, env: Record<string, string> = {}, ports: Partial<Record<'httpPort' | 'lambdaPort' | 'dynamodbPort' | 'inspectorPort' | 'dingtalkPort', number>> = {}): Promise<LocalStack> {
+  const { httpPort = await freePort(), lambdaPort = await freePort(), dynamodbPort = await freePort(), inspectorPort = await freePort(), dingtalkPort = await freePort() } = ports;
   const baseEnv = Object.fromEntries(Object.entries(await offlineServerlessEnv()).filter(([name]) => !name.startsWith('DINGTALK_')));
-  const args = ['start', '--', '--httpPort', String(httpPort), '--lambdaPort', String(lambdaPort), '--dynamodbPort', String(dynamodbPort), '--inspectorPort', String(inspectorPort), '--dataDir', dataDir];
+  const args = ['start', '--', '--httpPort', String(httpPort), '--lambdaPort', String(lambdaPort), '--dynamodbPort', String(dynamodbPort), '--inspectorPort', String(inspectorPort), '--dingtalkPort', String(dingtalkPort), '--dataDir', dataDir];
   const service = await mkdtemp(join(tmpdir(), 'npm-start-'));
   await linkService(service);
   const child = spawn('npm', args, { cwd: service, env: { ...baseEnv, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });

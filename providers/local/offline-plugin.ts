@@ -18,6 +18,7 @@ import { DynamoDbEventWriter } from '../aws/dynamodb-writer';
 import { awsSinks } from '../aws/setup';
 import { startLocalDeadLetterQueue, type LocalDeadLetterQueue } from './dead-letter-queue';
 import { withDevCredentials, withDevForwardSecret } from './dev-credentials';
+import { DingTalkSandbox, SANDBOX_PORT, SANDBOX_VARIABLE, withSandbox } from './dingtalk-sandbox';
 import { dataDirInUse, startDynamoDbServer, type DynamoDbServer } from './dynamodb-server';
 import { createLocalStream, type LocalStream } from './local-stream';
 import { deadLettersIn, DeliveryBook } from '../../inspector/deliveries';
@@ -41,13 +42,14 @@ interface Serverless {
   classes: { Error: new (message: string, code: string) => Error };
   service: {
     provider: { environment?: Record<string, unknown> };
-    getFunction(name: string): { name: string; environment?: Record<string, unknown>; events?: { schedule?: { enabled?: unknown } }[] };
+    getFunction(name: string): { name: string; environment?: Record<string, unknown>; events?: { schedule?: { enabled?: unknown; rate?: unknown } }[] };
   };
 }
 
 interface Options {
   lambdaPort?: string;
   dynamodbPort?: string;
+  dingtalkPort?: string;
   dataDir?: string;
   inspectorPort?: string;
   host?: string;
@@ -62,6 +64,7 @@ const OPTIONS = {
   dynamodbPort: { usage: `Port of the embedded DynamoDB-compatible store (default ${LOCAL_DYNAMODB_PORT})`, type: 'string' },
   dataDir: { usage: `Directory the store keeps its data in (default ${LOCAL_DATA_DIR})`, type: 'string' },
   inspectorPort: { usage: `Port of the inspector page, on 127.0.0.1 only (default ${LOCAL_INSPECTOR_PORT})`, type: 'string' },
+  dingtalkPort: { usage: `Port of the local stand-in for DingTalk's server API that ${SANDBOX_VARIABLE}=true runs (default ${SANDBOX_PORT})`, type: 'string' },
 };
 
 /**
@@ -87,6 +90,7 @@ export class LocalStackPlugin {
   private inspector?: { server: Inspector; client: AwsJsonClient };
   /** The onward delivery of each event this run saw, for the inspector. */
   private readonly deliveries = new DeliveryBook();
+  private sandbox?: DingTalkSandbox;
   private dataDir = '';
 
   constructor(
@@ -96,7 +100,9 @@ export class LocalStackPlugin {
   ) {}
 
   private async start(): Promise<void> {
-    const { env, usingDev } = withDevCredentials(process.env);
+    const { env: devEnv, usingDev } = withDevCredentials(process.env);
+    const sandboxPort = Number(this.options.dingtalkPort ?? SANDBOX_PORT);
+    const { env, sandbox } = withSandbox(devEnv, sandboxPort);
     const { env: forwardEnv, usingDev: usingDevSecret } = withDevForwardSecret(env);
     let settings: Settings;
     let forwardSettings: ForwardSettings;
@@ -118,7 +124,7 @@ export class LocalStackPlugin {
     }
     const forwarding = sinks.length > 0;
     const forwarded = (eventType: string) => forwarding && !HANDSHAKES.has(eventType) && forwardSettings.types(eventType);
-    const recoverLine = this.scheduleRecover(env);
+    const recoverLine = this.scheduleRecover(env, sandbox);
     const streamSettings = this.streamSettings(env);
     // serverless-offline would print its routes before failing on a port in use, then an error object;
     // dynalite would die at the first request on a data folder another npm start holds.
@@ -126,7 +132,7 @@ export class LocalStackPlugin {
     this.dataDir = dataDir;
     const port = Number(this.options.dynamodbPort ?? LOCAL_DYNAMODB_PORT);
     const inspectorPort = Number(this.options.inspectorPort ?? LOCAL_INSPECTOR_PORT);
-    await this.refuseWhatIsInUse(port, inspectorPort, dataDir);
+    await this.refuseWhatIsInUse(port, inspectorPort, dataDir, sandbox ? sandboxPort : undefined);
     const stream = forwarding ? await this.startStream(dataDir, usingDevSecret ? forwardEnv.DINGTALK_FORWARD_SECRET : undefined, forwarded) : undefined;
     this.stream = stream;
     // Each new event goes to the stream, when forwarding, and to the pages the inspector serves.
@@ -145,6 +151,7 @@ export class LocalStackPlugin {
     const endpoint = localDynamoDbEndpoint(this.server.port);
     const client = localDynamoDbClient(endpoint);
     try {
+      if (sandbox) this.sandbox = await new DingTalkSandbox().start(sandboxPort);
       await ensureEventTable(client, LOCAL_TABLE_NAME);
       await ensureRecoverInboxTable(client, LOCAL_INBOX_TABLE);
     } catch (error) {
@@ -169,10 +176,11 @@ export class LocalStackPlugin {
     };
     // The deploy names the inbox after the stage; npm start keeps the one it made, as for the events.
     const recover = this.serverless.service.getFunction('recover');
-    recover.environment = { ...recover.environment, RECOVER_INBOX_TABLE: LOCAL_INBOX_TABLE };
+    // Its DINGTALK_API_BASE comes from the deploying shell's: the sandbox's is the one filled in here.
+    recover.environment = { ...recover.environment, RECOVER_INBOX_TABLE: LOCAL_INBOX_TABLE, ...(sandbox && { DINGTALK_API_BASE: env.DINGTALK_API_BASE }) };
     const inspectorUrl = await this.startInspector(inspectorPort, endpoint, settings, forwarding ? { sinks, types: forwarded } : undefined);
-    const streamLine = streamSettings ? this.startRelay(streamSettings, endpoint) : streamOff(env);
-    this.announce(inspectorUrl, endpoint, dataDir, usingDev ? env : undefined, forwarding ? forwardEnv : undefined, usingDevSecret, [recoverLine, streamLine]);
+    const streamLine = streamSettings ? this.startRelay(streamSettings, endpoint) : streamOff(env, sandbox && devEnv.DINGTALK_STREAM_ENABLED === undefined);
+    this.announce(inspectorUrl, endpoint, dataDir, usingDev ? env : undefined, forwarding ? forwardEnv : undefined, usingDevSecret, [recoverLine, streamLine, ...this.sandboxLines()]);
   }
 
   /**
@@ -231,7 +239,7 @@ export class LocalStackPlugin {
    * Without one, every run would fail on the missing key; with one, each run takes the items off
    * that app's failed list for good, into this machine's store, so it must be asked for.
    */
-  private scheduleRecover(env: Environment): string {
+  private scheduleRecover(env: Environment, sandbox: boolean): string {
     const configured = ['DINGTALK_APP_KEY', 'DINGTALK_APP_SECRET', 'DINGTALK_SUITE_KEY'].some((name) => env[name]?.trim());
     if (configured) {
       try {
@@ -247,6 +255,7 @@ export class LocalStackPlugin {
       return "Recover: off (set DINGTALK_APP_KEY and DINGTALK_APP_SECRET to pull DingTalk's failed list on a schedule, docs/recover.md)";
     }
     if (schedules.every((schedule) => schedule.enabled === false)) return 'Recover: its schedule is disabled';
+    if (sandbox) return `Recover: on its schedule (${schedules.map((schedule) => String(schedule.rate)).join(', ')}), the failed list of the DingTalk sandbox at ${env.DINGTALK_API_BASE} is pulled into this store, docs/recover.md`;
     return "Recover: on its schedule, DingTalk's failed list is pulled into this store (and taken off DingTalk's list), docs/recover.md";
   }
 
@@ -290,13 +299,14 @@ export class LocalStackPlugin {
    * Refuses to start, in one message, when any of the four ports is taken or another `npm start`
    * holds the data folder: a second `npm start` meets all of these at once.
    */
-  private async refuseWhatIsInUse(dynamodbPort: number, inspectorPort: number, dataDir: string): Promise<void> {
+  private async refuseWhatIsInUse(dynamodbPort: number, inspectorPort: number, dataDir: string, sandboxPort?: number): Promise<void> {
     const host = this.options.host ?? 'localhost';
     const ports = [
       { flag: 'httpPort', port: Number(this.options.httpPort ?? 3000), host },
       { flag: 'lambdaPort', port: Number(this.options.lambdaPort ?? 3002), host },
       { flag: 'dynamodbPort', port: dynamodbPort, host: '127.0.0.1' },
       { flag: 'inspectorPort', port: inspectorPort, host: '127.0.0.1' },
+      ...(sandboxPort === undefined ? [] : [{ flag: 'dingtalkPort', port: sandboxPort, host: '127.0.0.1' }]),
     ];
     const taken: typeof ports = [];
     for (const each of ports) if (!(await isFree(each.port, each.host))) taken.push(each);
@@ -324,8 +334,9 @@ export class LocalStackPlugin {
   }
 
   private async stop(): Promise<void> {
-    const { server, deadLetters, relay, inspector } = this;
-    this.server = this.deadLetters = this.relay = this.inspector = undefined;
+    const { server, deadLetters, relay, inspector, sandbox } = this;
+    this.server = this.deadLetters = this.relay = this.inspector = this.sandbox = undefined;
+    await sandbox?.stop();
     // The relay first: what it holds is stored and acked while the store still serves.
     relay?.stop.abort();
     await relay?.done;
@@ -334,6 +345,16 @@ export class LocalStackPlugin {
     inspector?.client.destroy();
     await server?.close();
     await deadLetters?.close();
+  }
+
+  /** The banner's lines on the DingTalk sandbox, when it runs. */
+  private sandboxLines(): string[] {
+    if (!this.sandbox) return [];
+    const cli = `${SANDBOX_VARIABLE}=true npx dingtalk-callback`;
+    return [
+      `DingTalk sandbox (${SANDBOX_VARIABLE}=true): a local stand-in for DingTalk's server API at ${this.sandbox.url} (gettoken, the failed lists, callback registration), app ${this.sandbox.appKey} with the development app credentials (never deploy them)`,
+      `  try: ${cli} send bpms_instance_change --undelivered (it waits in the failed list), then ${cli} recover (stored with source "recovered"); ${cli} callback-url get | register`,
+    ];
   }
 
   /** Where serverless-offline serves the callback. */
@@ -385,7 +406,8 @@ function dingTalkVariables(env: Environment): Record<string, string> {
 }
 
 /** The banner's Stream line when the relay does not run. */
-function streamOff(env: Environment): string {
+function streamOff(env: Environment, sandboxApp: boolean): string {
+  if (sandboxApp) return "Stream: off (the DingTalk sandbox has no Stream gateway; set a real app's DINGTALK_APP_KEY and DINGTALK_APP_SECRET for Stream mode, docs/stream.md)";
   if (env.DINGTALK_STREAM_ENABLED?.trim().toLowerCase() === 'false') return 'Stream: off (DINGTALK_STREAM_ENABLED=false)';
   return "Stream: off (set DINGTALK_APP_KEY and DINGTALK_APP_SECRET to receive the app's events over DingTalk Stream mode, docs/stream.md)";
 }

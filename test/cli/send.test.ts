@@ -217,7 +217,7 @@ describe('dingtalk-callback keygen and send', function () {
   const usage: Array<[string[], RegExp]> = [
     [['send'], /exactly one event type/],
     [['send', 'user_add_org', '--count', '0'], /--count must be a whole number/],
-    [['send', 'user_add_org', '--bogus'], /^dingtalk-callback send: unknown option --bogus; send takes --url, --owner-key, --count, --concurrency, --duplicate, --records, --sync, --rows, --help\n/],
+    [['send', 'user_add_org', '--bogus'], /^dingtalk-callback send: unknown option --bogus; send takes --url, --owner-key, --count, --concurrency, --duplicate, --records, --sync, --rows, --undelivered, --help\n/],
     [['send', 'missing.json'], /missing.json is not a readable JSON file/],
     [['send', 'user_add_org', '--url', 'not a url'], /--url must be an http:\/\/ or https:\/\/ URL, not not a url\n/],
     [['send', 'user_add_org', '--url', 'ftp://example.com/dingtalk'], /--url must be an http:\/\/ or https:\/\/ URL, not ftp:\/\/example.com\/dingtalk\n/],

@@ -7,6 +7,7 @@ import DingTalkEncryptor from 'dingtalk-encrypt';
 import { openReply, pushUrl, sealPush } from '../../core/dingtalk-side';
 import { loadSettings } from '../../core/settings';
 import { DEV_CREDENTIALS, DEV_FORWARD_SECRET } from '../../providers/local/dev-credentials';
+import { DEV_APP } from '../../providers/local/dingtalk-sandbox';
 import { parseMessage, toRecord } from '../../core/events';
 import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { startDynamoDbServer } from '../../providers/local/dynamodb-server';
@@ -16,7 +17,9 @@ import { eventText, recordId, SAMPLE_ENV } from '../../testkit/fixtures';
 import { approvalItem, FakeDingTalk } from '../../testkit/fake-dingtalk';
 import { FakeStreamGateway } from '../../testkit/fake-stream-gateway';
 import { call } from '../../testkit/inspector';
+import { CLEAN_ENV, runCli } from '../../testkit/cli';
 import { startLocalStack, type LocalStack } from '../../testkit/local-stack';
+import { freePort } from '../../testkit/ports';
 import { startWebhookReceiver } from '../../testkit/webhook-receiver';
 import { createLocalStream } from '../../providers/local/local-stream';
 
@@ -169,5 +172,45 @@ describe('npm start: the local stack', function () {
     stack = undefined;
     // Stopping npm start closed its Stream connection.
     await streamGateway.until(() => streamGateway.open.length === 0, 5000, 'the Stream connection closed');
+  });
+
+  it('with DINGTALK_SANDBOX=true also runs a stand-in for DingTalk\'s server API: send --undelivered parks a push there, recover and the hourly recover bring it in, callback-url registers the URL', async function () {
+    const dingtalkPort = await freePort();
+    stack = await startLocalStack(dataDir, { DINGTALK_SANDBOX: 'true' }, { dingtalkPort });
+    const sandbox = `http://127.0.0.1:${dingtalkPort}`;
+    expect(stack.output()).to.include(`DingTalk sandbox (DINGTALK_SANDBOX=true): a local stand-in for DingTalk's server API at ${sandbox} (gettoken, the failed lists, callback registration), app ${DEV_APP.DINGTALK_APP_KEY}`);
+    expect(stack.output()).to.include(`Recover: on its schedule (rate(1 hour)), the failed list of the DingTalk sandbox at ${sandbox} is pulled into this store`);
+    expect(stack.output()).to.include('Scheduling [recover] cron: [0 */1 * * *]');
+    expect(stack.output()).to.include('Stream: off (the DingTalk sandbox has no Stream gateway');
+    // The CLI as a newcomer runs it beside npm start: DINGTALK_SANDBOX=true, and where this stack's ports are not the defaults.
+    const env = { ...CLEAN_ENV, DINGTALK_SANDBOX: 'true', DINGTALK_API_BASE: sandbox };
+    const storeFlags = ['--endpoint', localDynamoDbEndpoint(stack.dynamodbPort)];
+    const store = openLocalEventStore(localDynamoDbEndpoint(stack.dynamodbPort));
+
+    const parked = await runCli(['send', 'bpms_instance_change', '--undelivered'], { env });
+    expect(parked.status, parked.stderr).to.equal(0);
+    expect(parked.stdout).to.equal(`parked 1 bpms_instance_change push in the failed list of the DingTalk sandbox at ${sandbox}: 1 waiting there; dingtalk-callback recover brings it into the store\n`);
+    expect((await store.list()).records, 'nothing was posted').to.deep.equal([]);
+    const recovered = await runCli(['recover', ...storeFlags], { env });
+    expect(recovered.status, recovered.stderr).to.equal(0);
+    expect(recovered.stdout).to.match(/^recovered 1 item from 1 page: 1 new/);
+    const [record] = (await store.list()).records;
+    expect(record).to.include({ source: 'recovered', eventType: 'bpms_instance_change', ownerKey: DEV_CREDENTIALS.DINGTALK_OWNER_KEY, corpId: DEV_CREDENTIALS.DINGTALK_OWNER_KEY });
+    expect(record!.processInstanceId).to.be.a('string').and.not.equal('');
+
+    // npm start's scheduled recover pulls from the sandbox too (invoked now rather than in an hour).
+    expect((await runCli(['send', 'user_add_org', '--undelivered'], { env })).status).to.equal(0);
+    const run = await fetch(`http://localhost:${stack.lambdaPort}/2015-03-31/functions/dingtalk-callback-dev-recover/invocations`, { method: 'POST', body: '{}' });
+    const answer = await run.text();
+    expect([run.status, run.headers.get('x-amz-function-error')], answer).to.deep.equal([200, null]);
+    expect((await store.list()).records.map((each) => [each.source, each.eventType])).to.deep.equal([['recovered', 'user_add_org'], ['recovered', 'bpms_instance_change']]);
+
+    // The old call_back API: the sandbox sends check_url to npm start's URL before it registers it.
+    const registered = await runCli(['callback-url', 'register', '--url', stack.pushUrl, '--tags', 'user_add_org,bpms_instance_change'], { env });
+    expect(registered.status, registered.stderr).to.equal(0);
+    expect(registered.stdout).to.equal(`callback URL registered: ${stack.pushUrl} for user_add_org, bpms_instance_change\n`);
+    const got = await runCli(['callback-url', 'get'], { env });
+    expect(got.stdout).to.equal(`url   ${stack.pushUrl}\ntags  user_add_org, bpms_instance_change\ntoken and AES key match DINGTALK_TOKEN and DINGTALK_AES_KEY\n`);
+    for (const output of [stack.output(), parked.stdout, recovered.stdout, recovered.stderr, registered.stdout, got.stdout]) expect(output).not.to.include(DEV_APP.DINGTALK_APP_SECRET);
   });
 });

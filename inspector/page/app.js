@@ -6,11 +6,23 @@
 const SOURCES = ['push', 'recovered', 'stream', 'sync'];
 const $ = (id) => document.getElementById(id);
 
-/** An element with text children (strings become text nodes) and a class. */
+// Characters that are invisible or reorder what is shown around them (C0 and C1 controls, DEL,
+// zero-width and direction marks, the line and paragraph separators, bidirectional overrides and
+// isolates, the byte-order mark): each is shown as its JSON escape, as the CLI shows them on a
+// terminal (core/terminal-safe.ts), so a payload cannot hide or disguise what it holds.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const HIDDEN = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+
+/** `text` with every hidden character escaped, but those in `keep` (such as a line break). */
+function visible(text, keep = '') {
+  return String(text).replace(HIDDEN, (char) => (keep.includes(char) ? char : `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
+
+/** An element with text children (strings become text nodes, hidden characters escaped) and a class. */
 function el(tag, className, ...children) {
   const node = document.createElement(tag);
   if (className) node.className = className;
-  node.append(...children.filter((child) => child !== undefined && child !== null));
+  node.append(...children.filter((child) => child !== undefined && child !== null).map((child) => (typeof child === 'string' ? visible(child) : child)));
   return node;
 }
 
@@ -48,7 +60,7 @@ function row(event) {
   const badge = el('span', 'badge', event.source);
   if (SOURCES.includes(event.source)) badge.classList.add(`source-${event.source}`);
   const id = el('td', 'id', event.id);
-  id.title = event.id;
+  id.title = visible(event.id);
   const tr = el('tr', undefined, el('td', 'time', timeText(event.receivedAt)), el('td', 'type', event.eventType), el('td', undefined, badge), id, el('td', 'corp', event.corpId ?? ''), el('td', 'instance', event.processInstanceId ?? ''));
   tr.dataset.id = event.id;
   tr.tabIndex = 0;
@@ -117,7 +129,7 @@ async function open(id) {
   try {
     const { record, payload, pretty, delivery } = await api(`/api/events/${encodeURIComponent(id)}`);
     if (selected !== id) return;
-    $('detail-type').textContent = record.eventType;
+    $('detail-type').textContent = visible(record.eventType);
     $('fields').replaceChildren(
       ...Object.entries(record).flatMap(([name, value]) => {
         const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
@@ -126,7 +138,7 @@ async function open(id) {
       }),
     );
     showDelivery(delivery);
-    $('payload').textContent = pretty ?? payload;
+    $('payload').textContent = visible(pretty ?? payload, '\n');
     $('detail').hidden = false;
     history.replaceState(null, '', `#event=${encodeURIComponent(id)}`);
   } catch (error) {

@@ -23,8 +23,10 @@ const BIG = '12345678901234567890123';
 const SCRIPT = '<script>window.__pwned = "script"</script>';
 const IMG = '<img src=x onerror="window.__pwned = \'img\'">';
 
+/** A title with markup, and a right-to-left override that would show `exe.png` as `gnp.exe`. */
+const TITLE = `张三提交的请假申请 ${SCRIPT} \u202Egnp.exe`;
 /** An approval whose payload holds a big integer, Chinese and markup that must stay text. */
-const HOSTILE = `{"EventType":"bpms_instance_change","processInstanceId":"proc-${Date.now()}","corpId":"${OWNER}","createTime":1796149146647,"amount":${BIG},"title":${JSON.stringify(`张三提交的请假申请 ${SCRIPT}`)},"remark":${JSON.stringify(IMG)}}`;
+const HOSTILE = `{"EventType":"bpms_instance_change","processInstanceId":"proc-${Date.now()}","corpId":"${OWNER}","createTime":1796149146647,"amount":${BIG},"title":${JSON.stringify(TITLE)},"remark":${JSON.stringify(IMG)}}`;
 /** An event whose very type is markup: it shows in the list's type column and the detail's heading. */
 const HOSTILE_TYPE = `{"EventType":${JSON.stringify(`${IMG}${SCRIPT}`)},"CorpId":"${OWNER}","TimeStamp":"1796149146000"}`;
 
@@ -150,14 +152,16 @@ describe('the inspector page in headless Chromium, over npm start', function () 
     await rowCount(page, 3);
   });
 
-  it('opens one event: the payload pretty-printed with the big integer exact, the Chinese intact, and the markup as text that never runs', async function () {
+  it('opens one event: the payload pretty-printed with the big integer exact, the Chinese intact, the markup as text that never runs, a direction override escaped', async function () {
     const id = (await rows(page))[2]!;
     await page.click('#events tr:nth-child(3)');
     await page.waitForSelector('#detail:not([hidden])');
     await textMatches(page, '#payload', '.');
     const payload = (await page.textContent('#payload'))!;
     expect(payload).to.include(`"amount": ${BIG},`);
-    expect(payload).to.include(`"title": ${JSON.stringify(`张三提交的请假申请 ${SCRIPT}`)}`);
+    // The override shown as its escape, as the CLI shows it: it reorders nothing.
+    expect(payload).to.include(`"title": ${JSON.stringify(TITLE).replace('\u202E', '\\u202e')}`);
+    expect(payload).to.not.include('\u202E');
     expect(payload).to.include(`"remark": ${JSON.stringify(IMG)}`);
     expect(payload.split('\n')).to.have.length(9);
     const fields = await page.$$eval('#fields dt, #fields dd', (cells) => cells.map((cell) => cell.textContent));

@@ -4,15 +4,46 @@ import { recordJson } from './json-text';
 import { jsonLine } from './log';
 import { webhookIdOf } from './webhook';
 
+/** A record as every consumer reads it: each field present, in one order, `null` where its source has none. */
+export type EnvelopeData = Omit<EventRecord, 'eventId' | 'corpId' | 'eventTime' | 'processInstanceId' | 'headers'> & {
+  eventId: string | null;
+  corpId: string | null;
+  eventTime: number | null;
+  processInstanceId: string | null;
+  headers: Record<string, string> | null;
+};
+
+/**
+ * The record a delivery carries, the same fields whatever its source (a push, a recovered item, a
+ * Stream event, a SyncHTTP row; docs/forward.md): a consumer reads `eventId`, `corpId`,
+ * `eventTime`, `processInstanceId` and `headers` alike, `null` where the source gave none, and
+ * `payload` as DingTalk sent it.
+ */
+export function envelopeData(record: EventRecord): EnvelopeData {
+  return {
+    id: record.id,
+    source: record.source,
+    eventType: record.eventType,
+    eventId: record.eventId ?? null,
+    ownerKey: record.ownerKey,
+    corpId: record.corpId ?? null,
+    eventTime: record.eventTime ?? null,
+    receivedAt: record.receivedAt,
+    processInstanceId: record.processInstanceId ?? null,
+    headers: record.headers ?? null,
+    payload: record.payload,
+  };
+}
+
 /**
  * What a delivery carries, as the JSON text a sink sends: Standard Webhooks' recommended
  * `{type, timestamp, data}`, that is the event type, the time DingTalk's push was first received,
- * and the stored record with its payload as JSON rather than as text holding JSON. The payload is
- * re-emitted from the stored text rather than parsed and printed again, so an integer beyond 2^53
- * arrives exact.
+ * and the record ({@link envelopeData}) with its payload as JSON rather than as text holding JSON.
+ * The payload is re-emitted from the stored text rather than parsed and printed again, so an
+ * integer beyond 2^53 arrives exact.
  */
 export function envelopeJson(record: EventRecord): string {
-  return `{"type":${JSON.stringify(record.eventType)},"timestamp":${JSON.stringify(record.receivedAt)},"data":${recordJson(record, 0)}}`;
+  return `{"type":${JSON.stringify(record.eventType)},"timestamp":${JSON.stringify(record.receivedAt)},"data":${recordJson(envelopeData(record), 0)}}`;
 }
 
 /** A delivery that did not succeed. `reason` is short and quotes neither a payload nor a secret. */

@@ -1,5 +1,5 @@
 import type { EventRecord } from '../../core/events';
-import { DeliveryError, type Sink } from '../../core/forward';
+import { DeliveryError, envelopeData, type Sink } from '../../core/forward';
 import { recordJson } from '../../core/json-text';
 import type { AwsJsonClient } from './aws-json-client';
 
@@ -26,7 +26,7 @@ export function eventBridgeSink({ client, eventBus }: { client: () => AwsJsonCli
   return {
     name: 'eventbridge',
     async deliver(record: EventRecord) {
-      const entry = { Source: EVENT_SOURCE, DetailType: record.eventType, Detail: recordJson(record, 0), EventBusName: eventBus, Time: Date.parse(record.receivedAt) / 1000 };
+      const entry = { Source: EVENT_SOURCE, DetailType: record.eventType, Detail: recordJson(envelopeData(record), 0), EventBusName: eventBus, Time: Date.parse(record.receivedAt) / 1000 };
       let answer: PutEventsAnswer;
       try {
         answer = await (made ??= client()).call<PutEventsAnswer>('PutEvents', { Entries: [entry] }, AbortSignal.timeout(PUT_EVENTS_TIMEOUT_MS));

@@ -70,7 +70,7 @@ describe('AWS forward handler (DynamoDB stream → webhook, EventBridge, SQS dea
     expect(puts).to.have.length(1);
     const [entry] = puts[0]!.input.Entries as Record<string, unknown>[];
     expect(entry).to.include({ Source: 'dingtalk', DetailType: 'bpms_instance_change', EventBusName: 'dingtalk-bus' });
-    expect(JSON.parse(entry!.Detail as string)).to.deep.equal({ ...records[0], payload: JSON.parse(records[0]!.payload) });
+    expect(JSON.parse(entry!.Detail as string), 'the envelope data: every field, null where the record has none').to.deep.equal({ headers: null, ...records[0], payload: JSON.parse(records[0]!.payload) });
   });
 
   it('dead-letters a record the receiver never takes to SQS, with its id and the reason, and lets the batch succeed', async function () {

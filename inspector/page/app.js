@@ -91,12 +91,24 @@ async function loadList(more) {
   }
 }
 
-/** The newest page again, its events not shown yet put on top: how new events appear. */
+/**
+ * The newest page again, its events not shown yet put on top: how new events appear. When none of
+ * it is shown yet and more follow it, more arrived than a page holds: the list starts over from it,
+ * rather than leave a gap between it and what was shown.
+ */
 async function loadNewest() {
   try {
     const page = await api(`/api/events?${list.query}`);
     const body = $('events');
     const fresh = page.events.filter((event) => !list.ids.has(event.id));
+    if (page.cursor && fresh.length === page.events.length) {
+      body.replaceChildren(...page.events.map(row));
+      list.ids = new Set(page.events.map((event) => event.id));
+      list.cursor = page.cursor;
+      $('more').hidden = false;
+      $('empty').hidden = true;
+      return;
+    }
     for (const event of fresh.reverse()) {
       list.ids.add(event.id);
       const tr = row(event);

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { deliver } from '../../cli/deliver';
+import { samplePayload } from '../../cli/event-payloads';
+import { sendMany } from '../../cli/send-many';
 import { loadSettings } from '../../core/settings';
 import { DEV_CREDENTIALS, DEV_FORWARD_SECRET } from '../../providers/local/dev-credentials';
 import { startLocalStack, type LocalStack } from '../../testkit/local-stack';
@@ -203,5 +205,37 @@ describe('the inspector page in headless Chromium, over npm start', function () 
     expect(receiver.rejected).to.deep.equal([]);
     await screenshot(page, 'inspector-event.png');
     expect(problems).to.deep.equal([]);
+  });
+
+  it('keeps up with a burst of more events than a page holds, none missing, and pages by the store cursor ("Older events")', async function () {
+    const before = new Set(await rows(page));
+    const burst = await sendMany({ url: stack!.pushUrl, settings: DEV, ownerKey: OWNER }, { count: 55, concurrency: 8, message: () => JSON.stringify(samplePayload('bpms_task_change', OWNER)) });
+    expect(burst.ok).to.equal(55);
+    const newest = (await (await fetch(`${stack!.inspectorUrl}api/events?limit=50`)).json()) as { events: Array<{ id: string }> };
+    // The list shows the newest page, whatever the order the burst's refreshes came in.
+    await page.waitForFunction((ids) => ids.every((id) => Array.from(document.querySelectorAll('#events tr')).some((tr) => tr.dataset.id === id)), newest.events.map((event) => event.id));
+    // However the refreshes fell, a fresh listing shows the newest page, then the rest after the cursor.
+    await page.click('#filters button[type=submit]');
+    await rowCount(page, 50);
+    await page.click('#more');
+    await rowCount(page, 58);
+    const shown = await rows(page);
+    expect(new Set(shown).size).to.equal(58);
+    expect(shown.filter((id) => before.has(id))).to.have.length(3);
+    expect(await page.isHidden('#more')).to.equal(true);
+  });
+
+  it('shows the newest page, with "Older events" after it, when more events than a page holds came between two refreshes', async function () {
+    // The page's timers held: the refresh each stored event asks for waits until the clock moves.
+    await page.clock.install();
+    await page.clock.pauseAt(Date.now() + 60_000);
+    const burst = await sendMany({ url: stack!.pushUrl, settings: DEV, ownerKey: OWNER }, { count: 60, concurrency: 8, message: () => JSON.stringify(samplePayload('user_modify_org', OWNER)) });
+    expect(burst.ok).to.equal(60);
+    const newest = (await (await fetch(`${stack!.inspectorUrl}api/events?limit=50`)).json()) as { events: Array<{ id: string }> };
+    // Moved on until the list shows it: the last stored events may still be on their way to the page.
+    const wanted = newest.events.map((event) => event.id).join();
+    for (let moves = 0; moves < 100 && (await rows(page)).join() !== wanted; moves += 1) await page.clock.runFor(1000);
+    expect((await rows(page)).join()).to.equal(wanted);
+    expect(await page.isVisible('#more')).to.equal(true);
   });
 });

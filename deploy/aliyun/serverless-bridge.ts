@@ -4,12 +4,13 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { readAll, type Environment } from '../../core/environment';
 import { ConfigError, type ConfigProblem } from '../../core/errors';
+import { recoverScheduleCost } from '../../core/quota';
 import { loadRecoverSettings } from '../../core/recover';
 import { leaseMs, STREAM_LEASES } from '../../core/stream-lease';
 import { loadStreamSettings } from '../../core/stream-settings';
 import { loadSettings } from '../../core/settings';
 import { ALIYUN_TABLES } from '../../core/table-names';
-import { deleteTrigger, ensureTrigger, functionArns, TRIGGER_EVENT_SCHEMAS, triggerSpecs, type FcTriggerClient } from './fc-triggers';
+import { deleteTrigger, ensureTrigger, functionArns, TRIGGER_EVENT_SCHEMAS, triggerSpecs, type FcTriggerClient, type TimerEvent } from './fc-triggers';
 import { functionBundleOptions } from './function-bundle';
 import { LOG_INDEX, ensureLogIndex, type LogIndexClient } from './log-index';
 import { explainRefusals, secureProviderClients, type ClientName, type PermissionMap } from './provider-patches';
@@ -293,10 +294,15 @@ export class AliyunBridge {
 
   /** Whether the function deployed as `name` has a timer that is on. */
   private scheduled(name: string): boolean {
+    return this.timer(name) !== undefined;
+  }
+
+  /** The timer of the function deployed as `name`, when it has one that is on. */
+  private timer(name: string): TimerEvent | undefined {
     const { service } = this.serverless;
     const key = service.getAllFunctions().find((each) => service.getFunction(each).name === name);
     const events = key === undefined ? [] : (service.getFunction(key).events ?? []);
-    return events.some((event) => event.timer !== undefined && (event.timer as { enable?: boolean }).enable !== false);
+    return events.map((event) => event.timer as TimerEvent | undefined).find((timer) => timer !== undefined && timer.enable !== false);
   }
 
   /** The provider plugin reads its credentials file even to package: name the file and what it must hold, not its stack trace. */
@@ -319,8 +325,10 @@ export class AliyunBridge {
     const functions = this.environments();
     this.check(functions);
     for (const { name, env } of functions) {
-      if (env.RECOVER_INBOX_TABLE !== undefined && !this.scheduled(name)) this.log(`${name}: its timer is off, so DingTalk's failed list is not pulled; \`dingtalk-callback recover\` pulls it by hand (docs/recover.md)`);
-      if (env.DINGTALK_STREAM_LEASE_SECONDS !== undefined && !this.scheduled(name)) this.log(`${name}: its timer is off, so no DingTalk Stream connection is held (docs/stream.md)`);
+      const timer = this.timer(name);
+      if (env.RECOVER_INBOX_TABLE !== undefined && timer) this.log(`${name}: ${recoverScheduleCost(timer.cronExpression)}`);
+      if (env.RECOVER_INBOX_TABLE !== undefined && !timer) this.log(`${name}: its timer is off, so DingTalk's failed list is not pulled; \`dingtalk-callback recover\` pulls it by hand (docs/recover.md)`);
+      if (env.DINGTALK_STREAM_LEASE_SECONDS !== undefined && !timer) this.log(`${name}: its timer is off, so no DingTalk Stream connection is held (docs/stream.md)`);
       // RAM matches Tablestore instance names in lower case.
       const table = (name: string) => `acs:ots:${region}:*:instance/${env.TABLESTORE_INSTANCE!.toLowerCase()}/table/${name}`;
       resources.add(table(env.EVENTS_TABLE!));

@@ -3,7 +3,7 @@
  * and by the tests and bench that stand a table up: the functions themselves never create a table.
  */
 import TableStore from 'tablestore';
-import { otsCode } from '../../providers/aliyun/tablestore-client';
+import { otsCode } from '../../providers/aliyun/tablestore-errors';
 import { EVENT_COLUMNS, eventIndexes } from '../../providers/aliyun/tablestore-schema';
 
 /**

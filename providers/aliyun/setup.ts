@@ -14,6 +14,7 @@ import { ALIYUN_TABLES } from '../../core/table-names';
 import { keptPerRoleKeys, type RoleKeys } from './function-compute';
 import { tablestoreLocation, tablestoreWriterSettings } from './settings';
 import { createTablestoreClient, type TablestoreClientOptions } from './tablestore-client';
+import { TablestorePutClient } from './tablestore-put-client';
 import { tablestoreDeadLetter } from './tablestore-dead-letter';
 import { TablestoreInbox } from './tablestore-inbox';
 import { TablestoreEventStore } from './tablestore-store';
@@ -27,17 +28,28 @@ import { TablestoreEventWriter } from './tablestore-writer';
 
 /** The clients a function may be handed instead of making its own. */
 export interface AliyunClients {
-  /** Makes a Tablestore client from the invocation's role keys. Default: `createTablestoreClient`. */
+  /** Makes a Tablestore SDK client (recover and forward) from the invocation's role keys. Default: `createTablestoreClient`. */
   tablestore?: (options: TablestoreClientOptions) => TableStore.Client;
+  /** Makes the PutRow client the callback and stream functions write with. Default: `new TablestorePutClient`. */
+  tablestorePut?: (options: TablestoreClientOptions) => TablestorePutClient;
 }
 
 /** What a function builds for one set of the role's keys. */
 export type PerRoleKeys<T> = (keys: RoleKeys) => T;
 
-/** A Tablestore client for the role's keys, at the instance of the settings. */
-function connector(clients: AliyunClients, at: { endpoint: string; instance: string }, timeoutMs?: number): (keys: RoleKeys) => TableStore.Client {
+/** A Tablestore SDK client for the role's keys, at the instance of the settings. */
+function connector(clients: AliyunClients, at: { endpoint: string; instance: string }): (keys: RoleKeys) => TableStore.Client {
   const make = clients.tablestore ?? createTablestoreClient;
-  return ({ accessKeyId, accessKeySecret, securityToken }) => make({ ...at, accessKeyId, secretAccessKey: accessKeySecret, securityToken, timeoutMs });
+  return ({ accessKeyId, accessKeySecret, securityToken }) => make({ ...at, accessKeyId, secretAccessKey: accessKeySecret, securityToken });
+}
+
+/**
+ * A PutRow client for the role's keys, at the instance of the settings: the callback and the
+ * stream function only ever put, and their bundles then never run the SDK (docs/performance.md).
+ */
+function putConnector(clients: AliyunClients, at: { endpoint: string; instance: string }): (keys: RoleKeys) => TablestorePutClient {
+  const make = clients.tablestorePut ?? ((options: TablestoreClientOptions) => new TablestorePutClient(options));
+  return ({ accessKeyId, accessKeySecret, securityToken }) => make({ ...at, accessKeyId, secretAccessKey: accessKeySecret, ...(securityToken && { securityToken }) });
 }
 
 /**
@@ -47,8 +59,7 @@ function connector(clients: AliyunClients, at: { endpoint: string; instance: str
  */
 export function callbackSetup(env: Environment, clients: AliyunClients, log: Logger): PerRoleKeys<Callback> {
   const [settings, { tableName, endpoint, instance, putDeadlineMs }] = readAll(() => loadSettings(env), () => tablestoreWriterSettings(env));
-  // A hung request must not outlive the put's deadline: the function only ever puts.
-  const connect = connector(clients, { endpoint, instance }, putDeadlineMs);
+  const connect = putConnector(clients, { endpoint, instance });
   return keptPerRoleKeys((keys) => createCallback({ settings, store: new TablestoreEventWriter({ tableName, client: connect(keys), putDeadlineMs }), log }));
 }
 
@@ -78,7 +89,7 @@ export async function streamSetup(env: Environment, clients: AliyunClients): Pro
     () => tablestoreWriterSettings(env),
     () => leaseMs(env, STREAM_LEASES.aliyun.leaseSeconds),
   );
-  const connect = connector(clients, { endpoint, instance }, putDeadlineMs);
+  const connect = putConnector(clients, { endpoint, instance });
   // Imported here, not at the top: a module-level import would put `ws` in every function's bundle
   // and run it at each cold start, ~20 ms of CPU for the callback, which never opens a socket.
   const socket = wsConnect((await import('ws')).default);

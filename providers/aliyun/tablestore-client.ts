@@ -1,24 +1,14 @@
 import TableStore from 'tablestore';
-import { StoreError } from '../../core/errors';
+import { TablestorePutClient, type TablestoreClientOptions } from './tablestore-put-client';
 
-/** Where a Tablestore instance is and who calls it (an AccessKey pair, or STS keys with their token). */
-export interface TablestoreClientOptions {
-  /** For example `https://my-instance.cn-hangzhou.ots.aliyuncs.com`. */
-  endpoint: string;
-  instance: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  securityToken?: string;
-  /**
-   * How long one request may wait for the service (default 5000 ms): the SDK has no timeout of its
-   * own, so without one a hung connection holds its request forever.
-   */
-  timeoutMs?: number;
-}
+export type { TablestoreClientOptions };
 
 /**
- * Builds a `tablestore` client. Failed reads are retried twice at most (the SDK's default is 20,
- * up to 3 s apart, far beyond DingTalk's 2.5 s for a push); the SDK keeps that number process-wide.
+ * Builds a `tablestore` SDK client, for the reads, the inbox, the dead letters and the deploy's
+ * tables (the events are written through {@link TablestorePutClient}). Failed reads are retried
+ * twice at most (the SDK's default is 20, up to 3 s apart, far beyond DingTalk's 2.5 s for a push);
+ * the SDK keeps that number process-wide. A request waits 5 s at most: the SDK has no timeout of
+ * its own, so without one a hung connection would hold its request forever.
  */
 export function createTablestoreClient(options: TablestoreClientOptions): TableStore.Client {
   return new TableStore.Client({
@@ -28,20 +18,15 @@ export function createTablestoreClient(options: TablestoreClientOptions): TableS
     secretAccessKey: options.secretAccessKey,
     stsToken: options.securityToken,
     maxRetries: 2,
-    httpOptions: { timeout: options.timeoutMs ?? 5000 },
+    httpOptions: { timeout: 5000 },
   });
 }
 
 /**
- * The Tablestore error code of a failure (`OTSConditionCheckFail`, `OTSServerBusy`…). The SDK does
- * not decode the protobuf error body; it leaves its bytes in the message, where the code is plain ASCII.
+ * A PutRow client at the instance, with the keys, of an SDK client: the store writes through it as
+ * the functions do, and reads through the SDK.
  */
-export function otsCode(error: unknown): string | undefined {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  const found = typeof message === 'string' ? /\bOTS[A-Za-z]+/.exec(message) : null;
-  return found?.[0] ?? (code === undefined ? undefined : String(code));
-}
-
-export function storeError(operation: string, cause: unknown): StoreError {
-  return new StoreError(`Tablestore ${operation} failed (${otsCode(cause) ?? 'unknown error'})`, { cause });
+export function putClientOf(client: TableStore.Client): TablestorePutClient {
+  const { endpoint, instancename, accessKeyId, secretAccessKey, stsToken } = client.config;
+  return new TablestorePutClient({ endpoint, instance: instancename, accessKeyId, secretAccessKey, ...(stsToken && { securityToken: stsToken }) });
 }

@@ -1,6 +1,6 @@
 import TableStore from 'tablestore';
 import type { DeadLetter } from '../../core/forward';
-import { storeError } from './tablestore-client';
+import { storeError } from './tablestore-errors';
 
 /**
  * The forward function's dead letters on Alibaba Cloud: one row per record a sink would not take,

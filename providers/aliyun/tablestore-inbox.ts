@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import TableStore from 'tablestore';
 import { inboxEntries, inboxEntryId, inboxRows, type InboxEntry, type InboxRow, type RecoverInbox } from '../../core/inbox';
-import { storeError } from './tablestore-client';
+import { storeError } from './tablestore-errors';
 
 /** The most compressed bytes one inbox row holds: a column takes 2 MB, a request 4 MB. */
 const PART_BYTES = 1024 * 1024;

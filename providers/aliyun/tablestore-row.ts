@@ -1,14 +1,13 @@
-import TableStore from 'tablestore';
+import type TableStore from 'tablestore';
 import { headersText, storedRecord, type EventRecord } from '../../core/events';
+import type { PutValue, RowPut } from './tablestore-put-client';
 
 /** The row of a record: its `id` the primary key, every other field an attribute column, absent ones left out. */
-export function toRow(record: EventRecord): { primaryKey: TableStore.PrimaryKeyInput; attributeColumns: TableStore.AttributeInput } {
-  const { id, eventTime, headers, ...columns } = record;
-  const attributeColumns: TableStore.AttributeInput = Object.entries({ ...columns, headers: headers && headersText(headers) })
-    .filter((entry): entry is [string, string] => entry[1] !== undefined)
-    .map(([name, value]) => ({ [name]: value }));
-  if (eventTime !== undefined) attributeColumns.push({ eventTime: TableStore.Long.fromNumber(eventTime) });
-  return { primaryKey: [{ id }], attributeColumns };
+export function toRow(record: EventRecord): Pick<RowPut, 'primaryKey' | 'columns'> {
+  const { id, eventTime, headers, ...fields } = record;
+  const columns: Array<[string, PutValue]> = Object.entries({ ...fields, headers: headers && headersText(headers) }).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  if (eventTime !== undefined) columns.push(['eventTime', BigInt(eventTime)]);
+  return { primaryKey: [['id', id]], columns };
 }
 
 /** A row of the table or of an index, back into a record; absent columns stay absent. @throws StoreError for a row that is no record. */

@@ -1,5 +1,6 @@
-import TableStore from 'tablestore';
+import type TableStore from 'tablestore';
 import { isStateId, stateId, STATE_ID_PREFIX, type IsvState } from '../../core/isv-state';
+import type { RowPut } from './tablestore-put-client';
 
 /**
  * The ISV state rows of the events table (docs/isv.md, "The suite's state"): keyed by their `#…`
@@ -8,18 +9,14 @@ import { isStateId, stateId, STATE_ID_PREFIX, type IsvState } from '../../core/i
  * read of the table's `#` keys finds them all.
  */
 
-/** The row of a state. */
-export function stateRow(state: IsvState): { primaryKey: TableStore.PrimaryKeyInput; attributeColumns: TableStore.AttributeInput } {
-  return { primaryKey: [{ id: stateId(state) }], attributeColumns: [{ state: JSON.stringify(state) }, { stateTime: TableStore.Long.fromNumber(state.time) }] };
-}
-
 /**
- * The condition of a state's write: no row yet, or one with an older `stateTime`. Tablestore checks
- * a column condition against the row as it stands, in the same request: one write, newest wins.
+ * The write of a state: its row, on the condition that there is no row yet or one with an older
+ * `stateTime`. Tablestore checks a column condition against the row as it stands, in the same
+ * request: one write, newest wins.
  */
-export function newerState(state: IsvState): TableStore.Condition {
-  const older = new TableStore.SingleColumnCondition('stateTime', TableStore.Long.fromNumber(state.time), TableStore.ComparatorType.LESS_THAN, true);
-  return new TableStore.Condition(TableStore.RowExistenceExpectation.IGNORE, older);
+export function statePut(state: IsvState): Omit<RowPut, 'tableName'> {
+  const time = BigInt(state.time);
+  return { primaryKey: [['id', stateId(state)]], columns: [['state', JSON.stringify(state)], ['stateTime', time]], olderThan: { column: 'stateTime', value: time } };
 }
 
 /** The key range holding every state row: from the prefix up to the next character. */

@@ -2,7 +2,8 @@ import TableStore from 'tablestore';
 import type { EventRecord } from '../../core/events';
 import { stateId, type IsvState, type IsvStateStore, type SuiteTicketState } from '../../core/isv-state';
 import { decodeListKey, encodeListKey, keyRange, listLimit, pageOf, storedFilters, type EventPage, type EventQuery, type EventStore } from '../../core/listing';
-import { storeError } from './tablestore-client';
+import { putClientOf } from './tablestore-client';
+import { storeError } from './tablestore-errors';
 import { fromRow } from './tablestore-row';
 import { eventIndexes } from './tablestore-schema';
 import { fromStateRow, STATE_RANGE } from './tablestore-state';
@@ -16,8 +17,12 @@ import { TablestoreEventWriter, type TablestoreEventWriterOptions } from './tabl
  * Its puts wait {@link TOOLS_PUT_DEADLINE_MS} unless told otherwise.
  */
 export class TablestoreEventStore extends TablestoreEventWriter implements EventStore, IsvStateStore {
-  constructor(options: TablestoreEventWriterOptions) {
-    super({ ...options, putDeadlineMs: options.putDeadlineMs ?? TOOLS_PUT_DEADLINE_MS });
+  private readonly client: TableStore.Client;
+
+  /** Reads through the SDK `client`; writes as the functions do, at its instance with its keys ({@link putClientOf}). */
+  constructor({ client, ...options }: Omit<TablestoreEventWriterOptions, 'client'> & { client: TableStore.Client }) {
+    super({ ...options, client: putClientOf(client), putDeadlineMs: options.putDeadlineMs ?? TOOLS_PUT_DEADLINE_MS });
+    this.client = client;
   }
 
   async get(id: string): Promise<EventRecord | undefined> {

@@ -47,6 +47,8 @@ declare module 'tablestore' {
 
     class Client {
       constructor(config: ClientConfig);
+      /** What it was made with. */
+      readonly config: ClientConfig;
       listTable(params: Record<string, never>): Promise<{ tableNames: string[] }>;
       createTable(params: {
         tableMeta: TableMeta;

@@ -3,7 +3,9 @@ import TableStore from 'tablestore';
 import { StoreError, UnstorableEventError } from '../../core/errors';
 import { PUT_DEADLINE_MS } from '../../core/store';
 import type { EventRecord } from '../../core/events';
-import { createTablestoreClient, otsCode } from '../../providers/aliyun/tablestore-client';
+import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
+import { otsCode } from '../../providers/aliyun/tablestore-errors';
+import { TablestorePutClient } from '../../providers/aliyun/tablestore-put-client';
 import { toRow } from '../../providers/aliyun/tablestore-row';
 import { TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
 import { ensureEventTable } from '../../deploy/aliyun/tablestore-tables';
@@ -48,7 +50,11 @@ describe('Tablestore', function () {
     const store = await freshStore();
     const tableName = `events_${tables}`;
     for (let i = 0; i < records.length; i += 200) {
-      const rows = records.slice(i, i + 200).map((record) => ({ type: 'PUT' as const, condition: new TableStore.Condition(TableStore.RowExistenceExpectation.IGNORE, null), ...toRow(record) }));
+      const rows = records.slice(i, i + 200).map((record) => {
+        const { primaryKey, columns } = toRow(record);
+        const attributeColumns = columns.map(([name, value]) => ({ [name]: typeof value === 'bigint' ? TableStore.Long.fromNumber(Number(value)) : value }));
+        return { type: 'PUT' as const, condition: new TableStore.Condition(TableStore.RowExistenceExpectation.IGNORE, null), primaryKey: primaryKey.map(([name, value]) => ({ [name]: value })), attributeColumns };
+      });
       const { tables: written } = await client.batchWriteRow({ tables: [{ tableName, rows }] });
       expect(written.filter((row) => !row.isOk)).to.deep.equal([]);
     }
@@ -80,7 +86,7 @@ describe('Tablestore', function () {
 
     it('fails a put that gets no answer with a StoreError at its deadline, even with a client that would wait forever', async function () {
       const store = await freshStore();
-      const patient = createTablestoreClient({ ...server.clientOptions, timeoutMs: 0 });
+      const patient = new TablestorePutClient(server.clientOptions);
       const writer = new TablestoreEventWriter({ tableName: store.tableName, client: patient, putDeadlineMs: 200 });
       server.hang(['PutRow']);
       const error = await rejection(writer.put(sampleRecord(1)));

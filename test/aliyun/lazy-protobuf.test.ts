@@ -19,7 +19,7 @@ import { tablestoreTriggerEvent } from '../../testkit/stream-events';
 import { startTablestoreServer, type LocalTablestore } from '../../testkit/tablestore-server';
 
 const ROOT = resolve(__dirname, '../..');
-const HANDLERS = ['callback', 'recover', 'forward'].map((name) => join(ROOT, `handlers/aliyun/${name}.ts`));
+const HANDLERS = ['callback', 'recover', 'forward', 'stream'].map((name) => join(ROOT, `handlers/aliyun/${name}.ts`));
 
 /** The functions' Tablestore code and the SDK itself, as the function bundles carry them. */
 const BUNDLED_MODULES = `
@@ -71,6 +71,10 @@ describe("the Alibaba functions' bundled tablestore SDK, trimmed to the protobuf
     const callbackCode = outputFiles!.find((file) => file.path.endsWith('callback.js'))!.text;
     expect(callbackCode).to.include('// core/callback.ts');
     for (const file of ['core/recover.ts', 'core/inbox.ts', 'core/forward.ts', 'providers/aliyun/tablestore-inbox.ts', 'providers/aliyun/tablestore-store.ts']) expect(callbackCode, file).to.not.include(`// ${file}\n`);
+    // The callback and stream functions only put, through tablestore-put-client.ts: no SDK in their bundles, and no ws in the callback's.
+    const bundleOf = (name: string) => outputFiles!.find((file) => file.path.endsWith(`${name}.js`))!.text;
+    for (const name of ['callback', 'stream']) expect(bundleOf(name), name).to.include('// providers/aliyun/tablestore-put-client.ts').and.not.include('// node_modules/tablestore/');
+    expect(callbackCode).to.not.include('// node_modules/ws/');
     const called = new Set(ownCode.flatMap((part) => [...part.matchAll(/\.\s*(\w+)\s*\(/g)].map((call) => call[1]!)).filter((method) => operations.includes(method)));
     expect([...called].sort(), 'deploy/aliyun/esbuild-lazy-protobuf.ts BUNDLED_OPERATIONS').to.deep.equal([...BUNDLED_OPERATIONS].sort());
   });

@@ -181,7 +181,7 @@ describe('the inspector page in headless Chromium, over npm start', function () 
     expect(problems).to.deep.equal([]);
   });
 
-  it('copies the id, and re-delivers the event, signed, to the webhook receiver, showing the outcome', async function () {
+  it('copies the id, re-delivers the event, signed, to the webhook receiver, showing the outcome, and names the open event in the address', async function () {
     await page.click('#events tr:nth-child(3)');
     const id = (await rows(page))[2]!;
     await textMatches(page, '#fields dd', exactly(id));
@@ -204,6 +204,10 @@ describe('the inspector page in headless Chromium, over npm start', function () 
     expect(receiver.deliveries.filter((delivery) => delivery.body.data.id === id).map((delivery) => delivery.id)).to.satisfy((ids: string[]) => ids.length === 2 && ids[0] === ids[1]);
     expect(receiver.rejected).to.deep.equal([]);
     await screenshot(page, 'inspector-event.png');
+
+    // The address names the open event: loaded again, the page opens it again.
+    await page.reload();
+    await textMatches(page, '#fields dd', exactly(id));
     expect(problems).to.deep.equal([]);
   });
 

@@ -280,10 +280,11 @@ describe('dingtalk-callback send, answered by a slow server', function () {
     try {
       const check = await runCli(['send', 'check_url', '--url', url]);
       expect(check.status, check.stderr).to.equal(0);
-      expect(check.stderr).to.match(/^warning: 1\d{3} ms is over DingTalk's 1\.2 s for a URL check: DingTalk would count it failed and push it again$/m);
+      expect(check.stderr).to.match(/^warning: \d+ ms is over DingTalk's 1\.2 s for a URL check: DingTalk would count it failed and push it again$/m);
+      // A data push is held to 2.5 s: the same 1.3 s is no failure for it (a warning, if any, names 1.5 s or 2.5 s, never 1.2 s).
       const push = await runCli(['send', 'user_add_org', '--url', url]);
       expect(push.status, push.stderr).to.equal(0);
-      expect(push.stderr).not.to.match(/over DingTalk's/);
+      expect(push.stderr).not.to.contain('1.2 s');
     } finally {
       slow.closeAllConnections();
       await new Promise((resolve) => slow.close(resolve));

@@ -31,10 +31,12 @@ export interface LocalStack {
  */
 export async function startLocalStack(dataDir: string, env: Record<string, string> = {}, ports: Partial<Record<'httpPort' | 'lambdaPort' | 'dynamodbPort' | 'inspectorPort' | 'dingtalkPort', number>> = {}): Promise<LocalStack> {
   const { httpPort = await freePort(), lambdaPort = await freePort(), dynamodbPort = await freePort(), inspectorPort = await freePort(), dingtalkPort = await freePort() } = ports;
-  const baseEnv = Object.fromEntries(Object.entries(await offlineServerlessEnv()).filter(([name]) => !name.startsWith('DINGTALK_')));
+
   const args = ['start', '--', '--httpPort', String(httpPort), '--lambdaPort', String(lambdaPort), '--dynamodbPort', String(dynamodbPort), '--inspectorPort', String(inspectorPort), '--dingtalkPort', String(dingtalkPort), '--dataDir', dataDir];
   const service = await mkdtemp(join(tmpdir(), 'npm-start-'));
   await linkService(service);
+  // The linked copy is its HOME too: no real account's configuration, and nothing left behind.
+  const baseEnv = Object.fromEntries(Object.entries(offlineServerlessEnv(service)).filter(([name]) => !name.startsWith('DINGTALK_')));
   const child = spawn('npm', args, { cwd: service, env: { ...baseEnv, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));

@@ -30,12 +30,11 @@ function quietEnv(): Record<string, string> {
 
 /**
  * The environment to run `serverless` in: quiet, and nothing that could reach an AWS account (no
- * AWS_* variable, an empty HOME so no ~/.aws either).
+ * AWS_* variable, `home` as HOME so no ~/.aws either).
  */
-export async function offlineServerlessEnv(extra: Record<string, string> = {}): Promise<Record<string, string>> {
-  const home = await mkdtemp(join(tmpdir(), 'sls-home-'));
+export function offlineServerlessEnv(home: string): Record<string, string> {
   const env = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => !entry[0].startsWith('AWS_') && entry[1] !== undefined));
-  return { ...env, HOME: home, ...quietEnv(), ...extra };
+  return { ...env, HOME: home, ...quietEnv() };
 }
 
 /** How to run {@link packageService} and {@link deployService}. */

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, watch, writeFile } from 'node:fs/promises';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -155,14 +155,17 @@ async function writeAtomically(path: string, text: string): Promise<void> {
 /** The text of `path`, once another process has written it (see {@link writeAtomically}). */
 async function fileWhenWritten(path: string): Promise<string> {
   const name = basename(path);
-  const ac = new AbortController();
+  let watcher: FSWatcher | undefined;
   try {
     // Watching first, then looking: a file renamed into place in between is seen either way.
-    const changes = watch(dirname(path), { signal: ac.signal });
-    if (!existsSync(path)) for await (const { filename } of changes) if (filename === name && existsSync(path)) break;
+    await new Promise<void>((resolve, reject) => {
+      watcher = watch(dirname(path), (_, filename) => filename === name && existsSync(path) && resolve());
+      watcher.on('error', reject);
+      if (existsSync(path)) resolve();
+    });
     return await readFile(path, 'utf8');
   } finally {
-    ac.abort();
+    watcher?.close();
   }
 }
 

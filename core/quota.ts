@@ -63,14 +63,73 @@ export function runsPerMonth(schedule: string): number | undefined {
   return minutes && minutes > 0 ? Math.round(MONTH_MINUTES / minutes) : undefined;
 }
 
+/** The schedules of a deployment's functions that call DingTalk's server API: absent when off. */
+export interface DeploymentSchedules {
+  /** `recover`'s: one failed-list call a run that finds nothing (gettoken is free). */
+  recover?: string;
+  /** The `stream` function's: one `connections/open` a run (a lease). */
+  stream?: string;
+}
+
+/** A deployment's scheduled DingTalk server-API calls in a 30-day month. */
+export interface ScheduledApiCalls {
+  /** recover's failed-list calls: 0 when off, `undefined` when its schedule has no rate (a cron expression). */
+  recover: number | undefined;
+  /**
+   * The stream function's `connections/open` calls, likewise. Whether DingTalk counts them is not
+   * documented: they are counted, as if it does (docs/stream.md).
+   */
+  streamOpens: number | undefined;
+  /** The sum of those with a rate. */
+  total: number;
+  /** `total` in per cent of the standard edition's 5,000, rounded. */
+  share: number;
+}
+
+/** What a deployment's enabled schedules spend of the organisation's server-API calls a month. */
+export function scheduledApiCalls(schedules: DeploymentSchedules): ScheduledApiCalls {
+  const calls = (schedule: string | undefined) => (schedule === undefined ? 0 : runsPerMonth(schedule));
+  const recover = calls(schedules.recover);
+  const streamOpens = calls(schedules.stream);
+  const total = (recover ?? 0) + (streamOpens ?? 0);
+  return { recover, streamOpens, total, share: Math.round((total / QUOTAS.apiCalls.standard) * 100) };
+}
+
+/** The setting that turns a function's schedule on or off, as each cloud's deploy takes it. */
+function switchOf(cloud: 'aws' | 'aliyun', fn: 'recover' | 'stream', on: boolean): string {
+  return cloud === 'aws' ? `--param="${fn}Enabled=${on}"` : `DINGTALK_${fn.toUpperCase()}_ENABLED=${on}`;
+}
+
+const number = (value: number) => value.toLocaleString('en-US');
+
 /**
- * What `recover` on this schedule costs in DingTalk server-API calls, as a deploy says it: a run
- * that finds nothing makes one failed-list call (gettoken is free), so as many calls as runs.
+ * What a package or deploy says of its schedules, from {@link scheduledApiCalls}: the total and its
+ * share of the standard quota, a line per function, and, past half the quota, what to do.
  */
-export function recoverScheduleCost(schedule: string): string {
-  const calls = runsPerMonth(schedule);
-  if (calls === undefined) return `recover runs on ${schedule}: each run is one of the organisation's ${QUOTAS.apiCalls.standard.toLocaleString('en-US')} server-API calls a month (docs/recover.md)`;
-  const share = Math.round((calls / QUOTAS.apiCalls.standard) * 100);
-  const line = `recover runs ${schedule}: ${calls.toLocaleString('en-US')} failed-list calls a month, ${share}% of the standard edition's ${QUOTAS.apiCalls.standard.toLocaleString('en-US')} server-API calls (docs/recover.md)`;
-  return calls > QUOTAS.apiCalls.standard ? `${line}; that is more than the whole quota: choose a longer interval (hourly is 720)` : line;
+export function scheduledApiCallsReport(cloud: 'aws' | 'aliyun', schedules: DeploymentSchedules): string[] {
+  const calls = scheduledApiCalls(schedules);
+  const quota = QUOTAS.apiCalls.standard;
+  const each = (count: number | undefined, call: string) => (count === undefined ? `one ${call} a run (a cron expression: not in the total)` : `${number(count)} ${call}s`);
+  const lines = [
+    `DingTalk server-API calls a month on these schedules: ${number(calls.total)}, ${calls.share}% of the standard edition's ${number(quota)} (docs/recover.md, docs/stream.md)`,
+    schedules.recover === undefined
+      ? "  recover: off, so DingTalk's failed list is not pulled; `dingtalk-callback recover` pulls it by hand"
+      : `  recover ${schedules.recover}: ${each(calls.recover, 'failed-list call')}`,
+    schedules.stream === undefined
+      ? `  stream: off, so no DingTalk Stream connection is held and an app in Stream mode receives nothing here (${switchOf(cloud, 'stream', true)} holds one)`
+      : `  stream ${schedules.stream}: ${each(calls.streamOpens, 'connections/open call')}, counted as DingTalk may count them`,
+  ];
+  if (calls.total <= quota / 2) return lines;
+  const over = calls.total > quota ? "that is more than the whole quota, and DingTalk refuses the organisation's calls once it is spent" : "that is more than half the quota, which the organisation's other integrations share";
+  if (schedules.recover !== undefined && schedules.stream !== undefined) {
+    lines.push(
+      `  ${over}. An app receives its events one way: in HTTP push mode it needs no Stream relay (${switchOf(cloud, 'stream', false)}); ` +
+        `in Stream mode DingTalk's failed list holds nothing for recover to fetch (${switchOf(cloud, 'recover', false)})`,
+    );
+  } else if (schedules.recover !== undefined) {
+    lines.push(`  ${over}: choose a longer recover interval (hourly is 720)`);
+  } else {
+    lines.push(`  ${over}: each run of the stream function opens one connection, so fewer, longer leases open fewer (docs/stream.md)`);
+  }
+  return lines;
 }

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { readAll, type Environment } from '../../core/environment';
 import { ConfigError, type ConfigProblem } from '../../core/errors';
-import { recoverScheduleCost } from '../../core/quota';
+import { scheduledApiCallsReport, type DeploymentSchedules } from '../../core/quota';
 import { loadRecoverSettings } from '../../core/recover';
 import { leaseMs, STREAM_LEASES } from '../../core/stream-lease';
 import { loadStreamSettings } from '../../core/stream-settings';
@@ -305,6 +305,19 @@ export class AliyunBridge {
     return events.map((event) => event.timer as TimerEvent | undefined).find((timer) => timer !== undefined && timer.enable !== false);
   }
 
+  /** Says what the recover and stream timers that are on cost in DingTalk server-API calls (core/quota.ts). */
+  private logApiBudget(functions: ReadonlyArray<{ name: string; env: Environment }>): void {
+    const schedules: DeploymentSchedules = {};
+    const scheduled = functions.filter(({ env }) => env.RECOVER_INBOX_TABLE !== undefined || env.DINGTALK_STREAM_LEASE_SECONDS !== undefined);
+    if (scheduled.length === 0) return;
+    for (const { name, env } of scheduled) {
+      const schedule = this.timer(name)?.cronExpression;
+      if (env.RECOVER_INBOX_TABLE !== undefined) schedules.recover = schedule;
+      if (env.DINGTALK_STREAM_LEASE_SECONDS !== undefined) schedules.stream = schedule;
+    }
+    for (const line of scheduledApiCallsReport('aliyun', schedules)) this.log(line);
+  }
+
   /** The provider plugin reads its credentials file even to package: name the file and what it must hold, not its stack trace. */
   private credentialsProblem(): string | undefined {
     try {
@@ -324,11 +337,8 @@ export class AliyunBridge {
     const tickets = new Set<string>();
     const functions = this.environments();
     this.check(functions);
-    for (const { name, env } of functions) {
-      const timer = this.timer(name);
-      if (env.RECOVER_INBOX_TABLE !== undefined && timer) this.log(`${name}: ${recoverScheduleCost(timer.cronExpression)}`);
-      if (env.RECOVER_INBOX_TABLE !== undefined && !timer) this.log(`${name}: its timer is off, so DingTalk's failed list is not pulled; \`dingtalk-callback recover\` pulls it by hand (docs/recover.md)`);
-      if (env.DINGTALK_STREAM_LEASE_SECONDS !== undefined && !timer) this.log(`${name}: its timer is off, so no DingTalk Stream connection is held (docs/stream.md)`);
+    this.logApiBudget(functions);
+    for (const { env } of functions) {
       // RAM matches Tablestore instance names in lower case.
       const table = (name: string) => `acs:ots:${region}:*:instance/${env.TABLESTORE_INSTANCE!.toLowerCase()}/table/${name}`;
       resources.add(table(env.EVENTS_TABLE!));

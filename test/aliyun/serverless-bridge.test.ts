@@ -69,7 +69,11 @@ describe('deploy/aliyun/serverless-bridge', function () {
       it('packages with its timer off and no DingTalk app, saying the failed list is not pulled', async function () {
         const { logged, initialize } = bridgeWith(inbox, recover({ cronExpression: '@every 10m', enable: false }));
         await initialize();
-        expect(logged).to.deep.equal(["dingtalk-callback-dev-recover: its timer is off, so DingTalk's failed list is not pulled; `dingtalk-callback recover` pulls it by hand (docs/recover.md)"]);
+        expect(logged).to.deep.equal([
+          "DingTalk server-API calls a month on these schedules: 0, 0% of the standard edition's 5,000 (docs/recover.md, docs/stream.md)",
+          "  recover: off, so DingTalk's failed list is not pulled; `dingtalk-callback recover` pulls it by hand",
+          '  stream: off, so no DingTalk Stream connection is held and an app in Stream mode receives nothing here (DINGTALK_STREAM_ENABLED=true holds one)',
+        ]);
       });
 
       it('asks Function Compute for a timer trigger that is off, with its schedule kept', function () {
@@ -78,14 +82,37 @@ describe('deploy/aliyun/serverless-bridge', function () {
         expect(off).to.deep.include({ triggerName: 'timer', triggerType: 'timer', triggerConfig: { cronExpression: '@every 10m', enable: false } });
       });
 
-      it('packages with its timer on and the app set, saying only what its schedule costs, and when it spends more than the whole quota', async function () {
+      it('packages with its timer on and the app set, saying what its schedule costs, and what to do past half the quota', async function () {
         const app = { ...inbox, DINGTALK_APP_KEY: 'dingapp', DINGTALK_APP_SECRET: 'secret' };
-        const every10 = bridgeWith(app, recover({ cronExpression: '@every 10m' }));
-        await every10.initialize();
-        expect(every10.logged).to.deep.equal(["dingtalk-callback-dev-recover: recover runs @every 10m: 4,320 failed-list calls a month, 86% of the standard edition's 5,000 server-API calls (docs/recover.md)"]);
+        const every60 = bridgeWith(app, recover({ cronExpression: '@every 60m' }));
+        await every60.initialize();
+        expect(every60.logged.slice(0, 2)).to.deep.equal([
+          "DingTalk server-API calls a month on these schedules: 720, 14% of the standard edition's 5,000 (docs/recover.md, docs/stream.md)",
+          '  recover @every 60m: 720 failed-list calls',
+        ]);
         const every5 = bridgeWith(app, recover({ cronExpression: '@every 5m' }));
         await every5.initialize();
-        expect(every5.logged).to.deep.equal(["dingtalk-callback-dev-recover: recover runs @every 5m: 8,640 failed-list calls a month, 173% of the standard edition's 5,000 server-API calls (docs/recover.md); that is more than the whole quota: choose a longer interval (hourly is 720)"]);
+        expect(every5.logged[0]).to.contain(': 8,640, 173% of');
+        expect(every5.logged.at(-1)).to.equal("  that is more than the whole quota, and DingTalk refuses the organisation's calls once it is spent: choose a longer recover interval (hourly is 720)");
+      });
+
+      it('counts the stream timer with it, and past half the quota says which one an app in each mode turns off', async function () {
+        // As in serverless.aliyun.yml: the inbox is recover's setting, the lease the stream function's.
+        const app = { ...complete, DINGTALK_APP_KEY: 'dingapp', DINGTALK_APP_SECRET: 'secret' };
+        const pulls = { ...recover({ cronExpression: '@every 60m' }), environment: { RECOVER_INBOX_TABLE: 'events_inbox' } };
+        const stream = (cronExpression: string) => ({ name: 'dingtalk-callback-dev-stream', handler: 'handlers/aliyun/stream.handler', events: [{ timer: { cronExpression } }], environment: { DINGTALK_STREAM_LEASE_SECONDS: '540' } });
+        const callback = { name: 'dingtalk-callback-dev-callback', handler: 'handlers/aliyun/callback.handler' };
+        const both = bridgeWith(app, [callback, pulls, stream('@every 8m')]);
+        await both.initialize();
+        expect(both.logged).to.deep.equal([
+          "DingTalk server-API calls a month on these schedules: 6,120, 122% of the standard edition's 5,000 (docs/recover.md, docs/stream.md)",
+          '  recover @every 60m: 720 failed-list calls',
+          '  stream @every 8m: 5,400 connections/open calls, counted as DingTalk may count them',
+          "  that is more than the whole quota, and DingTalk refuses the organisation's calls once it is spent. An app receives its events one way: in HTTP push mode it needs no Stream relay (DINGTALK_STREAM_ENABLED=false); in Stream mode DingTalk's failed list holds nothing for recover to fetch (DINGTALK_RECOVER_ENABLED=false)",
+        ]);
+        const callbackOnly = bridgeWith(complete, callback);
+        await callbackOnly.initialize();
+        expect(callbackOnly.logged, 'no scheduled function, nothing to count').to.deep.equal([]);
       });
     });
   });

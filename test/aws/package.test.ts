@@ -8,6 +8,7 @@ import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
 import { ensureEventTable, ensureRecoverInboxTable } from '../../providers/local/events-table';
 import { LOCAL_AWS_CREDENTIALS } from '../../providers/local/local-dynamodb';
 import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
+import { scheduledApiCalls } from '../../core/quota';
 import { STREAM_LEASES } from '../../core/stream-lease';
 import { invokeBundle, zipEntries } from '../../testkit/bundle';
 import { startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
@@ -35,6 +36,15 @@ interface Template {
 
 const TABLE_ARN = { 'Fn::Sub': 'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/dingtalk-callback-test-events' };
 const STREAM = { 'Fn::If': ['CreateEventsTable', { 'Fn::GetAtt': ['EventsTable', 'StreamArn'] }, { Ref: 'ExistingEventsTableStreamArn' }] };
+
+/** The schedule of the function's rule in a compiled template, when the rule is on. */
+function enabledRate(template: Template, fn: 'Recover' | 'Stream'): string | undefined {
+  const rule = Object.values(template.Resources).find((candidate) => candidate.Type === 'AWS::Events::Rule' && JSON.stringify(candidate.Properties.Targets).includes(`"${fn}LambdaFunction"`));
+  return rule?.Properties.State === 'ENABLED' ? String(rule.Properties.ScheduleExpression) : undefined;
+}
+
+/** What the compiled template's rules that are on spend of DingTalk's server-API calls a month. */
+const templateApiCalls = (template: Template) => scheduledApiCalls({ recover: enabledRate(template, 'Recover'), stream: enabledRate(template, 'Stream') });
 
 describe('serverless.aws.yml, packaged for real', function () {
   this.timeout(120_000);
@@ -313,7 +323,6 @@ describe('serverless.aws.yml, packaged for real', function () {
       expect(fn.Properties.Role).to.deep.equal({ 'Fn::GetAtt': ['RecoverRole', 'Arn'] });
       expect(fn.Properties.Environment).to.deep.equal({ Variables: { EVENTS_TABLE: 'dingtalk-callback-test-events', DINGTALK_SSM_PREFIX: '/dingtalk-callback/test', RECOVER_INBOX_TABLE: 'dingtalk-callback-test-recover-inbox', DINGTALK_API_BASE: 'https://oapi.dingtalk.com' } });
       expect(ruleOf('Recover')!.Properties).to.include({ ScheduleExpression: 'rate(1 hour)', State: 'ENABLED' });
-      expect(packaged.output).to.contain("recover runs rate(1 hour): 720 failed-list calls a month, 14% of the standard edition's 5,000 server-API calls (docs/recover.md)");
       expect(template.Resources.RecoverInboxTable!.Properties.KeySchema).to.deep.equal([{ AttributeName: 'source', KeyType: 'HASH' }, { AttributeName: 'replyId', KeyType: 'RANGE' }]);
     });
 
@@ -333,6 +342,17 @@ describe('serverless.aws.yml, packaged for real', function () {
     });
   });
 
+  it("spends 720 of DingTalk's 5,000 server-API calls a month by default, recover's, and says so at packaging, Stream off", function () {
+    expect(templateApiCalls(template)).to.deep.equal({ recover: 720, streamOpens: 0, total: 720, share: 14 });
+    expect(packaged.output).to.contain(
+      [
+        "DingTalk server-API calls a month on these schedules: 720, 14% of the standard edition's 5,000 (docs/recover.md, docs/stream.md)",
+        '  recover rate(1 hour): 720 failed-list calls',
+        '  stream: off, so no DingTalk Stream connection is held and an app in Stream mode receives nothing here (--param="streamEnabled=true" holds one)',
+      ].map((line) => `${line}\n`).join(''),
+    );
+  });
+
   describe('the stream function', function () {
     const statements = () => (template.Resources.StreamRole!.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[])[0]!.PolicyDocument.Statement;
 
@@ -340,14 +360,14 @@ describe('serverless.aws.yml, packaged for real', function () {
       expect(zipEntries(packaged.zips.stream!).map((entry) => entry.name)).to.deep.equal(['handlers/aws/stream.js']);
     });
 
-    it('runs every 12 minutes for a 14-minute lease within 15, at 128 MB, on its own role, pointed at the table and the stage SSM prefix', function () {
+    it('is scheduled every 12 minutes for a 14-minute lease within 15, off by default, at 128 MB, on its own role, pointed at the table and the stage SSM prefix', function () {
       const fn = template.Resources.StreamLambdaFunction!;
       expect(fn.Properties).to.include({ Runtime: 'nodejs22.x', Handler: 'handlers/aws/stream.handler', Timeout: STREAM_LEASES.aws.timeoutSeconds, MemorySize: 128 });
       expect(fn.Properties.Role).to.deep.equal({ 'Fn::GetAtt': ['StreamRole', 'Arn'] });
       expect(fn.Properties.Environment).to.deep.equal({
         Variables: { EVENTS_TABLE: 'dingtalk-callback-test-events', DINGTALK_SSM_PREFIX: '/dingtalk-callback/test', DINGTALK_STREAM_LEASE_SECONDS: String(STREAM_LEASES.aws.leaseSeconds), DINGTALK_OPENAPI_ENDPOINT: 'https://api.dingtalk.com' },
       });
-      expect(ruleOf('Stream')!.Properties).to.include({ ScheduleExpression: `rate(${STREAM_LEASES.aws.everySeconds / 60} minutes)`, State: 'ENABLED' });
+      expect(ruleOf('Stream')!.Properties).to.include({ ScheduleExpression: `rate(${STREAM_LEASES.aws.everySeconds / 60} minutes)`, State: 'DISABLED' });
     });
 
     it('may put events and read the app key and secret under its prefix, decrypting through SSM only: nothing else', function () {
@@ -361,14 +381,14 @@ describe('serverless.aws.yml, packaged for real', function () {
   });
 });
 
-describe('serverless.aws.yml, packaged to adopt a retained table, with other limits and recover off', function () {
+describe('serverless.aws.yml, packaged to adopt a retained table, with other limits, recover off and Stream on', function () {
   this.timeout(120_000);
   const streamArn = 'arn:aws:dynamodb:eu-central-1:123456789012:table/dingtalk-callback-test-events/stream/2026-01-01T00:00:00.000';
   let packaged: PackagedService;
   let template: Template;
 
   before(async function () {
-    const params = [`existingEventsTableStreamArn=${streamArn}`, 'reservedConcurrency=none', 'throttleRateLimit=5', 'throttleBurstLimit=10', 'recoverEnabled=false', 'recoverSchedule=rate(2 hours)', 'streamEnabled=false'];
+    const params = [`existingEventsTableStreamArn=${streamArn}`, 'reservedConcurrency=none', 'throttleRateLimit=5', 'throttleBurstLimit=10', 'recoverEnabled=false', 'recoverSchedule=rate(2 hours)', 'streamEnabled=true'];
     packaged = await packageService('serverless.aws.yml', { args: ['--stage', 'test', '--region', 'eu-central-1', ...params.map((param) => `--param=${param}`)] });
     template = await packaged.json<Template>('cloudformation-template-update-stack.json');
   });
@@ -398,9 +418,13 @@ describe('serverless.aws.yml, packaged to adopt a retained table, with other lim
     expect(stage!.Properties.DefaultRouteSettings).to.deep.equal({ ThrottlingRateLimit: '5', ThrottlingBurstLimit: '10' });
   });
 
-  it('deploys the recover and stream schedules off with recoverEnabled=false and streamEnabled=false (no DingTalk app needed)', function () {
+  it("deploys an app in Stream mode as recommended (recoverEnabled=false, streamEnabled=true): 3,600 opens, and says so past half the quota", function () {
     const rules = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Events::Rule');
-    expect(rules.map((rule) => [rule.Properties.ScheduleExpression, rule.Properties.State])).to.deep.equal([['rate(2 hours)', 'DISABLED'], ['rate(12 minutes)', 'DISABLED']]);
-    expect(packaged.output, 'a schedule that is off costs nothing').not.to.contain('recover runs');
+    expect(rules.map((rule) => [rule.Properties.ScheduleExpression, rule.Properties.State])).to.deep.equal([['rate(2 hours)', 'DISABLED'], ['rate(12 minutes)', 'ENABLED']]);
+    expect(templateApiCalls(template)).to.deep.equal({ recover: 0, streamOpens: 3600, total: 3600, share: 72 });
+    expect(packaged.output).to.contain("DingTalk server-API calls a month on these schedules: 3,600, 72% of the standard edition's 5,000");
+    expect(packaged.output).to.contain("  recover: off, so DingTalk's failed list is not pulled; `dingtalk-callback recover` pulls it by hand\n");
+    expect(packaged.output).to.contain('  stream rate(12 minutes): 3,600 connections/open calls, counted as DingTalk may count them\n');
+    expect(packaged.output).to.contain("  that is more than half the quota, which the organisation's other integrations share: each run of the stream function opens one connection");
   });
 });

@@ -14,6 +14,7 @@ import { startTablestoreServer, type LocalTablestore } from '../../testkit/table
 import { fcGatewayEvent } from '../../testkit/gateway-events';
 import { tablestoreTriggerEvent } from '../../testkit/stream-events';
 import { FakeStreamGateway } from '../../testkit/fake-stream-gateway';
+import { scheduledApiCalls } from '../../core/quota';
 import { LEASE_MARGIN_MS, STREAM_LEASES } from '../../core/stream-lease';
 import { startWebhookReceiver, TEST_WEBHOOK_SECRET } from '../../testkit/webhook-receiver';
 import { INSPECTOR_MARKER } from '../../testkit/inspector';
@@ -27,6 +28,16 @@ const STREAM_FILE = 'handlers/aliyun/stream.js';
 interface AliyunTemplate {
   Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
 }
+
+/** The schedule of the function's timer trigger in a compiled template, when the timer is on. */
+function enabledTimer(template: AliyunTemplate, fn: 'recover' | 'stream'): string | undefined {
+  const trigger = Object.values(template.Resources).find((resource) => resource.Type === 'BRIDGE::FC::Trigger' && resource.Properties.functionName === `dingtalk-callback-dev-${fn}`);
+  const config = trigger?.Properties.triggerConfig as { cronExpression: string; enable: boolean } | undefined;
+  return config?.enable ? config.cronExpression : undefined;
+}
+
+/** What the compiled template's timers that are on spend of DingTalk's server-API calls a month. */
+const templateApiCalls = (template: AliyunTemplate) => scheduledApiCalls({ recover: enabledTimer(template, 'recover'), stream: enabledTimer(template, 'stream') });
 
 describe('sls package --config serverless.aliyun.yml', function () {
   this.timeout(120_000);
@@ -94,7 +105,17 @@ describe('sls package --config serverless.aliyun.yml', function () {
       ['dingtalk-callback-dev-stream', 'timer', { cronExpression: `@every ${STREAM_LEASES.aliyun.everySeconds / 60}m`, enable: true }],
     ]);
     expect(triggers.filter((trigger) => trigger.triggerType === 'tablestore').map((trigger) => trigger.functionName)).to.deep.equal(['dingtalk-callback-dev-forward']);
-    expect(packaged.output).to.contain("dingtalk-callback-dev-recover: recover runs @every 60m: 720 failed-list calls a month, 14% of the standard edition's 5,000 server-API calls (docs/recover.md)");
+  });
+
+  it("spends 1,440 of DingTalk's 5,000 server-API calls a month by default, recover's and the stream function's, and says so at packaging", function () {
+    expect(templateApiCalls(template)).to.deep.equal({ recover: 720, streamOpens: 720, total: 1440, share: 29 });
+    expect(packaged.output).to.contain(
+      [
+        "DingTalk server-API calls a month on these schedules: 1,440, 29% of the standard edition's 5,000 (docs/recover.md, docs/stream.md)",
+        '  recover @every 60m: 720 failed-list calls',
+        '  stream @every 60m: 720 connections/open calls, counted as DingTalk may count them',
+      ].map((line) => `${line}\n`).join(''),
+    );
   });
 
   it("grants the functions' role PutRow on the events and dead-letter tables of that instance, recover its inbox and the type index, and no other Tablestore action", function () {
@@ -227,9 +248,10 @@ describe('sls package --config serverless.aliyun.yml with DINGTALK_RECOVER_ENABL
       const template = await packaged.json<AliyunTemplate>('configuration-template-update.json');
       const recover = Object.values(template.Resources).find((resource) => resource.Type === 'BRIDGE::FC::Trigger' && resource.Properties.functionName === 'dingtalk-callback-dev-recover');
       expect(recover?.Properties.triggerConfig).to.deep.equal({ cronExpression: '@every 2h', enable: false });
-      expect(packaged.output, 'a timer that is off costs nothing').not.to.contain('recover runs');
-      expect(packaged.output).to.contain("dingtalk-callback-dev-recover: its timer is off, so DingTalk's failed list is not pulled");
-      expect(packaged.output).to.contain('dingtalk-callback-dev-stream: its timer is off, so no DingTalk Stream connection is held');
+      expect(templateApiCalls(template), 'a timer that is off costs nothing').to.deep.equal({ recover: 0, streamOpens: 0, total: 0, share: 0 });
+      expect(packaged.output).to.contain("DingTalk server-API calls a month on these schedules: 0, 0% of the standard edition's 5,000");
+      expect(packaged.output).to.contain("  recover: off, so DingTalk's failed list is not pulled; `dingtalk-callback recover` pulls it by hand\n");
+      expect(packaged.output).to.contain('  stream: off, so no DingTalk Stream connection is held and an app in Stream mode receives nothing here (DINGTALK_STREAM_ENABLED=true holds one)\n');
       expect(packaged.output).to.contain('Finished Packaging.');
     } finally {
       await packaged.remove();

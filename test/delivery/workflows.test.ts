@@ -190,17 +190,22 @@ describe('GitHub Actions workflows', function () {
       expect(readRepoFile('.github/workflows/deploy.yml')).to.not.match(/aws-(access-key-id|secret-access-key)/);
     });
 
-    it('runs `sls deploy --config serverless.aws.yml` for the stage and region, with the SSM prefix only when it is set, and recover on unless told off', function () {
+    it('runs `sls deploy --config serverless.aws.yml` for the stage and region, with the SSM prefix and each schedule setting only when it is set', function () {
       const deployStep = stepRunning(aws, 'sls deploy');
-      expect(Object.keys(deployStep.env!)).to.deep.equal(['DINGTALK_SSM_PREFIX', 'DINGTALK_RECOVER_ENABLED']);
+      expect(Object.keys(deployStep.env!)).to.deep.equal(['DINGTALK_SSM_PREFIX', 'DINGTALK_RECOVER_ENABLED', 'AWS_RECOVER_SCHEDULE', 'DINGTALK_STREAM_ENABLED']);
       const recorded = fakeNpx(dir);
-      const command = (recover: string) => ['sls', 'deploy', '--config', 'serverless.aws.yml', '--stage', 'dev', '--region', 'ap-northeast-1', `--param=recoverEnabled=${recover}`];
-      runStep(deployStep, { STAGE: 'dev', AWS_REGION: 'ap-northeast-1', DINGTALK_SSM_PREFIX: '/dingtalk-callback/dev', DINGTALK_RECOVER_ENABLED: '' }, dir);
-      expect(recorded().args).to.deep.equal(command('true'));
+      const command = ['sls', 'deploy', '--config', 'serverless.aws.yml', '--stage', 'dev', '--region', 'ap-northeast-1'];
+      const unset = { DINGTALK_RECOVER_ENABLED: '', AWS_RECOVER_SCHEDULE: '', DINGTALK_STREAM_ENABLED: '' };
+      // None set: no --param, so serverless.aws.yml's defaults apply (recover hourly, Stream off).
+      runStep(deployStep, { STAGE: 'dev', AWS_REGION: 'ap-northeast-1', DINGTALK_SSM_PREFIX: '/dingtalk-callback/dev', ...unset }, dir);
+      expect(recorded().args).to.deep.equal(command);
       expect(recorded().env).to.include({ DINGTALK_SSM_PREFIX: '/dingtalk-callback/dev' });
-      runStep(deployStep, { STAGE: 'dev', AWS_REGION: 'ap-northeast-1', DINGTALK_SSM_PREFIX: '', DINGTALK_RECOVER_ENABLED: 'false' }, dir);
+      // An app in Stream mode: Stream on, recover off.
+      runStep(deployStep, { STAGE: 'dev', AWS_REGION: 'ap-northeast-1', DINGTALK_SSM_PREFIX: '', ...unset, DINGTALK_RECOVER_ENABLED: 'false', DINGTALK_STREAM_ENABLED: 'true' }, dir);
       expect(recorded().env).to.not.have.any.keys('DINGTALK_SSM_PREFIX');
-      expect(recorded().args).to.deep.equal(command('false'));
+      expect(recorded().args).to.deep.equal([...command, '--param=recoverEnabled=false', '--param=streamEnabled=true']);
+      runStep(deployStep, { STAGE: 'dev', AWS_REGION: 'ap-northeast-1', DINGTALK_SSM_PREFIX: '', ...unset, AWS_RECOVER_SCHEDULE: 'rate(30 minutes)' }, dir);
+      expect(recorded().args).to.deep.equal([...command, '--param=recoverSchedule=rate(30 minutes)']);
     });
 
     it('writes the Alibaba secrets to a private credentials file that the provider plugin itself accepts', function () {
@@ -220,14 +225,17 @@ describe('GitHub Actions workflows', function () {
       const settings = { DINGTALK_TOKEN: 't', DINGTALK_AES_KEY: 'k'.repeat(43), DINGTALK_OWNER_KEY: 'ding123', EVENTS_TABLE: 'events', TABLESTORE_ENDPOINT: 'https://i.cn-hangzhou.ots.aliyuncs.com', TABLESTORE_INSTANCE: 'i' };
       expect(Object.keys(deployStep.env!)).to.include.members(Object.keys(settings));
       const recorded = fakeNpx(dir);
-      runStep(deployStep, { STAGE: 'prod', ALIYUN_REGION: '', DINGTALK_RECOVER_ENABLED: '', ...settings }, dir);
+      const schedules = { DINGTALK_RECOVER_ENABLED: 'false', DINGTALK_RECOVER_SCHEDULE: '@every 30m', DINGTALK_STREAM_ENABLED: 'true' };
+      expect(Object.keys(deployStep.env!)).to.include.members(Object.keys(schedules));
+      // Not configured: absent, so that serverless.aliyun.yml's defaults apply (recover and Stream hourly).
+      runStep(deployStep, { STAGE: 'prod', ALIYUN_REGION: '', DINGTALK_RECOVER_ENABLED: '', DINGTALK_RECOVER_SCHEDULE: '', DINGTALK_STREAM_ENABLED: '', ...settings }, dir);
       expect(recorded().args).to.deep.equal(['sls', 'deploy', '--config', 'serverless.aliyun.yml', '--stage', 'prod']);
       expect(recorded().env).to.include(settings);
-      expect(recorded().env).not.to.have.any.keys('ALIYUN_REGION', 'DINGTALK_RECOVER_ENABLED');
+      expect(recorded().env).not.to.have.any.keys('ALIYUN_REGION', ...Object.keys(schedules));
       // Serverless v3 refuses --region for the aliyun provider: the region travels in the environment.
-      runStep(deployStep, { STAGE: 'prod', ALIYUN_REGION: 'cn-shanghai', DINGTALK_RECOVER_ENABLED: 'false', ...settings }, dir);
+      runStep(deployStep, { STAGE: 'prod', ALIYUN_REGION: 'cn-shanghai', ...schedules, ...settings }, dir);
       expect(recorded().args).to.deep.equal(['sls', 'deploy', '--config', 'serverless.aliyun.yml', '--stage', 'prod']);
-      expect(recorded().env).to.include({ ALIYUN_REGION: 'cn-shanghai', DINGTALK_RECOVER_ENABLED: 'false' });
+      expect(recorded().env).to.include({ ALIYUN_REGION: 'cn-shanghai', ...schedules });
     });
 
     it('installs exactly what package-lock.json pins on the Node.js major each cloud runs', function () {

@@ -125,6 +125,7 @@ export class LocalStackPlugin {
     const forwarding = sinks.length > 0;
     const forwarded = (eventType: string) => forwarding && !HANDSHAKES.has(eventType) && forwardSettings.types(eventType);
     const recoverLine = this.scheduleRecover(env, sandbox);
+    this.unscheduleStream();
     const streamSettings = this.streamSettings(env);
     // serverless-offline would print its routes before failing on a port in use, then an error object;
     // dynalite would die at the first request on a data folder another npm start holds.
@@ -257,6 +258,16 @@ export class LocalStackPlugin {
     if (schedules.every((schedule) => schedule.enabled === false)) return 'Recover: its schedule is disabled';
     if (sandbox) return `Recover: on its schedule (${schedules.map((schedule) => String(schedule.rate)).join(', ')}), the failed list of the DingTalk sandbox at ${env.DINGTALK_API_BASE} is pulled into this store, docs/recover.md`;
     return "Recover: on its schedule, DingTalk's failed list is pulled into this store (and taken off DingTalk's list), docs/recover.md";
+  }
+
+  /**
+   * Turns the scheduled `stream` function's schedule off: here the Stream relay runs in this process
+   * when it runs at all (the banner's `Stream:` line), and the function would open a second
+   * connection every 12 minutes, or, with the sandbox's development app, try DingTalk's real
+   * gateway with it.
+   */
+  private unscheduleStream(): void {
+    for (const event of this.serverless.service.getFunction('stream').events ?? []) if (event.schedule) event.schedule.enabled = false;
   }
 
   /**

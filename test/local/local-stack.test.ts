@@ -81,6 +81,8 @@ describe('npm start: the local stack', function () {
     // No app to pull for: recover's schedule is off, not a ConfigError every 10 minutes.
     expect(stack.output()).to.include('Recover: off (set DINGTALK_APP_KEY and DINGTALK_APP_SECRET');
     expect(stack.output()).to.include('Scheduling [recover] cron: disabled');
+    // The Stream relay runs in this process or not at all: the scheduled stream function never does.
+    expect(stack.output()).to.include('Scheduling [stream] cron: disabled');
     expect(stack.output()).to.include('Stream: off (set DINGTALK_APP_KEY and DINGTALK_APP_SECRET');
 
     for (const message of stored) expect(await push(stack, message)).to.deep.equal({ status: 200, reply: 'success' });
@@ -144,6 +146,7 @@ describe('npm start: the local stack', function () {
       expect(stack.output()).to.include(`Stream: user_leave_org  ${dingtalk.appKey}:event:user_leave_org:stream-evt-1  stored`);
       expect(stack.output()).to.include("Recover: on its schedule, DingTalk's failed list is pulled into this store");
       expect(stack.output()).to.include('Scheduling [recover] cron: [0 */1 * * *]');
+      expect(stack.output()).to.include('Scheduling [stream] cron: disabled');
       // A scheduled run, invoked now, pulls from the DINGTALK_API_BASE set, as the settings table says.
       dingtalk.failed.push(approvalItem(1, dingtalk.corpId));
       const run = await fetch(`http://localhost:${stack.lambdaPort}/2015-03-31/functions/dingtalk-callback-dev-recover/invocations`, { method: 'POST', body: '{}' });
@@ -182,6 +185,8 @@ describe('npm start: the local stack', function () {
     expect(stack.output()).to.include(`Recover: on its schedule (rate(1 hour)), the failed list of the DingTalk sandbox at ${sandbox} is pulled into this store`);
     expect(stack.output()).to.include('Scheduling [recover] cron: [0 */1 * * *]');
     expect(stack.output()).to.include('Stream: off (the DingTalk sandbox has no Stream gateway');
+    // Nor does the scheduled stream function try DingTalk's real gateway with the sandbox's app.
+    expect(stack.output()).to.include('Scheduling [stream] cron: disabled');
     // The CLI as a newcomer runs it beside npm start: DINGTALK_SANDBOX=true, and where this stack's ports are not the defaults.
     const env = { ...CLEAN_ENV, DINGTALK_SANDBOX: 'true', DINGTALK_API_BASE: sandbox };
     const storeFlags = ['--endpoint', localDynamoDbEndpoint(stack.dynamodbPort)];

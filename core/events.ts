@@ -71,6 +71,15 @@ export interface EventIdentity {
 export const MAX_ID_BYTES = 512;
 
 /**
+ * Whether `id` could be a record's: {@link recordId} never makes an empty one nor one over
+ * {@link MAX_ID_BYTES}. A store answers any other as unknown without asking its table, which would
+ * refuse the key outright (an error, where "no such event" is the answer).
+ */
+export function couldBeRecordId(id: string): boolean {
+  return id !== '' && Buffer.byteLength(id, 'utf8') <= MAX_ID_BYTES;
+}
+
+/**
  * The longest derived field (eventType, eventId, corpId, processInstanceId) stored as it is, in
  * UTF-8 bytes: far above any real DingTalk value, far below every key limit. Longer values are
  * capped by {@link capField}; the payload keeps them whole.

@@ -112,6 +112,10 @@ export function describeEventStoreContract(name: string, factory: StoreFactory):
       expect(await subject.store.get('no-such-event')).to.equal(undefined);
     });
 
+    it('answers undefined, without asking the table, for an id no record can have: empty, or longer than any key (a hostile `events get` or inspector link)', async function () {
+      for (const id of ['', 'a'.repeat(3000), '审'.repeat(600)]) expect(await subject.store.get(id), `${id.length} characters`).to.equal(undefined);
+    });
+
     const ids = async (query: EventQuery) => (await subject.store.list(query)).records.map((record) => record.eventId);
 
     it('lists by type newest first, honouring the limit', async function () {

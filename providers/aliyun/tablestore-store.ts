@@ -1,5 +1,5 @@
 import TableStore from 'tablestore';
-import type { EventRecord } from '../../core/events';
+import { couldBeRecordId, type EventRecord } from '../../core/events';
 import { stateId, type IsvState, type IsvStateStore, type SuiteTicketState } from '../../core/isv-state';
 import { decodeListKey, encodeListKey, keyRange, listLimit, pageOf, storedFilters, type EventPage, type EventQuery, type EventStore } from '../../core/listing';
 import { putClientOf } from './tablestore-client';
@@ -26,6 +26,7 @@ export class TablestoreEventStore extends TablestoreEventWriter implements Event
   }
 
   async get(id: string): Promise<EventRecord | undefined> {
+    if (!couldBeRecordId(id)) return undefined;
     const { row } = await this.client.getRow({ tableName: this.tableName, primaryKey: [{ id }], maxVersions: 1 }).catch((error: unknown) => {
       throw storeError('GetRow', error);
     });

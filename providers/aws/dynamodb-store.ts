@@ -1,4 +1,4 @@
-import type { EventRecord } from '../../core/events';
+import { couldBeRecordId, type EventRecord } from '../../core/events';
 import { stateId, type IsvState, type IsvStateStore, type SuiteTicketState } from '../../core/isv-state';
 import { TOOLS_PUT_DEADLINE_MS } from '../../core/store';
 import { decodeListKey, encodeCursor, keyRange, listLimit, storedFilters, type EventPage, type EventQuery, type EventStore } from '../../core/listing';
@@ -70,6 +70,7 @@ export class DynamoDbEventStore extends DynamoDbEventWriter implements EventStor
   }
 
   async get(id: string): Promise<EventRecord | undefined> {
+    if (!couldBeRecordId(id)) return undefined;
     const { Item: item } = await storeCall<{ Item?: Item }>(this.client, 'GetItem', { TableName: this.tableName, Key: { id: { S: id } }, ConsistentRead: true });
     return item && fromItem(item);
   }

@@ -115,6 +115,8 @@ describe('the inspector API over the local store (dynalite), a real callback and
     }
     expect((await call(`${url}api/events/%E0%A4%A`)).json()).to.deep.include({ error: 'bad_id' });
     expect((await call(`${url}api/events/no-such-id`)).status).to.equal(404);
+    // Longer than any key: no such event (never a 503 that says "try again").
+    expect((await call(`${url}api/events/${'a'.repeat(3000)}`)).json()).to.deep.include({ error: 'not_found' });
     expect((await call(`${url}api/nothing`)).status).to.equal(404);
     const wrongMethod = await call(`${url}api/events`, { method: 'DELETE' });
     expect([wrongMethod.status, wrongMethod.headers.allow, wrongMethod.json().error]).to.deep.equal([405, 'GET', 'method_not_allowed']);

@@ -1,3 +1,5 @@
+import { terminalSafe } from './terminal-safe';
+
 /**
  * One structured line per push. Fields are chosen so that no secret, ciphertext or decrypted
  * payload can reach a log: only ids, the event type, the outcome, the status and codes.
@@ -27,9 +29,13 @@ export interface PushLog {
 /** Where log lines go. */
 export type Logger = (entry: PushLog) => void;
 
-/** Writes an entry as one JSON line on stdout, where Lambda and Function Compute collect it. */
+/**
+ * Writes an entry as one JSON line on stdout, where Lambda and Function Compute collect it (and
+ * `npm start` shows it on a terminal): what JSON leaves raw of pushed text, a bidirectional override
+ * in an event type, the line separators, C1 controls, is written as its escape, the same string.
+ */
 export function jsonLine(entry: object): void {
-  process.stdout.write(`${JSON.stringify(entry)}\n`);
+  process.stdout.write(`${terminalSafe(JSON.stringify(entry))}\n`);
 }
 
 /** {@link jsonLine} for push lines. */

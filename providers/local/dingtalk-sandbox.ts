@@ -98,6 +98,21 @@ export function failedItemOf(message: Record<string, unknown>, corpId: string, e
   return { call_back_tag: tag, event_time: eventTime, [tag]: data };
 }
 
+/**
+ * Why a request is not one of this machine's tools (the CLI, npm start's functions, a script),
+ * which send neither `Origin` nor `Sec-Fetch-Site`: a Host other than the sandbox's own (a
+ * DNS-rebound name), or a browser's request made by a page (any other site may send a text/plain
+ * POST, and would park a forged event for recover to store). A navigation typed in the address bar
+ * (`Sec-Fetch-Site: none`) may read.
+ */
+function notFromThisMachine(request: IncomingMessage, port: string): { error: string; message: string } | undefined {
+  const host = request.headers.host ?? '';
+  if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return { error: 'wrong_host', message: `the DingTalk sandbox answers at ${sandboxUrl(Number(port))} only` };
+  const site = request.headers['sec-fetch-site'];
+  if (request.headers.origin !== undefined || (site !== undefined && site !== 'none')) return { error: 'cross_origin', message: 'the DingTalk sandbox answers the tools of this machine, never a web page' };
+  return undefined;
+}
+
 export class DingTalkSandbox {
   appKey: string = DEV_APP.DINGTALK_APP_KEY;
   appSecret: string = DEV_APP.DINGTALK_APP_SECRET;
@@ -147,6 +162,11 @@ export class DingTalkSandbox {
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const refusal = notFromThisMachine(request, new URL(this.url).port);
+    if (refusal) {
+      response.writeHead(403, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(refusal));
+      return;
+    }
     const url = new URL(request.url ?? '/', 'http://localhost');
     const path = url.pathname.replace(/^\/+/, '');
     const query = Object.fromEntries(url.searchParams);

@@ -17,7 +17,7 @@ that month's events only, one read per event (docs/cli.md has the cost on each c
 Exit status 0, also when the quota is reached; 1 when the store cannot be read.
 
 Options:
-  --month YYYY-MM    the month (default: this month)
+  --month YYYY-MM    the month, this one or an earlier one (default: this month)
   --quota N          the organisation's push quota a month (default ${QUOTAS.pushes.standard}, the standard
                      edition; ${QUOTAS.pushes.addOn} with the paid add-on)
   --json             print one JSON object: month, events, counted, exempt, quota, bySource,
@@ -38,12 +38,14 @@ Examples:
   },
   async run(values, positionals) {
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    const month = typeof values.month === 'string' ? values.month : dingtalkMonth(new Date());
+    const current = dingtalkMonth(new Date());
+    const month = typeof values.month === 'string' ? values.month : current;
     try {
       monthBounds(month);
     } catch {
-      throw new UsageError(`--month must be YYYY-MM, like ${dingtalkMonth(new Date())}`);
+      throw new UsageError(`--month must be YYYY-MM, like ${current}`);
     }
+    if (month > current) throw new UsageError(`--month ${month} has not begun: DingTalk's month (UTC+8) is ${current}`);
     const quota = wholeNumber(values.quota, 'quota', QUOTAS.pushes.standard, 1, 1_000_000_000);
     const store = openStore(values);
     const onRead = process.stderr.isTTY ? (records: number) => process.stderr.write(`\rreading ${month}: ${records} events`) : undefined;
@@ -64,7 +66,7 @@ function report(usage: MonthUsage): string {
     `  count against the push quota  ${number(usage.counted)} of ${number(usage.quota)} (${share}%)`,
     `  exempt (contact-list events)  ${number(usage.exempt)}`,
   ];
-  if (usage.reached) lines.push(`  the quota was reached on ${usage.reachesQuotaOn}: DingTalk pushes nothing more this month`);
+  if (usage.reached) lines.push(`  the quota was reached on ${usage.reachesQuotaOn}: DingTalk pushes nothing more ${usage.complete ? 'that' : 'this'} month`);
   else if (usage.reachesQuotaOn) lines.push(`  at this month's rate the quota is reached on ${usage.reachesQuotaOn}`);
   else if (!usage.complete) lines.push("  at this month's rate the quota is not reached this month");
   if (usage.bySource.sync > 0) lines.push('  (each SyncHTTP row is counted; DingTalk counts a push of several rows once)');

@@ -8,8 +8,8 @@ import { countsAgainstPushQuota, QUOTAS } from './quota';
  */
 const DINGTALK_OFFSET_MS = 8 * 3_600_000;
 
-/** `YYYY-MM` */
-const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
+/** `YYYY-MM`, from 1970 (before it no event was stored; and `Date.UTC` reads a year under 100 as 19xx). */
+const MONTH = /^(19[7-9]\d|[2-9]\d{3})-(0[1-9]|1[0-2])$/;
 
 /** One month's stored events against DingTalk's push quota (docs/cli.md, `usage`). */
 export interface MonthUsage {

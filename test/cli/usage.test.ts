@@ -82,7 +82,8 @@ describe('dingtalk-callback usage: a month of events against the push quota', fu
 
   it('bounds a month as DingTalk’s (UTC+8) and refuses anything but YYYY-MM', function () {
     expect(monthBounds('2026-12')).to.deep.equal({ since: '2026-11-30T16:00:00.000Z', until: '2026-12-31T16:00:00.000Z' });
-    for (const bad of ['2026-13', '2026-1', 'november']) expect(() => monthBounds(bad)).to.throw(RangeError);
+    for (const bad of ['2026-13', '2026-1', 'november', '0099-01', '1969-12']) expect(() => monthBounds(bad), bad).to.throw(RangeError);
+    expect(monthBounds('1970-01').since).to.equal('1969-12-31T16:00:00.000Z');
   });
 
   for (const index of [0, 1]) {
@@ -117,6 +118,8 @@ describe('dingtalk-callback usage: a month of events against the push quota', fu
         expect(text.stdout).to.match(/^ {2}recovered +2$/m);
         expect(text.stdout).to.match(/^ {2}bpms_instance_change +3$/m);
         expect(text.stdout).to.match(/^ {2}user_add_org +1 {2}exempt$/m);
+        const spent = await runCli(['usage', '--month', '2026-11', '--quota', '5', ...flags], { env });
+        expect(spent.stdout).to.include('\n  the quota was reached on 2026-11-07: DingTalk pushes nothing more that month\n');
       });
     });
   }
@@ -125,6 +128,9 @@ describe('dingtalk-callback usage: a month of events against the push quota', fu
     const month = await runCli(['usage', '--month', '2026-13']);
     expect(month.status).to.equal(2);
     expect(month.stderr).to.match(/--month must be YYYY-MM, like \d{4}-\d{2}/);
+    const future = await runCli(['usage', '--month', '9999-12']);
+    expect([future.status, future.stdout]).to.deep.equal([2, '']);
+    expect(future.stderr).to.match(/--month 9999-12 has not begun: DingTalk's month \(UTC\+8\) is \d{4}-\d{2}/);
     const quota = await runCli(['usage', '--quota', '0']);
     expect(quota.status).to.equal(2);
     expect(quota.stderr).to.contain('--quota must be a whole number from 1 to 1000000000');

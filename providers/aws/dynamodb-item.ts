@@ -1,5 +1,4 @@
 import { promisify } from 'node:util';
-import { gunzip, gzip } from 'node:zlib';
 import { StoreError, UnstorableEventError } from '../../core/errors';
 import { headersText, storedRecord, type EventRecord } from '../../core/events';
 import { encodeListKey } from '../../core/listing';
@@ -49,8 +48,13 @@ export function bytesOf(value: Uint8Array | string): Buffer {
   return typeof value === 'string' ? Buffer.from(value, 'base64') : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
 
-const gzipAsync = promisify(gzip);
-const gunzipAsync = promisify(gunzip);
+/**
+ * `node:zlib`, loaded at the first payload that needs it: most pushes are small, and loading it at
+ * every cold start cost ~3 ms of CPU (docs/performance.md).
+ */
+const zlib = () => import('node:zlib');
+const gzipAsync = async (text: string) => promisify((await zlib()).gzip)(text);
+const gunzipAsync = async (bytes: Uint8Array) => promisify((await zlib()).gunzip)(bytes);
 
 /**
  * The item of a record: optional fields absent rather than empty, a large payload compressed.

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ConfigError, StoreError } from '../core/errors';
 import { QueryError } from '../core/listing';
 import { AwsError } from '../providers/aws/aws-json-client';
+import { SANDBOX_VARIABLE, sandboxOn } from '../providers/local/dingtalk-sandbox';
 import { localDynamoDbEndpoint } from '../providers/local/local-dynamodb';
 import { callbackUrl } from './callback-url';
 import { closest, parseCommandArgs, stringFlag, UsageError, type Command } from './command';
@@ -17,6 +18,9 @@ import { suite } from './suite';
 import { usage } from './usage';
 
 const COMMANDS: Command[] = [keygen, send, events, suite, usage, listen, load, forward, recoverCommand, callbackUrl];
+
+/** The commands `DINGTALK_SANDBOX=true` serves with no DingTalk app (Stream's `listen` has no sandbox). */
+const SANDBOX_COMMANDS = new Set([recoverCommand.name, callbackUrl.name]);
 
 const HELP = `Usage: dingtalk-callback <command> [options]
 
@@ -71,6 +75,9 @@ export async function main(args: string[]): Promise<number> {
     }
     if (error instanceof ConfigError) {
       process.stderr.write(`dingtalk-callback ${command.name}: ${error.message}\n"dingtalk-callback ${command.name} --help" lists the settings it reads from the environment.\n`);
+      if (SANDBOX_COMMANDS.has(command.name) && error.message.includes('DINGTALK_APP_KEY') && !sandboxOn(process.env)) {
+        process.stderr.write(`To try it with no DingTalk app: ${SANDBOX_VARIABLE}=true, here and for npm start, uses npm start's local stand-in for DingTalk (docs/recover.md#trying-it-on-a-laptop).\n`);
+      }
       return 2;
     }
     if (error instanceof StoreError) {

@@ -83,6 +83,7 @@ describe('dingtalk-callback listen, against a fake Stream gateway and the local 
     const missing = await runCli(['listen', '--endpoint', dynamo.endpoint], { env: CLEAN_ENV });
     expect(missing.status).to.equal(2);
     expect(missing.stderr).to.include('DINGTALK_APP_KEY: is not set; DINGTALK_APP_SECRET: is not set');
+    expect(missing.stderr, 'the sandbox has no Stream gateway').to.not.include('DINGTALK_SANDBOX');
     const nowhere = await runCli(['listen', '--endpoint', 'http://127.0.0.1:9'], { env: { ...CLEAN_ENV, ...gatewayEnv(gateway, base) } });
     expect(nowhere.status).to.equal(1);
     expect(nowhere.stderr).to.include('nothing answered at http://127.0.0.1:9');

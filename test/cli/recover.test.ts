@@ -148,7 +148,7 @@ describe('dingtalk-callback recover and callback-url (in process, local store on
   it('without app credentials says which variable to set (exit 2)', async function () {
     const { status, output } = await cli(['recover', '--endpoint', dynamo.endpoint], { DINGTALK_API_BASE: dingtalk.url });
     expect(status).to.equal(2);
-    expect(output).to.contain('DINGTALK_APP_KEY: is not set; DINGTALK_APP_SECRET: is not set\n"dingtalk-callback recover --help" lists the settings it reads from the environment.');
+    expect(output).to.contain('DINGTALK_APP_KEY: is not set; DINGTALK_APP_SECRET: is not set\n"dingtalk-callback recover --help" lists the settings it reads from the environment.\nTo try it with no DingTalk app: DINGTALK_SANDBOX=true, here and for npm start');
   });
 
   it('an ISV suite: the token from the stored suite_ticket, pages by cursor, each confirmed after storing', async function () {
@@ -219,6 +219,7 @@ describe('dingtalk-callback recover and callback-url (in process, local store on
       const nothing = await cli(['callback-url', 'register', '--url', callback.url, '--tags', 'user_add_org'], { DINGTALK_API_BASE: dingtalk.url });
       expect(nothing.status).to.equal(2);
       expect(nothing.output).to.contain('DINGTALK_APP_KEY: is not set; DINGTALK_APP_SECRET: is not set; DINGTALK_TOKEN: is not set; DINGTALK_AES_KEY: is not set\n');
+      expect(nothing.output).to.contain('To try it with no DingTalk app: DINGTALK_SANDBOX=true');
       const shortKey = await cli(['callback-url', 'update'], { ...env, DINGTALK_TOKEN: 'token', DINGTALK_AES_KEY: 'short' });
       expect(shortKey.output).to.contain('DINGTALK_AES_KEY: must be exactly 43');
       expect(dingtalk.calls).to.deep.equal([]);

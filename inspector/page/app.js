@@ -154,7 +154,8 @@ async function open(id) {
     $('detail').hidden = false;
     history.replaceState(null, '', `#event=${encodeURIComponent(id)}`);
   } catch (error) {
-    $('action-result').textContent = error.message;
+    // Beside the open event; with none open (a stale link), where the list's errors are.
+    $($('detail').hidden ? 'list-error' : 'action-result').textContent = error.message;
   }
 }
 
@@ -276,7 +277,15 @@ async function start() {
   await loadList(false);
   void loadUsage();
   const linked = /^#event=(.+)$/.exec(location.hash);
-  if (linked) void open(decodeURIComponent(linked[1]));
+  if (linked) {
+    let id;
+    try {
+      id = decodeURIComponent(linked[1]);
+    } catch {
+      $('list-error').textContent = 'The address names no event: its #event= part is not percent-encoded. Pick one from the list.';
+    }
+    if (id !== undefined) void open(id);
+  }
 }
 
 void start();

@@ -209,6 +209,22 @@ describe('the inspector page in headless Chromium, over npm start', function () 
     await page.reload();
     await textMatches(page, '#fields dd', exactly(id));
     expect(problems).to.deep.equal([]);
+
+    // An address naming no event (a stale link, or one mangled by hand) says so, and breaks nothing.
+    for (const [hash, words] of [
+      ['#event=no-such-event', '^no event with id "no-such-event"'],
+      ['#event=%ff', '^The address names no event: its #event= part is not percent-encoded'],
+    ] as const) {
+      await page.goto('about:blank');
+      await page.goto(`${stack!.inspectorUrl}${hash}`);
+      await textMatches(page, '#list-error', words);
+      expect(await page.isHidden('#detail')).to.equal(true);
+    }
+    // The 404 of the stale link is the browser's own console line; nothing else went wrong.
+    expect(problems.filter((problem) => !problem.includes('404'))).to.deep.equal([]);
+    problems.length = 0;
+    await page.goto(stack!.inspectorUrl);
+    await page.waitForSelector('#events tr');
   });
 
   it('keeps up with a burst of more events than a page holds, none missing, and pages by the store cursor ("Older events")', async function () {

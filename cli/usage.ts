@@ -71,11 +71,12 @@ function report(usage: MonthUsage): string {
   else if (!usage.complete) lines.push("  at this month's rate the quota is not reached this month");
   if (usage.bySource.sync > 0) lines.push('  (each SyncHTTP row is counted; DingTalk counts a push of several rows once)');
   lines.push('', 'By source:', ...Object.entries(usage.bySource).map(([source, count]) => `  ${source.padEnd(10)} ${number(count).padStart(9)}`));
-  const types = Object.entries(usage.byType);
+  const types = Object.entries(usage.byType).map(([type, count]) => ({ shown: terminalSafe(type), count, exempt: !countsAgainstPushQuota(type) }));
   if (types.length > 0) {
-    const width = Math.max(...types.map(([type]) => type.length));
+    // The width of the types as shown: a control character in one is its longer escape.
+    const width = Math.max(...types.map(({ shown }) => shown.length));
     lines.push('', 'By type:');
-    for (const [type, count] of types) lines.push(`  ${terminalSafe(type).padEnd(width)} ${number(count).padStart(9)}${countsAgainstPushQuota(type) ? '' : '  exempt'}`);
+    for (const { shown, count, exempt } of types) lines.push(`  ${shown.padEnd(width)} ${number(count).padStart(9)}${exempt ? '  exempt' : ''}`);
   }
   return `${lines.join('\n')}\n`;
 }

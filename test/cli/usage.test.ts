@@ -124,6 +124,17 @@ describe('dingtalk-callback usage: a month of events against the push quota', fu
     });
   }
 
+  it('lines up the counts by type when a pushed type holds a control character, shown as its escape', async function () {
+    const [, store, flags, env] = stores[0]!;
+    for (const type of ['bpms_instance_change', 'evil\u202etxt.exe\u001b[2J']) await store.put(event(type, 'push', '2026-07-10T02:00:00.000Z'));
+    const text = await runCli(['usage', '--month', '2026-07', ...flags], { env });
+    expect(text.status, text.stderr).to.equal(0);
+    const rows = text.stdout.split('\n').slice(text.stdout.split('\n').indexOf('By type:') + 1, -1);
+    expect(rows).to.have.length(2);
+    expect(rows.join('\n')).to.include('evil\\u202etxt.exe\\u001b[2J');
+    expect(new Set(rows.map((row) => row.length)), rows.join('\n')).to.have.property('size', 1);
+  });
+
   it('refuses a malformed --month or --quota, saying what it takes', async function () {
     const month = await runCli(['usage', '--month', '2026-13']);
     expect(month.status).to.equal(2);

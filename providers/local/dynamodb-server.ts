@@ -1,8 +1,7 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
-import { Level } from 'level';
 
 /** A running embedded DynamoDB-compatible server. */
 export interface DynamoDbServer {
@@ -55,20 +54,4 @@ function listenForPuts(server: Server, onPut: PutItemListener): void {
     }
     serve(request, response);
   });
-}
-
-/**
- * Whether another process (another `npm start`) holds the LevelDB store in `dataDir`: LevelDB
- * locks its folder, and dynalite, started on a held one, fails at the first request instead.
- */
-export async function dataDirInUse(dataDir: string): Promise<boolean> {
-  if (!existsSync(dataDir)) return false;
-  const db = new Level(dataDir, { createIfMissing: false });
-  try {
-    await db.open();
-    await db.close();
-    return false;
-  } catch (error) {
-    return (error as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED';
-  }
 }

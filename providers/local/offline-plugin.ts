@@ -1,36 +1,26 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { resolve, sep } from 'node:path';
 import WebSocket from 'ws';
 import { ConfigError } from '../../core/errors';
 import { HANDSHAKES } from '../../core/events';
 import type { Sink } from '../../core/forward';
 import type { Environment } from '../../core/environment';
-import { loadForwardSettings, type ForwardSettings } from '../../core/forward-settings';
-import { loadRecoverSettings } from '../../core/recover';
-import { loadSettings, type Settings } from '../../core/settings';
+import type { Settings } from '../../core/settings';
 import { frameLine, runRelay, wsConnect } from '../../core/stream-relay';
 import { terminalSafe } from '../../core/terminal-safe';
-import { loadStreamSettings, streamEnabled, type StreamSettings } from '../../core/stream-settings';
-import { EVENTBRIDGE, functionClient, type AwsJsonClient } from '../aws/aws-json-client';
+import type { StreamSettings } from '../../core/stream-settings';
+import type { AwsJsonClient } from '../aws/aws-json-client';
 import { DynamoDbEventStore } from '../aws/dynamodb-store';
 import { DynamoDbEventWriter } from '../aws/dynamodb-writer';
-import { awsSinks } from '../aws/setup';
 import { startLocalDeadLetterQueue, type LocalDeadLetterQueue } from './dead-letter-queue';
-import { withDevCredentials, withDevForwardSecret } from './dev-credentials';
-import { DingTalkSandbox, SANDBOX_PORT, SANDBOX_VARIABLE, withSandbox } from './dingtalk-sandbox';
-import { dataDirInUse, startDynamoDbServer, type DynamoDbServer } from './dynamodb-server';
+import { DingTalkSandbox, SANDBOX_PORT, SANDBOX_VARIABLE } from './dingtalk-sandbox';
+import { startDynamoDbServer, type DynamoDbServer } from './dynamodb-server';
 import { createLocalStream, type LocalStream } from './local-stream';
 import { deadLettersIn, DeliveryBook } from '../../inspector/deliveries';
 import { startInspector, type Inspector } from '../../inspector/server';
 import { ensureEventTable, ensureRecoverInboxTable } from './events-table';
 import { LOCAL_AWS_CREDENTIALS, LOCAL_DYNAMODB_PORT, LOCAL_INBOX_TABLE, LOCAL_TABLE_NAME, localDynamoDbClient, localDynamoDbEndpoint } from './local-dynamodb';
-
-/** Where `npm start` keeps the local store, relative to the service directory. */
-export const LOCAL_DATA_DIR = '.data/dynamodb';
-
-/** The port of the inspector page on 127.0.0.1, unless `--inspectorPort` names another. */
-export const LOCAL_INSPECTOR_PORT = 3004;
+import { LOCAL_DATA_DIR, LOCAL_INSPECTOR_PORT, localDataDir, localSettings, refuseWhatIsInUse, StartRefusal, type LocalSettings, type StartOptions } from './start-checks';
 
 /** How long a put may take locally: the function's timeout in `serverless.aws.yml`. */
 const LOCAL_PUT_DEADLINE_MS = 10_000;
@@ -46,15 +36,7 @@ interface Serverless {
   };
 }
 
-interface Options {
-  lambdaPort?: string;
-  dynamodbPort?: string;
-  dingtalkPort?: string;
-  dataDir?: string;
-  inspectorPort?: string;
-  host?: string;
-  httpPort?: string;
-}
+type Options = StartOptions;
 
 interface PluginUtils {
   writeText: (text: string) => void;
@@ -100,40 +82,25 @@ export class LocalStackPlugin {
   ) {}
 
   private async start(): Promise<void> {
-    const { env: devEnv, usingDev } = withDevCredentials(process.env);
-    const sandboxPort = Number(this.options.dingtalkPort ?? SANDBOX_PORT);
-    const { env, sandbox } = withSandbox(devEnv, sandboxPort);
-    const { env: forwardEnv, usingDev: usingDevSecret } = withDevForwardSecret(env);
-    let settings: Settings;
-    let forwardSettings: ForwardSettings;
-    let sinks: Sink[];
+    // start.cjs made the same checks before serverless loaded; a port may have been taken since.
+    let local: LocalSettings;
     try {
-      // Fail now, naming the variable, rather than at the first push.
-      settings = loadSettings(env);
+      local = localSettings(process.env, this.options);
     } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      throw this.failure(`${error.message} (or set none of DINGTALK_TOKEN, DINGTALK_AES_KEY and DINGTALK_OWNER_KEY, to use the development credentials)`, 'DINGTALK_SETTINGS');
+      throw this.refused(error);
     }
-    try {
-      // The sinks as the function builds them: the inspector's re-deliveries go through them.
-      forwardSettings = loadForwardSettings(forwardEnv);
-      sinks = awsSinks(forwardSettings, () => functionClient(EVENTBRIDGE, forwardEnv));
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      throw this.failure(error.message, 'DINGTALK_FORWARD_SETTINGS');
-    }
+    const { env, usingDev, sandbox, sandboxPort, sandboxApp, forwardEnv, usingDevSecret, settings, forwardSettings, sinks, recoverConfigured, streamSettings } = local;
     const forwarding = sinks.length > 0;
     const forwarded = (eventType: string) => forwarding && !HANDSHAKES.has(eventType) && forwardSettings.types(eventType);
-    const recoverLine = this.scheduleRecover(env, sandbox);
+    const recoverLine = this.scheduleRecover(env, sandbox, recoverConfigured);
     this.unscheduleStream();
-    const streamSettings = this.streamSettings(env);
-    // serverless-offline would print its routes before failing on a port in use, then an error object;
-    // dynalite would die at the first request on a data folder another npm start holds.
-    const dataDir = resolve(this.serverless.serviceDir, this.options.dataDir ?? LOCAL_DATA_DIR);
+    const dataDir = localDataDir(this.serverless.serviceDir, this.options);
     this.dataDir = dataDir;
     const port = Number(this.options.dynamodbPort ?? LOCAL_DYNAMODB_PORT);
     const inspectorPort = Number(this.options.inspectorPort ?? LOCAL_INSPECTOR_PORT);
-    await this.refuseWhatIsInUse(port, inspectorPort, dataDir, sandbox ? sandboxPort : undefined);
+    await refuseWhatIsInUse(this.options, dataDir, sandbox).catch((error: unknown) => {
+      throw this.refused(error);
+    });
     const stream = forwarding ? await this.startStream(dataDir, usingDevSecret ? forwardEnv.DINGTALK_FORWARD_SECRET : undefined, forwarded) : undefined;
     this.stream = stream;
     // Each new event goes to the stream, when forwarding, and to the pages the inspector serves.
@@ -180,7 +147,7 @@ export class LocalStackPlugin {
     // Its DINGTALK_API_BASE comes from the deploying shell's: the sandbox's is the one filled in here.
     recover.environment = { ...recover.environment, RECOVER_INBOX_TABLE: LOCAL_INBOX_TABLE, ...(sandbox && { DINGTALK_API_BASE: env.DINGTALK_API_BASE }) };
     const inspectorUrl = await this.startInspector(inspectorPort, endpoint, settings, forwarding ? { sinks, types: forwarded } : undefined);
-    const streamLine = streamSettings ? this.startRelay(streamSettings, endpoint) : streamOff(env, sandbox && devEnv.DINGTALK_STREAM_ENABLED === undefined);
+    const streamLine = streamSettings ? this.startRelay(streamSettings, endpoint) : streamOff(env, sandboxApp);
     this.announce(inspectorUrl, endpoint, dataDir, usingDev ? env : undefined, forwarding ? forwardEnv : undefined, usingDevSecret, [recoverLine, streamLine, ...this.sandboxLines()]);
   }
 
@@ -200,17 +167,6 @@ export class LocalStackPlugin {
     });
     this.inspector = { server, client };
     return server.url;
-  }
-
-  /** The Stream settings when the relay is to run here (the app's key and secret set, `DINGTALK_STREAM_ENABLED` not false). */
-  private streamSettings(env: Environment): StreamSettings | undefined {
-    if (!streamEnabled(env)) return undefined;
-    try {
-      return loadStreamSettings(env);
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      throw this.failure(`${error.message} (or set DINGTALK_STREAM_ENABLED=false, and the Stream relay does not run)`, 'DINGTALK_STREAM_SETTINGS');
-    }
   }
 
   /**
@@ -240,16 +196,7 @@ export class LocalStackPlugin {
    * Without one, every run would fail on the missing key; with one, each run takes the items off
    * that app's failed list for good, into this machine's store, so it must be asked for.
    */
-  private scheduleRecover(env: Environment, sandbox: boolean): string {
-    const configured = ['DINGTALK_APP_KEY', 'DINGTALK_APP_SECRET', 'DINGTALK_SUITE_KEY'].some((name) => env[name]?.trim());
-    if (configured) {
-      try {
-        loadRecoverSettings(env);
-      } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
-        throw this.failure(`${error.message} (or set none of DINGTALK_APP_KEY, DINGTALK_APP_SECRET and DINGTALK_SUITE_KEY, and recover does not run)`, 'DINGTALK_RECOVER_SETTINGS');
-      }
-    }
+  private scheduleRecover(env: Environment, sandbox: boolean, configured: boolean): string {
     const schedules = (this.serverless.service.getFunction('recover').events ?? []).flatMap((event) => (event.schedule ? [event.schedule] : []));
     if (!configured) {
       for (const schedule of schedules) schedule.enabled = false;
@@ -306,29 +253,6 @@ export class LocalStackPlugin {
     });
   }
 
-  /**
-   * Refuses to start, in one message, when any of the four ports is taken or another `npm start`
-   * holds the data folder: a second `npm start` meets all of these at once.
-   */
-  private async refuseWhatIsInUse(dynamodbPort: number, inspectorPort: number, dataDir: string, sandboxPort?: number): Promise<void> {
-    const host = this.options.host ?? 'localhost';
-    const ports = [
-      { flag: 'httpPort', port: Number(this.options.httpPort ?? 3000), host },
-      { flag: 'lambdaPort', port: Number(this.options.lambdaPort ?? 3002), host },
-      { flag: 'dynamodbPort', port: dynamodbPort, host: '127.0.0.1' },
-      { flag: 'inspectorPort', port: inspectorPort, host: '127.0.0.1' },
-      ...(sandboxPort === undefined ? [] : [{ flag: 'dingtalkPort', port: sandboxPort, host: '127.0.0.1' }]),
-    ];
-    const taken: typeof ports = [];
-    for (const each of ports) if (!(await isFree(each.port, each.host))) taken.push(each);
-    const folderHeld = await dataDirInUse(dataDir);
-    const problems: string[] = [];
-    if (taken.length === 1) problems.push(`port ${taken[0]!.port} is in use: choose another with --${taken[0]!.flag}`);
-    if (taken.length > 1) problems.push(`ports ${listed(taken.map((each) => String(each.port)))} are in use: choose others with ${listed(taken.map((each) => `--${each.flag}`))}`);
-    if (folderHeld) problems.push(`the data folder ${dataDir} is in use by another npm start: stop that one, or choose another folder with --dataDir`);
-    if (problems.length > 0) throw this.failure(problems.join('; '), folderHeld ? 'DATA_DIR_IN_USE' : 'PORT_IN_USE');
-  }
-
   /** The banner's word on what an earlier run stored but had not forwarded when it was stopped. */
   private replaying(): string {
     const left = this.stream?.leftOver ?? 0;
@@ -337,6 +261,11 @@ export class LocalStackPlugin {
 
   private failure(message: string, code: string): Error {
     return new this.serverless.classes.Error(message, code);
+  }
+
+  /** A refusal as serverless's own error, which it prints as a message without a stack trace; any other error as it is. */
+  private refused(error: unknown): unknown {
+    return error instanceof StartRefusal ? this.failure(error.message, error.code) : error;
   }
 
   private async end(): Promise<void> {
@@ -421,18 +350,4 @@ function streamOff(env: Environment, sandboxApp: boolean): string {
   if (sandboxApp) return "Stream: off (the DingTalk sandbox has no Stream gateway; set a real app's DINGTALK_APP_KEY and DINGTALK_APP_SECRET for Stream mode, docs/stream.md)";
   if (env.DINGTALK_STREAM_ENABLED?.trim().toLowerCase() === 'false') return 'Stream: off (DINGTALK_STREAM_ENABLED=false)';
   return "Stream: off (set DINGTALK_APP_KEY and DINGTALK_APP_SECRET to receive the app's events over DingTalk Stream mode, docs/stream.md)";
-}
-
-/** `a`, `a and b`, `a, b and c`. */
-function listed(items: string[]): string {
-  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
-}
-
-/** Whether a server could listen on `port` of `host` now. */
-function isFree(port: number, host: string): Promise<boolean> {
-  return new Promise((done) => {
-    const probe = createServer();
-    probe.once('error', () => done(false));
-    probe.listen(port, host, () => probe.close(() => done(true)));
-  });
 }

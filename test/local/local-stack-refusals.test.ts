@@ -7,8 +7,8 @@ import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
 import { startDynamoDbServer } from '../../providers/local/dynamodb-server';
 import { startLocalStack } from '../../testkit/local-stack';
 
-// Apart from local-stack.test.ts, whose stacks come up: each file is one of the longest of the suite,
-// and two halves run side by side (testkit/mocha-suite.cjs).
+// Each refusal comes from the checks start.cjs makes before serverless loads (test/local/start-checks.test.ts
+// has the rest of them), so these cost a fraction of a second each.
 describe('npm start: the local stack, refusing to start', function () {
   this.timeout(120_000);
   let dataDir: string;
@@ -31,6 +31,7 @@ describe('npm start: the local stack, refusing to start', function () {
       expect(failure.message).not.to.match(/POST \|/); // the route table serverless-offline prints once it runs
       expect(failure.message).not.to.include('DingTalk push URL');
       expect(failure.message).not.to.include('Database is closed');
+      expect(failure.message).not.to.include('Environment: '); // the footer of serverless's own errors: it never loaded
     } finally {
       taken.close();
       await first.close();
@@ -43,5 +44,6 @@ describe('npm start: the local stack, refusing to start', function () {
     expect((failure as Error).message).not.to.include(DEV_CREDENTIALS.DINGTALK_TOKEN);
     const halfAnApp = await startLocalStack(dataDir, { DINGTALK_APP_KEY: 'dingappkey' }).catch((error: unknown) => error);
     expect((halfAnApp as Error).message).to.include('DINGTALK_APP_SECRET: is not set (or set none of DINGTALK_APP_KEY');
+    expect((halfAnApp as Error).message).not.to.include('Environment: ');
   });
 });

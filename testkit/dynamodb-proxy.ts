@@ -1,5 +1,10 @@
 import { request as forward, createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { AwsJsonClient } from '../providers/aws/aws-json-client';
+import { DynamoDbEventStore } from '../providers/aws/dynamodb-store';
+import { ensureEventTable } from '../providers/local/events-table';
+import { localDynamoDbClient } from '../providers/local/local-dynamodb';
+import { startTestDynamoDb, type TestDynamoDb } from './dynamodb';
 
 /** How the proxy treats the requests it receives. */
 export type ProxyMode =
@@ -121,6 +126,37 @@ export async function startDynamoDbProxy(upstream: string): Promise<DynamoDbProx
     },
     close: async () => {
       if (server.listening) await stop();
+    },
+  };
+}
+
+/** dynalite with an events table, the store reading it directly, and the functions' client reaching it through a proxy. */
+export interface ProxiedDynamoDb {
+  dynamo: TestDynamoDb;
+  store: DynamoDbEventStore;
+  proxy: DynamoDbProxy;
+  /** The functions' client, through the proxy. */
+  client: AwsJsonClient;
+  close(): Promise<void>;
+}
+
+/** Starts dynalite with `table`, and a proxy before it that fails on demand (the outage tests' setup). */
+export async function startProxiedDynamoDb(table: string): Promise<ProxiedDynamoDb> {
+  const dynamo = await startTestDynamoDb();
+  await ensureEventTable(dynamo.client, table);
+  const store = new DynamoDbEventStore({ tableName: table, client: dynamo.client });
+  const proxy = await startDynamoDbProxy(dynamo.endpoint);
+  const client = localDynamoDbClient(proxy.endpoint);
+  return {
+    dynamo,
+    store,
+    proxy,
+    client,
+    close: async () => {
+      client.destroy();
+      await proxy.close();
+      dynamo.client.destroy();
+      await dynamo.server.close();
     },
   };
 }

@@ -3,13 +3,11 @@ import { expect } from 'chai';
 import { ConfigError } from '../../core/errors';
 import { openReply } from '../../core/dingtalk-side';
 import { createHandler, type ProxyResult } from '../../handlers/aws/callback';
-import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
-import { ensureEventTable } from '../../providers/local/events-table';
+import type { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { captureOutput } from '../../testkit/capture-output';
 import { itHoldsUnderAttack } from '../../testkit/handler-under-attack';
-import { localDynamoDbClient } from '../../providers/local/local-dynamodb';
-import { GENEROUS_PUT_DEADLINE_MS, startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
-import { startDynamoDbProxy, type DynamoDbProxy } from '../../testkit/dynamodb-proxy';
+import { GENEROUS_PUT_DEADLINE_MS } from '../../testkit/dynamodb';
+import { startProxiedDynamoDb, type DynamoDbProxy, type ProxiedDynamoDb } from '../../testkit/dynamodb-proxy';
 import { freshDingTalkEnv, SecretLedger } from '../../testkit/hostile-pushes';
 import { recordId } from '../../testkit/fixtures';
 import { httpApiEvent } from '../../testkit/gateway-events';
@@ -18,10 +16,10 @@ const TABLE = 'dingtalk-callback-events';
 
 describe('handlers/aws: hostile input, duplicate storms and DynamoDB outages', function () {
   const ledger = new SecretLedger(freshDingTalkEnv());
-  let dynamo: TestDynamoDb;
+  let db: ProxiedDynamoDb;
   let proxy: DynamoDbProxy;
   /** The function's own client with its default retries, as the function builds it, but through the proxy. */
-  let client: ReturnType<typeof localDynamoDbClient>;
+  let client: ProxiedDynamoDb['client'];
   /** Reads dynalite directly, whatever the proxy is doing. */
   let store: DynamoDbEventStore;
   /** The handler with its default logger, which writes to stdout, and the default put deadline. */
@@ -35,19 +33,13 @@ describe('handlers/aws: hostile input, duplicate storms and DynamoDB outages', f
   const replyOf = (result: ProxyResult) => openReply(ledger.settings, result.body, ledger.ownerKey);
 
   before(async function () {
-    dynamo = await startTestDynamoDb();
-    await ensureEventTable(dynamo.client, TABLE);
-    store = new DynamoDbEventStore({ tableName: TABLE, client: dynamo.client });
-    proxy = await startDynamoDbProxy(dynamo.endpoint);
-    client = localDynamoDbClient(proxy.endpoint);
+    db = await startProxiedDynamoDb(TABLE);
+    ({ store, proxy, client } = db);
     handler = createHandler({ env: { ...ledger.env, EVENTS_TABLE: TABLE }, dynamodb: client });
     patientHandler = createHandler({ env: { ...ledger.env, EVENTS_TABLE: TABLE, DYNAMODB_PUT_DEADLINE_MS: String(GENEROUS_PUT_DEADLINE_MS) }, dynamodb: client });
   });
   after(async function () {
-    client.destroy();
-    await proxy.close();
-    dynamo.client.destroy();
-    await dynamo.server.close();
+    await db.close();
   });
 
   itHoldsUnderAttack({ ledger, send: (method, query, body) => patientHandler(httpApiEvent({ method, query, body })), store: () => store });

@@ -1,35 +1,27 @@
 import { expect } from 'chai';
-import { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
+import type { DynamoDbEventStore } from '../../providers/aws/dynamodb-store';
 import { DynamoDbEventWriter } from '../../providers/aws/dynamodb-writer';
-import { ensureEventTable } from '../../providers/local/events-table';
-import { localDynamoDbClient } from '../../providers/local/local-dynamodb';
-import { GENEROUS_PUT_DEADLINE_MS, startTestDynamoDb, type TestDynamoDb } from '../../testkit/dynamodb';
-import { startDynamoDbProxy, type DynamoDbProxy } from '../../testkit/dynamodb-proxy';
+import { GENEROUS_PUT_DEADLINE_MS } from '../../testkit/dynamodb';
+import { startProxiedDynamoDb, type DynamoDbProxy, type ProxiedDynamoDb } from '../../testkit/dynamodb-proxy';
 import { FakeStreamGateway } from '../../testkit/fake-stream-gateway';
 import { ControlledWriter, gatewayEnv, startRelay, type RunningRelay } from '../../testkit/stream-relay-harness';
 
 const TABLE = 'dingtalk-callback-stream-events';
 
 describe('the Stream relay over DynamoDB (dynalite behind a proxy that fails on demand)', function () {
-  let dynamo: TestDynamoDb;
+  let db: ProxiedDynamoDb;
   let proxy: DynamoDbProxy;
-  let client: ReturnType<typeof localDynamoDbClient>;
+  let client: ProxiedDynamoDb['client'];
   let store: DynamoDbEventStore;
   let gateway: FakeStreamGateway;
   let relay: RunningRelay | undefined;
 
   before(async function () {
-    dynamo = await startTestDynamoDb();
-    await ensureEventTable(dynamo.client, TABLE);
-    store = new DynamoDbEventStore({ tableName: TABLE, client: dynamo.client });
-    proxy = await startDynamoDbProxy(dynamo.endpoint);
-    client = localDynamoDbClient(proxy.endpoint);
+    db = await startProxiedDynamoDb(TABLE);
+    ({ store, proxy, client } = db);
   });
   after(async function () {
-    client.destroy();
-    await proxy.close();
-    dynamo.client.destroy();
-    await dynamo.server.close();
+    await db.close();
   });
   afterEach(async function () {
     await relay?.stop().catch(() => undefined);

@@ -18,6 +18,15 @@ export function isLoopbackHost(hostname: string): boolean {
 }
 
 /**
+ * Whether a request's `Host` header names a server of this machine listening on `port` by the names
+ * it answers at (`127.0.0.1`, `localhost`): any other name is a DNS-rebound one, and a local page
+ * or stand-in refuses it.
+ */
+export function namesLocalServer(host: string | undefined, port: number | string): boolean {
+  return host === `127.0.0.1:${port}` || host === `localhost:${port}`;
+}
+
+/**
  * Checks an API base (`DINGTALK_API_BASE`): an `https://` URL, or `http://` to this machine only,
  * since the app secret travels in its query; never with a user or password in it, which node would
  * quote, secret and all, in its errors.

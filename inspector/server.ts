@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { namesLocalServer } from '../core/dingtalk-api';
 import { inspectorApi, refusal, type ApiAnswer, type InspectorApiOptions } from './api';
 
 /** The page's files, served as they are: no build step. */
@@ -167,7 +168,7 @@ function routeOf(path: string, method: string): Route {
  */
 function guard(request: IncomingMessage, path: string, port: number): ApiAnswer | undefined {
   const host = request.headers.host ?? '';
-  if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return refusal(403, 'wrong_host', `the inspector answers at http://127.0.0.1:${port}/ only`);
+  if (!namesLocalServer(host, port)) return refusal(403, 'wrong_host', `the inspector answers at http://127.0.0.1:${port}/ only`);
   if (!path.startsWith('/api/')) return undefined;
   const origin = request.headers.origin;
   const site = request.headers['sec-fetch-site'];

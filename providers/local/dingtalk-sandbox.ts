@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { open, seal } from '../../core/crypto';
 import type { Environment } from '../../core/environment';
 import { decodeAesKey } from '../../core/settings';
+import { namesLocalServer } from '../../core/dingtalk-api';
 import { DEV_CREDENTIALS, withDevCredentials } from './dev-credentials';
 
 /**
@@ -106,8 +107,7 @@ export function failedItemOf(message: Record<string, unknown>, corpId: string, e
  * (`Sec-Fetch-Site: none`) may read.
  */
 function notFromThisMachine(request: IncomingMessage, port: string): { error: string; message: string } | undefined {
-  const host = request.headers.host ?? '';
-  if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return { error: 'wrong_host', message: `the DingTalk sandbox answers at ${sandboxUrl(Number(port))} only` };
+  if (!namesLocalServer(request.headers.host, port)) return { error: 'wrong_host', message: `the DingTalk sandbox answers at ${sandboxUrl(Number(port))} only` };
   const site = request.headers['sec-fetch-site'];
   if (request.headers.origin !== undefined || (site !== undefined && site !== 'none')) return { error: 'cross_origin', message: 'the DingTalk sandbox answers the tools of this machine, never a web page' };
   return undefined;

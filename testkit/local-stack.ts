@@ -2,6 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'chai';
+import DingTalkEncryptor from 'dingtalk-encrypt';
+import { openReply, pushUrl, sealPush } from '../core/dingtalk-side';
+import { loadSettings } from '../core/settings';
+import { DEV_CREDENTIALS } from '../providers/local/dev-credentials';
 import { freePort } from './ports';
 import { linkService, offlineServerlessEnv } from './serverless';
 
@@ -67,6 +72,24 @@ export async function startLocalStack(dataDir: string, env: Record<string, strin
     throw new Error(`npm start did not come up:\n${output}`);
   }
   return { pushUrl, inspectorUrl, httpPort, lambdaPort, dynamodbPort, inspectorPort, output: () => output, stop };
+}
+
+/**
+ * Pushes `message` to `stack` as DingTalk does, over HTTP, sealed with `env` (the development
+ * credentials by default), answering the status and the decrypted reply, which the npm peer
+ * dingtalk-encrypt must verify and decrypt to the same text as the core does.
+ */
+export async function pushTo(stack: LocalStack, message: string, env: Record<keyof typeof DEV_CREDENTIALS, string> = DEV_CREDENTIALS): Promise<{ status: number; reply: string }> {
+  const settings = loadSettings(env);
+  const sealed = sealPush(settings, message, env.DINGTALK_OWNER_KEY);
+  const response = await fetch(pushUrl(stack.pushUrl, sealed), { method: 'POST', headers: { 'content-type': 'application/json' }, body: sealed.body });
+  const body = await response.text();
+  if (response.status !== 200) return { status: response.status, reply: body };
+  const reply = openReply(settings, body, env.DINGTALK_OWNER_KEY);
+  const { msg_signature, timeStamp, nonce, encrypt } = JSON.parse(body) as Record<string, string>;
+  const peer = new DingTalkEncryptor(env.DINGTALK_TOKEN, env.DINGTALK_AES_KEY, env.DINGTALK_OWNER_KEY);
+  expect(peer.getDecryptMsg(msg_signature!, timeStamp!, nonce!, encrypt!), 'the reply as dingtalk-encrypt reads it').to.equal(reply);
+  return { status: response.status, reply };
 }
 
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {

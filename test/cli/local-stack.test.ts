@@ -7,11 +7,15 @@ import { syncPush, syncRow } from '../../cli/sync-rows';
 import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
 import { TablestoreEventStore } from '../../providers/aliyun/tablestore-store';
 import { ensureEventTable } from '../../deploy/aliyun/tablestore-tables';
+import { pushUrl, sealPush } from '../../core/dingtalk-side';
+import { loadSettings } from '../../core/settings';
 import { DEV_CREDENTIALS } from '../../providers/local/dev-credentials';
 import { ensureEventTable as ensureDynamoDbEventTable } from '../../providers/local/events-table';
-import { localDynamoDbClient, localDynamoDbEndpoint, LOCAL_TABLE_NAME } from '../../providers/local/local-dynamodb';
+import { localDynamoDbClient, localDynamoDbEndpoint, LOCAL_TABLE_NAME, openLocalEventStore } from '../../providers/local/local-dynamodb';
 import { CLEAN_ENV, runCli } from '../../testkit/cli';
-import { startLocalStack, type LocalStack } from '../../testkit/local-stack';
+import { eventText, recordId } from '../../testkit/fixtures';
+import { call } from '../../testkit/inspector';
+import { pushTo, startLocalStack, type LocalStack } from '../../testkit/local-stack';
 import { freePort } from '../../testkit/ports';
 import { sampleRecord } from '../../testkit/store-contract';
 import { startTablestoreServer } from '../../testkit/tablestore-server';
@@ -22,7 +26,9 @@ const FAMILY_SAMPLES = ['user_add_org', 'org_dept_remove', 'bpms_instance_change
 /** A record as `events --json` prints it: the payload as JSON. */
 type Listed = Omit<EventRecord, 'payload'> & { payload: unknown };
 
-describe('dingtalk-callback against npm start (end to end)', function () {
+// One `npm start` with no DINGTALK_* set, as a newcomer runs it, for every test here: each works on
+// events of its own (its ids, its event types, or what it adds to a count).
+describe('npm start with no DINGTALK_* set, and dingtalk-callback against it (end to end)', function () {
   this.timeout(120_000);
   let stack: LocalStack;
   let store: string[];
@@ -50,6 +56,41 @@ describe('dingtalk-callback against npm start (end to end)', function () {
     expect(status, stdout + stderr).to.equal(0);
     return String(/ id (\S+)/.exec(stdout)?.[1]);
   };
+
+  it('serves the push URL with the development credentials, stores pushes verbatim but not handshakes, and the inspector lists them', async function () {
+    expect(stack.pushUrl).to.equal(`http://localhost:${stack.httpPort}/dingtalk`);
+    expect(stack.output()).to.include(`DINGTALK_AES_KEY=${DEV_CREDENTIALS.DINGTALK_AES_KEY}`);
+    // No app to pull for: recover's schedule is off, not a ConfigError every 10 minutes.
+    expect(stack.output()).to.include('Recover: off (set DINGTALK_APP_KEY and DINGTALK_APP_SECRET');
+    expect(stack.output()).to.include('Scheduling [recover] cron: disabled');
+    // The Stream relay runs in this process or not at all: the scheduled stream function never does.
+    expect(stack.output()).to.include('Scheduling [stream] cron: disabled');
+    expect(stack.output()).to.include('Stream: off (set DINGTALK_APP_KEY and DINGTALK_APP_SECRET');
+
+    const attendance = JSON.stringify({
+      EventType: 'attendance_check_record',
+      DataList: Array.from({ length: 300 }, (_, i) => ({ userId: `user${i}`, address: `杭州市余杭区文一西路${i}号`, checkTime: 1_700_000_000_000 + i, locationMethod: 'MAP' })),
+    });
+    const stored = [eventText('user_add_org'), eventText('bpms_instance_change'), attendance, eventText('unknown_future_event'), eventText('suite_ticket')];
+    const ids = stored.map((message) => recordId(message, DEV_CREDENTIALS.DINGTALK_OWNER_KEY));
+    const eventStore = openLocalEventStore(localDynamoDbEndpoint(stack.dynamodbPort));
+    const everyId = async () => new Set((await eventStore.list({ limit: 1000 })).records.map((record) => record.id));
+    const before = await everyId();
+    for (const message of stored) expect(await pushTo(stack, message)).to.deep.equal({ status: 200, reply: 'success' });
+    expect(await pushTo(stack, eventText('check_url'))).to.deep.equal({ status: 200, reply: 'success' });
+    expect(await pushTo(stack, eventText('check_create_suite_url', { Random: 'LPIdSnlF' }))).to.deep.equal({ status: 200, reply: 'LPIdSnlF' });
+    const wrongOwner = sealPush(loadSettings(DEV_CREDENTIALS), eventText('user_add_org'), 'dingsomeoneelse');
+    expect((await fetch(pushUrl(stack.pushUrl, wrongOwner), { method: 'POST', body: wrongOwner.body })).status).to.equal(400);
+
+    for (const [n, message] of stored.entries()) expect((await eventStore.get(ids[n]!))?.payload).to.equal(message);
+    expect([...(await everyId())].filter((id) => !before.has(id)).sort(), 'everything but the handshakes').to.deep.equal([...ids].sort());
+
+    // The inspector, on 127.0.0.1 only, lists the same events over this store (docs/inspector.md), newest first.
+    expect(stack.inspectorUrl).to.equal(`http://127.0.0.1:${stack.inspectorPort}/`);
+    const listed = (await call(`${stack.inspectorUrl}api/events?limit=${stored.length}`)).json() as { events: Array<{ id: string }> };
+    expect(listed.events.map((event) => event.id).sort()).to.deep.equal([...ids].sort());
+    expect((await call(`${stack.inspectorUrl}api/status`)).json()).to.deep.include({ forwarding: [] });
+  });
 
   it('sends every family, and events lists each newest first, with check_url (a handshake) answered but not stored', async function () {
     const ids: string[] = [];

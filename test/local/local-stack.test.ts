@@ -3,9 +3,6 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import DingTalkEncryptor from 'dingtalk-encrypt';
-import { openReply, pushUrl, sealPush } from '../../core/dingtalk-side';
-import { loadSettings } from '../../core/settings';
 import { DEV_CREDENTIALS, DEV_FORWARD_SECRET } from '../../providers/local/dev-credentials';
 import { DEV_APP } from '../../providers/local/dingtalk-sandbox';
 import { parseMessage, toRecord } from '../../core/events';
@@ -16,31 +13,11 @@ import { LOCAL_TABLE_NAME, localDynamoDbClient, localDynamoDbEndpoint, openLocal
 import { eventText, recordId, SAMPLE_ENV } from '../../testkit/fixtures';
 import { approvalItem, FakeDingTalk } from '../../testkit/fake-dingtalk';
 import { FakeStreamGateway } from '../../testkit/fake-stream-gateway';
-import { call } from '../../testkit/inspector';
 import { CLEAN_ENV, runCli } from '../../testkit/cli';
-import { startLocalStack, type LocalStack } from '../../testkit/local-stack';
+import { pushTo, startLocalStack, type LocalStack } from '../../testkit/local-stack';
 import { freePort } from '../../testkit/ports';
 import { startWebhookReceiver } from '../../testkit/webhook-receiver';
 import { createLocalStream } from '../../providers/local/local-stream';
-
-const DEV = loadSettings(DEV_CREDENTIALS);
-
-/**
- * Pushes `message` to the stack as DingTalk does, over HTTP, answering the status and the reply,
- * which the npm peer dingtalk-encrypt must verify and decrypt to the same text as the core does.
- */
-async function push(stack: LocalStack, message: string, env: Record<keyof typeof DEV_CREDENTIALS, string> = DEV_CREDENTIALS): Promise<{ status: number; reply: string }> {
-  const settings = loadSettings(env);
-  const sealed = sealPush(settings, message, env.DINGTALK_OWNER_KEY);
-  const response = await fetch(pushUrl(stack.pushUrl, sealed), { method: 'POST', headers: { 'content-type': 'application/json' }, body: sealed.body });
-  const body = await response.text();
-  if (response.status !== 200) return { status: response.status, reply: body };
-  const reply = openReply(settings, body, env.DINGTALK_OWNER_KEY);
-  const { msg_signature, timeStamp, nonce, encrypt } = JSON.parse(body) as Record<string, string>;
-  const peer = new DingTalkEncryptor(env.DINGTALK_TOKEN, env.DINGTALK_AES_KEY, env.DINGTALK_OWNER_KEY);
-  expect(peer.getDecryptMsg(msg_signature!, timeStamp!, nonce!, encrypt!), 'the reply as dingtalk-encrypt reads it').to.equal(reply);
-  return { status: response.status, reply };
-}
 
 async function portIsClosed(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -67,51 +44,10 @@ describe('npm start: the local stack', function () {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  const attendance = JSON.stringify({
-    EventType: 'attendance_check_record',
-    DataList: Array.from({ length: 300 }, (_, i) => ({ userId: `user${i}`, address: `杭州市余杭区文一西路${i}号`, checkTime: 1_700_000_000_000 + i, locationMethod: 'MAP' })),
-  });
-  const stored = [eventText('user_add_org'), eventText('bpms_instance_change'), attendance, eventText('unknown_future_event'), eventText('suite_ticket')];
-  const suiteCheck = eventText('check_create_suite_url', { Random: 'LPIdSnlF' });
-
-  it('serves the push URL with the development credentials, stores pushes verbatim, and stops on Ctrl-C', async function () {
-    stack = await startLocalStack(dataDir);
-    expect(stack.pushUrl).to.equal(`http://localhost:${stack.httpPort}/dingtalk`);
-    expect(stack.output()).to.include(`DINGTALK_AES_KEY=${DEV_CREDENTIALS.DINGTALK_AES_KEY}`);
-    // No app to pull for: recover's schedule is off, not a ConfigError every 10 minutes.
-    expect(stack.output()).to.include('Recover: off (set DINGTALK_APP_KEY and DINGTALK_APP_SECRET');
-    expect(stack.output()).to.include('Scheduling [recover] cron: disabled');
-    // The Stream relay runs in this process or not at all: the scheduled stream function never does.
-    expect(stack.output()).to.include('Scheduling [stream] cron: disabled');
-    expect(stack.output()).to.include('Stream: off (set DINGTALK_APP_KEY and DINGTALK_APP_SECRET');
-
-    for (const message of stored) expect(await push(stack, message)).to.deep.equal({ status: 200, reply: 'success' });
-    expect(await push(stack, eventText('check_url'))).to.deep.equal({ status: 200, reply: 'success' });
-    expect(await push(stack, suiteCheck)).to.deep.equal({ status: 200, reply: 'LPIdSnlF' });
-    const wrongOwner = sealPush(DEV, eventText('user_add_org'), 'dingsomeoneelse');
-    expect((await fetch(pushUrl(stack.pushUrl, wrongOwner), { method: 'POST', body: wrongOwner.body })).status).to.equal(400);
-
-    const store = openLocalEventStore(localDynamoDbEndpoint(stack.dynamodbPort));
-    for (const message of stored) expect((await store.get(recordId(message, DEV_CREDENTIALS.DINGTALK_OWNER_KEY)))?.payload).to.equal(message);
-    expect((await store.list()).records, 'everything but the handshakes').to.have.length(stored.length);
-
-    // The inspector, on 127.0.0.1 only, lists the same events over this store (docs/inspector.md).
-    expect(stack.inspectorUrl).to.equal(`http://127.0.0.1:${stack.inspectorPort}/`);
-    const listed = (await call(`${stack.inspectorUrl}api/events`)).json() as { events: Array<{ id: string }> };
-    expect(listed.events.map((event) => event.id).sort()).to.deep.equal(stored.map((message) => recordId(message, DEV_CREDENTIALS.DINGTALK_OWNER_KEY)).sort());
-    expect((await call(`${stack.inspectorUrl}api/status`)).json()).to.deep.include({ forwarding: [] });
-
-    const { httpPort, lambdaPort, dynamodbPort, inspectorPort } = stack;
-    await stack.stop('SIGINT');
-    expect(stack.output()).to.include(`Local DynamoDB stopped; the events stay in ${dataDir}`);
-    stack = undefined;
-    for (const port of [httpPort, lambdaPort, dynamodbPort, inspectorPort]) expect(await portIsClosed(port), `port ${port} closed`).to.equal(true);
-  });
-
   it('keeps the records of an earlier run, forwards what it left unforwarded, uses the DINGTALK_* variables set, and stores a redelivery once', async function () {
     // An earlier run's data folder: the approval stored, through the same local store and stream
     // npm start runs, and the run killed while its forward function had not answered.
-    const approval = stored[1]!;
+    const approval = eventText('bpms_instance_change');
     const killed = createLocalStream({ tableName: LOCAL_TABLE_NAME, journal: join(dataDir, 'forward-pending.jsonl'), invoke: () => new Promise(() => {}), onFailure: async () => {} });
     const earlier = await startDynamoDbServer({ port: 0, dataDir, onPut: (tableName, item) => tableName === LOCAL_TABLE_NAME && killed.insert(item) });
     const client = localDynamoDbClient(localDynamoDbEndpoint(earlier.port));
@@ -164,10 +100,10 @@ describe('npm start: the local stack', function () {
     expect(stack.output()).not.to.include(SAMPLE_ENV.DINGTALK_AES_KEY);
     const store = openLocalEventStore(localDynamoDbEndpoint(stack.dynamodbPort));
     expect((await store.get(recordId(approval, DEV_CREDENTIALS.DINGTALK_OWNER_KEY)))?.payload).to.equal(approval);
-    expect((await push(stack, approval)).status).to.equal(401);
+    expect((await pushTo(stack, approval)).status).to.equal(401);
     // The same message for another ownerKey is another owner's event; its redelivery is not.
-    expect(await push(stack, approval, SAMPLE_ENV)).to.deep.equal({ status: 200, reply: 'success' });
-    expect(await push(stack, approval, SAMPLE_ENV)).to.deep.equal({ status: 200, reply: 'success' });
+    expect(await pushTo(stack, approval, SAMPLE_ENV)).to.deep.equal({ status: 200, reply: 'success' });
+    expect(await pushTo(stack, approval, SAMPLE_ENV)).to.deep.equal({ status: 200, reply: 'success' });
     expect((await store.get(recordId(approval, SAMPLE_ENV.DINGTALK_OWNER_KEY)))?.payload).to.equal(approval);
     expect((await store.list()).records.filter((record) => record.source === 'push')).to.have.length(2);
     await stack.stop('SIGTERM');
@@ -177,7 +113,7 @@ describe('npm start: the local stack', function () {
     await streamGateway.until(() => streamGateway.open.length === 0, 5000, 'the Stream connection closed');
   });
 
-  it('with DINGTALK_SANDBOX=true also runs a stand-in for DingTalk\'s server API: send --undelivered parks a push there, recover and the hourly recover bring it in, callback-url registers the URL', async function () {
+  it('with DINGTALK_SANDBOX=true also runs a stand-in for DingTalk\'s server API: send --undelivered parks a push there, recover and the hourly recover bring it in, callback-url registers the URL; Ctrl-C stops it all, every port closed, the data kept', async function () {
     const dingtalkPort = await freePort();
     stack = await startLocalStack(dataDir, { DINGTALK_SANDBOX: 'true' }, { dingtalkPort });
     const sandbox = `http://127.0.0.1:${dingtalkPort}`;
@@ -217,5 +153,11 @@ describe('npm start: the local stack', function () {
     const got = await runCli(['callback-url', 'get'], { env });
     expect(got.stdout).to.equal(`url   ${stack.pushUrl}\ntags  user_add_org, bpms_instance_change\ntoken and AES key match DINGTALK_TOKEN and DINGTALK_AES_KEY\n`);
     for (const output of [stack.output(), parked.stdout, recovered.stdout, recovered.stderr, registered.stdout, got.stdout]) expect(output).not.to.include(DEV_APP.DINGTALK_APP_SECRET);
+
+    const { httpPort, lambdaPort, dynamodbPort, inspectorPort } = stack;
+    await stack.stop('SIGINT');
+    expect(stack.output()).to.include(`Local DynamoDB stopped; the events stay in ${dataDir}`);
+    stack = undefined;
+    for (const port of [httpPort, lambdaPort, dynamodbPort, inspectorPort, dingtalkPort]) expect(await portIsClosed(port), `port ${port} closed`).to.equal(true);
   });
 });

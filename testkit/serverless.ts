@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { SAMPLE_ENV } from './fixtures';
@@ -203,7 +203,12 @@ async function runService(command: 'package' | 'deploy', config: string, options
   }
 }
 
-/** Runs `serverless <command>` in `dir`, made a copy of the service of symlinks; resolves with its output, stdout then stderr. */
+/**
+ * Runs `serverless <command>` in `dir`, made a copy of the service of symlinks; resolves with its
+ * output, stdout then stderr. Its temporary folder is `dir/.tmp`, so what it leaves there goes with
+ * `dir`: serverless-esbuild's zip step makes a `<function>-<pid>-<time>-<hex>` folder in the system
+ * one per function and never deletes it.
+ */
 async function runIn(dir: string, command: string, config: string, { args = [], env = {}, home = {}, nodeArgs = [], files = {} }: PackageOptions): Promise<string> {
   await linkService(dir, Object.keys(files));
   for (const [name, content] of Object.entries({ ...home, ...files })) await writeFile(join(dir, name), content);
@@ -212,6 +217,7 @@ async function runIn(dir: string, command: string, config: string, { args = [], 
     env: {
       PATH: process.env.PATH ?? '',
       HOME: dir,
+      TMPDIR: await runTemporaryFolder(dir),
       ...quietEnv(),
       ...env,
     },
@@ -220,6 +226,20 @@ async function runIn(dir: string, command: string, config: string, { args = [], 
     throw Object.assign(new Error(`serverless ${command} failed:\n${error.stdout ?? ''}${error.stderr ?? ''}`), { output: `${error.stdout ?? ''}${error.stderr ?? ''}` });
   });
   return stdout + stderr;
+}
+
+/**
+ * `dir/.tmp`, for a run's TMPDIR, with tsx's cache of compiled TypeScript linked in from the system
+ * temporary folder (where tsx keeps it as `tsx-<uid>`), so that the plugins written in TypeScript
+ * are not compiled again in every run.
+ */
+async function runTemporaryFolder(dir: string): Promise<string> {
+  const folder = join(dir, '.tmp');
+  const tsxCache = `tsx-${process.geteuid?.() ?? userInfo().username}`;
+  await mkdir(join(tmpdir(), tsxCache), { recursive: true });
+  await mkdir(folder, { recursive: true });
+  await symlink(join(tmpdir(), tsxCache), join(folder, tsxCache));
+  return folder;
 }
 
 /**

@@ -177,6 +177,27 @@ export function deployService(config: string, options: PackageOptions = {}): Pro
   return runService('deploy', config, options);
 }
 
+/** A run of `serverless` that failed as it had to: what it printed, and what it had made by then. */
+export type FailedRun = Pick<PackagedService, 'dir' | 'output' | 'json' | 'remove'>;
+
+/**
+ * Runs the real `serverless deploy --config <config>` as {@link deployService} does, for a deploy
+ * that must fail: resolves with what it printed and what it had packaged before it failed (its
+ * `.serverless/`, until `remove()`); rejects when it did not fail.
+ */
+export async function refusedDeploy(config: string, options: PackageOptions = {}): Promise<FailedRun> {
+  const dir = await mkdtemp(join(tmpdir(), 'sls-deploy-'));
+  const remove = () => rm(dir, { recursive: true, force: true });
+  const output = await runIn(dir, 'deploy', config, options).then(
+    async (printed) => {
+      await remove();
+      throw new Error(`serverless deploy did not fail:\n${printed}`);
+    },
+    (error: Error & { output?: string }) => error.output ?? error.message,
+  );
+  return { dir, output, json: jsonIn(dir), remove };
+}
+
 /**
  * Runs the real `serverless remove --config <config>` the same way as {@link deployService}, in a
  * folder of its own that it deletes afterwards. Resolves with what it printed; rejects with the
@@ -257,7 +278,12 @@ async function packagedIn(dir: string, output: string, remove = () => rm(dir, { 
   const zips = Object.fromEntries((await readdir(out)).filter((name) => name.endsWith('.zip')).map((name) => [name.slice(0, -'.zip'.length), join(out, name)]));
   const zip = zips.callback ?? Object.values(zips)[0];
   if (!zip) throw new Error(`serverless made no zip:\n${output}`);
-  return { dir, zip, zips, output, json: async <T>(name: string) => JSON.parse(await readFile(join(out, name), 'utf8')) as T, remove };
+  return { dir, zip, zips, output, json: jsonIn(dir), remove };
+}
+
+/** Parses a JSON file of `dir/.serverless/`. */
+function jsonIn(dir: string): PackagedService['json'] {
+  return async <T>(name: string) => JSON.parse(await readFile(join(dir, '.serverless', name), 'utf8')) as T;
 }
 
 /**

@@ -7,7 +7,7 @@ import yaml from 'js-yaml';
 import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
 import { ALIYUN_FAKE_CA, ALIYUN_FAKE_PRELOAD, startAliyunCloud, type AliyunCloud, type CloudCall } from '../../testkit/aliyun-cloud';
 import { SAMPLE_ENV } from '../../testkit/fixtures';
-import { aliyunCredentialsFile, deployService, removeService, type PackageOptions, type PackagedService } from '../../testkit/serverless';
+import { aliyunCredentialsFile, deployService, refusedDeploy, removeService, type FailedRun, type PackageOptions, type PackagedService } from '../../testkit/serverless';
 import { startTablestoreServer, type LocalTablestore } from '../../testkit/tablestore-server';
 
 const ROOT = join(__dirname, '..', '..');
@@ -60,6 +60,8 @@ async function remove(cloud: AliyunCloud, ots: LocalTablestore): Promise<string>
 
 /** The recover function's app, from the deploying shell like the other secrets. */
 const RECOVER_ENV = { DINGTALK_APP_KEY: 'dingrehearsalapp', DINGTALK_APP_SECRET: 'rehearsal-app-secret' };
+/** Both timers off, and recover on a schedule of its own: then no DingTalk app is needed. */
+const TIMERS_OFF = { DINGTALK_RECOVER_ENABLED: 'false', DINGTALK_RECOVER_SCHEDULE: '@every 2h', DINGTALK_STREAM_ENABLED: 'false' };
 
 const named = (calls: CloudCall[], action: string) => calls.filter((call) => call.action === action);
 
@@ -298,26 +300,45 @@ describe('sls deploy --config serverless.aliyun.yml, refused', function () {
   this.timeout(120_000);
   let ots: LocalTablestore;
   let cloud: AliyunCloud;
+  /** A deploy refused at its first change, packaged with the recover and stream timers off, recover on another schedule, and no DingTalk app. */
+  let refused: FailedRun;
+  let calls: CloudCall[];
   before(async function () {
     ots = await startTablestoreServer({ instance: 'dt-instance' });
     cloud = await startAliyunCloud({ tablestore: ots.endpoint, accountId: ACCOUNT });
+    cloud.refuse('ram:CreateRole');
+    refused = await refusedDeploy('serverless.aliyun.yml', rehearsal(cloud, ots, { ...SAMPLE_ENV, ...TIMERS_OFF }));
+    calls = cloud.calls.splice(0);
   });
   after(async () => {
+    await refused?.remove();
     await cloud?.close();
     await ots?.close();
   });
 
-  it('stops at a refused ram:CreateRole with one line naming it and the role, before changing anything', async function () {
-    cloud.refuse('ram:CreateRole');
-    const failure = (await deploy(cloud, ots).catch((error: Error & { output?: string }) => error)) as Error & { output?: string };
-    expect(failure).to.be.instanceOf(Error);
-    expect(failure.output).to.contain(`Alibaba Cloud refused ram:CreateRole on acs:ram:*:${ACCOUNT}:role/sls-${SERVICE}-${REGION}-exec-role (NoPermission)`);
-    expect(failure.output).not.to.match(/Uncaught exception|TypeError/);
-    expect(cloud.calls.filter((call) => !/^(Get|List|Describe)/.test(call.action)).map((call) => call.action)).to.deep.equal(['CreateRole']);
+  it('stops at a refused ram:CreateRole with one line naming it and the role, before changing anything', function () {
+    expect(refused.output).to.contain(`Alibaba Cloud refused ram:CreateRole on acs:ram:*:${ACCOUNT}:role/sls-${SERVICE}-${REGION}-exec-role (NoPermission)`);
+    expect(refused.output).not.to.match(/Uncaught exception|TypeError/);
+    expect(calls.filter((call) => !/^(Get|List|Describe)/.test(call.action)).map((call) => call.action)).to.deep.equal(['CreateRole']);
+  });
+
+  // The packaging of that deploy: `sls deploy` packages as `sls package` does before it calls the cloud.
+  it('packages with DINGTALK_RECOVER_ENABLED=false, DINGTALK_RECOVER_SCHEDULE and DINGTALK_STREAM_ENABLED=false without a DingTalk app, saying the timers are off, recover on the schedule asked', async function () {
+    const template = await refused.json<{ Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> }>('configuration-template-update.json');
+    const timers = Object.values(template.Resources).filter((resource) => resource.Type === 'BRIDGE::FC::Trigger' && resource.Properties.triggerType === 'timer');
+    expect(timers.map((timer) => [timer.Properties.functionName, timer.Properties.triggerConfig])).to.deep.equal([
+      [`${SERVICE}-recover`, { cronExpression: '@every 2h', enable: false }],
+      [`${SERVICE}-stream`, { cronExpression: '@every 60m', enable: false }],
+    ]);
+    expect(refused.output).to.contain("DingTalk server-API calls a month on these schedules: 0, 0% of the standard edition's 5,000");
+    expect(refused.output).to.contain("  recover: off, so DingTalk's failed list is not pulled; `dingtalk-callback recover` pulls it by hand\n");
+    expect(refused.output).to.contain('  stream: off, so no DingTalk Stream connection is held and an app in Stream mode receives nothing here (DINGTALK_STREAM_ENABLED=true holds one)\n');
+    expect(refused.output).to.contain('Finished Packaging.');
   });
 
   it('refuses `sls deploy function` with a message saying what to run instead', async function () {
-    const failure = (await deploy(cloud, ots, ['function', '-f', 'callback']).catch((error: Error & { output?: string }) => error)) as Error & { output?: string };
+    const failure = await refusedDeploy('serverless.aliyun.yml', rehearsal(cloud, ots, { ...SAMPLE_ENV, ...RECOVER_ENV }, ['function', '-f', 'callback']));
+    await failure.remove();
     expect(failure.output).to.contain('`sls deploy function` is not supported on Alibaba Cloud');
   });
 });

@@ -9,7 +9,7 @@ import { ensureEventTable, ensureInboxTable } from '../../deploy/aliyun/tablesto
 import { approvalItem, contactItem, FakeDingTalk } from '../../testkit/fake-dingtalk';
 import { invokeBundle, zipEntries } from '../../testkit/bundle';
 import { eventText, loadJson, SAMPLE_ENV, SAMPLE_OWNER, SAMPLE_SETTINGS } from '../../testkit/fixtures';
-import { ALIYUN_TEST_PACKAGE, ALIYUN_TEST_RECOVER_APP, ALIYUN_TEST_TABLESTORE, aliyunCredentialsFile, packageService, type PackagedService } from '../../testkit/serverless';
+import { ALIYUN_TEST_PACKAGE, ALIYUN_TEST_RECOVER_APP, ALIYUN_TEST_TABLESTORE, packageService, type PackagedService } from '../../testkit/serverless';
 import { startTablestoreServer, type LocalTablestore } from '../../testkit/tablestore-server';
 import { fcGatewayEvent } from '../../testkit/gateway-events';
 import { tablestoreTriggerEvent } from '../../testkit/stream-events';
@@ -234,25 +234,5 @@ describe('sls package --config serverless.aliyun.yml without a credentials file'
     const output = String(failure.output);
     expect(output).to.match(/cannot read the Alibaba Cloud credentials file ~\/\.aliyun_credentials \(ENOENT[^)]*\): it must be an ini file whose \[default\] section sets aliyun_account_id, aliyun_access_key_id and aliyun_access_key_secret; ALIYUN_CREDENTIALS_FILE names another file/);
     expect(output).not.to.match(/^\s+at /m);
-  });
-});
-
-describe('sls package --config serverless.aliyun.yml with DINGTALK_RECOVER_ENABLED=false, DINGTALK_RECOVER_SCHEDULE and DINGTALK_STREAM_ENABLED=false', function () {
-  this.timeout(120_000);
-  it('packages without a DingTalk app, saying the recover and stream timers are off, recover on the schedule asked', async function () {
-    const env = { ...SAMPLE_ENV, EVENTS_TABLE: 'events', TABLESTORE_INSTANCE: 'instance', TABLESTORE_ENDPOINT: 'https://instance.cn-hangzhou.ots.aliyuncs.com', DINGTALK_RECOVER_ENABLED: 'false', DINGTALK_RECOVER_SCHEDULE: '@every 2h', DINGTALK_STREAM_ENABLED: 'false' };
-    const packaged = await packageService('serverless.aliyun.yml', { env, home: aliyunCredentialsFile() });
-    try {
-      const template = await packaged.json<AliyunTemplate>('configuration-template-update.json');
-      const recover = Object.values(template.Resources).find((resource) => resource.Type === 'BRIDGE::FC::Trigger' && resource.Properties.functionName === 'dingtalk-callback-dev-recover');
-      expect(recover?.Properties.triggerConfig).to.deep.equal({ cronExpression: '@every 2h', enable: false });
-      expect(templateApiCalls(template), 'a timer that is off costs nothing').to.deep.equal({ recover: 0, streamOpens: 0, total: 0, share: 0 });
-      expect(packaged.output).to.contain("DingTalk server-API calls a month on these schedules: 0, 0% of the standard edition's 5,000");
-      expect(packaged.output).to.contain("  recover: off, so DingTalk's failed list is not pulled; `dingtalk-callback recover` pulls it by hand\n");
-      expect(packaged.output).to.contain('  stream: off, so no DingTalk Stream connection is held and an app in Stream mode receives nothing here (DINGTALK_STREAM_ENABLED=true holds one)\n');
-      expect(packaged.output).to.contain('Finished Packaging.');
-    } finally {
-      await packaged.remove();
-    }
   });
 });

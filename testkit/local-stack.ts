@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,23 +27,39 @@ export interface LocalStack {
   stop: (signal?: NodeJS.Signals) => Promise<void>;
 }
 
+/** The command `npm start` runs: package.json's start script, read from there so the tests run exactly that. */
+const START_SCRIPT = (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+
+/** Where {@link startLocalStack} serves, and how it starts. */
+export type StackOptions = Partial<Record<'httpPort' | 'lambdaPort' | 'dynamodbPort' | 'inspectorPort' | 'dingtalkPort', number>> & {
+  /**
+   * Through `npm start` itself rather than its script run directly by `sh` as npm runs it (the
+   * default: npm costs ~0.4 s of CPU per start, and one test going through it is enough).
+   */
+  npm?: boolean;
+};
+
 /**
- * Runs `npm start` for real on spare ports (unless `ports` names some; `dingtalkPort` serves the
+ * Runs `npm start` for real on spare ports (unless `options` names some; `dingtalkPort` serves the
  * DingTalk sandbox when `env` sets `DINGTALK_SANDBOX=true`) with its data in `dataDir`,
  * with no `DINGTALK_*` set unless `env` sets some, and waits until it serves (up to 120 s: on a busy
  * machine serverless-offline bundles each function before it serves). It runs in a linked copy of
  * the service ({@link linkService}), so that stacks started side by side bundle into folders of their own.
  * @throws with its output when it exits or does not come up.
  */
-export async function startLocalStack(dataDir: string, env: Record<string, string> = {}, ports: Partial<Record<'httpPort' | 'lambdaPort' | 'dynamodbPort' | 'inspectorPort' | 'dingtalkPort', number>> = {}): Promise<LocalStack> {
-  const { httpPort = await freePort(), lambdaPort = await freePort(), dynamodbPort = await freePort(), inspectorPort = await freePort(), dingtalkPort = await freePort() } = ports;
+export async function startLocalStack(dataDir: string, env: Record<string, string> = {}, options: StackOptions = {}): Promise<LocalStack> {
+  const { httpPort = await freePort(), lambdaPort = await freePort(), dynamodbPort = await freePort(), inspectorPort = await freePort(), dingtalkPort = await freePort(), npm = false } = options;
 
-  const args = ['start', '--', '--httpPort', String(httpPort), '--lambdaPort', String(lambdaPort), '--dynamodbPort', String(dynamodbPort), '--inspectorPort', String(inspectorPort), '--dingtalkPort', String(dingtalkPort), '--dataDir', dataDir];
+  const args = ['--httpPort', String(httpPort), '--lambdaPort', String(lambdaPort), '--dynamodbPort', String(dynamodbPort), '--inspectorPort', String(inspectorPort), '--dingtalkPort', String(dingtalkPort), '--dataDir', dataDir];
   const service = await mkdtemp(join(tmpdir(), 'npm-start-'));
   await linkService(service);
   // The linked copy is its HOME too: no real account's configuration, and nothing left behind.
   const baseEnv = Object.fromEntries(Object.entries(offlineServerlessEnv(service)).filter(([name]) => !name.startsWith('DINGTALK_')));
-  const child = spawn('npm', args, { cwd: service, env: { ...baseEnv, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Else as npm runs a script: `sh -c` with the arguments after `--` appended, the package's bin folder first on PATH.
+  const [command, argv, pathEnv]: [string, string[], Record<string, string>] = npm
+    ? ['npm', ['start', '--', ...args], {}]
+    : ['sh', ['-c', `${START_SCRIPT} "$@"`, 'npm-start', ...args], { PATH: `${join(service, 'node_modules', '.bin')}:${baseEnv.PATH ?? ''}` }];
+  const child = spawn(command, argv, { cwd: service, env: { ...baseEnv, ...pathEnv, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));

@@ -25,6 +25,8 @@ export const ALIYUN_TABLES = {
   inboxOf: (eventsTable: string) => `${eventsTable}_inbox`,
   /** `<events>_dead_letters`. */
   deadLettersOf: (eventsTable: string) => `${eventsTable}_dead_letters`,
+  /** `<events>_by_type`: the events table's index by type, which recover also reads (the suite ticket). */
+  typeIndexOf: (eventsTable: string) => `${eventsTable}_by_type`,
 };
 
 /** Under `npm start`: one local store, no stage. */

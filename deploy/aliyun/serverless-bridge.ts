@@ -2,6 +2,7 @@ import AdmZip from 'adm-zip';
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { register } from 'tsx/cjs/api';
 import { readAll, type Environment } from '../../core/environment';
 import { ConfigError, type ConfigProblem } from '../../core/errors';
 import { scheduledApiCallsReport, type DeploymentSchedules } from '../../core/quota';
@@ -16,9 +17,6 @@ import { LOG_INDEX, ensureLogIndex, type LogIndexClient } from './log-index';
 import { explainRefusals, secureProviderClients, type ClientName, type PermissionMap } from './provider-patches';
 import { ensureRole, removeRole, type RamClient, type RoleRemoval, type RoleSpec } from './ram-roles';
 import { tablestoreWriterSettings } from '../../providers/aliyun/settings';
-import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
-import { eventIndexes } from '../../providers/aliyun/tablestore-schema';
-import { ensureDeadLetterTable, ensureEventStream, ensureEventTable, ensureInboxTable } from './tablestore-tables';
 
 /** The parts of Serverless v3 and of serverless-aliyun-function-compute's provider that the bridge uses. */
 interface Serverless {
@@ -59,6 +57,23 @@ interface AliyunProvider {
 }
 interface Template {
   Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+}
+
+/**
+ * The `tablestore` SDK's client and the deploy's table provisioning, loaded when a deploy makes its
+ * tables: the SDK costs ~0.5 s of CPU to load, which `sls package`, `sls remove` and a deploy
+ * refused before its tables never need. The bridge runs through tsx (serverless-bridge.cjs), which
+ * compiles these modules on the way in as it did the bridge.
+ */
+function tablestoreProvisioning(): typeof import('./tablestore-tables') & typeof import('../../providers/aliyun/tablestore-client') {
+  const unregister = register();
+  try {
+    /* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use through tsx's require hook, which a dynamic import() would bypass */
+    return { ...(require('./tablestore-tables') as typeof import('./tablestore-tables')), ...(require('../../providers/aliyun/tablestore-client') as typeof import('../../providers/aliyun/tablestore-client')) };
+    /* eslint-enable @typescript-eslint/no-require-imports */
+  } finally {
+    unregister();
+  }
 }
 
 /** The function's only Tablestore call: the conditional insert of core's pipeline. */
@@ -348,7 +363,7 @@ export class AliyunBridge {
         inboxes.add(table(env.RECOVER_INBOX_TABLE));
         // An ISV suite's token needs its latest suite_ticket: one row (docs/isv.md), or for a table
         // from before that row was kept, one range read of the type index.
-        inboxes.add(table(eventIndexes(env.EVENTS_TABLE!)[0]!.name));
+        inboxes.add(table(ALIYUN_TABLES.typeIndexOf(env.EVENTS_TABLE!)));
         tickets.add(table(env.EVENTS_TABLE!));
       }
     }
@@ -449,6 +464,7 @@ export class AliyunBridge {
       if (spec.role) this.roleArns.set(spec.role.RoleName, (await ensureRole(provider.ramClient, spec.role, log)).Arn);
     }
     const { aliyun_access_key_id: accessKeyId, aliyun_access_key_secret: secretAccessKey } = provider.key;
+    const { createTablestoreClient, ensureDeadLetterTable, ensureEventStream, ensureEventTable, ensureInboxTable } = tablestoreProvisioning();
     const tables = new Map<string, { env: Record<string, string>; stream: boolean }>();
     for (const { env } of functions) {
       // The functions of one table: the recover function's environment adds its inbox table.

@@ -1,4 +1,5 @@
 import TableStore from 'tablestore';
+import { ALIYUN_TABLES } from '../../core/table-names';
 
 const STRING = TableStore.DefinedColumnType.DCT_STRING;
 
@@ -25,12 +26,12 @@ export const EVENT_COLUMNS: readonly TableStore.DefinedColumnSchema[] = [
  * In the order by type, by process instance, by time.
  */
 export function eventIndexes(tableName: string): TableStore.IndexMeta[] {
-  const index = (suffix: string, primaryKey: string[]): TableStore.IndexMeta => ({
-    name: `${tableName}_${suffix}`,
+  const index = (name: string, primaryKey: string[]): TableStore.IndexMeta => ({
+    name,
     primaryKey,
     definedColumn: EVENT_COLUMNS.map((column) => column.name).filter((name) => !primaryKey.includes(name)),
     indexUpdateMode: TableStore.IndexUpdateMode.IUM_ASYNC_INDEX,
     indexType: TableStore.IndexType.IT_GLOBAL_INDEX,
   });
-  return [index('by_type', ['eventType', 'receivedAt']), index('by_instance', ['processInstanceId', 'receivedAt']), index('by_time', ['receivedAt'])];
+  return [index(ALIYUN_TABLES.typeIndexOf(tableName), ['eventType', 'receivedAt']), index(`${tableName}_by_instance`, ['processInstanceId', 'receivedAt']), index(`${tableName}_by_time`, ['receivedAt'])];
 }

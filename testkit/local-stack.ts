@@ -93,18 +93,19 @@ export async function startLocalStack(dataDir: string, env: Record<string, strin
 
 /**
  * Pushes `message` to `stack` as DingTalk does, over HTTP, sealed with `env` (the development
- * credentials by default), answering the status and the decrypted reply, which the npm peer
- * dingtalk-encrypt must verify and decrypt to the same text as the core does.
+ * credentials by default) for the first ownerKey it names, answering the status and the decrypted
+ * reply, which the npm peer dingtalk-encrypt must verify and decrypt to the same text as the core does.
  */
 export async function pushTo(stack: LocalStack, message: string, env: Record<keyof typeof DEV_CREDENTIALS, string> = DEV_CREDENTIALS): Promise<{ status: number; reply: string }> {
   const settings = loadSettings(env);
-  const sealed = sealPush(settings, message, env.DINGTALK_OWNER_KEY);
+  const [ownerKey] = settings.ownerKeys as [string];
+  const sealed = sealPush(settings, message, ownerKey);
   const response = await fetch(pushUrl(stack.pushUrl, sealed), { method: 'POST', headers: { 'content-type': 'application/json' }, body: sealed.body });
   const body = await response.text();
   if (response.status !== 200) return { status: response.status, reply: body };
-  const reply = openReply(settings, body, env.DINGTALK_OWNER_KEY);
+  const reply = openReply(settings, body, ownerKey);
   const { msg_signature, timeStamp, nonce, encrypt } = JSON.parse(body) as Record<string, string>;
-  const peer = new DingTalkEncryptor(env.DINGTALK_TOKEN, env.DINGTALK_AES_KEY, env.DINGTALK_OWNER_KEY);
+  const peer = new DingTalkEncryptor(env.DINGTALK_TOKEN, env.DINGTALK_AES_KEY, ownerKey);
   expect(peer.getDecryptMsg(msg_signature!, timeStamp!, nonce!, encrypt!), 'the reply as dingtalk-encrypt reads it').to.equal(reply);
   return { status: response.status, reply };
 }

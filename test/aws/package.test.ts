@@ -1,4 +1,5 @@
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import AdmZip from 'adm-zip';
 import { expect } from 'chai';
 import { openReply, sealPush } from '../../core/dingtalk-side';
@@ -85,6 +86,11 @@ describe('serverless.aws.yml, packaged for real', function () {
           expect(bundle, `${name}: ${marker}`).not.to.include(marker);
         }
       }
+    });
+
+    it('leaves nothing in the temporary folder: the folders serverless-esbuild zips through are deleted', function () {
+      // testkit/serverless.ts gives the run `.tmp` of its folder as TMPDIR, with tsx's cache linked in.
+      expect(readdirSync(join(packaged.dir, '.tmp')).filter((name) => !name.startsWith('tsx-'))).to.deep.equal([]);
     });
 
     describe('loaded in a fresh node process', function () {

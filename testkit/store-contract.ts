@@ -38,8 +38,19 @@ export function sampleRecord(n: number, overrides: Partial<EventRecord> = {}): E
   };
 }
 
-/** The records of the large table: 3,000 over the last ~94 days (45 minutes apart), four types, 50 approval instances. */
-export function largeTable(count = 3000): EventRecord[] {
+/** How many records the large table holds, and how far apart they were received. */
+const LARGE_TABLE = { count: 3000, apartMs: 45 * 60_000 };
+
+/**
+ * The month of the contract's oldest record (the large table's first): a store that walks a
+ * listing back month by month (DynamoDB's time index) finds every record of the contract when it
+ * stops there, and need not walk on to 2015 at every listing.
+ */
+export const OLDEST_SAMPLE_MONTH = new Date(SAMPLE_EPOCH - (LARGE_TABLE.count - 1) * LARGE_TABLE.apartMs).toISOString().slice(0, 7);
+
+/** The records of the large table: 3,000 over the ~94 days to the sample epoch (45 minutes apart), four types, 50 approval instances. */
+export function largeTable(): EventRecord[] {
+  const { count, apartMs } = LARGE_TABLE;
   const types = ['user_add_org', 'bpms_instance_change', 'attendance_check_record', 'org_dept_create'];
   const newest = SAMPLE_EPOCH;
   return Array.from({ length: count }, (_, n) => {
@@ -47,7 +58,7 @@ export function largeTable(count = 3000): EventRecord[] {
     return sampleRecord(n, {
       id: `ding6ccabc44d2c8d38b:sha256:${String(n).padStart(64, '0')}`,
       eventType,
-      receivedAt: new Date(newest - (count - 1 - n) * 45 * 60_000).toISOString(),
+      receivedAt: new Date(newest - (count - 1 - n) * apartMs).toISOString(),
       processInstanceId: eventType === 'bpms_instance_change' ? `big-${n % 50}` : undefined,
       payload: JSON.stringify({ EventType: eventType, n }),
     });

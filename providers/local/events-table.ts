@@ -24,11 +24,23 @@ export type CreateTableInput = TableProperties & { TableName: string };
  * (backups, encryption) is left to the cloud.
  */
 export function tableInput(resource: 'EventsTable' | 'RecoverInboxTable', tableName: string): CreateTableInput {
-  const config = load(readFileSync(SERVERLESS_AWS_YML, 'utf8')) as { resources?: { Resources?: Record<string, { Properties?: TableProperties }> } };
-  const properties = config.resources?.Resources?.[resource]?.Properties;
+  const properties = tableResources()?.[resource]?.Properties;
   if (!properties?.KeySchema) throw new Error(`${SERVERLESS_AWS_YML} defines no ${resource} resource with a KeySchema`);
   const { AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, BillingMode } = properties;
   return { TableName: tableName, AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, BillingMode };
+}
+
+/** Table resources by name, as `serverless.aws.yml` declares them. */
+type TableResources = Record<string, { Properties?: TableProperties }>;
+
+/** The last parse of `serverless.aws.yml`, and the text it parsed. */
+let parsed: { text: string; resources: TableResources | undefined } | undefined;
+
+/** The table resources of `serverless.aws.yml`, parsed again only when its text changed since the last table (a test file makes dozens). */
+function tableResources(): TableResources | undefined {
+  const text = readFileSync(SERVERLESS_AWS_YML, 'utf8');
+  if (parsed?.text !== text) parsed = { text, resources: (load(text) as { resources?: { Resources?: TableResources } } | undefined)?.resources?.Resources };
+  return parsed.resources;
 }
 
 /** Creates the events table as `serverless.aws.yml` defines it, unless a table of that name exists. */

@@ -186,12 +186,12 @@ describe('dingtalk-callback events and forward, shown what a hostile pusher can 
   it('escapes them in forward --dry-run, and counts a stored handshake as skipped, not delivered', async function () {
     const handshake = sampleRecord(10, { eventType: 'check_url', payload: '{"EventType":"check_url"}' });
     await openLocalEventStore(dynamo.endpoint).put(handshake);
-    const dry = await runCli(['forward', '--since', '2000-01-01T00:00:00Z', '--dry-run', ...store]);
+    const dry = await runCli(['forward', '--since', '2026-11-27T00:00:00Z', '--dry-run', ...store]);
     expect(dry.stdout).not.to.match(raw);
     expect(dry.stdout).to.include('1 event would be sent; 1 handshake (check_url, suite checks) skipped: never forwarded');
     const receiver = await startWebhookReceiver(TEST_WEBHOOK_SECRET);
     try {
-      const sent = await runCli(['forward', '--since', '2000-01-01T00:00:00Z', ...store], { env: { ...CLEAN_ENV, DINGTALK_FORWARD_URL: receiver.url, DINGTALK_FORWARD_SECRET: TEST_WEBHOOK_SECRET } });
+      const sent = await runCli(['forward', '--since', '2026-11-27T00:00:00Z', ...store], { env: { ...CLEAN_ENV, DINGTALK_FORWARD_URL: receiver.url, DINGTALK_FORWARD_SECRET: TEST_WEBHOOK_SECRET } });
       expect(sent.status, sent.stdout + sent.stderr).to.equal(0);
       expect(sent.stdout).to.include('1 of 1 event delivered; 1 handshake (check_url, suite checks) skipped: never forwarded');
       expect(receiver.deliveries.map((delivery) => delivery.body.data.id)).to.deep.equal([hostile.id]);

@@ -54,12 +54,12 @@ describe('dingtalk-callback recover and callback-url (in process, local store on
   const recover = (extra: Record<string, string> = {}) => cli(['recover', '--endpoint', dynamo.endpoint], { ...env, ...extra });
 
   it('brings five pages into the store once, with progress, and the secret nowhere', async function () {
-    // Pages of 40 rather than DingTalk's 200 keep the test fast; the core's tests read full pages.
-    dingtalk.pageSize = 40;
-    for (let n = 0; n < 200; n += 1) dingtalk.failed.push(n % 4 === 0 ? contactItem(n, dingtalk.corpId, n) : approvalItem(n, dingtalk.corpId));
+    // Pages of 8 rather than DingTalk's 200 keep the test fast; the core's tests read full pages.
+    dingtalk.pageSize = 8;
+    for (let n = 0; n < 40; n += 1) dingtalk.failed.push(n % 4 === 0 ? contactItem(n, dingtalk.corpId, n) : approvalItem(n, dingtalk.corpId));
     const { status, output } = await recover();
     expect(status, output).to.equal(0);
-    expect(output).to.match(/recovered 200 items from 5 pages: 200 new, 0 already stored in \d+ ms/);
+    expect(output).to.match(/recovered 40 items from 5 pages: 40 new, 0 already stored in \d+ ms/);
     expect(output.match(/so far/g)).to.have.length(5);
     expect(output).not.to.contain(dingtalk.appSecret);
     expect(dingtalk.failed).to.have.length(0);
@@ -74,21 +74,21 @@ describe('dingtalk-callback recover and callback-url (in process, local store on
   });
 
   it('a second page that keeps failing exits 1 naming the step and the HTTP status, keeps the first page, and the next run gets the rest', async function () {
-    dingtalk.pageSize = 50;
-    for (let n = 0; n < 120; n += 1) dingtalk.failed.push(eventIdItem(`evt-${n}`, dingtalk.corpId, n));
+    dingtalk.pageSize = 10;
+    for (let n = 0; n < 24; n += 1) dingtalk.failed.push(eventIdItem(`evt-${n}`, dingtalk.corpId, n));
     // The first page is served; all four attempts at the second fail.
     dingtalk.fail(APP_FAILED_LIST, 'http500', 4, 1);
     const { status, output } = await recover();
     expect(status, output).to.equal(1);
     expect(output).to.contain(`dingtalk-callback recover: failed at ${APP_FAILED_LIST}: HTTP 500 from ${dingtalk.url}`);
-    expect(output).to.contain('recovered 50 items from 1 page: 50 new, 0 already stored before it; every item read is stored, and DingTalk keeps what was not read yet: run recover again once the cause is fixed');
+    expect(output).to.contain('recovered 10 items from 1 page: 10 new, 0 already stored before it; every item read is stored, and DingTalk keeps what was not read yet: run recover again once the cause is fixed');
     expect(output).not.to.contain(dingtalk.appSecret);
-    expect(await storedByEventId(store, `evt-49`)).to.include({ source: 'recovered' });
-    expect(await storedByEventId(store, `evt-50`)).to.equal(undefined);
+    expect(await storedByEventId(store, `evt-9`)).to.include({ source: 'recovered' });
+    expect(await storedByEventId(store, `evt-10`)).to.equal(undefined);
     const next = await recover();
     expect(next.status, next.output).to.equal(0);
-    expect(next.output).to.contain('recovered 70 items from 2 pages: 70 new');
-    expect(await storedByEventId(store, `evt-119`)).to.include({ source: 'recovered' });
+    expect(next.output).to.contain('recovered 14 items from 2 pages: 14 new');
+    expect(await storedByEventId(store, `evt-23`)).to.include({ source: 'recovered' });
   });
 
   it('sets aside what no record can be made of, says so, lists it with --set-aside, and exits 1 on a reply cut short, saying what became of it', async function () {

@@ -123,6 +123,14 @@ describe('providers/aliyun/tablestore-put-client: PutRow without the SDK', funct
       expect(error).to.have.property('name', 'TimeoutError');
     });
 
+    it('gives a put up as soon as its signal aborts, between two tries too, not once the backoff is over', async function () {
+      server.failWith({ code: 'OTSServerBusy' }); // tried again after 250–500 ms
+      const put = rejection(client.putRow({ tableName: 'events', ...toRow(sampleRecord(7)) }, AbortSignal.timeout(50)));
+      // Timers fire in the order they are due, however late: this one after the signal's, before any backoff ends.
+      const first = await Promise.race([put, new Promise((resolve) => setTimeout(() => resolve('the backoff ran its course'), 240))]);
+      expect(first).to.have.property('name', 'TimeoutError');
+    });
+
     it("names a connection's failure by its code", async function () {
       const closed: Server = createServer();
       await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));

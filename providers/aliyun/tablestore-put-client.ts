@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleep } from '../../core/sleep';
 
 /**
  * Tablestore's PutRow over HTTP(S), the one call the functions write with, without the `tablestore`
@@ -83,10 +83,7 @@ export class TablestorePutClient {
         const { code } = error as TablestorePutError;
         if (!(error instanceof TablestorePutError) || !RETRIED.has(code) || retries >= MAX_RETRIES) throw error;
         const limit = Math.min(3000, (THROTTLING.has(code) ? 500 : 200) * 2 ** retries);
-        // The signal ends the wait between two tries too: a put past its deadline is over at once.
-        await sleep(limit * (0.5 + 0.5 * Math.random()), undefined, signal && { signal }).catch((error: unknown) => {
-          throw signal?.aborted ? signal.reason : error;
-        });
+        await sleep(limit * (0.5 + 0.5 * Math.random()), signal);
       }
     }
   }

@@ -226,9 +226,9 @@ async function runService(command: 'package' | 'deploy', config: string, options
 
 /**
  * Runs `serverless <command>` in `dir`, made a copy of the service of symlinks; resolves with its
- * output, stdout then stderr. Its temporary folder is `dir/.tmp`, so what it leaves there goes with
- * `dir`: serverless-esbuild's zip step makes a `<function>-<pid>-<time>-<hex>` folder in the system
- * one per function and never deletes it.
+ * output, stdout then stderr. Its temporary folder is `dir/.tmp`: what a run leaves there goes with
+ * `dir`, and a test can see it (the AWS packaging must leave nothing: deploy/aws/esbuild-zip-folders.cjs
+ * deletes the folders serverless-esbuild zips through).
  */
 async function runIn(dir: string, command: string, config: string, { args = [], env = {}, home = {}, nodeArgs = [], files = {} }: PackageOptions): Promise<string> {
   await linkService(dir, Object.keys(files));

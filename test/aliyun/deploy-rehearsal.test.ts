@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { createTablestoreClient } from '../../providers/aliyun/tablestore-client';
+import { templateApiCalls, type AliyunTemplate } from '../../testkit/aliyun-template';
 import { ALIYUN_FAKE_CA, ALIYUN_FAKE_PRELOAD, startAliyunCloud, type AliyunCloud, type CloudCall } from '../../testkit/aliyun-cloud';
 import { SAMPLE_ENV } from '../../testkit/fixtures';
 import { aliyunCredentialsFile, deployService, refusedDeploy, removeService, type FailedRun, type PackageOptions, type PackagedService } from '../../testkit/serverless';
@@ -324,12 +325,13 @@ describe('sls deploy --config serverless.aliyun.yml, refused', function () {
 
   // The packaging of that deploy: `sls deploy` packages as `sls package` does before it calls the cloud.
   it('packages with DINGTALK_RECOVER_ENABLED=false, DINGTALK_RECOVER_SCHEDULE and DINGTALK_STREAM_ENABLED=false without a DingTalk app, saying the timers are off, recover on the schedule asked', async function () {
-    const template = await refused.json<{ Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> }>('configuration-template-update.json');
+    const template = await refused.json<AliyunTemplate>('configuration-template-update.json');
     const timers = Object.values(template.Resources).filter((resource) => resource.Type === 'BRIDGE::FC::Trigger' && resource.Properties.triggerType === 'timer');
     expect(timers.map((timer) => [timer.Properties.functionName, timer.Properties.triggerConfig])).to.deep.equal([
       [`${SERVICE}-recover`, { cronExpression: '@every 2h', enable: false }],
       [`${SERVICE}-stream`, { cronExpression: '@every 60m', enable: false }],
     ]);
+    expect(templateApiCalls(template), 'a timer that is off costs nothing').to.deep.equal({ recover: 0, streamOpens: 0, total: 0, share: 0 });
     expect(refused.output).to.contain("DingTalk server-API calls a month on these schedules: 0, 0% of the standard edition's 5,000");
     expect(refused.output).to.contain("  recover: off, so DingTalk's failed list is not pulled; `dingtalk-callback recover` pulls it by hand\n");
     expect(refused.output).to.contain('  stream: off, so no DingTalk Stream connection is held and an app in Stream mode receives nothing here (DINGTALK_STREAM_ENABLED=true holds one)\n');

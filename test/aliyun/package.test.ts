@@ -14,33 +14,16 @@ import { startTablestoreServer, type LocalTablestore } from '../../testkit/table
 import { fcGatewayEvent } from '../../testkit/gateway-events';
 import { tablestoreTriggerEvent } from '../../testkit/stream-events';
 import { FakeStreamGateway } from '../../testkit/fake-stream-gateway';
-import { scheduledApiCalls, scheduledApiCallsReport } from '../../core/quota';
+import { scheduledApiCallsReport } from '../../core/quota';
 import { LEASE_MARGIN_MS, STREAM_LEASES } from '../../core/stream-lease';
 import { startWebhookReceiver, TEST_WEBHOOK_SECRET } from '../../testkit/webhook-receiver';
 import { INSPECTOR_MARKER } from '../../testkit/inspector';
+import { templateApiCalls, templateSchedules, type AliyunTemplate } from '../../testkit/aliyun-template';
 
 const HANDLER_FILE = 'handlers/aliyun/callback.js';
 const RECOVER_FILE = 'handlers/aliyun/recover.js';
 const RECOVER_ENV = ALIYUN_TEST_RECOVER_APP;
 const STREAM_FILE = 'handlers/aliyun/stream.js';
-
-/** The compiled template serverless-aliyun-function-compute deploys from. */
-interface AliyunTemplate {
-  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
-}
-
-/** The schedule of the function's timer trigger in a compiled template, when the timer is on. */
-function enabledTimer(template: AliyunTemplate, fn: 'recover' | 'stream'): string | undefined {
-  const trigger = Object.values(template.Resources).find((resource) => resource.Type === 'BRIDGE::FC::Trigger' && resource.Properties.functionName === `dingtalk-callback-dev-${fn}`);
-  const config = trigger?.Properties.triggerConfig as { cronExpression: string; enable: boolean } | undefined;
-  return config?.enable ? config.cronExpression : undefined;
-}
-
-/** The schedules of the compiled template's timers that are on. */
-const templateSchedules = (template: AliyunTemplate) => ({ recover: enabledTimer(template, 'recover'), stream: enabledTimer(template, 'stream') });
-
-/** What the compiled template's schedules that are on spend of DingTalk's server-API calls a month. */
-const templateApiCalls = (template: AliyunTemplate) => scheduledApiCalls(templateSchedules(template));
 
 describe('sls package --config serverless.aliyun.yml', function () {
   this.timeout(120_000);
